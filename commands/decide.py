@@ -1,0 +1,145 @@
+"""The decision: accept a submitted event for a subject, or reject it with a reason.
+
+``decide(state, event, context)`` is pure: no I/O, no clock (``context.now_us``
+is the moment the ledger will record the event). Rules are small functions
+registered per event type in ``RULES``; the structural rules below apply to
+every type, the workflow rules (objections, repair, deadlines …) register
+themselves in the same table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from commands.state import EventFacts, SubjectState
+from events.envelope import Envelope
+from events.reasons import Reason, Rejection
+from events.vocabulary import EVENT_TYPES
+
+CLOCK_SKEW_US = 60_000_000
+"""How far ``time`` may lie ahead of the recording moment (DESIGN.md: one minute)."""
+
+AGENCY_BOUND: dict[str, str] = {
+    "credit.interview.held": "finding",
+    "credit.rectification.ordered": "finding",
+}
+"""Types only the agency that made the referenced finding may submit (谁认定、谁约谈)."""
+
+NOT_AFTER_REVOCATION: dict[str, str] = {
+    "credit.objection.filed": "target",
+    "credit.repair.requested": "target",
+    "credit.record.corrected": "target",
+    "credit.record.revoked": "target",
+}
+"""Types whose target must not be a revoked record, and the field naming it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a decision may know besides the state: the recording moment, and
+    (for the workflow rules) the rule book and calendar, as opaque services."""
+
+    now_us: int
+    services: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The event is accepted; ``derived`` are events the ledger issues with it."""
+
+    event: Envelope
+    derived: tuple[Envelope, ...] = ()
+
+
+Decision = Accepted | Rejection
+Rule = Callable[[SubjectState, Envelope, Context], Rejection | None]
+
+RULES: dict[str, list[Rule]] = {}
+"""Per event type, the rules checked after the structural ones, in order."""
+
+
+def rule(*types: str) -> Callable[[Rule], Rule]:
+    """Register a rule for the given event types."""
+
+    def register(fn: Rule) -> Rule:
+        for name in types:
+            RULES.setdefault(name, []).append(fn)
+        return fn
+
+    return register
+
+
+def referenced(state: SubjectState, event: Envelope, name: str) -> EventFacts:
+    """The earlier event a reference field names (call only after the structural
+    checks passed)."""
+    return state.events[event.data[name]]
+
+
+def decide(state: SubjectState, event: Envelope, context: Context) -> Decision:
+    """Accept ``event`` onto the stream whose fold is ``state``, or say why not.
+
+    Guarantees: a ``Rejection`` means nothing of the event may be written; an
+    ``Accepted`` names every event to append, in order.
+    """
+    if event.time_us > context.now_us + CLOCK_SKEW_US:
+        return Rejection(
+            Reason.TIME_IN_FUTURE,
+            f"time {event.time} is later than the moment the ledger records it; "
+            "a decision is reported after it is made (a later start belongs in data)",
+            {"field": "time"},
+        )
+    rejection = _check_references(state, event)
+    if rejection is not None:
+        return rejection
+    for check in RULES.get(event.type, ()):
+        rejection = check(state, event, context)
+        if rejection is not None:
+            return rejection
+    return Accepted(event)
+
+
+def _check_references(state: SubjectState, event: Envelope) -> Rejection | None:
+    for name, allowed in EVENT_TYPES[event.type].references.items():
+        target = event.data.get(name)
+        if not isinstance(target, str):
+            continue
+        where = {"field": f"data.{name}", "ref": target}
+        if target in state.ambiguous:
+            return Rejection(
+                Reason.UNKNOWN_REFERENCE,
+                f"data.{name} names '{target}', an id two agencies used on subject "
+                f"{state.subject}; the reference cannot be resolved",
+                where,
+            )
+        facts = state.events.get(target)
+        if facts is None:
+            return Rejection(
+                Reason.UNKNOWN_REFERENCE,
+                f"data.{name} names '{target}', which is not an earlier event of "
+                f"subject {state.subject}",
+                where,
+            )
+        if facts.type not in allowed:
+            return Rejection(
+                Reason.WRONG_REFERENCE_TYPE,
+                f"data.{name} names '{target}', a {facts.type}; {event.type} must "
+                f"point at one of: {', '.join(sorted(allowed))}",
+                {**where, "found": facts.type},
+            )
+        if NOT_AFTER_REVOCATION.get(event.type) == name and target in state.revoked:
+            return Rejection(
+                Reason.TARGET_REVOKED,
+                f"'{target}' was revoked (credit.record.revoked); it can no longer be "
+                f"the target of {event.type}",
+                where,
+            )
+        if AGENCY_BOUND.get(event.type) == name and facts.source != event.source:
+            return Rejection(
+                Reason.WRONG_AGENCY,
+                f"only {facts.source}, the agency that made finding '{target}', may "
+                f"submit {event.type} for it (谁认定、谁约谈); this came from {event.source}",
+                {**where, "expected_source": facts.source},
+            )
+    return None

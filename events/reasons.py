@@ -1,0 +1,108 @@
+"""Reason codes: the one enumeration of why the ledger refuses something.
+
+The CLI (`submit --json`), the HTTP API (RFC 9457 problem details, field `code`)
+and the Kafka dead-letter headers all carry these strings. A code never changes
+meaning once released; new reasons get new codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Reason(StrEnum):
+    """Stable, machine-readable reason codes (kebab-case strings)."""
+
+    # -- the envelope and its bytes ------------------------------------------------
+    NOT_JSON = "not-json"
+    """The input is not parseable JSON (or a JSON line is not)."""
+    NOT_AN_OBJECT = "not-an-object"
+    """A submitted item is JSON but not a JSON object."""
+    SPECVERSION = "unsupported-specversion"
+    """`specversion` is missing or not "1.0"."""
+    MISSING_ATTRIBUTE = "missing-attribute"
+    """A required CloudEvents attribute (id, source, type, subject, time, data) is missing."""
+    INVALID_ATTRIBUTE = "invalid-attribute"
+    """A CloudEvents attribute has the wrong JSON type or an empty value."""
+    CONTENT_TYPE = "unsupported-content-type"
+    """`datacontenttype` is present and not application/json."""
+    UNKNOWN_TYPE = "unknown-type"
+    """`type` is not in the vocabulary (DOMAIN.md)."""
+    INVALID_TIME = "invalid-time"
+    """`time` is not an RFC 3339 date-time with an offset."""
+    TIME_IN_FUTURE = "time-in-future"
+    """`time` is later than the moment the ledger records the event (beyond clock skew)."""
+    DATA_TOO_LARGE = "data-too-large"
+    """`data` serialises to more than the size limit (64 KiB)."""
+    FLOAT_NOT_ALLOWED = "float-not-allowed"
+    """A JSON number with a fraction or exponent appears in `data`; money is a decimal string."""
+
+    # -- the subject code ----------------------------------------------------------
+    CODE_LENGTH = "subject-code-length"
+    """The unified social credit code is not 18 characters long."""
+    CODE_LOWERCASE = "subject-code-lowercase"
+    """The code contains lowercase letters (codes are upper case)."""
+    CODE_CHARACTER = "subject-code-character"
+    """The code contains a character outside 0-9A-HJ-NPQRTUWXY (e.g. I, O, Z, S, V)."""
+    CODE_ORG_CHECK = "subject-code-organisation-check"
+    """The organisation-code check character (position 17) is wrong (GB 11714)."""
+    CODE_CHECK = "subject-code-check"
+    """The final check character (position 18) is wrong (GB 32100)."""
+
+    # -- the data of a type --------------------------------------------------------
+    MISSING_FIELD = "missing-field"
+    """A field the event type requires in `data` is missing."""
+    INVALID_FIELD = "invalid-field"
+    """A field in `data` has the wrong type, format or value."""
+
+    # -- idempotency ---------------------------------------------------------------
+    ID_REUSED = "id-reused"
+    """The (source, id) was already recorded with different content."""
+
+    # -- structural and workflow rules (commands/) ---------------------------------
+    UNKNOWN_REFERENCE = "unknown-reference"
+    """A reference (`ref` field) names no earlier event in this subject's stream."""
+    WRONG_REFERENCE_TYPE = "wrong-reference-type"
+    """A reference names an event of a type the field may not point at."""
+    TARGET_REVOKED = "target-revoked"
+    """The referenced record was revoked; it can no longer be repaired, objected to or corrected."""
+    WRONG_AGENCY = "wrong-agency"
+    """Only the agency that made the finding may do this (谁认定、谁约谈)."""
+    SOURCE_NOT_ALLOWED = "source-not-allowed"
+    """The authenticated principal may not submit events for this `source`."""
+    OUT_OF_ORDER = "out-of-order"
+    """The lifecycle step does not follow from the state (e.g. resolving an objection twice)."""
+    REPAIR_TOO_EARLY = "repair-too-early"
+    """Repair requested before the minimum disclosure period has passed."""
+    REPAIR_OBLIGATIONS = "repair-obligations-unmet"
+    """Repair requested before the obligations (rectification, repair commitment) are met."""
+    CALENDAR_UNKNOWN = "calendar-unknown"
+    """A working-day computation needs a year whose official calendar is not loaded."""
+
+    # -- the store -----------------------------------------------------------------
+    CONFLICT = "write-conflict"
+    """Concurrent writers kept conflicting beyond the retry bound; submit again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why one submitted event was refused. Nothing of it was written."""
+
+    code: Reason
+    message: str
+    """One line a person understands; names the field or value at fault."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """Machine-readable extras (field name, earliest date, expected value …)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": str(self.code), "message": self.message, **self.details}
+
+
+class InvalidEvent(ValueError):
+    """Raised by parsers and validators; carries the rejection it stands for."""
+
+    def __init__(self, code: Reason, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.rejection = Rejection(code, message, details)

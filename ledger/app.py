@@ -1,0 +1,320 @@
+"""The ledger application: submit events, read streams.
+
+``Ledger.submit`` takes a batch of parsed envelopes and, in ONE transaction
+holding the ledger's write lock: finds which (source, id) are already recorded
+(repeats get the first recording's result), brings the decision state of each
+subject up to date, decides every event in input order (``commands.decide``),
+and appends the accepted ones with their chain and Merkle nodes. Deciding under
+the lock means two writers can never both extend a stream from the same head;
+the primary key (originator_id, originator_version) and the unique
+(event_id, source) key still guard the table, and a transaction that fails on
+them or on a transient database error is retried, a bounded number of times,
+from fresh state.
+"""
+
+from __future__ import annotations
+
+import random
+import time as _time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
+
+from commands.decide import Accepted, Context, decide
+from commands.state import SubjectState
+from events.codes import subject_stream_id
+from events.envelope import Envelope, Refused
+from events.reasons import Reason, Rejection
+from events.recorded import RecordedEvent
+from events.vocabulary import EVENT_TYPES
+from ledger import chain
+from ledger.recorders import LedgerSQL, row_to_event
+
+Status = Literal["recorded", "repeat", "rejected"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one submitted event (DESIGN.md ``submit --json``)."""
+
+    index: int
+    id: str | None
+    source: str | None
+    status: Status
+    code: str | None = None
+    message: str | None = None
+    record: RecordedEvent | None = None
+    """The record: the new one, or for a repeat the first recording."""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "source": self.source,
+            "status": self.status,
+            "code": self.code,
+            "message": self.message,
+        }
+        if self.record is not None:
+            r = self.record
+            out.update(subject=r.subject, seq=r.seq, position=r.position, hash=r.hash)
+        return out
+
+
+def rejected(index: int, id: str | None, source: str | None, rejection: Rejection) -> Outcome:
+    return Outcome(index, id, source, "rejected", str(rejection.code), rejection.message)
+
+
+def ref_fields(type_name: str) -> Iterable[str]:
+    """The reference fields of an event type (for indexing in the state)."""
+    spec = EVENT_TYPES.get(type_name)
+    return spec.references.keys() if spec is not None else ()
+
+
+def fold(subject: str, events: Iterable[RecordedEvent]) -> SubjectState:
+    """The decision state after the given records (a subject's stream, in order)."""
+    state = SubjectState(subject)
+    for event in events:
+        state.evolve(event, ref_fields(event.type))
+    return state
+
+
+def same_content(envelope: Envelope, record: RecordedEvent) -> bool:
+    """Whether a resubmission says exactly what the first recording said."""
+    return (
+        envelope.type == record.type
+        and envelope.subject == record.subject
+        and envelope.time == record.time
+        and chain.canonical(envelope.data) == chain.canonical(record.data)
+    )
+
+
+def system_clock_us() -> int:
+    return _time.time_ns() // 1000
+
+
+class StateCache:
+    """A bounded LRU of subject decision states, valid as of ledger size ``synced``.
+
+    Before use in a write session the cache is brought to the session's head:
+    streams that received records since ``synced`` are dropped (or, after a
+    large gap, everything).
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.synced = 0
+        self._states: OrderedDict[UUID, SubjectState] = OrderedDict()
+
+    def get(self, key: UUID) -> SubjectState | None:
+        state = self._states.get(key)
+        if state is not None:
+            self._states.move_to_end(key)
+        return state
+
+    def put(self, key: UUID, state: SubjectState) -> None:
+        self._states[key] = state
+        self._states.move_to_end(key)
+        while len(self._states) > self.capacity:
+            self._states.popitem(last=False)
+
+    def drop(self, keys: Iterable[UUID]) -> None:
+        for key in keys:
+            self._states.pop(key, None)
+
+    def clear(self) -> None:
+        self._states.clear()
+
+
+class Ledger:
+    """The write and raw-read side of the ledger (one per process; thread-safe
+    for reads, writes serialise on the database's write lock)."""
+
+    RESYNC_LIMIT = 50_000
+    """Beyond this many foreign records since the last sync, the state cache is cleared."""
+
+    def __init__(
+        self,
+        recorder: LedgerSQL,
+        *,
+        clock: Callable[[], int] = system_clock_us,
+        services: dict[str, Any] | None = None,
+        cache_size: int = 100_000,
+        max_attempts: int = 8,
+    ) -> None:
+        self.recorder = recorder
+        self.clock = clock
+        self.services = services or {}
+        self.cache = StateCache(cache_size)
+        self.max_attempts = max_attempts
+
+    # -- writing ---------------------------------------------------------------------
+    def submit(
+        self,
+        items: Sequence[Envelope | Refused],
+        *,
+        tracking: Tracking | None = None,
+        now_us: int | None = None,
+    ) -> list[Outcome]:
+        """Record a batch. Returns one outcome per item, in input order.
+
+        Refused items (parse errors) and rejected decisions write nothing; the
+        accepted ones are committed together, with ``tracking`` if given, or not
+        at all (an exception propagates only after the retry bound).
+        """
+        outcomes: list[Outcome | None] = [None] * len(items)
+        candidates: list[tuple[int, Envelope]] = []
+        first_of: dict[tuple[str, str], int] = {}
+        duplicates: list[tuple[int, int]] = []
+        for i, item in enumerate(items):
+            if isinstance(item, Refused):
+                outcomes[i] = rejected(i, item.id, item.source, item.rejection)
+                continue
+            key = (item.source, item.id)
+            if key in first_of:
+                duplicates.append((i, first_of[key]))
+            else:
+                first_of[key] = i
+                candidates.append((i, item))
+
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                results = self._submit_once(candidates, tracking, now_us)
+                break
+            except (IntegrityError, OperationalError) as e:
+                self.cache.drop(subject_stream_id(env.subject) for _, env in candidates)
+                if attempt >= self.max_attempts:
+                    for i, env in candidates:
+                        outcomes[i] = rejected(
+                            i, env.id, env.source,
+                            Rejection(Reason.CONFLICT, f"not recorded after {attempt} attempts: {e}"),
+                        )
+                    results = {}
+                    break
+                _time.sleep(random.uniform(0, 0.01 * 2**attempt))
+        for i, outcome in results.items():
+            outcomes[i] = outcome
+        for i, first in duplicates:
+            outcomes[i] = self._repeat_in_batch(i, items[i], outcomes[first], items[first])
+        return [o for o in outcomes if o is not None]
+
+    def _repeat_in_batch(
+        self, i: int, item: Envelope | Refused, first: Outcome | None, first_item: Envelope | Refused
+    ) -> Outcome:
+        assert isinstance(item, Envelope) and isinstance(first_item, Envelope) and first is not None
+        if chain.canonical(_content(item)) != chain.canonical(_content(first_item)):
+            return rejected(i, item.id, item.source, _id_reused(item))
+        if first.status == "recorded":
+            return Outcome(i, item.id, item.source, "repeat", record=first.record)
+        return Outcome(i, item.id, item.source, first.status, first.code, first.message, first.record)
+
+    def _submit_once(
+        self,
+        candidates: list[tuple[int, Envelope]],
+        tracking: Tracking | None,
+        now_us: int | None,
+    ) -> dict[int, Outcome]:
+        results: dict[int, Outcome] = {}
+        now = self.clock() if now_us is None else now_us
+        with self.recorder.write(now, tracking) as session:
+            self._sync_cache(session.head.size, session.changed_since)
+            existing = session.existing([(env.source, env.id) for _, env in candidates]) if candidates else {}
+            states = self._states_for(candidates, session.streams)
+            context = Context(now_us=session.recorded_us, services=self.services)
+            for i, env in candidates:
+                prior = existing.get((env.source, env.id))
+                if prior is not None:
+                    if same_content(env, prior):
+                        results[i] = Outcome(i, env.id, env.source, "repeat", record=prior)
+                    else:
+                        results[i] = rejected(i, env.id, env.source, _id_reused(env))
+                    continue
+                state = states[subject_stream_id(env.subject)]
+                decision = decide(state, env, context)
+                if not isinstance(decision, Accepted):
+                    results[i] = rejected(i, env.id, env.source, decision)
+                    continue
+                record = None
+                for accepted in (decision.event, *decision.derived):
+                    target = states[subject_stream_id(accepted.subject)]
+                    appended = session.append(
+                        originator_id=subject_stream_id(accepted.subject),
+                        seq=target.version + 1,
+                        prev=target.head,
+                        subject=accepted.subject,
+                        id=accepted.id,
+                        source=accepted.source,
+                        type=accepted.type,
+                        time=accepted.time,
+                        time_us=accepted.time_us,
+                        data=accepted.data,
+                        schema_version=accepted.schema_version,
+                    )
+                    target.evolve(appended, ref_fields(accepted.type))
+                    record = record or appended
+                results[i] = Outcome(i, env.id, env.source, "recorded", record=record)
+            new_size = session.size
+        self.cache.synced = new_size
+        for key, state in states.items():
+            self.cache.put(key, state)
+        return results
+
+    def _sync_cache(self, size: int, changed_since: Callable[[int], set[UUID]]) -> None:
+        if size == self.cache.synced:
+            return
+        if size < self.cache.synced or size - self.cache.synced > self.RESYNC_LIMIT:
+            self.cache.clear()
+        else:
+            self.cache.drop(changed_since(self.cache.synced))
+        self.cache.synced = size
+
+    def _states_for(
+        self,
+        candidates: list[tuple[int, Envelope]],
+        load: Callable[[Sequence[UUID]], dict[UUID, list[RecordedEvent]]],
+    ) -> dict[UUID, SubjectState]:
+        states: dict[UUID, SubjectState] = {}
+        missing: dict[UUID, str] = {}
+        for _, env in candidates:
+            key = subject_stream_id(env.subject)
+            if key in states or key in missing:
+                continue
+            cached = self.cache.get(key)
+            if cached is not None:
+                states[key] = cached
+            else:
+                missing[key] = env.subject
+        if missing:
+            streams = load(list(missing))
+            for key, subject in missing.items():
+                states[key] = fold(subject, streams.get(key, ()))
+        return states
+
+    # -- reading ---------------------------------------------------------------------
+    def stream(self, subject: str, *, known_at_us: int | None = None) -> list[RecordedEvent]:
+        """The subject's records in seq order; with ``known_at_us``, only those the
+        ledger had recorded by then."""
+        rows = self.recorder.select_stream_rows(subject_stream_id(subject), recorded_lte=known_at_us)
+        return [row_to_event(r) for r in rows]
+
+    def size(self) -> int:
+        """How many records the ledger holds (= the next position)."""
+        return self.recorder.max_notification_id() or 0
+
+
+def _content(env: Envelope) -> dict[str, Any]:
+    return {"type": env.type, "subject": env.subject, "time": env.time, "data": env.data}
+
+
+def _id_reused(env: Envelope) -> Rejection:
+    return Rejection(
+        Reason.ID_REUSED,
+        f"id '{env.id}' from {env.source} was already used for a different event; "
+        "an id may be resubmitted only with identical content",
+        {"field": "id"},
+    )

@@ -1,0 +1,292 @@
+"""The ``ledger`` command line (DESIGN.md "Command line").
+
+Exit status: 0 success; 1 the command ran but something was rejected or failed a
+check; 2 bad usage or configuration. Default output is for people; ``--json`` is
+for machines (shapes in DESIGN.md). Long work shows a progress bar on a terminal
+and always ends with a one-line summary with figures (on standard error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import orjson
+from tqdm import tqdm
+
+from events.codes import validate_subject_code
+from events.envelope import Envelope, Refused, parse_submission
+from events.instants import InvalidInstant, cst_text, parse_instant
+from events.reasons import InvalidEvent
+from ledger.app import Ledger, Outcome
+from ledger.bootstrap import ConfigurationError, bootstrap
+from ledger.settings import Settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+class UsageError(Exception):
+    """Bad arguments; printed without a traceback, exit 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    overrides: dict[str, Any] = {}
+    if args.database_url:
+        overrides["database_url"] = args.database_url
+    try:
+        settings = Settings(**overrides)
+        code: int = args.handler(args, settings)
+        return code
+    except (UsageError, ConfigurationError, InvalidInstant) as e:
+        print(f"ledger: {e}", file=sys.stderr)
+        return 2
+    except InvalidEvent as e:
+        print(f"ledger: {e.rejection.code}: {e.rejection.message}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ledger", description="credit-ledger: the event-sourced ledger of credit records"
+    )
+    parser.add_argument(
+        "--database-url", help="override LEDGER_DATABASE_URL (default sqlite:///./ledger.db)"
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    p = sub.add_parser("submit", help="record CloudEvents from a file (JSON object, array or lines)")
+    p.add_argument("file", help="path, or - for standard input")
+    p.add_argument("--json", action="store_true", help="one JSON object per event and line")
+    p.set_defaults(handler=cmd_submit)
+
+    p = sub.add_parser("history", help="a subject's raw stream with both clocks")
+    p.add_argument("code", help="unified social credit code")
+    p.add_argument("--known-at", help="only what the ledger had recorded by then")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_history)
+
+    p = sub.add_parser("demo", help="load the deterministic demo data set and summarise it")
+    p.add_argument("--subjects", type=int, default=1200)
+    p.add_argument("--seed", type=int, default=20261120)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("schema", help="print the JSON Schemas of the event types")
+    p.add_argument("type", nargs="?", help="one type, e.g. credit.penalty.decided")
+    p.add_argument("--write", metavar="DIR", nargs="?", const="", help="write the files (default events/schemas)")
+    p.set_defaults(handler=cmd_schema)
+    return parser
+
+
+# -- submit ----------------------------------------------------------------------------
+
+
+def read_input(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror}") from e
+
+
+def submit_all(
+    ledger: Ledger,
+    items: Sequence[Envelope | Refused],
+    batch_size: int,
+    *,
+    label: str = "submit",
+    now_us: Callable[[Sequence[Envelope | Refused]], int | None] = lambda _: None,
+) -> Iterable[Outcome]:
+    """Submit in batches of ``batch_size`` with a progress bar; yields outcomes in
+    input order with indexes relative to ``items``."""
+    with tqdm(total=len(items), unit="ev", desc=label, disable=None, file=sys.stderr) as bar:
+        for start in range(0, len(items), batch_size):
+            chunk = items[start : start + batch_size]
+            for outcome in ledger.submit(chunk, now_us=now_us(chunk)):
+                yield _shift(outcome, start)
+            bar.update(len(chunk))
+
+
+def _shift(outcome: Outcome, offset: int) -> Outcome:
+    return Outcome(
+        outcome.index + offset, outcome.id, outcome.source, outcome.status,
+        outcome.code, outcome.message, outcome.record,
+    )
+
+
+def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
+    raw = read_input(args.file)
+    started = time.perf_counter()
+    items = parse_submission(raw)
+    ledger = bootstrap(settings)
+    counts: Counter[str] = Counter()
+    out = sys.stdout
+    for outcome in submit_all(ledger, items, settings.batch_size):
+        counts[outcome.status] += 1
+        if args.json:
+            out.write(orjson.dumps(outcome.to_json()).decode() + "\n")
+        else:
+            out.write(describe_outcome(outcome) + "\n")
+    elapsed = time.perf_counter() - started
+    total = sum(counts.values())
+    print(
+        f"{total} events: {counts['recorded']} recorded, {counts['repeat']} repeat, "
+        f"{counts['rejected']} rejected in {elapsed:.2f} s ({total / max(elapsed, 1e-9):,.0f} events/s)",
+        file=sys.stderr,
+    )
+    return 1 if counts["rejected"] else 0
+
+
+def describe_outcome(o: Outcome) -> str:
+    who = f"{o.source or '?'} {o.id or '?'}"
+    if o.status == "rejected":
+        return f"rejected  #{o.index + 1} {who}: {o.code}: {o.message}"
+    assert o.record is not None
+    r = o.record
+    return f"{o.status:<9} #{o.index + 1} {who} → {r.subject} seq {r.seq}, position {r.position}"
+
+
+# -- history ---------------------------------------------------------------------------
+
+
+def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    code = validate_subject_code(args.code)
+    known_at = parse_instant(args.known_at) if args.known_at else None
+    ledger = bootstrap(settings)
+    events = ledger.stream(code, known_at_us=known_at)
+    if args.json:
+        sys.stdout.write(orjson.dumps([e.to_json() for e in events], option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
+    print_history(code, events, sys.stdout)
+    return 0
+
+
+def print_history(code: str, events: Sequence[Any], out: TextIO) -> None:
+    out.write(f"{code}: {len(events)} records\n")
+    for e in events:
+        data = dict(e.data)
+        basis = data.pop("basis", None)
+        document = data.pop("document", None)
+        out.write(
+            f"{e.seq:>4}  valid {e.time}  recorded {cst_text(e.recorded_us)} CST  "
+            f"{e.source:<20} {e.type}\n"
+        )
+        if basis or document:
+            out.write(f"      basis {basis or '-'}  document {document or '-'}\n")
+        fields = "  ".join(f"{k}={_short(v)}" for k, v in data.items())
+        out.write(f"      id {e.id}  {fields}\n")
+        out.write(f"      hash {e.hash[:16]}…  prev {e.prev[:16]}…  position {e.position}\n")
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else orjson.dumps(value).decode()
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+# -- demo ------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger import demo
+
+    started = time.perf_counter()
+    generated = demo.generate(subjects=args.subjects, seed=args.seed)
+    items: list[Envelope | Refused] = list(parse_submission(orjson.dumps([d.event for d in generated])))
+    recorded_at = {id(item): d.recorded_us for item, d in zip(items, generated, strict=True)}
+    ledger = bootstrap(settings)
+    counts: Counter[str] = Counter()
+    rejections: Counter[str] = Counter()
+    for batch in demo_batches(items, generated, settings.batch_size):
+        for outcome in ledger.submit(batch, now_us=max(recorded_at[id(i)] for i in batch)):
+            counts[outcome.status] += 1
+            if outcome.status == "rejected":
+                rejections[f"{outcome.code}"] += 1
+    elapsed = time.perf_counter() - started
+    types = Counter(d.event["type"] for d in generated)
+    subjects = len({d.event["subject"] for d in generated})
+    summary = {
+        "subjects": subjects,
+        "events": len(generated),
+        "recorded": counts["recorded"],
+        "repeat": counts["repeat"],
+        "rejected": counts["rejected"],
+        "rejections": dict(rejections),
+        "by_type": dict(sorted(types.items())),
+        "ledger_size": ledger.size(),
+        "seconds": round(elapsed, 2),
+    }
+    if args.json:
+        sys.stdout.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        print(f"demo ledger ({settings.database_url}): {subjects} subjects, {len(generated)} events")
+        print(f"  recorded {counts['recorded']}, already there {counts['repeat']}, rejected {counts['rejected']}")
+        for code, n in rejections.most_common():
+            print(f"    rejected {code}: {n}")
+        print(f"  ledger size {summary['ledger_size']} records")
+        for name, n in sorted(types.items()):
+            print(f"  {name:<34} {n:>6}")
+        sample = generated[0].event["subject"]
+        print(f"  try: ledger history {sample}")
+    print(f"demo loaded in {elapsed:.1f} s", file=sys.stderr)
+    return 0
+
+
+def demo_batches(
+    items: list[Envelope | Refused], generated: Sequence[Any], batch_size: int
+) -> Iterable[list[Envelope | Refused]]:
+    """Batches of consecutive events recorded on the same day (China time), so the
+    demo's recording clock advances the way an agency's reporting would."""
+    batch: list[Envelope | Refused] = []
+    day = None
+    with tqdm(total=len(items), unit="ev", desc="demo", disable=None, file=sys.stderr) as bar:
+        for item, d in zip(items, generated, strict=True):
+            this_day = cst_text(d.recorded_us)[:10]
+            if batch and (this_day != day or len(batch) >= batch_size):
+                yield batch
+                bar.update(len(batch))
+                batch = []
+            day = this_day
+            batch.append(item)
+        if batch:
+            yield batch
+            bar.update(len(batch))
+
+
+# -- schema ----------------------------------------------------------------------------
+
+
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from events import schemas
+
+    if args.write is not None:
+        directory = Path(args.write) if args.write else Path(schemas.__file__).parent / "schemas"
+        written = schemas.write_schemas(directory)
+        print(f"wrote {len(written)} schemas to {directory}", file=sys.stderr)
+        return 0
+    everything = schemas.all_schemas()
+    if args.type:
+        if args.type not in everything:
+            raise UsageError(f"unknown type {args.type!r}; see `ledger schema` for all")
+        chosen: Any = everything[args.type]
+    else:
+        chosen = everything
+    sys.stdout.write(orjson.dumps(chosen, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Shared fixtures. Store tests take ``store_url`` and run once per backend:
+SQLite (a fresh file) and PostgreSQL (a fresh schema in database ``ledger_test``).
+
+PostgreSQL must be reachable: the fixture starts the local cluster if it is
+installed but stopped, and FAILS (never skips) when it cannot.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ledger.app import Ledger
+from ledger.bootstrap import bootstrap
+from ledger.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN = os.environ.get("LEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_TEST_DB = "ledger_test"
+
+
+def _connect(dbname: str | None = None) -> psycopg.Connection:
+    conninfo = PG_ADMIN if dbname is None else PG_ADMIN.rsplit("/", 1)[0] + "/" + dbname
+    return psycopg.connect(conninfo, autocommit=True, connect_timeout=3)
+
+
+@pytest.fixture(scope="session")
+def postgres_base() -> str:
+    """URL prefix of the test database; starts PostgreSQL if needed, fails if it can't."""
+    try:
+        _connect().close()
+    except psycopg.OperationalError:
+        result = subprocess.run(["bash", str(ROOT / "tools/ensure-postgres.sh")], capture_output=True, text=True)
+        if result.returncode != 0:
+            pytest.fail(f"PostgreSQL unreachable and could not be started:\n{result.stderr}", pytrace=False)
+    with _connect() as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_TEST_DB,)).fetchone()
+        if not exists:
+            try:
+                conn.execute(f'CREATE DATABASE "{PG_TEST_DB}"')
+            except psycopg.errors.DuplicateDatabase:
+                pass
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + PG_TEST_DB
+
+
+@pytest.fixture
+def postgres_url(postgres_base: str) -> Iterator[str]:
+    """A fresh, empty schema on PostgreSQL; dropped afterwards."""
+    schema = "t_" + uuid.uuid4().hex[:12]
+    with _connect(PG_TEST_DB) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield f"{postgres_base}?schema={schema}"
+    with _connect(PG_TEST_DB) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """Each store test runs against both stores (the conformance suite)."""
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(name)
+    return url
+
+
+@pytest.fixture
+def ledger(store_url: str) -> Iterator[Ledger]:
+    app = bootstrap(Settings(database_url=store_url))
+    yield app
+    app.recorder.datastore.close()  # type: ignore[attr-defined]
