@@ -6,10 +6,10 @@ China Standard Time (UTC+8), i.e. the last microsecond of it.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 CST = timezone(timedelta(hours=8), "CST")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class InvalidInstant(ValueError):

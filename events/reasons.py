@@ -78,6 +78,8 @@ class Reason(StrEnum):
     """Repair requested before the minimum disclosure period has passed."""
     REPAIR_OBLIGATIONS = "repair-obligations-unmet"
     """Repair requested before the obligations (rectification, repair commitment) are met."""
+    NO_RULE_SET = "no-rule-set"
+    """No disclosure rule set is in force on the record's valid date."""
     CALENDAR_UNKNOWN = "calendar-unknown"
     """A working-day computation needs a year whose official calendar is not loaded."""
 

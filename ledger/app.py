@@ -156,14 +156,14 @@ class Ledger:
         self,
         items: Sequence[Envelope | Refused],
         *,
-        tracking: Tracking | None = None,
+        tracking: Sequence[Tracking] = (),
         now_us: int | None = None,
     ) -> list[Outcome]:
         """Record a batch. Returns one outcome per item, in input order.
 
         Refused items (parse errors) and rejected decisions write nothing; the
-        accepted ones are committed together, with ``tracking`` if given, or not
-        at all (an exception propagates only after the retry bound).
+        accepted ones are committed together with the ``tracking`` records (upstream
+        positions consumed, e.g. Kafka offsets), or not at all.
         """
         outcomes: list[Outcome | None] = [None] * len(items)
         candidates: list[tuple[int, Envelope]] = []
@@ -191,8 +191,12 @@ class Ledger:
                 if attempt >= self.max_attempts:
                     for i, env in candidates:
                         outcomes[i] = rejected(
-                            i, env.id, env.source,
-                            Rejection(Reason.CONFLICT, f"not recorded after {attempt} attempts: {e}"),
+                            i,
+                            env.id,
+                            env.source,
+                            Rejection(
+                                Reason.CONFLICT, f"not recorded after {attempt} attempts: {e}"
+                            ),
                         )
                     results = {}
                     break
@@ -204,26 +208,36 @@ class Ledger:
         return [o for o in outcomes if o is not None]
 
     def _repeat_in_batch(
-        self, i: int, item: Envelope | Refused, first: Outcome | None, first_item: Envelope | Refused
+        self,
+        i: int,
+        item: Envelope | Refused,
+        first: Outcome | None,
+        first_item: Envelope | Refused,
     ) -> Outcome:
         assert isinstance(item, Envelope) and isinstance(first_item, Envelope) and first is not None
         if chain.canonical(_content(item)) != chain.canonical(_content(first_item)):
             return rejected(i, item.id, item.source, _id_reused(item))
         if first.status == "recorded":
             return Outcome(i, item.id, item.source, "repeat", record=first.record)
-        return Outcome(i, item.id, item.source, first.status, first.code, first.message, first.record)
+        return Outcome(
+            i, item.id, item.source, first.status, first.code, first.message, first.record
+        )
 
     def _submit_once(
         self,
         candidates: list[tuple[int, Envelope]],
-        tracking: Tracking | None,
+        tracking: Sequence[Tracking],
         now_us: int | None,
     ) -> dict[int, Outcome]:
         results: dict[int, Outcome] = {}
         now = self.clock() if now_us is None else now_us
         with self.recorder.write(now, tracking) as session:
             self._sync_cache(session.head.size, session.changed_since)
-            existing = session.existing([(env.source, env.id) for _, env in candidates]) if candidates else {}
+            existing = (
+                session.existing([(env.source, env.id) for _, env in candidates])
+                if candidates
+                else {}
+            )
             states = self._states_for(candidates, session.streams)
             context = Context(now_us=session.recorded_us, services=self.services)
             for i, env in candidates:
@@ -299,7 +313,9 @@ class Ledger:
     def stream(self, subject: str, *, known_at_us: int | None = None) -> list[RecordedEvent]:
         """The subject's records in seq order; with ``known_at_us``, only those the
         ledger had recorded by then."""
-        rows = self.recorder.select_stream_rows(subject_stream_id(subject), recorded_lte=known_at_us)
+        rows = self.recorder.select_stream_rows(
+            subject_stream_id(subject), recorded_lte=known_at_us
+        )
         return [row_to_event(r) for r in rows]
 
     def size(self) -> int:

@@ -78,7 +78,9 @@ def _create_tables(recorder: LedgerSQL) -> None:
             time.sleep(0.2 * (attempt + 1))
 
 
-def bootstrap(settings: Settings | None = None, *, clock: Callable[[], int] | None = None) -> Ledger:
+def bootstrap(
+    settings: Settings | None = None, *, clock: Callable[[], int] | None = None
+) -> Ledger:
     """The ledger application wired from settings (defaults: the environment)."""
     settings = settings or Settings()
     recorder = open_recorder(

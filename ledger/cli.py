@@ -9,7 +9,6 @@ and always ends with a one-line summary with figures (on standard error).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections import Counter
@@ -67,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    p = sub.add_parser("submit", help="record CloudEvents from a file (JSON object, array or lines)")
+    p = sub.add_parser(
+        "submit", help="record CloudEvents from a file (JSON object, array or lines)"
+    )
     p.add_argument("file", help="path, or - for standard input")
     p.add_argument("--json", action="store_true", help="one JSON object per event and line")
     p.set_defaults(handler=cmd_submit)
@@ -86,7 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the JSON Schemas of the event types")
     p.add_argument("type", nargs="?", help="one type, e.g. credit.penalty.decided")
-    p.add_argument("--write", metavar="DIR", nargs="?", const="", help="write the files (default events/schemas)")
+    p.add_argument(
+        "--write",
+        metavar="DIR",
+        nargs="?",
+        const="",
+        help="write the files (default events/schemas)",
+    )
     p.set_defaults(handler=cmd_schema)
     return parser
 
@@ -123,8 +130,13 @@ def submit_all(
 
 def _shift(outcome: Outcome, offset: int) -> Outcome:
     return Outcome(
-        outcome.index + offset, outcome.id, outcome.source, outcome.status,
-        outcome.code, outcome.message, outcome.record,
+        outcome.index + offset,
+        outcome.id,
+        outcome.source,
+        outcome.status,
+        outcome.code,
+        outcome.message,
+        outcome.record,
     )
 
 
@@ -169,7 +181,9 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     ledger = bootstrap(settings)
     events = ledger.stream(code, known_at_us=known_at)
     if args.json:
-        sys.stdout.write(orjson.dumps([e.to_json() for e in events], option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(
+            orjson.dumps([e.to_json() for e in events], option=orjson.OPT_INDENT_2).decode() + "\n"
+        )
         return 0
     print_history(code, events, sys.stdout)
     return 0
@@ -205,7 +219,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     started = time.perf_counter()
     generated = demo.generate(subjects=args.subjects, seed=args.seed)
-    items: list[Envelope | Refused] = list(parse_submission(orjson.dumps([d.event for d in generated])))
+    items: list[Envelope | Refused] = list(
+        parse_submission(orjson.dumps([d.event for d in generated]))
+    )
     recorded_at = {id(item): d.recorded_us for item, d in zip(items, generated, strict=True)}
     ledger = bootstrap(settings)
     counts: Counter[str] = Counter()
@@ -232,8 +248,12 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         sys.stdout.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
-        print(f"demo ledger ({settings.database_url}): {subjects} subjects, {len(generated)} events")
-        print(f"  recorded {counts['recorded']}, already there {counts['repeat']}, rejected {counts['rejected']}")
+        print(
+            f"demo ledger ({settings.database_url}): {subjects} subjects, {len(generated)} events"
+        )
+        print(
+            f"  recorded {counts['recorded']}, already there {counts['repeat']}, rejected {counts['rejected']}"
+        )
         for code, n in rejections.most_common():
             print(f"    rejected {code}: {n}")
         print(f"  ledger size {summary['ledger_size']} records")
@@ -284,7 +304,9 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
         chosen: Any = everything[args.type]
     else:
         chosen = everything
-    sys.stdout.write(orjson.dumps(chosen, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n")
+    sys.stdout.write(
+        orjson.dumps(chosen, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+    )
     return 0
 
 

@@ -157,7 +157,7 @@ class WriteSession:
         self.head = head
         self.recorded_us = max(now_us, head.recorded_us)
         self._pending: list[LedgerStoredEvent] = []
-        self.tracking: Tracking | None = None
+        self.tracking: Sequence[Tracking] = ()
 
     @property
     def size(self) -> int:
@@ -266,7 +266,9 @@ class LedgerSQL(ApplicationRecorder):
         """A cursor for consistent reads (one snapshot)."""
         raise NotImplementedError
 
-    def _insert_rows(self, cursor: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+    def _insert_rows(
+        self, cursor: Any, table: str, columns: str, rows: list[tuple[Any, ...]]
+    ) -> None:
         raise NotImplementedError
 
     def _id_param(self, originator_id: UUID) -> Any:
@@ -312,7 +314,9 @@ class LedgerSQL(ApplicationRecorder):
 
     def changed_since(self, cursor: Any, size: int) -> set[UUID]:
         cursor.execute(
-            self._sql(f"SELECT DISTINCT originator_id FROM {self.events_table} WHERE notification_id > %s"),
+            self._sql(
+                f"SELECT DISTINCT originator_id FROM {self.events_table} WHERE notification_id > %s"
+            ),
             (size,),
         )
         return {r[0] if isinstance(r[0], UUID) else UUID(r[0]) for r in cursor.fetchall()}
@@ -333,8 +337,11 @@ class LedgerSQL(ApplicationRecorder):
 
     # -- writing ----------------------------------------------------------------------
     @contextlib.contextmanager
-    def write(self, now_us: int, tracking: Tracking | None = None) -> Iterator[WriteSession]:
-        """Open a write session (see ``WriteSession``); commit what it appended on exit."""
+    def write(self, now_us: int, tracking: Sequence[Tracking] = ()) -> Iterator[WriteSession]:
+        """Open a write session (see ``WriteSession``); commit what it appended, and the
+        tracking records (positions consumed upstream, e.g. Kafka offsets), on exit.
+        A tracking record not beyond the one already stored raises IntegrityError:
+        the batch was already processed."""
         with self._write_cursor() as cursor:
             session = WriteSession(self, cursor, self._head(cursor), now_us)
             session.tracking = tracking
@@ -347,8 +354,8 @@ class LedgerSQL(ApplicationRecorder):
 
     def _flush(self, cursor: Any, session: WriteSession) -> dict[int, bytes] | None:
         pending = session.pending
-        if session.tracking is not None:
-            self._insert_tracking_in(cursor, session.tracking)
+        for tracking in session.tracking:
+            self._insert_tracking_in(cursor, tracking)
         if not pending:
             return None
         rows = [
@@ -373,7 +380,9 @@ class LedgerSQL(ApplicationRecorder):
         self._insert_rows(cursor, EVENTS_TABLE, COLUMNS, rows)
         size = session.head.size
         frontier = self._load_frontier(cursor, size)
-        nodes, new_frontier = merkle.append(size, frontier, [merkle.leaf_hash(e.hash) for e in pending])
+        nodes, new_frontier = merkle.append(
+            size, frontier, [merkle.leaf_hash(e.hash) for e in pending]
+        )
         stored = [(lvl, idx, h) for (lvl, idx, h) in nodes if lvl >= STORED_MIN_LEVEL]
         if stored:
             self._insert_rows(cursor, MERKLE_TABLE, "level, idx, hash", stored)
@@ -424,7 +433,9 @@ class LedgerSQL(ApplicationRecorder):
         return reader()
 
     # -- eventsourcing's recorder interface -------------------------------------------------
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
         """Not supported: the ledger appends through ``write()``, which chains each record
         under the write lock. (Accepting pre-built stored events would let a caller
         choose positions and hashes.)"""
@@ -505,7 +516,9 @@ class LedgerSQL(ApplicationRecorder):
         sql = f"SELECT {COLUMNS} FROM {self.events_table} WHERE TRUE"
         params: list[Any] = []
         if start is not None:
-            sql += " AND notification_id >= %s" if inclusive_of_start else " AND notification_id > %s"
+            sql += (
+                " AND notification_id >= %s" if inclusive_of_start else " AND notification_id > %s"
+            )
             params.append(start)
         if stop is not None:
             sql += " AND notification_id <= %s"
@@ -594,7 +607,9 @@ class SQLiteLedgerRecorder(LedgerSQL, SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=False) as cursor:
             yield cursor
 
-    def _insert_rows(self, cursor: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+    def _insert_rows(
+        self, cursor: Any, table: str, columns: str, rows: list[tuple[Any, ...]]
+    ) -> None:
         marks = ",".join("?" * len(rows[0]))
         try:
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
@@ -606,7 +621,9 @@ class SQLiteLedgerRecorder(LedgerSQL, SQLiteTrackingRecorder):
     def _insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
         self._insert_tracking(cursor, tracking)
 
-    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:
+    def subscribe(
+        self, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> Subscription[ApplicationRecorder]:
         msg = "SQLite cannot notify subscribers; run projections with a pull loop (ledger rebuild/tick)"
         raise NotImplementedError(msg)
 
@@ -669,12 +686,17 @@ class PostgresLedgerRecorder(LedgerSQL, PostgresTrackingRecorder):
 
     @contextlib.contextmanager
     def _read_cursor(self) -> Iterator[Any]:
-        with self.datastore.get_connection() as conn:
-            with conn.transaction(), conn.cursor(row_factory=tuple_row) as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                yield cursor
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(row_factory=tuple_row) as cursor,
+        ):
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield cursor
 
-    def _insert_rows(self, cursor: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+    def _insert_rows(
+        self, cursor: Any, table: str, columns: str, rows: list[tuple[Any, ...]]
+    ) -> None:
         with cursor.copy(
             SQL("COPY {0}.{1} ({2}) FROM STDIN").format(
                 Identifier(self.datastore.schema), Identifier(table), SQL(columns)
@@ -689,20 +711,29 @@ class PostgresLedgerRecorder(LedgerSQL, PostgresTrackingRecorder):
     def _insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
         cursor.execute(
             self.insert_tracking_statement,
-            {"application_name": tracking.application_name, "notification_id": tracking.notification_id},
+            {
+                "application_name": tracking.application_name,
+                "notification_id": tracking.notification_id,
+            },
         )
         if cursor.fetchone() is None:
-            msg = f"tracking {tracking.application_name} {tracking.notification_id} already recorded"
+            msg = (
+                f"tracking {tracking.application_name} {tracking.notification_id} already recorded"
+            )
             raise IntegrityError(msg)
 
-    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:
+    def subscribe(
+        self, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> Subscription[ApplicationRecorder]:
         return LedgerSubscription(self, gt=gt, topics=topics)
 
 
 class LedgerSubscription(ListenNotifySubscription[PostgresLedgerRecorder]):
     """Iterates notifications after ``gt``, blocking for new ones (LISTEN/NOTIFY)."""
 
-    def __init__(self, recorder: PostgresLedgerRecorder, gt: int | None = None, topics: Sequence[str] = ()) -> None:
+    def __init__(
+        self, recorder: PostgresLedgerRecorder, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> None:
         super().__init__(recorder=recorder, gt=gt, topics=topics)
         self._listen_thread = threading.Thread(target=self._listen, daemon=True)
         self._listen_thread.start()

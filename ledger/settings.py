@@ -19,14 +19,18 @@ class Settings(BaseSettings):
         description="Which store: sqlite:///PATH (embedded) or postgresql://USER:PASS@HOST:PORT/DB",
     )
     name: str = Field("credit-ledger", description="The ledger's origin name in checkpoints")
-    batch_size: int = Field(1000, ge=1, le=100_000, description="Events per append transaction on bulk paths")
+    batch_size: int = Field(
+        1000, ge=1, le=100_000, description="Events per append transaction on bulk paths"
+    )
     cache_subjects: int = Field(100_000, ge=0, description="Subject decision states kept in memory")
     pool_size: int = Field(4, ge=1, description="PostgreSQL connections kept open")
     lock_timeout_s: int = Field(30, ge=1, description="How long a writer waits for the write lock")
     signing_key_file: Path = Field(Path("./signing.key"), description="Ed25519 key for checkpoints")
     calendar_dir: Path | None = Field(None, description="Extra official calendars (YYYY.json)")
     rules_dir: Path | None = Field(None, description="Extra or replacement rule sets (*.json)")
-    kafka_bootstrap: str | None = Field(None, description="Kafka bootstrap servers; turns on ingestion")
+    kafka_bootstrap: str | None = Field(
+        None, description="Kafka bootstrap servers; turns on ingestion"
+    )
     kafka_topic: str = Field("credit.events", description="Topic agencies publish events to")
     kafka_group: str = Field("credit-ledger", description="Consumer group of `ledger ingest`")
     tokens_file: Path = Field(Path("./tokens.json"), description="Hashed API bearer tokens")

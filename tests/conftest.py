@@ -7,6 +7,7 @@ installed but stopped, and FAILS (never skips) when it cannot.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import uuid
@@ -36,16 +37,20 @@ def postgres_base() -> str:
     try:
         _connect().close()
     except psycopg.OperationalError:
-        result = subprocess.run(["bash", str(ROOT / "tools/ensure-postgres.sh")], capture_output=True, text=True)
+        result = subprocess.run(
+            ["bash", str(ROOT / "tools/ensure-postgres.sh")], capture_output=True, text=True
+        )
         if result.returncode != 0:
-            pytest.fail(f"PostgreSQL unreachable and could not be started:\n{result.stderr}", pytrace=False)
+            pytest.fail(
+                f"PostgreSQL unreachable and could not be started:\n{result.stderr}", pytrace=False
+            )
     with _connect() as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_TEST_DB,)).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (PG_TEST_DB,)
+        ).fetchone()
         if not exists:
-            try:
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(f'CREATE DATABASE "{PG_TEST_DB}"')
-            except psycopg.errors.DuplicateDatabase:
-                pass
     return PG_ADMIN.rsplit("/", 1)[0] + "/" + PG_TEST_DB
 
 

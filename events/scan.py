@@ -1,0 +1,131 @@
+"""The JSON-value walk run on `data` before the model sees it.
+
+It enforces what a schema cannot say well and what canonical JSON needs: no
+floating-point numbers anywhere (money is a decimal string), integers within
+I-JSON's exact range ±(2**53 − 1), object keys that are strings, and only JSON
+values (dict, list, str, int, bool, None). Pure and allocation-free on the
+happy path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from events.reasons import InvalidEvent, Reason
+
+__all__ = ["MAX_SAFE_INTEGER", "check_json_values", "json_path"]
+
+MAX_SAFE_INTEGER = 2**53 - 1
+"""The largest integer I-JSON (RFC 7493) guarantees to be exact."""
+
+
+def _clean(value: Any) -> bool:
+    """True when ``value`` holds only JSON values, no floats, only safe integers."""
+    items: Iterable[Any]
+    if isinstance(value, dict):
+        items = value.values()
+        for key in value:
+            if type(key) is not str:
+                return False
+    elif isinstance(value, list):
+        items = value
+    else:
+        return _clean_scalar(value)
+    for item in items:
+        t = type(item)
+        if t is str or t is bool or item is None:
+            continue
+        if t is int:
+            if -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                continue
+            return False
+        if t is dict or t is list or isinstance(item, dict | list):
+            if _clean(item):
+                continue
+            return False
+        if not _clean_scalar(item):
+            return False
+    return True
+
+
+def _clean_scalar(value: Any) -> bool:
+    """The slow path for scalars of unusual types (str subclasses are accepted)."""
+    if isinstance(value, str | bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    return False
+
+
+def json_path(path: tuple[str | int, ...], root: str = "data") -> str:
+    """Render a location as a JSON path: ``("kinds", 1)`` → ``data.kinds[1]``."""
+    out = [root]
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif part.isidentifier():
+            out.append(f".{part}")
+        else:
+            out.append(f"[{part!r}]")
+    return "".join(out)
+
+
+def _problems(
+    value: Any, path: tuple[str | int, ...], found: dict[str, tuple[tuple[str | int, ...], Any]]
+) -> None:
+    """Record the first float and the first other problem, depth first, in order."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if type(key) is not str:
+                found.setdefault("other", ((*path, str(key)), key))
+                continue
+            _problems(item, (*path, key), found)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _problems(item, (*path, index), found)
+    elif isinstance(value, float):
+        found.setdefault("float", (path, value))
+    elif not _clean_scalar(value):
+        found.setdefault("other", (path, value))
+
+
+def check_json_values(data: Any, type_name: str) -> None:
+    """Raise :class:`InvalidEvent` if ``data`` holds a float or a non-JSON value.
+
+    ``FLOAT_NOT_ALLOWED`` (any float, reported first wherever it is), else
+    ``INVALID_FIELD`` (an integer beyond ±(2**53 − 1), a non-string key, or a
+    Python value that is not JSON). The message names the JSON path, e.g.
+    ``data.amount``; ``details["fields"]`` holds the top-level field.
+    """
+    if _clean(data):
+        return
+    found: dict[str, tuple[tuple[str | int, ...], Any]] = {}
+    _problems(data, (), found)
+    if not found:  # pragma: no cover - _clean and _problems agree
+        return
+    if "float" in found:
+        path, value = found["float"]
+        where = json_path(path)
+        raise InvalidEvent(
+            Reason.FLOAT_NOT_ALLOWED,
+            f"{type_name}: {where} is a floating-point number ({value!r}); numbers with a "
+            'fraction or exponent are not accepted: money is a decimal string like "3000.00"',
+            fields=[str(path[0])] if path else [],
+            path=where,
+        )
+    path, value = found["other"]
+    where = json_path(path)
+    if isinstance(value, int) and not isinstance(value, bool):
+        problem = (
+            f"is an integer outside ±(2**53 − 1) ({value}); "
+            "such numbers are not exact in JSON: send a string"
+        )
+    else:
+        problem = f"is not a JSON value ({type(value).__name__})"
+    raise InvalidEvent(
+        Reason.INVALID_FIELD,
+        f"{type_name}: {where} {problem}",
+        fields=[str(path[0])] if path else [],
+        path=where,
+    )

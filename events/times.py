@@ -1,0 +1,95 @@
+"""RFC 3339 timestamps: parse with an offset, normalise to UTC microseconds.
+
+The ledger's canonical form of an instant is ``YYYY-MM-DDTHH:MM:SSZ``, or
+``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (exactly 6 digits) when the microseconds are
+non-zero, together with the integer microseconds since 1970-01-01T00:00:00Z.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from events.reasons import InvalidEvent, Reason
+
+__all__ = ["MAX_TIME_US", "format_time_us", "parse_time"]
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_DAY_US = 86_400_000_000
+MAX_TIME_US = (date(9999, 12, 31).toordinal() - _EPOCH_ORDINAL + 1) * _DAY_US - 1
+"""9999-12-31T23:59:59.999999Z in microseconds since the epoch."""
+
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})"
+    r"(?:\.([0-9]+))?(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))\Z"
+)
+_BARE_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_NAIVE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?\Z"
+)
+_EXAMPLE = "e.g. 2025-03-01T09:30:00+08:00 or 2025-03-01T01:30:00Z"
+
+
+def _invalid(value: str, why: str) -> InvalidEvent:
+    shown = value if len(value) <= 64 else value[:61] + "..."
+    return InvalidEvent(Reason.INVALID_TIME, f"time {shown!r} {why}", attribute="time")
+
+
+def parse_time(value: str) -> tuple[str, int]:
+    """Parse an RFC 3339 date-time with an offset; return (normalised, microseconds).
+
+    Requires ``Z`` or ``±hh:mm``; naive date-times and bare dates are refused
+    with a message saying what is expected. Fractions beyond microseconds are
+    truncated (not rounded). Leap seconds (``:60``) are refused. The instant
+    must fall in the years 1970–9999 UTC. Raises ``InvalidEvent(INVALID_TIME)``.
+    """
+    m = _RFC3339.match(value)
+    if m is None:
+        if _BARE_DATE.match(value):
+            raise _invalid(
+                value,
+                f"is a bare date; time must be an RFC 3339 date-time with an offset, {_EXAMPLE}",
+            )
+        if _NAIVE.match(value):
+            raise _invalid(
+                value,
+                "has no UTC offset; time must be an RFC 3339 date-time with 'Z' or ±hh:mm "
+                f"(China Standard Time is +08:00), {_EXAMPLE}",
+            )
+        if " " in value and _RFC3339.match(value.replace(" ", "T", 1)):
+            raise _invalid(value, f"separates date and time with a space; use 'T', {_EXAMPLE}")
+        raise _invalid(value, f"is not an RFC 3339 date-time with an offset, {_EXAMPLE}")
+    year, month, day, hour, minute, second, frac, sign, off_h, off_m = m.groups()
+    try:
+        ordinal = date(int(year), int(month), int(day)).toordinal()
+    except ValueError:
+        raise _invalid(value, "is not a real date") from None
+    h, mi, s = int(hour), int(minute), int(second)
+    if s == 60:
+        raise _invalid(value, "is a leap second, which the ledger cannot represent")
+    if h > 23 or mi > 59 or s > 59:
+        raise _invalid(value, "is not a real time of day")
+    offset = 0
+    if sign is not None:
+        oh, om = int(off_h), int(off_m)
+        if oh > 23 or om > 59:
+            raise _invalid(value, "has an impossible UTC offset")
+        offset = (oh * 60 + om) * 60 * (1 if sign == "+" else -1)
+    micros = int(frac[:6].ljust(6, "0")) if frac else 0
+    seconds = (ordinal - _EPOCH_ORDINAL) * 86_400 + h * 3_600 + mi * 60 + s - offset
+    us = seconds * 1_000_000 + micros
+    if not 0 <= us <= MAX_TIME_US:
+        raise _invalid(value, "is outside the years 1970–9999 (UTC)")
+    return format_time_us(us), us
+
+
+def format_time_us(us: int) -> str:
+    """The canonical UTC form of ``us`` microseconds since the epoch (0 ≤ us ≤ MAX)."""
+    days, rest = divmod(us, _DAY_US)
+    seconds, micros = divmod(rest, 1_000_000)
+    minutes, s = divmod(seconds, 60)
+    h, mi = divmod(minutes, 60)
+    day = date.fromordinal(days + _EPOCH_ORDINAL).isoformat()
+    if micros:
+        return f"{day}T{h:02d}:{mi:02d}:{s:02d}.{micros:06d}Z"
+    return f"{day}T{h:02d}:{mi:02d}:{s:02d}Z"

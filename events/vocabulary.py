@@ -1,0 +1,227 @@
+"""The event vocabulary: every type, its model, version, upcasters and references.
+
+Type strings are ``credit.<kind>.<action>`` (DOMAIN.md). :data:`EVENT_TYPES`
+maps each to an :class:`EventType`; :func:`validate_data` checks an event's
+``data`` against it and :func:`upcast` lifts stored data of an older schema
+version to the current one. Everything is built once at import; validation
+reuses each model's compiled pydantic-core validator.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, get_args
+
+from pydantic import BaseModel, ValidationError
+
+from events.errors import rejection_from_validation_error
+from events.fields import NONBLANK_PATTERN, PATTERN_EXPECTATIONS
+from events.models import MODELS, DocumentedData
+from events.reasons import InvalidEvent, Reason
+from events.scan import check_json_values
+
+__all__ = [
+    "BASIS_REQUIRED_TYPES",
+    "EVENT_TYPES",
+    "FINDING_TYPES",
+    "EventType",
+    "Upcaster",
+    "event_type",
+    "upcast",
+    "validate_data",
+]
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+"""Turns the `data` of schema version v into that of version v + 1 (pure)."""
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One event type of the vocabulary.
+
+    ``references`` maps each ref field of ``data`` to the event types it may
+    point at (checked by ``commands/`` against the subject's stream).
+    ``upcasters[v]`` lifts data of version ``v`` to ``v + 1``; there is one for
+    every version below ``version``. ``is_finding`` is membership of
+    :data:`FINDING_TYPES`.
+    """
+
+    name: str
+    kind: str
+    action: str
+    model: type[BaseModel]
+    version: int = 1
+    upcasters: Mapping[int, Upcaster] = field(default_factory=lambda: MappingProxyType({}))
+    references: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+    is_finding: bool = False
+
+
+FINDING_TYPES = frozenset(
+    {"credit.violation.recorded", "credit.penalty.decided", "credit.commitment.breached"}
+)
+"""Types that establish dishonest conduct: what a `finding` reference may name."""
+
+BASIS_REQUIRED_TYPES = frozenset(
+    name for name, model in MODELS.items() if issubclass(model, DocumentedData)
+)
+"""Types whose `data` must carry `basis` and `document` (optional on the others)."""
+
+_ALL = frozenset(MODELS)
+_SANCTION_GROUNDS = FINDING_TYPES | {"credit.list.designated"}
+
+
+def _one(name: str) -> frozenset[str]:
+    return frozenset({name})
+
+
+_REFERENCES: dict[str, dict[str, frozenset[str]]] = {
+    "credit.commitment.fulfilled": {"commitment": _one("credit.commitment.made")},
+    "credit.commitment.breached": {"commitment": _one("credit.commitment.made")},
+    "credit.commitment.withdrawn": {"commitment": _one("credit.commitment.made")},
+    "credit.penalty.withdrawn": {"penalty": _one("credit.penalty.decided")},
+    "credit.rectification.ordered": {"finding": FINDING_TYPES},
+    "credit.rectification.completed": {"rectification": _one("credit.rectification.ordered")},
+    "credit.interview.held": {"finding": FINDING_TYPES},
+    "credit.list.proposed": {"finding": FINDING_TYPES},
+    "credit.list.designated": {"proposal": _one("credit.list.proposed")},
+    "credit.list.removed": {"designation": _one("credit.list.designated")},
+    "credit.measure.applied": {"finding": _SANCTION_GROUNDS},
+    "credit.measure.lifted": {"application": _one("credit.measure.applied")},
+    "credit.ban.imposed": {"finding": _SANCTION_GROUNDS},
+    "credit.ban.lifted": {"ban": _one("credit.ban.imposed")},
+    "credit.objection.filed": {
+        "target": frozenset(
+            t for t in _ALL if t.split(".")[1] not in {"objection", "repair", "record"}
+        )
+    },
+    "credit.objection.resolved": {"objection": _one("credit.objection.filed")},
+    "credit.repair.requested": {"target": _SANCTION_GROUNDS},
+    "credit.repair.approved": {"request": _one("credit.repair.requested")},
+    "credit.repair.rejected": {"request": _one("credit.repair.requested")},
+    "credit.repair.revoked": {"approval": _one("credit.repair.approved")},
+    "credit.record.corrected": {"target": _ALL - {"credit.record.revoked"}},
+    "credit.record.revoked": {"target": _ALL - {"credit.record.revoked"}},
+}
+
+_UPCASTERS: dict[str, dict[int, Upcaster]] = {}
+"""The hook: type → {v: upcaster v → v+1}. Bump the type's version when adding one."""
+_VERSIONS: dict[str, int] = {}
+"""Current schema version per type when it is not 1."""
+
+
+def _build() -> Mapping[str, EventType]:
+    types: dict[str, EventType] = {}
+    for name, model in MODELS.items():
+        _, kind, action = name.split(".")
+        version = _VERSIONS.get(name, 1)
+        upcasters = _UPCASTERS.get(name, {})
+        assert set(upcasters) == set(range(1, version)), f"{name}: upcasters incomplete"
+        refs = _REFERENCES.get(name, {})
+        assert all(f in model.model_fields for f in refs), f"{name}: unknown ref field"
+        assert all(t <= _ALL for t in refs.values()), f"{name}: ref to unknown type"
+        types[name] = EventType(
+            name=name,
+            kind=kind,
+            action=action,
+            model=model,
+            version=version,
+            upcasters=MappingProxyType(dict(upcasters)),
+            references=MappingProxyType(dict(refs)),
+            is_finding=name in FINDING_TYPES,
+        )
+    return MappingProxyType(types)
+
+
+EVENT_TYPES: Mapping[str, EventType] = _build()
+"""Every event type of the vocabulary, by type string (read-only)."""
+
+# Per type: the compiled validator and the top-level fields that accept null.
+_VALIDATORS = {name: t.model.__pydantic_validator__ for name, t in EVENT_TYPES.items()}
+_NULLABLE = {
+    name: frozenset(
+        f for f, info in t.model.model_fields.items() if type(None) in get_args(info.annotation)
+    )
+    for name, t in EVENT_TYPES.items()
+}
+
+
+def _hints(model: type[BaseModel]) -> dict[str, str]:
+    """Top-level string fields with a format (date, money) → the format in words."""
+    hints: dict[str, str] = {}
+    for field_name, prop in model.model_json_schema()["properties"].items():
+        for arm in prop.get("anyOf", [prop]):
+            pattern = arm.get("pattern")
+            if pattern in PATTERN_EXPECTATIONS and pattern != NONBLANK_PATTERN:
+                hints[field_name] = PATTERN_EXPECTATIONS[pattern]
+    return hints
+
+
+_HINTS = {name: _hints(t.model) for name, t in EVENT_TYPES.items()}
+
+
+def event_type(type_name: object) -> EventType:
+    """The :class:`EventType` of ``type_name``, or ``InvalidEvent(UNKNOWN_TYPE)``.
+
+    The message suggests close matches from the vocabulary.
+    """
+    found = EVENT_TYPES.get(type_name) if isinstance(type_name, str) else None
+    if found is not None:
+        return found
+    close = difflib.get_close_matches(str(type_name), list(EVENT_TYPES), n=3, cutoff=0.6)
+    hint = (
+        "; did you mean " + " or ".join(repr(c) for c in close) + "?"
+        if close
+        else "; types are credit.<kind>.<action> as listed in the vocabulary (DOMAIN.md)"
+    )
+    raise InvalidEvent(
+        Reason.UNKNOWN_TYPE,
+        f"unknown event type {type_name!r}{hint}",
+        suggestions=close,
+    )
+
+
+def validate_data(type_name: str, data: object) -> int:
+    """Validate ``data`` for ``type_name``; return the type's current schema version.
+
+    Raises :class:`InvalidEvent`, checked in this order: ``UNKNOWN_TYPE``;
+    ``INVALID_ATTRIBUTE`` (data is not an object); ``FLOAT_NOT_ALLOWED`` (a float
+    anywhere in data); ``INVALID_FIELD`` (an integer beyond ±(2**53 − 1) or a
+    non-JSON value); ``MISSING_FIELD`` (required fields absent, all named);
+    ``INVALID_FIELD`` (the first wrong field: its path and what is expected).
+    ``details["fields"]`` lists the failing fields. ``data`` is not modified.
+    """
+    etype = event_type(type_name)
+    name = etype.name
+    if not isinstance(data, dict):
+        raise InvalidEvent(
+            Reason.INVALID_ATTRIBUTE,
+            f"{name}: data must be a JSON object, got {type(data).__name__}",
+            attribute="data",
+        )
+    check_json_values(data, name)
+    try:
+        _VALIDATORS[name].validate_python(data)
+    except ValidationError as exc:
+        raise rejection_from_validation_error(name, exc, _NULLABLE[name], _HINTS[name]) from None
+    return etype.version
+
+
+def upcast(type_name: str, version: int, data: dict[str, Any]) -> dict[str, Any]:
+    """Lift ``data`` stored at schema ``version`` to the type's current version.
+
+    Applies ``upcasters[version]``, ``upcasters[version + 1]`` … in turn and
+    returns the result; returns ``data`` itself when ``version`` is current.
+    Raises ``InvalidEvent(UNKNOWN_TYPE)`` for an unknown type and ``ValueError``
+    for a version below 1 or above the current one.
+    """
+    etype = event_type(type_name)
+    if not 1 <= version <= etype.version:
+        raise ValueError(
+            f"{etype.name}: schema version {version} is not between 1 and {etype.version}"
+        )
+    for step in range(version, etype.version):
+        data = etype.upcasters[step](data)
+    return data

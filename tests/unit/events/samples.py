@@ -1,0 +1,217 @@
+"""One valid CloudEvent per event type, telling one subject's story in order.
+
+``SAMPLES`` maps each type to a complete, valid event for subject
+91440300708461136T from samr/440300. The dict order is chronological and every
+reference points at an earlier sample, so submitting ``SAMPLES.values()`` in
+order never references forward. With only one sample per type a few steps
+share a target (the one repair request is first rejected, then approved on
+resubmission; the one commitment is fulfilled, later found false, then
+withdrawn). Tests copy before mutating: treat these as read-only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SUBJECT = "91440300708461136T"
+SOURCE = "samr/440300"
+BASIS = "《中华人民共和国食品安全法》第一百二十四条"
+
+_STORY: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "credit.registration.submitted",
+        "2023-03-01T09:00:00+08:00",
+        {"category": "certificate", "description": "ISO 9001 质量管理体系认证证书"},
+    ),
+    (
+        "credit.person.linked",
+        "2023-03-02T09:00:00+08:00",
+        {"role": "legal-representative", "name": "张三", "id_number": "11010519491231002X"},
+    ),
+    (
+        "credit.evaluation.published",
+        "2023-04-01T00:00:00+08:00",
+        {"scheme": "公共信用综合评价", "grade": "良", "valid_until": "2024-03-31"},
+    ),
+    (
+        "credit.violation.recorded",
+        "2024-01-10T10:00:00+08:00",
+        {
+            "behaviour": "FOOD-0203",
+            "severity": "general",
+            "sector": "food",
+            "basis": BASIS,
+            "document": "深市监认〔2024〕3号",
+        },
+    ),
+    (
+        "credit.objection.filed",
+        "2024-01-15T14:30:00+08:00",
+        {"target": "samr-440300-0004", "grounds": "违法行为代码认定有误"},
+    ),
+    (
+        "credit.objection.resolved",
+        "2024-01-19T16:00:00+08:00",
+        {"objection": "samr-440300-0005", "outcome": "upheld", "reasons": "核实后应为 FOOD-0201"},
+    ),
+    (
+        "credit.record.corrected",
+        "2024-01-19T16:30:00+08:00",
+        {"target": "samr-440300-0004", "changes": {"behaviour": "FOOD-0201"}},
+    ),
+    (
+        "credit.penalty.decided",
+        "2024-01-20T10:00:00+08:00",
+        {
+            "kinds": ["fine", "confiscation"],
+            "amount": "150000.00",
+            "procedure": "ordinary",
+            "severity": "serious",
+            "sector": "food",
+            "basis": BASIS,
+            "document": "深市监罚〔2024〕18号",
+        },
+    ),
+    (
+        "credit.rectification.ordered",
+        "2024-01-20T10:30:00+08:00",
+        {
+            "finding": "samr-440300-0008",
+            "deadline": "2024-02-20",
+            "document": "深市监责改〔2024〕7号",
+        },
+    ),
+    (
+        "credit.interview.held",
+        "2024-01-25T09:30:00+08:00",
+        {"finding": "samr-440300-0008", "kind": "warning"},
+    ),
+    (
+        "credit.list.proposed",
+        "2024-02-01T10:00:00+08:00",
+        {
+            "list": "serious-dishonesty",
+            "finding": "samr-440300-0008",
+            "planned_end": "2027-02-01",
+            "basis": "《市场监督管理严重违法失信名单管理办法》第二条",
+            "document": "深市监告〔2024〕2号",
+        },
+    ),
+    (
+        "credit.rectification.completed",
+        "2024-02-18T15:00:00+08:00",
+        {"rectification": "samr-440300-0009"},
+    ),
+    (
+        "credit.list.designated",
+        "2024-03-01T10:00:00+08:00",
+        {
+            "proposal": "samr-440300-0011",
+            "basis": "《市场监督管理严重违法失信名单管理办法》第十三条",
+            "document": "深市监列〔2024〕2号",
+        },
+    ),
+    (
+        "credit.measure.applied",
+        "2024-03-01T10:30:00+08:00",
+        {
+            "measure": "fiscal-funds",
+            "finding": "samr-440300-0013",
+            "until": "2027-02-01",
+            "basis": "国办发〔2019〕35号 第十二条",
+            "document": "深市监列〔2024〕2号",
+        },
+    ),
+    (
+        "credit.ban.imposed",
+        "2024-03-01T11:00:00+08:00",
+        {
+            "sector": "食品生产",
+            "finding": "samr-440300-0008",
+            "until": "2025-02-28",
+            "basis": "《中华人民共和国食品安全法》第一百三十五条",
+            "document": "深市监禁〔2024〕1号",
+        },
+    ),
+    (
+        "credit.commitment.made",
+        "2024-05-06T09:00:00+08:00",
+        {"commitment_type": "repair", "matter": "信用修复承诺书", "due": None},
+    ),
+    (
+        "credit.repair.requested",
+        "2024-05-08T09:00:00+08:00",
+        {"target": "samr-440300-0008", "methods": ["commitment", "rectification", "training"]},
+    ),
+    (
+        "credit.repair.rejected",
+        "2024-05-15T17:00:00+08:00",
+        {"request": "samr-440300-0017", "reasons": "培训证明材料不全"},
+    ),
+    (
+        "credit.repair.approved",
+        "2024-05-29T17:00:00+08:00",
+        {"request": "samr-440300-0017", "reasons": "补正材料后符合修复条件"},
+    ),
+    (
+        "credit.measure.lifted",
+        "2024-05-30T09:00:00+08:00",
+        {"application": "samr-440300-0014"},
+    ),
+    ("credit.ban.lifted", "2024-05-30T09:10:00+08:00", {"ban": "samr-440300-0015"}),
+    (
+        "credit.list.removed",
+        "2024-05-30T09:20:00+08:00",
+        {"designation": "samr-440300-0013", "reason": "repaired"},
+    ),
+    (
+        "credit.commitment.fulfilled",
+        "2024-06-30T09:00:00+08:00",
+        {"commitment": "samr-440300-0016"},
+    ),
+    (
+        "credit.commitment.breached",
+        "2024-09-10T10:00:00+08:00",
+        {"commitment": "samr-440300-0016", "kind": "false"},
+    ),
+    (
+        "credit.repair.revoked",
+        "2024-09-12T10:00:00+08:00",
+        {"approval": "samr-440300-0019", "reason": "信用修复承诺不实"},
+    ),
+    (
+        "credit.commitment.withdrawn",
+        "2024-10-08T09:00:00+08:00",
+        {"commitment": "samr-440300-0016"},
+    ),
+    (
+        "credit.penalty.withdrawn",
+        "2024-11-01T10:00:00+08:00",
+        {"penalty": "samr-440300-0008", "reason": "行政复议决定撤销原处罚决定"},
+    ),
+    (
+        "credit.record.revoked",
+        "2024-12-02T10:00:00+08:00",
+        {"target": "samr-440300-0001", "reason": "认证证书已被发证机构撤销"},
+    ),
+]
+
+
+def _event(number: int, type_name: str, time: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": f"samr-440300-{number:04d}",
+        "source": SOURCE,
+        "type": type_name,
+        "subject": SUBJECT,
+        "time": time,
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+SAMPLES: dict[str, dict[str, Any]] = {
+    type_name: _event(number, type_name, time, data)
+    for number, (type_name, time, data) in enumerate(_STORY, start=1)
+}
+"""Event type → one full, valid CloudEvent of that type (chronological order)."""
