@@ -10,9 +10,9 @@ themselves in the same table.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
+from commands.services import RuleServices
 from commands.state import EventFacts, SubjectState
 from events.envelope import Envelope
 from events.reasons import Reason, Rejection
@@ -38,11 +38,11 @@ NOT_AFTER_REVOCATION: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a decision may know besides the state: the recording moment, and
-    (for the workflow rules) the rule book and calendar, as opaque services."""
+    """What a decision may know besides the state: the recording moment, and the
+    rule services (calendar, rule book, procedures) loaded at start-up."""
 
     now_us: int
-    services: dict[str, Any] = field(default_factory=dict)
+    rules: RuleServices | None = None
 
 
 @dataclass(frozen=True, slots=True)

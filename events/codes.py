@@ -27,6 +27,7 @@ check alone does not catch substitutions whose values differ by 11, e.g. ``0``
 from __future__ import annotations
 
 import re
+import functools
 import uuid
 from functools import lru_cache
 
@@ -178,9 +179,11 @@ def complete_subject_code(first16: str) -> str:
     return first17 + final_check_char(first17)
 
 
+@functools.lru_cache(maxsize=1 << 20)
 def subject_stream_id(code: str) -> uuid.UUID:
     """The stream id of a subject: uuid5 of :data:`SUBJECT_NAMESPACE` and the code.
 
-    Deterministic; the caller passes a code it has validated.
+    Deterministic; the caller passes a code it has validated. Cached: the write
+    path asks for it several times per event.
     """
     return uuid.uuid5(SUBJECT_NAMESPACE, code)

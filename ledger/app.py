@@ -25,6 +25,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
 from commands.decide import Accepted, Context, decide
+from commands.services import RuleServices
 from commands.state import SubjectState
 from events.codes import subject_stream_id
 from events.envelope import Envelope, Refused
@@ -141,13 +142,13 @@ class Ledger:
         recorder: LedgerSQL,
         *,
         clock: Callable[[], int] = system_clock_us,
-        services: dict[str, Any] | None = None,
+        rules: RuleServices | None = None,
         cache_size: int = 100_000,
         max_attempts: int = 8,
     ) -> None:
         self.recorder = recorder
         self.clock = clock
-        self.services = services or {}
+        self.rules = rules
         self.cache = StateCache(cache_size)
         self.max_attempts = max_attempts
 
@@ -239,7 +240,7 @@ class Ledger:
                 else {}
             )
             states = self._states_for(candidates, session.streams)
-            context = Context(now_us=session.recorded_us, services=self.services)
+            context = Context(now_us=session.recorded_us, rules=self.rules)
             for i, env in candidates:
                 prior = existing.get((env.source, env.id))
                 if prior is not None:

@@ -15,6 +15,7 @@ from eventsourcing.persistence import OperationalError, ProgrammingError
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
+from commands.services import RuleServices
 from ledger.app import Ledger, system_clock_us
 from ledger.recorders import LedgerSQL, PostgresLedgerRecorder, SQLiteLedgerRecorder
 from ledger.settings import Settings
@@ -89,5 +90,6 @@ def bootstrap(
     return Ledger(
         recorder,
         clock=clock or system_clock_us,
+        rules=RuleServices.load(settings.calendar_dir, settings.rules_dir),
         cache_size=settings.cache_subjects,
     )

@@ -1,0 +1,34 @@
+"""The rule services a decision or a projection may consult, loaded once.
+
+The composition root (``ledger.bootstrap``) builds one ``RuleServices`` from
+settings at start-up and hands it to the ledger, the projections and the API;
+nothing else reads rule or calendar files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from commands.calendar import WorkingCalendar
+from commands.rulesets import Procedures, RuleBook
+
+
+@dataclass(frozen=True, slots=True)
+class RuleServices:
+    """The working-day calendar, the disclosure rule book and the regional procedures."""
+
+    calendar: WorkingCalendar
+    rulebook: RuleBook
+    procedures: Procedures
+
+    @classmethod
+    def load(cls, calendar_dir: Path | None = None, rules_dir: Path | None = None) -> RuleServices:
+        """The packaged calendars and rule sets, plus the optional extra folders."""
+        calendars = [calendar_dir] if calendar_dir else []
+        rules = [rules_dir] if rules_dir else []
+        return cls(
+            calendar=WorkingCalendar.load(calendars),
+            rulebook=RuleBook.load(rules),
+            procedures=Procedures.load(rules),
+        )

@@ -1,0 +1,2133 @@
+"""A deterministic, realistic demo data set: the credit records of ~1,200 market subjects.
+
+:func:`generate` returns CloudEvents 1.0 structured-JSON dicts (DESIGN.md, "The wire
+format") as agencies would submit them, each with the moment the demo should record
+it. The module is pure: it reads no clock, writes nothing and uses no global random
+state; everything derives from ``seed``. ``ledger demo`` feeds the result to the
+ledger in ``recorded_us`` order.
+
+What the data set looks like (DOMAIN.md is the vocabulary and the rules):
+
+* Subjects: unified social credit codes (GB 32100) from eleven regions (GB/T 2260)
+  and eleven registration authority / category prefixes (91 enterprises, 92
+  individual businesses, 93 farmers' cooperatives, 11/12 organs and public
+  institutions, 51/52/53 social organisations, N2 rural collective economic
+  organisations, A1, Y1), new-style (``MA…``) and old-style (8 digits) organisation
+  codes, every code completed by :func:`events.codes.complete_subject_code`.
+* Lives: about 60 % clean (commitments made and fulfilled, registrations,
+  evaluations, maybe a minor penalty), 30 % with findings (penalties, violation
+  records, breached commitments, with rectification, interviews, objections,
+  corrections, repair), 10 % heavy (serious findings, list proposal → designation,
+  joint measures, bans, responsible persons, removal by expiry, repair or revocation).
+* Agencies (``source``): ``samr/``, ``tax/``, ``mee/``, ``court/``, ``mohrss/``,
+  ``emergency/``, ``ndrc/`` and ``credit-platform/`` followed by the subject's region.
+* Time: decisions on Chinese working days (the official calendar of
+  ``chinese_calendar``), office hours, from 2023-05-01 to :data:`DEMO_NOW`; each event
+  is recorded hours to a few days after its ``time``, a few weeks later when reported
+  late, and some corrections arrive months after the record they correct.
+
+Guarantees of :func:`generate` (the tests check them):
+
+* the same ``(subjects, seed)`` gives identical output; ``subjects`` subjects;
+* every event passes ``events.envelope.parse_submission`` (valid codes, types,
+  data; money as decimal strings; no JSON number with a fraction anywhere);
+* ids are unique across the data set (``<agency>-<region>-<year>-<n:06d>``);
+* ``time`` ≤ ``recorded_us`` ≤ :data:`DEMO_NOW`, and the list is sorted by
+  ``recorded_us`` (non-decreasing);
+* every reference field names an earlier event (earlier ``time`` and strictly earlier
+  ``recorded_us``) of the same subject, of a type the vocabulary allows; nothing refers
+  to a revoked record or to a withdrawn penalty afterwards;
+* interviews and rectification orders come from the agency of their finding;
+* repair is requested only after the minimum disclosure period of the rule set in
+  force at the finding's time (Order 58 before 2026-04-01, Order 36 from then on)
+  plus a margin of at least 21 days, after a repair commitment and after the
+  completion of any rectification ordered; minor findings from 2026-04-01 on (not
+  published) are never repaired;
+* each subject's first event (in recorded order) carries ``data.subject_name``, the
+  name :func:`names` gives for its code.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import chinese_calendar
+
+from events.codes import ALPHABET, complete_subject_code
+from events.instants import CST, to_us
+
+__all__ = [
+    "DEMO_NOW",
+    "DEMO_START",
+    "DemoEvent",
+    "generate",
+    "id_number_check",
+    "names",
+]
+
+DEMO_NOW = datetime(2026, 11, 20, 18, 0, tzinfo=CST)
+"""The demo's "now": no event's time or recorded time is later."""
+DEMO_START = date(2023, 5, 1)
+"""The first day of the demo (Order 58 in force)."""
+
+_NOW_US = to_us(DEMO_NOW)
+_US = 1_000_000
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_CST_OFFSET_S = 8 * 3600
+_ORDER_36 = date(2026, 4, 1)
+_SPECIAL_SECTORS = frozenset({"special-equipment", "work-safety", "fire-safety"})
+
+
+@dataclass(frozen=True, slots=True)
+class DemoEvent:
+    """One demo event: the CloudEvent an agency submits and when the demo records it.
+
+    ``event`` is a complete CloudEvents 1.0 structured-JSON object (``specversion``,
+    ``id``, ``source``, ``type``, ``subject``, ``time`` with ``+08:00``,
+    ``datacontenttype``, ``data``). ``recorded_us`` is the recording moment in
+    microseconds UTC: ≥ the event's ``time`` and ≤ :data:`DEMO_NOW`.
+    """
+
+    event: dict[str, Any]
+    recorded_us: int
+
+
+# -- calendar and instants -----------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _workdays() -> tuple[int, ...]:
+    """Ordinals of the official working days of 2023–2026 (chinese_calendar)."""
+    day = date(2023, 1, 1)
+    out: list[int] = []
+    while day.year <= 2026:
+        if chinese_calendar.is_workday(day):
+            out.append(day.toordinal())
+        day += timedelta(days=1)
+    return tuple(out)
+
+
+def _add_workdays(day: date, n: int) -> date:
+    """The n-th working day after ``day`` (n ≥ 1; the start day is not counted).
+
+    Past the end of the known calendar it continues on calendar days (the demo never
+    uses such a day: it ends on 2026-11-20).
+    """
+    days = _workdays()
+    i = bisect.bisect_right(days, day.toordinal()) + n - 1
+    if i < len(days):
+        return date.fromordinal(days[i])
+    return date.fromordinal(days[-1]) + timedelta(days=i - len(days) + 1)
+
+
+def _us_at(day: date, seconds: int) -> int:
+    """Microseconds UTC of ``seconds`` after midnight CST of ``day``."""
+    return ((day.toordinal() - _EPOCH_ORDINAL) * 86_400 + seconds - _CST_OFFSET_S) * _US
+
+
+def _day_of(us: int) -> date:
+    """The CST calendar day of an instant."""
+    return date.fromordinal(_EPOCH_ORDINAL + (us // _US + _CST_OFFSET_S) // 86_400)
+
+
+def _rfc3339(us: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS+08:00`` of an instant (whole seconds)."""
+    seconds = us // _US + _CST_OFFSET_S
+    day = date.fromordinal(_EPOCH_ORDINAL + seconds // 86_400)
+    s = seconds % 86_400
+    return f"{day.isoformat()}T{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}+08:00"
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (clamped to the month's last day)."""
+    m = day.month - 1 + months
+    year, month = day.year + m // 12, m % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _money(cents: int) -> str:
+    """Yuan as a decimal string with two decimals, e.g. ``"3000.00"``."""
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+# -- identities: regions, names, codes, persons --------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Region:
+    code: str
+    city: str
+    """How the city opens a company name (北京 / 深圳市)."""
+    abbr: str
+    """The abbreviation in document numbers (深市监罚〔2024〕12号)."""
+    province: str
+    """The province abbreviation in court case numbers (（2024）粤0305执123号)."""
+    districts: tuple[tuple[str, str], ...]
+    """(GB/T 2260 county-level code, name) pairs."""
+    weight: int
+
+
+_REGIONS: tuple[_Region, ...] = (
+    _Region(
+        "440300",
+        "深圳市",
+        "深",
+        "粤",
+        (
+            ("440303", "罗湖区"),
+            ("440304", "福田区"),
+            ("440305", "南山区"),
+            ("440306", "宝安区"),
+            ("440307", "龙岗区"),
+        ),
+        16,
+    ),
+    _Region(
+        "310000",
+        "上海",
+        "沪",
+        "沪",
+        (("310101", "黄浦区"), ("310104", "徐汇区"), ("310112", "闵行区"), ("310115", "浦东新区")),
+        14,
+    ),
+    _Region(
+        "110000",
+        "北京",
+        "京",
+        "京",
+        (("110101", "东城区"), ("110102", "西城区"), ("110105", "朝阳区"), ("110108", "海淀区")),
+        14,
+    ),
+    _Region(
+        "330100",
+        "杭州市",
+        "杭",
+        "浙",
+        (("330102", "上城区"), ("330106", "西湖区"), ("330108", "滨江区"), ("330110", "余杭区")),
+        10,
+    ),
+    _Region(
+        "440100",
+        "广州市",
+        "穗",
+        "粤",
+        (("440103", "荔湾区"), ("440104", "越秀区"), ("440106", "天河区"), ("440111", "白云区")),
+        10,
+    ),
+    _Region(
+        "320100",
+        "南京市",
+        "宁",
+        "苏",
+        (("320102", "玄武区"), ("320104", "秦淮区"), ("320106", "鼓楼区"), ("320115", "江宁区")),
+        7,
+    ),
+    _Region(
+        "410100",
+        "郑州市",
+        "郑",
+        "豫",
+        (
+            ("410102", "中原区"),
+            ("410104", "管城回族区"),
+            ("410105", "金水区"),
+            ("410122", "中牟县"),
+        ),
+        7,
+    ),
+    _Region(
+        "370100",
+        "济南市",
+        "济",
+        "鲁",
+        (("370102", "历下区"), ("370103", "市中区"), ("370105", "天桥区"), ("370112", "历城区")),
+        6,
+    ),
+    _Region(
+        "360100",
+        "南昌市",
+        "洪",
+        "赣",
+        (("360102", "东湖区"), ("360103", "西湖区"), ("360111", "青山湖区"), ("360121", "南昌县")),
+        6,
+    ),
+    _Region(
+        "510100",
+        "成都市",
+        "成",
+        "川",
+        (("510104", "锦江区"), ("510105", "青羊区"), ("510107", "武侯区"), ("510108", "成华区")),
+        5,
+    ),
+    _Region(
+        "420100",
+        "武汉市",
+        "武",
+        "鄂",
+        (("420102", "江岸区"), ("420103", "江汉区"), ("420106", "武昌区"), ("420111", "洪山区")),
+        5,
+    ),
+)
+
+# (prefix, share in ‰): registration authority and entity category (GB 32100 table 1-2).
+_PREFIXES: tuple[tuple[str, int], ...] = (
+    ("91", 740),
+    ("92", 100),
+    ("93", 35),
+    ("11", 15),
+    ("12", 25),
+    ("51", 20),
+    ("52", 20),
+    ("53", 10),
+    ("N2", 20),
+    ("A1", 8),
+    ("Y1", 7),
+)
+
+_BRAND_1 = "华恒鑫宏中瑞金东天盛博嘉锦润汇联永新卓安佳明信海龙凯同正康益远云星启德万晨格优鼎"
+_BRAND_2 = "信达源泰科丰桥方元世禾程泽通创昌航越和成兴茂盛辉祥邦宁民帆辰拓美智诚弘"
+
+# (industry in the name, sectors its findings come from)
+_INDUSTRIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("电子科技", ("product-quality", "fire-safety", "tax", "labour")),
+    ("信息技术", ("tax", "labour", "advertising")),
+    ("食品", ("food", "product-quality", "tax")),
+    ("餐饮管理", ("food", "fire-safety", "labour")),
+    ("建筑工程", ("work-safety", "labour", "special-equipment", "environment")),
+    ("环保科技", ("environment", "tax")),
+    ("化工", ("environment", "work-safety", "fire-safety")),
+    ("物流", ("work-safety", "special-equipment", "labour", "tax")),
+    ("商贸", ("product-quality", "tax", "advertising")),
+    ("医药", ("product-quality", "advertising", "tax")),
+    ("生物科技", ("product-quality", "environment", "tax")),
+    ("机械设备", ("special-equipment", "product-quality", "work-safety")),
+    ("电梯工程", ("special-equipment", "work-safety")),
+    ("新材料", ("environment", "work-safety", "product-quality")),
+    ("房地产开发", ("labour", "tax", "advertising", "fire-safety")),
+    ("物业管理", ("fire-safety", "special-equipment", "labour")),
+    ("文化传媒", ("advertising", "tax")),
+    ("供应链管理", ("tax", "product-quality")),
+    ("人力资源服务", ("labour", "tax")),
+    ("汽车销售服务", ("product-quality", "advertising", "environment")),
+    ("装饰工程", ("work-safety", "labour", "fire-safety")),
+    ("纺织服装", ("product-quality", "environment", "labour")),
+    ("网络科技", ("advertising", "tax")),
+    ("新能源科技", ("product-quality", "work-safety", "environment")),
+    ("检测技术", ("product-quality", "tax")),
+)
+_FORMS = ("有限公司",) * 16 + ("股份有限公司",) * 3 + ("有限责任公司",)
+_SHOPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("餐饮店", ("food", "fire-safety")),
+    ("便利店", ("food", "product-quality")),
+    ("五金店", ("product-quality",)),
+    ("汽车修理厂", ("environment", "work-safety")),
+    ("服装店", ("product-quality",)),
+    ("水果店", ("food",)),
+    ("烧烤店", ("food", "fire-safety", "environment")),
+    ("药店", ("product-quality", "advertising")),
+    ("小吃店", ("food",)),
+    ("建材经营部", ("product-quality", "tax")),
+)
+_COOPS = ("蔬菜种植", "果蔬", "生猪养殖", "茶叶", "水稻种植", "农机", "花卉苗木", "中药材种植")
+_ORGANS = (
+    "城市管理和综合执法局",
+    "住房和城乡建设局",
+    "教育局",
+    "卫生健康委员会",
+    "农业农村局",
+    "水务局",
+    "交通运输局",
+    "文化和旅游局",
+)
+_INSTITUTIONS = (
+    "人民医院",
+    "中医医院",
+    "实验小学",
+    "第一中学",
+    "疾病预防控制中心",
+    "图书馆",
+    "妇幼保健院",
+    "职业技术学校",
+)
+_NONPROFITS = ("养老服务中心", "职业培训学校", "康复中心", "社会工作服务中心", "艺术培训中心")
+_VILLAGES = "东营前进红星新庄李家王庄河西马坊柳林高桥南湾北岗石门杨柳"
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
+    "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾"
+)
+_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志红玉峰斌文亮海波宇浩婷雪琳晨欣"
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_number_check(first17: str) -> str:
+    """The GB 11643 check character of the first 17 digits of a resident identity number.
+
+    Weights 7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2; the check is ``"10X98765432"`` at
+    Σ mod 11. ``first17`` must be 17 ASCII digits (``ValueError`` otherwise).
+    """
+    if len(first17) != 17 or not first17.isdigit() or not first17.isascii():
+        raise ValueError("an identity number's check needs exactly 17 digits")
+    return _ID_CHECK[sum(w * int(c) for w, c in zip(_ID_WEIGHTS, first17, strict=True)) % 11]
+
+
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    code: str
+    name: str
+    prefix: str
+    region: _Region
+    district: tuple[str, str]
+    sectors: tuple[str, ...]
+    """Sectors the subject's findings may come from."""
+    profile: str
+    """``clean``, ``findings`` or ``heavy``."""
+    established: date
+    """Registration date (before the demo for older subjects)."""
+    start: date
+    """From when the subject's demo life runs (≥ DEMO_START)."""
+    story_seed: int
+
+    @property
+    def individual(self) -> bool:
+        """Individual businesses (92) are natural persons for the 200-yuan rule."""
+        return self.prefix == "92"
+
+    @property
+    def business(self) -> bool:
+        """Market subjects that hold licences and can be penalised routinely."""
+        return self.prefix in {"91", "92", "93"}
+
+
+def _brand(rng: random.Random) -> str:
+    return rng.choice(_BRAND_1) + rng.choice(_BRAND_2)
+
+
+def _person_name(rng: random.Random) -> str:
+    given = rng.choice(_GIVEN) + (rng.choice(_GIVEN) if rng.random() < 0.7 else "")
+    return rng.choice(_SURNAMES) + given
+
+
+def _subject_name(
+    rng: random.Random, prefix: str, region: _Region, district: tuple[str, str]
+) -> tuple[str, tuple[str, ...]]:
+    """A plausible Chinese name for the subject and the sectors it is supervised in."""
+    city, dname = region.city, district[1]
+    cityfull = city if city.endswith("市") else city + "市"
+    if prefix == "91":
+        industry, sectors = rng.choice(_INDUSTRIES)
+        return f"{city}{_brand(rng)}{industry}{rng.choice(_FORMS)}", sectors
+    if prefix == "92":
+        shop, sectors = rng.choice(_SHOPS)
+        owner = rng.choice(_SURNAMES) + "记" if rng.random() < 0.5 else _brand(rng)
+        return f"{cityfull}{dname}{owner}{shop}", sectors
+    if prefix == "93":
+        return (
+            f"{cityfull}{dname}{_brand(rng)}{rng.choice(_COOPS)}专业合作社",
+            ("food", "environment"),
+        )
+    if prefix == "11":
+        return f"{cityfull}{dname}{rng.choice(_ORGANS)}", ("fire-safety",)
+    if prefix == "12":
+        return f"{cityfull}{dname}{rng.choice(_INSTITUTIONS)}", ("fire-safety", "environment")
+    if prefix == "51":
+        industry = rng.choice(_INDUSTRIES)[0]
+        if rng.random() < 0.5:
+            return f"{cityfull}{industry}行业协会", ("advertising",)
+        return f"{cityfull}{rng.choice(_BRAND_1)}{rng.choice(_BRAND_2)}商会", ("advertising",)
+    if prefix == "52":
+        return f"{cityfull}{dname}{_brand(rng)}{rng.choice(_NONPROFITS)}", ("fire-safety", "food")
+    if prefix == "53":
+        return f"{cityfull}{_brand(rng)}公益基金会", ("advertising",)
+    if prefix == "N2":
+        village = _VILLAGES[rng.randrange(0, len(_VILLAGES), 2) :][:2]
+        return f"{cityfull}{dname}{village}村股份经济合作社", ("environment",)
+    if prefix == "A1":
+        return f"{cityfull}军队离退休干部第{rng.randint(1, 12)}休养所", ("fire-safety",)
+    return f"{cityfull}{dname}{_brand(rng)}社区服务中心", ("fire-safety",)  # Y1
+
+
+def _org_body(rng: random.Random, prefix: str) -> str:
+    """Eight organisation-code characters: ``MA`` + 6 (new style) or 8 digits (old)."""
+    old_share = {"91": 0.2, "11": 0.9, "12": 0.8, "51": 0.5, "52": 0.4, "53": 0.5}.get(prefix, 0.0)
+    if rng.random() < old_share:
+        return f"{rng.randrange(10**7, 10**8):08d}"
+    return "MA" + "".join(rng.choice(ALPHABET) for _ in range(6))
+
+
+def _subjects(count: int, seed: int) -> list[_Subject]:
+    """The demo's subjects, deterministic for (count, seed)."""
+    master = random.Random(seed)
+    # exact quotas of prefixes and regions, shuffled
+    prefixes: list[str] = []
+    for prefix, share in _PREFIXES[1:]:
+        prefixes += [prefix] * max(1 if count >= 50 else 0, round(count * share / 1000))
+    prefixes = (["91"] * max(0, count - len(prefixes)) + prefixes)[:count]
+    master.shuffle(prefixes)
+    total = sum(r.weight for r in _REGIONS)
+    regions: list[_Region] = []
+    for region in _REGIONS:
+        regions += [region] * max(1 if count >= 50 else 0, round(count * region.weight / total))
+    regions = (regions + [_REGIONS[0]] * count)[:count]
+    master.shuffle(regions)
+
+    used_codes: set[str] = set()
+    used_names: set[str] = set()
+    out: list[_Subject] = []
+    span = (date(2026, 6, 30) - DEMO_START).days
+    for i in range(count):
+        rng = random.Random(master.getrandbits(64))
+        prefix, region = prefixes[i], regions[i]
+        district = rng.choice(region.districts)
+        while True:
+            code = complete_subject_code(prefix + region.code + _org_body(rng, prefix))
+            if code not in used_codes:
+                break
+        while True:
+            name, sectors = _subject_name(rng, prefix, region, district)
+            if name not in used_names:
+                break
+            if prefix in {"11", "12", "A1"}:  # few distinct names: number the branch
+                name = f"{name}（第{len(used_names) % 97 + 2}分部）"
+                if name not in used_names:
+                    break
+        used_codes.add(code)
+        used_names.add(name)
+        x = rng.random()
+        if prefix in {"11", "A1", "Y1", "53"}:
+            profile = "clean"
+        elif prefix in {"12", "51", "52", "N2", "93"}:
+            profile = "clean" if x < 0.8 else "findings"
+        else:
+            profile = "clean" if x < 0.58 else "findings" if x < 0.885 else "heavy"
+        start = DEMO_START + timedelta(days=int(span * rng.random() ** 1.7))
+        if rng.random() < 0.45:
+            established = date(rng.randint(1995, 2022), rng.randint(1, 12), rng.randint(1, 28))
+        else:
+            established = start - timedelta(days=rng.randint(0, 60))
+        if profile == "heavy":  # a heavy life needs time to unfold
+            start = DEMO_START + timedelta(days=int((start - DEMO_START).days * 0.45))
+            established = min(established, start)
+        out.append(
+            _Subject(
+                code,
+                name,
+                prefix,
+                region,
+                district,
+                sectors,
+                profile,
+                established,
+                start,
+                master.getrandbits(64),
+            )
+        )
+    return out
+
+
+def names(subjects: int = 1200, seed: int = 20261120) -> dict[str, str]:
+    """Every demo subject's code → its Chinese name, for the same arguments as
+    :func:`generate` (the names the first events' ``data.subject_name`` carry)."""
+    return {s.code: s.name for s in _subjects(subjects, seed)}
+
+
+# -- what agencies write: templates ----------------------------------------------------
+
+_SECTOR_AGENCY = {
+    "food": "samr",
+    "product-quality": "samr",
+    "advertising": "samr",
+    "special-equipment": "samr",
+    "work-safety": "emergency",
+    "fire-safety": "emergency",
+    "environment": "mee",
+    "tax": "tax",
+    "labour": "mohrss",
+}
+
+# sector → [(facts, basis, severities it may carry)]
+_PENALTY_TEMPLATES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "food": (
+        (
+            "经营超过保质期的食品",
+            "《中华人民共和国食品安全法》第一百二十四条第一款第（二）项",
+            "GS",
+        ),
+        (
+            "未按规定查验供货者的许可证和食品出厂检验合格证明",
+            "《中华人民共和国食品安全法》第一百二十六条第一款第（三）项",
+            "MG",
+        ),
+        (
+            "安排未取得健康证明的人员从事接触直接入口食品的工作",
+            "《中华人民共和国食品安全法》第一百二十六条第一款第（六）项",
+            "MG",
+        ),
+        (
+            "在食品中添加食品添加剂以外的化学物质",
+            "《中华人民共和国食品安全法》第一百二十三条第一款第（一）项",
+            "S",
+        ),
+    ),
+    "product-quality": (
+        ("销售不合格产品", "《中华人民共和国产品质量法》第四十九条", "GS"),
+        ("在产品中掺杂、掺假，以次充好", "《中华人民共和国产品质量法》第五十条", "S"),
+        ("产品标识不符合法定要求", "《中华人民共和国产品质量法》第五十四条", "MG"),
+    ),
+    "advertising": (
+        ("发布虚假广告，欺骗、误导消费者", "《中华人民共和国广告法》第五十五条第一款", "GS"),
+        (
+            "广告中使用“国家级”“最高级”“最佳”等用语",
+            "《中华人民共和国广告法》第五十七条第（一）项",
+            "MG",
+        ),
+        ("未经审查发布医疗器械广告", "《中华人民共和国广告法》第五十八条第一款第（十四）项", "G"),
+    ),
+    "special-equipment": (
+        ("使用未经定期检验的电梯", "《中华人民共和国特种设备安全法》第八十四条第（一）项", "GS"),
+        (
+            "特种设备作业人员未取得相应资格上岗作业",
+            "《中华人民共和国特种设备安全法》第八十六条第（一）项",
+            "MG",
+        ),
+        ("使用已经报废的压力容器", "《中华人民共和国特种设备安全法》第八十四条第（二）项", "S"),
+    ),
+    "work-safety": (
+        (
+            "未按规定对从业人员进行安全生产教育和培训",
+            "《中华人民共和国安全生产法》第九十七条第（三）项",
+            "MG",
+        ),
+        (
+            "未对重大危险源登记建档、定期检测评估",
+            "《中华人民共和国安全生产法》第一百零一条第（二）项",
+            "G",
+        ),
+        ("对重大事故隐患未采取措施消除", "《中华人民共和国安全生产法》第一百零二条", "S"),
+    ),
+    "fire-safety": (
+        (
+            "占用、堵塞、封闭疏散通道和安全出口",
+            "《中华人民共和国消防法》第六十条第一款第（三）项",
+            "MG",
+        ),
+        ("消防设施、器材未保持完好有效", "《中华人民共和国消防法》第六十条第一款第（一）项", "MG"),
+        (
+            "公众聚集场所未经消防安全检查擅自投入使用、营业",
+            "《中华人民共和国消防法》第五十八条第一款第（四）项",
+            "GS",
+        ),
+    ),
+    "environment": (
+        (
+            "超过大气污染物排放标准排放大气污染物",
+            "《中华人民共和国大气污染防治法》第九十九条第（二）项",
+            "GS",
+        ),
+        (
+            "通过暗管逃避监管的方式排放水污染物",
+            "《中华人民共和国水污染防治法》第八十三条第（三）项",
+            "S",
+        ),
+        (
+            "未按规定设置危险废物识别标志",
+            "《中华人民共和国固体废物污染环境防治法》第一百一十二条第一款第（一）项",
+            "MG",
+        ),
+    ),
+    "tax": (
+        (
+            "未按照规定期限办理纳税申报和报送纳税资料",
+            "《中华人民共和国税收征收管理法》第六十二条",
+            "MG",
+        ),
+        ("未按照规定开具发票", "《中华人民共和国发票管理办法》第三十五条第（一）项", "MG"),
+        (
+            "进行虚假纳税申报，少缴应纳税款",
+            "《中华人民共和国税收征收管理法》第六十三条第一款",
+            "GS",
+        ),
+        ("虚开增值税专用发票", "《中华人民共和国发票管理办法》第三十七条", "S"),
+    ),
+    "labour": (
+        ("安排劳动者延长工作时间超过法定限度", "《劳动保障监察条例》第二十五条", "MG"),
+        ("克扣、无故拖欠劳动者工资报酬", "《劳动保障监察条例》第二十六条", "G"),
+        ("未按规定开设农民工工资专用账户", "《保障农民工工资支付条例》第五十五条第（一）项", "GS"),
+    ),
+}
+
+# (behaviour code, facts, basis, sector, agency, severities) for credit.violation.recorded
+_VIOLATIONS: tuple[tuple[str, str, str, str, str, str], ...] = (
+    (
+        "abnormal-operation",
+        "未按规定期限公示年度报告，列入经营异常名录",
+        "《企业信息公示暂行条例》第十七条",
+        "market-registration",
+        "samr",
+        "MG",
+    ),
+    (
+        "false-registration",
+        "提交虚假材料取得市场主体登记",
+        "《中华人民共和国市场主体登记管理条例》第四十四条",
+        "market-registration",
+        "samr",
+        "GS",
+    ),
+    (
+        "wage-arrears",
+        "拖欠农民工工资，经责令限期支付逾期未支付",
+        "《拖欠农民工工资失信联合惩戒对象名单管理暂行办法》第五条",
+        "labour",
+        "mohrss",
+        "GS",
+    ),
+    (
+        "major-tax-violation",
+        "偷税数额在100万元以上且占各税种应纳税总额10%以上",
+        "《重大税收违法失信主体信息公布管理办法》第六条第（一）项",
+        "tax",
+        "tax",
+        "S",
+    ),
+    (
+        "falsified-monitoring-data",
+        "篡改、伪造污染物自动监测数据",
+        "《中华人民共和国环境保护法》第六十三条第（三）项",
+        "environment",
+        "mee",
+        "GS",
+    ),
+    (
+        "work-safety-dishonesty",
+        "对发生的一般生产安全事故负有责任",
+        "《安全生产严重失信主体名单管理办法》第五条第（一）项",
+        "work-safety",
+        "emergency",
+        "GS",
+    ),
+    (
+        "food-safety-dishonesty",
+        "因食品安全违法行为受到较重行政处罚",
+        "《市场监督管理严重违法失信名单管理办法》第九条",
+        "food",
+        "samr",
+        "S",
+    ),
+)
+_COURT_VIOLATION = (
+    "dishonest-judgment-debtor",
+    "有履行能力而拒不履行生效法律文书确定的义务",
+    "《最高人民法院关于公布失信被执行人名单信息的若干规定》第一条第（一）项",
+    "judicial",
+)
+
+# sector → (agency, approval matters under 告知承诺制 / 容缺受理, industry self-regulation)
+_MATTERS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "food": (
+        "samr",
+        ("食品经营许可（告知承诺制）", "食品生产许可（告知承诺制）"),
+        "餐饮食品行业诚信经营自律承诺",
+    ),
+    "product-quality": (
+        "samr",
+        ("工业产品生产许可证（告知承诺制）", "营业执照变更登记（容缺受理）"),
+        "产品质量诚信经营自律承诺",
+    ),
+    "advertising": (
+        "samr",
+        ("营业执照变更登记（容缺受理）", "医疗器械广告审查（告知承诺制）"),
+        "广告行业自律公约信用承诺",
+    ),
+    "special-equipment": (
+        "samr",
+        ("特种设备安装改造修理许可（告知承诺制）", "特种设备使用登记（容缺受理）"),
+        "特种设备行业诚信自律承诺",
+    ),
+    "work-safety": (
+        "emergency",
+        ("危险化学品经营许可（告知承诺制）", "安全生产许可证延续（告知承诺制）"),
+        "建筑市场诚信经营自律承诺",
+    ),
+    "fire-safety": (
+        "emergency",
+        ("公众聚集场所投入使用、营业前消防安全检查（告知承诺制）",),
+        "消防安全责任自律承诺",
+    ),
+    "environment": (
+        "mee",
+        ("排污许可证核发（告知承诺制）", "建设项目环境影响评价文件审批（告知承诺制）"),
+        "环保产业诚信自律承诺",
+    ),
+    "tax": (
+        "tax",
+        (
+            "增值税一般纳税人登记（告知承诺制）",
+            "出口退（免）税备案（告知承诺制）",
+            "涉税事项容缺办理",
+        ),
+        "依法诚信纳税自律承诺",
+    ),
+    "labour": (
+        "mohrss",
+        ("劳务派遣经营许可（告知承诺制）", "特殊工时工作制审批（告知承诺制）"),
+        "人力资源服务行业诚信自律承诺",
+    ),
+}
+_VOLUNTARY_MATTERS = (
+    "主动公示信用承诺：依法诚信经营，自觉接受政府、行业和社会监督",
+    "市场主体年度信用承诺书",
+    "“信易贷”融资授信信用承诺",
+    "参与政府采购活动信用承诺",
+)
+_ORGAN_MATTERS = ("政务诚信承诺：依法履行合同约定义务", "公共服务事项信用承诺")
+
+_DOC_PREFIX = {
+    "samr": "市监",
+    "tax": "税",
+    "mee": "环",
+    "emergency": "应急",
+    "mohrss": "人社",
+    "court": "法",
+    "ndrc": "发改",
+    "credit-platform": "信用",
+}
+"""Agency → the part of its document numbers after the city (深市监责改〔2024〕3号)."""
+
+_FINDING_WEIGHT_TYPES = frozenset(
+    {"credit.violation.recorded", "credit.penalty.decided", "credit.commitment.breached"}
+)
+
+_GUIDELINE_35 = (
+    "《国务院办公厅关于加快推进社会信用体系建设构建以信用为基础的新型监管机制的指导意见》"
+    "（国办发〔2019〕35号）"
+)
+_ORDER_58_TITLE = "《失信行为纠正后的信用信息修复管理办法（试行）》"
+_REPAIR_APPROVED = (
+    "经核查，该主体已纠正失信行为、履行相关义务并作出信用修复承诺，符合信用修复条件，"
+    "同意修复，停止公示"
+)
+
+_MEASURES_SERIOUS = (
+    "bidding-restriction",
+    "fiscal-funds-restriction",
+    "tax-incentive-restriction",
+    "flight-restriction",
+    "high-speed-rail-restriction",
+    "public-criticism",
+    "license-restriction",
+)
+_MEASURES_FOCUS = ("enhanced-supervision", "public-criticism")
+
+_OBJECTION_GROUNDS = (
+    "处罚决定已经行政复议变更，平台公示的罚款金额与变更后的决定不一致",
+    "公示信息中的统一社会信用代码与本单位不符，系他人违法行为误归集",
+    "违法行为已于处罚前自行纠正，认定的违法情节与事实不符",
+    "公示的严重程度有误，原处罚决定适用简易程序",
+    "公示的决定书文号、处罚依据有误",
+)
+_OBJECTION_REJECT = (
+    "经核查，公示信息与原始决定书一致，异议理由不成立",
+    "经向认定单位核实，相关失信信息认定事实清楚、证据确凿",
+    "异议申请人未提供足以证明信息有误的材料",
+)
+_REPAIR_REJECT = (
+    "未提供罚款缴纳凭证，尚未履行行政处罚决定",
+    "信用修复承诺书内容不完整，未载明履约承诺事项",
+    "经核查，整改情况与申请材料不符",
+)
+_WITHDRAW_REASONS = (
+    "经行政复议，原行政处罚决定被撤销",
+    "人民法院判决撤销原行政处罚决定",
+    "原处罚决定认定事实不清，本机关依法自行撤销",
+)
+
+
+# -- generation ----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Ev:
+    id: str
+    source: str
+    type: str
+    t: int
+    """Valid time, microseconds UTC (whole seconds)."""
+    r: int
+    """Recorded time, microseconds UTC."""
+    data: dict[str, Any]
+
+    @property
+    def day(self) -> date:
+        return _day_of(self.t)
+
+
+@dataclass(slots=True)
+class _Finding:
+    """What the story remembers about a finding while it unfolds."""
+
+    ev: _Ev
+    severities: set[str]
+    sector: str | None
+    rect_order: _Ev | None = None
+    rect_done: _Ev | None = None
+    closed: bool = False
+    """Revoked or withdrawn: nothing may refer to it any more."""
+    measures: list[_Ev] = field(default_factory=list)
+
+
+class _Counters:
+    """Id and document-number counters shared by all subjects (deterministic order)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[tuple[str, int], int] = {}
+        self.docs: dict[tuple[str, int], int] = {}
+
+    def next_id(self, source: str, year: int) -> str:
+        n = self.ids.get((source, year), 0) + 1
+        self.ids[(source, year)] = n
+        return f"{source.replace('/', '-')}-{year}-{n:06d}"
+
+    def next_doc(self, key: str, year: int, rng: random.Random) -> int:
+        n = self.docs.get((key, year), rng.randint(0, 40)) + rng.randint(1, 6)
+        self.docs[(key, year)] = n
+        return n
+
+
+class _Story:
+    """One subject's life in the demo: appends events to ``self.events``."""
+
+    def __init__(self, subject: _Subject, counters: _Counters) -> None:
+        self.s = subject
+        self.rng = random.Random(subject.story_seed)
+        self.counters = counters
+        self.events: list[_Ev] = []
+        self.dependents: dict[str, list[_Ev]] = {}
+        """Per id, the events emitted with it as a dependency (a revocation or a
+        withdrawal must follow all of them on both clocks)."""
+        self.marks: list[tuple[date, int]] = []
+        """(day, weight) of each finding: minor 0, general 1, serious 3."""
+
+    # -- plumbing --------------------------------------------------------------------
+
+    def src(self, agency: str) -> str:
+        return f"{agency}/{self.s.region.code}"
+
+    def office(self, day: date) -> int:
+        """A moment in office hours (09:00–17:30, lunch skipped) on ``day``."""
+        minute = self.rng.randint(0, 450)
+        minute += 90 if minute >= 180 else 0  # 12:00–13:30 off
+        return _us_at(day, 9 * 3600 + minute * 60 + self.rng.randint(0, 59))
+
+    def between(self, lo: date, hi: date) -> int | None:
+        """A working-day office moment in [lo, hi], or None if there is none."""
+        days = _workdays()
+        i = bisect.bisect_left(days, lo.toordinal())
+        j = bisect.bisect_right(days, hi.toordinal())
+        if i >= j:
+            return None
+        return self.office(date.fromordinal(days[self.rng.randrange(i, j)]))
+
+    def days_after(self, base: _Ev | int, lo: int, hi: int) -> int | None:
+        """A working-day office moment lo..hi calendar days after ``base`` (lo ≥ 1)."""
+        day = _day_of(base.t if isinstance(base, _Ev) else base)
+        return self.between(day + timedelta(days=lo), day + timedelta(days=hi))
+
+    def wd_after(self, base: _Ev | int, lo: int, hi: int) -> int:
+        """An office moment on the lo-th..hi-th working day after ``base`` (lo ≥ 1)."""
+        day = _day_of(base.t if isinstance(base, _Ev) else base)
+        return self.office(_add_workdays(day, self.rng.randint(lo, hi)))
+
+    def delay_s(self) -> int:
+        """Seconds between a decision and its recording: mostly hours, sometimes days,
+        now and then weeks (late reporting)."""
+        x = self.rng.random()
+        if x < 0.55:
+            return self.rng.randint(600, 8 * 3600)
+        if x < 0.86:
+            return self.rng.randint(8 * 3600, 3 * 86_400)
+        if x < 0.96:
+            return self.rng.randint(3 * 86_400, 7 * 86_400)
+        return self.rng.randint(14 * 86_400, 50 * 86_400)
+
+    def emit(
+        self,
+        type_: str,
+        agency: str,
+        t: int | None,
+        data: dict[str, Any],
+        deps: Sequence[_Ev | None] = (),
+        delay_s: int | None = None,
+    ) -> _Ev | None:
+        """Append an event unless it would lie after DEMO_NOW (then None).
+
+        ``deps`` are the events this one must follow (its references and the
+        obligations it rests on): its time is pushed after theirs if needed and its
+        recorded time after their recorded times. A None dependency means the
+        prerequisite never happened, so neither does this event.
+        """
+        if t is None or any(d is None for d in deps):
+            return None
+        real = [d for d in deps if d is not None]
+        for d in real:
+            if t <= d.t:
+                t = d.t + self.rng.randint(300, 3600) * _US
+        if t > _NOW_US:
+            return None
+        r = t + (self.delay_s() if delay_s is None else delay_s) * _US
+        r += self.rng.randint(0, _US - 1)
+        floor = max((d.r for d in real), default=t) + self.rng.randint(1, 1800) * _US
+        r = max(r, floor)
+        if r > _NOW_US:
+            lo = max(t, floor)
+            if lo > _NOW_US:
+                return None
+            r = self.rng.randint(lo, _NOW_US)
+        source = self.src(agency)
+        ev = _Ev(self.counters.next_id(source, _day_of(t).year), source, type_, t, r, data)
+        self.events.append(ev)
+        if type_ in _FINDING_WEIGHT_TYPES:
+            weight = {"minor": 0, "general": 1, "serious": 3}[data.get("severity", "general")]
+            self.marks.append((_day_of(t), weight))
+        for d in real:
+            self.dependents.setdefault(d.id, []).append(ev)
+        return ev
+
+    def after_all(self, ev: _Ev) -> list[_Ev]:
+        """The events emitted so far that depend on ``ev``."""
+        return self.dependents.get(ev.id, [])
+
+    def doc(self, kind: str, t: int) -> str:
+        """A document number (文书号) of the kind's pattern for the decision at ``t``."""
+        year = _day_of(t).year
+        reg = self.s.region
+        n = self.counters.next_doc(f"{reg.code}/{kind}", year, self.rng)
+        if kind == "court":
+            district = self.s.district[0]
+            return f"（{year}）{reg.province}{district[2:]}执{n}号"
+        return f"{reg.abbr}{kind}〔{year}〕{n}号"
+
+    # -- identities ------------------------------------------------------------------
+
+    def person(
+        self, t: int | None, agency: str, role: str, deps: Sequence[_Ev | None] = ()
+    ) -> _Ev | None:
+        rng = self.rng
+        district = rng.choice(self.s.region.districts)[0]
+        born = date(1960, 1, 1) + timedelta(
+            days=rng.randint(0, (date(2000, 12, 31) - date(1960, 1, 1)).days)
+        )
+        first17 = f"{district}{born:%Y%m%d}{rng.randint(0, 999):03d}"
+        return self.emit(
+            "credit.person.linked",
+            agency,
+            t,
+            {
+                "role": role,
+                "name": _person_name(rng),
+                "id_number": first17 + id_number_check(first17),
+            },
+            deps,
+        )
+
+    # -- the life --------------------------------------------------------------------
+
+    def run(self) -> list[_Ev]:
+        s, rng = self.s, self.rng
+        start_t = self.between(s.start, s.start + timedelta(days=20))
+        role = (
+            "legal-representative"
+            if s.prefix in {"91", "93", "52", "53", "N2", "51"}
+            else "principal"
+        )
+        if rng.random() < 0.85:
+            rep = self.person(start_t, "samr", role)
+            if rep is not None and rng.random() < 0.12:  # a change of legal representative
+                self.person(self.days_after(rep, 120, 900), "samr", role, [rep])
+        self.registrations()
+        commitments = rng.randint(3, 6) if s.business else rng.randint(1, 3)
+        if s.profile == "clean":
+            commitments += 1
+        for k in range(commitments):
+            self.commitment(first=(k == 0))
+        if s.profile == "clean":
+            if s.business and rng.random() < 0.3:
+                self.penalty(self.finding_time(), "minor")
+        elif s.profile == "findings":
+            for _ in range(rng.choice((1, 2, 3, 3, 4, 5, 6))):
+                self.some_finding()
+        else:
+            self.heavy()
+        self.evaluations()  # last: grades reflect the findings before each publication
+        return self.events
+
+    def finding_time(self, lo: date | None = None, hi: date | None = None) -> int | None:
+        lo = max(lo or self.s.start, DEMO_START) + timedelta(days=10)
+        hi = hi or _day_of(_NOW_US) - timedelta(days=3)
+        return self.between(lo, hi) if lo <= hi else None
+
+    def weight(self, lo: date, hi: date) -> int:
+        """The weight of the findings decided in [lo, hi]."""
+        return sum(w for d, w in self.marks if lo <= d <= hi)
+
+    def evaluations(self) -> None:
+        """Yearly comprehensive evaluations (优/良/中/差, published the next spring) and
+        market-regulation risk classes (A/B/C/D), graded by the findings before them."""
+        s, rng = self.s, self.rng
+        for year in (2022, 2023, 2024, 2025):
+            if s.established > date(year, 10, 1) or rng.random() > 0.75:
+                continue
+            lo = max(date(year + 1, 4, 1), DEMO_START + timedelta(days=3))
+            t = self.between(lo, date(year + 1, 6, 30))
+            w = self.weight(date(year - 2, 1, 1), date(year, 12, 31))
+            grades = (
+                "优优良良良" if w == 0 else "良良中" if w <= 1 else "中中差" if w <= 3 else "差"
+            )
+            self.emit(
+                "credit.evaluation.published",
+                "ndrc",
+                t,
+                {
+                    "scheme": f"public-credit-comprehensive-evaluation-{year}",
+                    "grade": rng.choice(grades),
+                    "valid_until": f"{year + 2}-06-30",
+                },
+            )
+        if s.business and rng.random() < 0.4:
+            year = rng.choice((2024, 2025))
+            t = self.between(date(year, 3, 1), date(year, 9, 30))
+            if t is None:
+                return
+            w = self.weight(_day_of(t) - timedelta(days=730), _day_of(t))
+            grades = "AAB" if w == 0 else "BBC" if w <= 2 else "CD"
+            self.emit(
+                "credit.evaluation.published",
+                "samr",
+                t,
+                {
+                    "scheme": f"market-regulation-credit-risk-classification-{year}",
+                    "grade": rng.choice(grades),
+                    "valid_until": f"{year + 1}-12-31",
+                    "basis": "《市场监管总局关于推进企业信用风险分类管理进一步提升监管效能的意见》",
+                },
+            )
+
+    def registrations(self) -> None:
+        s, rng = self.s, self.rng
+        n = rng.choice((0, 1, 1, 2, 3)) if s.profile == "clean" else rng.choice((0, 0, 1))
+        city = s.region.city
+        for _ in range(n):
+            t = self.finding_time()
+            if t is None:
+                continue
+            year = _day_of(t).year
+            category = rng.choice(
+                ("certificate", "certificate", "contract-performance", "charity", "honour")
+            )
+            if category == "certificate":
+                what = rng.choice(
+                    (
+                        f"ISO 9001:2015质量管理体系认证证书（编号 {rng.randint(10**9, 10**10)}）",
+                        f"高新技术企业证书（编号 GR{year}{rng.randint(10**7, 10**8)}）",
+                        "ISO 14001:2015环境管理体系认证证书",
+                        "职业健康安全管理体系认证证书（ISO 45001:2018）",
+                    )
+                )
+            elif category == "contract-performance":
+                what = f"连续{rng.randint(2, 5)}年获评“守合同重信用”企业（{year - 1}年度公示）"
+            elif category == "charity":
+                what = (
+                    f"向{city}慈善总会捐赠人民币{_money(rng.randint(50, 2000) * 100_000)}元，"
+                    "用于乡村振兴助学项目"
+                )
+            else:
+                what = rng.choice(
+                    (
+                        f"{year - 1}年度纳税信用A级纳税人",
+                        f"{city.rstrip('市')}市“专精特新”中小企业（{year}年认定）",
+                        f"{year - 1}年度{city.rstrip('市')}市劳动关系和谐企业",
+                    )
+                )
+            self.emit(
+                "credit.registration.submitted",
+                "credit-platform",
+                t,
+                {"category": category, "description": what},
+            )
+
+    def commitment(self, first: bool) -> None:
+        """A commitment and its outcome; a false one becomes a finding."""
+        s, rng = self.s, self.rng
+        t = self.finding_time()
+        if t is None:
+            return
+        x = rng.random()
+        if not s.business and s.prefix not in {"51", "52"}:
+            ctype, agency = "voluntary", "credit-platform"
+            matter = rng.choice(_ORGAN_MATTERS + _VOLUNTARY_MATTERS[:1])
+        elif x < 0.6 or first:
+            ctype = "approval-substitute"
+            agency, matters, _ = _MATTERS[rng.choice(s.sectors)]
+            matter = rng.choice(matters)
+        elif x < 0.85:
+            ctype, agency, matter = "voluntary", "credit-platform", rng.choice(_VOLUNTARY_MATTERS)
+        else:
+            ctype, agency = "industry", "ndrc"
+            matter = _MATTERS[rng.choice(s.sectors)][2]
+        conditional = ctype == "approval-substitute" and rng.random() < 0.35
+        day = _day_of(t)
+        due = _add_workdays(day, rng.randint(10, 30)) if conditional else None
+        made = self.emit(
+            "credit.commitment.made",
+            agency,
+            t,
+            {
+                "commitment_type": ctype,
+                "matter": matter,
+                "due": due.isoformat() if due else None,
+            },
+        )
+        if made is None:
+            return
+        y = rng.random()
+        if due is not None:
+            if first or y < 0.78:
+                self.emit(
+                    "credit.commitment.fulfilled",
+                    agency,
+                    self.between(day + timedelta(days=2), due),
+                    {"commitment": made.id},
+                    [made],
+                )
+            elif y < 0.91 or s.profile == "clean":
+                pass  # left open: the ledger's deadline job breaches it after `due`
+            else:
+                breach = self.emit(
+                    "credit.commitment.breached",
+                    agency,
+                    self.wd_after(_us_at(due, 43_200), 1, 8),
+                    {
+                        "commitment": made.id,
+                        "kind": "unfulfilled",
+                        "basis": f"{_GUIDELINE_35}第二条第（一）项",
+                        "document": self.doc(_DOC_PREFIX[agency] + "容缺逾期认", t),
+                    },
+                    [made],
+                )
+                if breach is not None:
+                    self.follow(_Finding(breach, {"general"}, None))
+            return
+        if first or y < 0.55:
+            self.emit(
+                "credit.commitment.fulfilled",
+                agency,
+                self.days_after(made, 20, 200),
+                {"commitment": made.id},
+                [made],
+            )
+        elif y < 0.63:
+            self.emit(
+                "credit.commitment.withdrawn",
+                agency,
+                self.days_after(made, 2, 40),
+                {"commitment": made.id},
+                [made],
+            )
+        elif y < 0.72 and s.profile != "clean" and ctype == "approval-substitute":
+            breach = self.emit(
+                "credit.commitment.breached",
+                agency,
+                self.days_after(made, 30, 240),
+                {
+                    "commitment": made.id,
+                    "kind": "false",
+                    "basis": "《中华人民共和国行政许可法》第六十九条第二款",
+                    "document": self.doc(_DOC_PREFIX[agency] + "承诺核查认", t),
+                },
+                [made],
+            )
+            if breach is not None:
+                self.follow(_Finding(breach, {"general"}, None))
+
+    # -- findings --------------------------------------------------------------------
+
+    def some_finding(self, severity: str | None = None, t: int | None = None) -> _Finding | None:
+        """A penalty (mostly) or a violation record, then what follows from it."""
+        rng = self.rng
+        if severity is None:
+            severity = rng.choices(("minor", "general", "serious"), (35, 55, 10))[0]
+        t = t if t is not None else self.finding_time()
+        if rng.random() < 0.75:
+            return self.penalty(t, severity)
+        return self.violation(t, severity)
+
+    def penalty(
+        self, t: int | None, severity: str, sector: str | None = None, heavy: bool = False
+    ) -> _Finding | None:
+        s, rng = self.s, self.rng
+        if t is None:
+            return None
+        sector = sector or rng.choice(s.sectors)
+        options = [x for x in _PENALTY_TEMPLATES[sector] if severity[0].upper() in x[2]]
+        if not options:
+            severity = "general"
+            options = [x for x in _PENALTY_TEMPLATES[sector] if "G" in x[2]]
+        facts, basis, _ = rng.choice(options)
+        agency = _SECTOR_AGENCY[sector]
+        if severity == "minor":
+            procedure = "simplified"
+            if rng.random() < 0.45:
+                kinds, amount = ["warning"], None
+            else:
+                limit = 200 if s.individual else 3000
+                choices = [a for a in (50, 100, 200, 500, 1000, 1500, 2000, 3000) if a <= limit]
+                kinds, amount = ["fine"], _money(rng.choice(choices) * 100)
+            kind = {
+                "samr": "市监简罚",
+                "tax": "税简罚",
+                "emergency": "应急简罚",
+                "mee": "环简罚",
+                "mohrss": "人社简罚",
+            }[agency]
+        else:
+            procedure = "ordinary"
+            if severity == "general":
+                lo, hi = (1_000, 20_000) if s.individual else (5_000, 200_000)
+                kinds = rng.choice((["fine"], ["warning", "fine"], ["fine", "confiscation"]))
+            else:
+                lo, hi = (20_000, 200_000) if s.individual else (100_000, 3_000_000)
+                kinds = rng.choice(
+                    (
+                        ["fine", "confiscation"],
+                        ["fine", "suspension"],
+                        ["fine", "confiscation", "revocation"],
+                    )
+                )
+            if sector == "tax":
+                amount = _money(rng.randint(lo * 100, hi * 100))  # 0.5–5 × the tax evaded
+            else:
+                amount = _money(rng.randint(lo // 100, hi // 100) * 10_000)
+            kind = {
+                "samr": "市监罚",
+                "tax": "税稽罚",
+                "emergency": "应急罚",
+                "mee": "环罚",
+                "mohrss": "人社监罚",
+            }[agency]
+            if sector == "fire-safety":
+                kind = "消行罚决字"
+        ev = self.emit(
+            "credit.penalty.decided",
+            agency,
+            t,
+            {
+                "kinds": kinds,
+                "amount": amount,
+                "procedure": procedure,
+                "severity": severity,
+                "sector": sector,
+                "basis": basis,
+                "document": self.doc(kind, t),
+                "facts": facts,
+            },
+        )
+        if ev is None:
+            return None
+        finding = _Finding(ev, {severity}, sector)
+        self.follow(finding, heavy)
+        return finding
+
+    def violation(self, t: int | None, severity: str, heavy: bool = False) -> _Finding | None:
+        rng = self.rng
+        if t is None:
+            return None
+        options = [
+            v
+            for v in _VIOLATIONS
+            if severity[0].upper() in v[5]
+            and (v[3] in self.s.sectors or v[3] in {"market-registration", "tax"})
+        ]
+        if not options:
+            return self.penalty(t, severity, heavy=heavy)
+        behaviour, facts, basis, sector, agency, _ = rng.choice(options)
+        kind = {
+            "samr": "市监信认",
+            "mohrss": "人社欠薪认",
+            "tax": "税稽处",
+            "mee": "环信认",
+            "emergency": "应急信认",
+        }[agency]
+        ev = self.emit(
+            "credit.violation.recorded",
+            agency,
+            t,
+            {
+                "behaviour": behaviour,
+                "severity": severity,
+                "sector": sector,
+                "basis": basis,
+                "document": self.doc(kind, t),
+                "facts": facts,
+            },
+        )
+        if ev is None:
+            return None
+        finding = _Finding(ev, {severity}, sector)
+        self.follow(finding, heavy)
+        return finding
+
+    def follow(self, f: _Finding, heavy: bool = False) -> None:
+        """What may follow a finding: objection and correction or revocation,
+        rectification, interview, withdrawal, late correction, measures, repair."""
+        rng, ev = self.rng, f.ev
+        severity = max(f.severities, key=("minor", "general", "serious").index)
+        agency = ev.source.split("/")[0]
+        # objection within weeks, resolved within 5 working days
+        if rng.random() < (0.13 if severity != "minor" else 0.05):
+            filed = self.emit(
+                "credit.objection.filed",
+                "credit-platform",
+                self.days_after(ev, 5, 30),
+                {"target": ev.id, "grounds": rng.choice(_OBJECTION_GROUNDS)},
+                [ev],
+            )
+            if filed is not None:
+                upheld = rng.random() < 0.4
+                resolved = self.emit(
+                    "credit.objection.resolved",
+                    agency,
+                    self.wd_after(filed, 1, 5),
+                    {
+                        "objection": filed.id,
+                        "outcome": "upheld" if upheld else "rejected",
+                        "reasons": (
+                            "经核查，异议理由成立，予以更正"
+                            if upheld
+                            else rng.choice(_OBJECTION_REJECT)
+                        ),
+                    },
+                    [filed],
+                )
+                if upheld and resolved is not None:
+                    changes = self.changes(f)
+                    if changes is None or rng.random() < 0.35:
+                        if (
+                            self.emit(
+                                "credit.record.revoked",
+                                agency,
+                                self.wd_after(resolved, 1, 3),
+                                {
+                                    "target": ev.id,
+                                    "reason": "经异议核查，原认定事实不清，撤销该失信记录",
+                                },
+                                [ev, resolved, *self.after_all(ev)],
+                            )
+                            is not None
+                        ):
+                            f.closed = True
+                            return
+                    else:
+                        self.emit(
+                            "credit.record.corrected",
+                            agency,
+                            self.wd_after(resolved, 1, 3),
+                            {
+                                "target": ev.id,
+                                "changes": changes,
+                                "reason": "异议成立，依异议核查结果更正",
+                            },
+                            [ev, resolved],
+                        )
+        # rectification (same agency as the finding: 谁认定、谁约谈)
+        if rng.random() < {"minor": 0.3, "general": 0.55, "serious": 0.75}[severity]:
+            t = (
+                ev.t + rng.randint(600, 5400) * _US
+                if rng.random() < 0.4
+                else self.wd_after(ev, 1, 7)
+            )
+            deadline = _day_of(t) + timedelta(days=rng.choice((15, 30, 30, 45, 60)))
+            f.rect_order = self.emit(
+                "credit.rectification.ordered",
+                agency,
+                t,
+                {
+                    "finding": ev.id,
+                    "deadline": deadline.isoformat(),
+                    "document": self.doc(_DOC_PREFIX[agency] + "责改", t),
+                },
+                [ev],
+            )
+            if f.rect_order is not None and rng.random() < 0.88:
+                late = rng.random() < 0.1
+                lo, hi = (
+                    (3, (deadline - _day_of(t)).days)
+                    if not late
+                    else ((deadline - _day_of(t)).days + 1, (deadline - _day_of(t)).days + 30)
+                )
+                f.rect_done = self.emit(
+                    "credit.rectification.completed",
+                    agency,
+                    self.days_after(f.rect_order, lo, hi),
+                    {"rectification": f.rect_order.id},
+                    [f.rect_order],
+                )
+        # interview
+        if rng.random() < {"minor": 0.15, "general": 0.3, "serious": 0.6}[severity]:
+            self.emit(
+                "credit.interview.held",
+                agency,
+                self.wd_after(ev, 1, 15),
+                {
+                    "finding": ev.id,
+                    "kind": "warning" if severity == "serious" or heavy else "reminder",
+                },
+                [ev],
+            )
+        # withdrawal of a penalty decision (revoked on review or in court)
+        if ev.type == "credit.penalty.decided" and severity != "minor" and rng.random() < 0.04:
+            after = max((d.t for d in self.after_all(ev)), default=ev.t)
+            if (
+                self.emit(
+                    "credit.penalty.withdrawn",
+                    agency,
+                    self.days_after(after, 20, 150),
+                    {
+                        "penalty": ev.id,
+                        "reason": rng.choice(_WITHDRAW_REASONS),
+                    },
+                    [ev, *self.after_all(ev)],
+                )
+                is not None
+            ):
+                f.closed = True
+                return
+        # a correction without an objection; some arrive months later
+        if rng.random() < 0.06:
+            changes = self.changes(f, safe=True)
+            if changes:
+                lo, hi = (60, 240) if rng.random() < 0.6 else (3, 30)
+                self.emit(
+                    "credit.record.corrected",
+                    agency,
+                    self.days_after(ev, lo, hi),
+                    {
+                        "target": ev.id,
+                        "changes": changes,
+                        "reason": "经复核，原公示信息录入有误，予以更正",
+                    },
+                    [ev],
+                )
+        # measures decided on the finding itself
+        if severity != "minor" and rng.random() < (0.5 if heavy else 0.15):
+            code = "enhanced-supervision" if rng.random() < 0.7 else "public-criticism"
+            until = (
+                _add_months(_day_of(ev.t), rng.choice((6, 12, 24))) if rng.random() < 0.5 else None
+            )
+            m = self.emit(
+                "credit.measure.applied",
+                agency,
+                self.wd_after(ev, 1, 10),
+                {
+                    "measure": code,
+                    "finding": ev.id,
+                    "until": until.isoformat() if until else None,
+                    "basis": f"{_GUIDELINE_35}第二条第（六）项",
+                    "document": self.doc(_DOC_PREFIX[agency] + "信管", ev.t),
+                },
+                [ev],
+            )
+            if m is not None:
+                f.measures.append(m)
+                if until is None and f.rect_done is not None and rng.random() < 0.5:
+                    self.emit(
+                        "credit.measure.lifted",
+                        agency,
+                        self.wd_after(f.rect_done, 1, 20),
+                        {"application": m.id},
+                        [m, f.rect_done],
+                    )
+                    f.measures.remove(m)
+        if not heavy and rng.random() < 0.5:
+            self.repair(f)
+
+    def changes(self, f: _Finding, safe: bool = False) -> dict[str, Any] | None:
+        """Corrected fields for a finding. ``safe`` ones never lower the severity."""
+        rng, data = self.rng, f.ev.data
+        if f.ev.type == "credit.penalty.decided":
+            amount = data["amount"]
+            if amount is not None and rng.random() < 0.7:
+                cents = int(amount.replace(".", ""))
+                if data["severity"] == "minor":
+                    new = max(5_000, cents // 200 * 100)
+                else:
+                    floor = 100_000 if self.s.individual else 500_000
+                    new = max(floor, cents * rng.choice((5, 6, 8)) // 1000 * 100)
+                if new != cents:
+                    return {"amount": _money(new)}
+            return {"document": data["document"].replace("号", "-1号")}
+        if f.ev.type == "credit.violation.recorded":
+            if not safe and data["severity"] != "minor":
+                lower = {"serious": "general", "general": "minor"}[data["severity"]]
+                f.severities.add(lower)
+                return {"severity": lower}
+            return {"basis": data["basis"].replace("》", "》（2023年修订）", 1)}
+        if f.ev.type == "credit.commitment.breached" and not safe and data["kind"] == "false":
+            return {"kind": "unfulfilled"}
+        return None
+
+    def min_months(self, f: _Finding) -> int | None:
+        """The minimum disclosure period before repair (conservative), or None when the
+        finding is not published (minor, decided from 2026-04-01 on)."""
+        day = f.ev.day
+        if f.ev.type == "credit.list.designated":
+            return 12
+        if day >= _ORDER_36:
+            if "minor" in f.severities:
+                return None
+            return 12 if "serious" in f.severities else 3
+        if f.sector in _SPECIAL_SECTORS or "serious" in f.severities:
+            return 12
+        return 3
+
+    def repair(
+        self, f: _Finding, lo_day: date | None = None, hi_day: date | None = None
+    ) -> _Ev | None:
+        """Repair of a finding or designation: commitment, request, decision; maybe a
+        revocation of the approval after the repair commitment is breached.
+        Returns the approval, or None."""
+        rng, ev = self.rng, f.ev
+        months = self.min_months(f)
+        if months is None or f.closed:
+            return None
+        if f.rect_order is not None and f.rect_done is None:
+            return None  # obligations unmet
+        earliest = _add_months(ev.day, months) + timedelta(days=rng.randint(21, 120))
+        if lo_day is not None:
+            earliest = max(earliest, lo_day)
+        if f.rect_done is not None:
+            earliest = max(earliest, f.rect_done.day + timedelta(days=5))
+        t_req = self.between(earliest, earliest + timedelta(days=150))
+        if t_req is None or t_req > _NOW_US or (hi_day is not None and _day_of(t_req) > hi_day):
+            return None
+        req_day = _day_of(t_req)
+        t_com = self.between(
+            max(req_day - timedelta(days=14), earliest - timedelta(days=20)),
+            req_day - timedelta(days=1),
+        )
+        commitment = self.emit(
+            "credit.commitment.made",
+            "credit-platform",
+            t_com,
+            {
+                "commitment_type": "repair",
+                "matter": f"信用修复承诺：已纠正失信行为并履行相关义务，今后依法诚信经营"
+                f"（{ev.data.get('document', ev.id)}）",
+                "due": None,
+            },
+            [ev] + ([f.rect_done] if f.rect_done else []),
+        )
+        methods = ["commitment"] + (["rectification"] if f.rect_done else [])
+        methods += rng.sample(("training", "report", "verification", "charity"), rng.randint(0, 2))
+        request = self.emit(
+            "credit.repair.requested",
+            "credit-platform",
+            t_req,
+            {
+                "target": ev.id,
+                "methods": methods,
+            },
+            [ev, commitment] + ([f.rect_done] if f.rect_done else []),
+        )
+        if request is None or commitment is None:
+            return None
+        approved = rng.random() < 0.8
+        if not approved:
+            rejection = self.emit(
+                "credit.repair.rejected",
+                "credit-platform",
+                self.wd_after(request, 3, 10),
+                {
+                    "request": request.id,
+                    "reasons": rng.choice(_REPAIR_REJECT),
+                },
+                [request],
+            )
+            if rejection is None or rng.random() < 0.5:
+                return None
+            request = self.emit(
+                "credit.repair.requested",
+                "credit-platform",
+                self.days_after(rejection, 20, 90),
+                {
+                    "target": ev.id,
+                    "methods": [*methods, *(() if "report" in methods else ("report",))],
+                },
+                [ev, commitment, rejection],
+            )
+            if request is None:
+                return None
+        approval = self.emit(
+            "credit.repair.approved",
+            "credit-platform",
+            self.wd_after(request, 2, 10),
+            {
+                "request": request.id,
+                "reasons": _REPAIR_APPROVED,
+            },
+            [request],
+        )
+        if approval is None:
+            return None
+        for m in list(f.measures):  # the joint measures end with the repair
+            if m.data["until"] is None:
+                self.emit(
+                    "credit.measure.lifted",
+                    m.source.split("/")[0],
+                    self.wd_after(approval, 1, 5),
+                    {"application": m.id},
+                    [m, approval],
+                )
+                f.measures.remove(m)
+        if rng.random() < 0.08:
+            breach = self.emit(
+                "credit.commitment.breached",
+                "credit-platform",
+                self.days_after(approval, 30, 200),
+                {
+                    "commitment": commitment.id,
+                    "kind": "unfulfilled",
+                    "basis": f"{_ORDER_58_TITLE}第十九条",
+                    "document": self.doc("信用修复撤", approval.t),
+                },
+                [commitment, approval],
+            )
+            self.emit(
+                "credit.repair.revoked",
+                "credit-platform",
+                self.wd_after(breach.t, 1, 10) if breach else None,
+                {
+                    "approval": approval.id,
+                    "reason": "修复主体违反信用修复承诺，撤销修复决定，恢复公示",
+                },
+                [approval, breach],
+            )
+            return None
+        if rng.random() < 0.3:
+            self.emit(
+                "credit.commitment.fulfilled",
+                "credit-platform",
+                self.days_after(approval, 180, 400),
+                {"commitment": commitment.id},
+                [commitment, approval],
+            )
+        return approval
+
+    # -- the heavy life --------------------------------------------------------------
+
+    def heavy(self) -> None:
+        """Earlier ordinary findings, then serious ones with lists, measures and bans."""
+        rng, s = self.rng, self.s
+        for _ in range(rng.randint(2, 4)):
+            self.some_finding(rng.choice(("minor", "general", "general")))
+        serious_hi = date(2025, 9, 30)
+        for k in range(rng.choice((1, 1, 2))):
+            t = self.finding_time(hi=serious_hi if k == 0 else None)
+            if t is None:
+                continue
+            if rng.random() < 0.25 and s.business:
+                self.court(t)
+                continue
+            if rng.random() < 0.7:
+                f = self.penalty(t, "serious", heavy=True)
+            else:
+                f = self.violation(t, "serious", heavy=True)
+            if f is not None and not f.closed:
+                self.listing(f)
+
+    def court(self, t: int) -> None:
+        """A dishonest judgment debtor (失信被执行人): the court's own restrictions."""
+        rng = self.rng
+        behaviour, facts, basis, sector = _COURT_VIOLATION
+        ev = self.emit(
+            "credit.violation.recorded",
+            "court",
+            t,
+            {
+                "behaviour": behaviour,
+                "severity": "serious",
+                "sector": sector,
+                "basis": basis,
+                "document": self.doc("court", t),
+                "facts": facts,
+            },
+        )
+        if ev is None:
+            return
+        f = _Finding(ev, {"serious"}, sector)
+        if rng.random() < 0.5:
+            self.person(self.wd_after(ev, 1, 5), "court", "legal-representative", [ev])
+        measures: list[_Ev | None] = [
+            self.emit(
+                "credit.measure.applied",
+                "court",
+                self.wd_after(ev, 1, 3),
+                {
+                    "measure": code,
+                    "finding": ev.id,
+                    "until": None,
+                    "basis": "《最高人民法院关于限制被执行人高消费及有关消费的若干规定》第三条",
+                    "document": ev.data["document"],
+                },
+                [ev],
+            )
+            for code in ("flight-restriction", "high-speed-rail-restriction")
+        ]
+        if rng.random() < 0.1 and measures[0] is not None:
+            m = measures[0]
+            filed = self.emit(
+                "credit.objection.filed",
+                "credit-platform",
+                self.days_after(m, 5, 20),
+                {
+                    "target": m.id,
+                    "grounds": "已与申请执行人达成和解并履行完毕，不应再限制乘坐飞机",
+                },
+                [m],
+            )
+            if filed is not None:
+                upheld = rng.random() < 0.5
+                res = self.emit(
+                    "credit.objection.resolved",
+                    "court",
+                    self.wd_after(filed, 1, 5),
+                    {
+                        "objection": filed.id,
+                        "outcome": "upheld" if upheld else "rejected",
+                        "reasons": "经核查，被执行人已履行完毕，异议成立"
+                        if upheld
+                        else "经核查，被执行人尚未履行生效法律文书确定的全部义务",
+                    },
+                    [filed],
+                )
+                if (
+                    upheld
+                    and self.emit(
+                        "credit.record.revoked",
+                        "court",
+                        self.wd_after(res.t, 1, 3) if res else None,
+                        {
+                            "target": m.id,
+                            "reason": "异议成立，撤销限制消费措施",
+                        },
+                        [m, res, *self.after_all(m)],
+                    )
+                    is not None
+                ):
+                    measures[0] = None
+        if rng.random() < 0.45:  # the debtor performs: restrictions lifted
+            paid = self.days_after(ev, 60, 500)
+            for applied in measures:
+                if applied is not None and paid is not None:
+                    self.emit(
+                        "credit.measure.lifted",
+                        "court",
+                        paid + rng.randint(0, 3600) * _US,
+                        {"application": applied.id},
+                        [applied],
+                    )
+        elif rng.random() < 0.3:
+            self.repair(f)
+
+    def listing(self, f: _Finding) -> None:
+        """list.proposed → (notice, maybe objection) → designated → measures, ban,
+        person → removed (revoked, repaired or expired)."""
+        rng, ev = self.rng, f.ev
+        agency = ev.source.split("/")[0]
+        name = "serious-dishonesty" if rng.random() < 0.75 else "focus"
+        t_prop = self.wd_after(ev, 5, 40)
+        years = rng.choice((1, 2, 3)) if name == "serious-dishonesty" else 1
+        planned_end = _add_months(_day_of(t_prop), 12 * years)
+        prop = self.emit(
+            "credit.list.proposed",
+            "ndrc",
+            t_prop,
+            {
+                "list": name,
+                "finding": ev.id,
+                "planned_end": planned_end.isoformat(),
+                "basis": f"{_ORDER_58_TITLE}第十二条"
+                if name == "serious-dishonesty"
+                else "《市场监督管理严重违法失信名单管理办法》第二十条",
+                "document": self.doc("发改信用告", t_prop),
+            },
+            [ev],
+        )
+        if prop is None:
+            return
+        deps: list[_Ev | None] = [prop]
+        if rng.random() < 0.6:  # responsible person, before the designation
+            p = self.person(
+                self.wd_after(prop, 1, 5),
+                "ndrc",
+                rng.choice(("legal-representative", "actual-controller", "principal")),
+                [ev],
+            )
+            if p is not None:
+                deps.append(p)
+        if rng.random() < 0.12:  # objection within the notice period
+            filed = self.emit(
+                "credit.objection.filed",
+                "credit-platform",
+                self.wd_after(prop, 1, 7),
+                {
+                    "target": prop.id,
+                    "grounds": "拟列入名单的认定依据不足，相关违法行为已整改到位",
+                },
+                [prop],
+            )
+            if filed is not None:
+                upheld = rng.random() < 0.35
+                res = self.emit(
+                    "credit.objection.resolved",
+                    "ndrc",
+                    self.wd_after(filed, 1, 5),
+                    {
+                        "objection": filed.id,
+                        "outcome": "upheld" if upheld else "rejected",
+                        "reasons": "异议成立，不予列入名单"
+                        if upheld
+                        else "经核查，符合列入严重失信主体名单的情形，异议不成立",
+                    },
+                    [filed],
+                )
+                if res is None:
+                    return
+                if upheld:
+                    self.emit(
+                        "credit.record.revoked",
+                        "ndrc",
+                        self.wd_after(res, 1, 3),
+                        {
+                            "target": prop.id,
+                            "reason": "异议成立，撤销列入名单的告知",
+                        },
+                        [prop, res, *self.after_all(prop)],
+                    )
+                    return
+                deps.append(res)
+        t_des = self.days_after(prop, 15, 40)
+        des = self.emit(
+            "credit.list.designated",
+            "ndrc",
+            t_des,
+            {
+                "proposal": prop.id,
+                "basis": prop.data["basis"],
+                "document": self.doc("发改信用", t_des or prop.t),
+            },
+            deps,
+        )
+        if des is None:
+            return
+        measures: list[_Ev] = []
+        codes = _MEASURES_SERIOUS if name == "serious-dishonesty" else _MEASURES_FOCUS
+        for code in rng.sample(codes, rng.randint(2, min(4, len(codes)))):
+            until = planned_end if rng.random() < 0.6 else None
+            m = self.emit(
+                "credit.measure.applied",
+                "ndrc",
+                self.wd_after(des, 1, 10),
+                {
+                    "measure": code,
+                    "finding": des.id,
+                    "until": until.isoformat() if until else None,
+                    "basis": "《全国失信惩戒措施基础清单》",
+                    "document": des.data["document"],
+                },
+                [des],
+            )
+            if m is not None:
+                measures.append(m)
+        if rng.random() < 0.5 and f.sector in {
+            "food",
+            "special-equipment",
+            "work-safety",
+            "environment",
+            "product-quality",
+            "tax",
+        }:
+            permanent = rng.random() < 0.3
+            until = None if permanent else _add_months(des.day, 12 * rng.choice((3, 5, 10)))
+            grounds = des if rng.random() < 0.5 else ev
+            ban = self.emit(
+                "credit.ban.imposed",
+                agency,
+                self.wd_after(des, 1, 12),
+                {
+                    "sector": f.sector,
+                    "finding": grounds.id,
+                    "until": until.isoformat() if until else None,
+                    "basis": "《中华人民共和国食品安全法》第一百三十五条"
+                    if f.sector == "food"
+                    else "《中华人民共和国安全生产法》第一百一十四条",
+                    "document": self.doc("禁入", des.t),
+                },
+                [grounds, des],
+            )
+            if ban is not None and rng.random() < 0.3:
+                self.emit(
+                    "credit.ban.lifted",
+                    agency,
+                    self.days_after(ban, 120, 700),
+                    {
+                        "ban": ban.id,
+                        "reason": "经复查，原禁入决定依法变更",
+                    },
+                    [ban],
+                )
+        # how the listing ends
+        x = rng.random()
+        removal: _Ev | None = None
+        if x < 0.12:  # objection against the designation, upheld or not
+            filed = self.emit(
+                "credit.objection.filed",
+                "credit-platform",
+                self.days_after(des, 30, 90),
+                {
+                    "target": des.id,
+                    "grounds": "名单认定所依据的行政处罚决定已被变更",
+                },
+                [des],
+            )
+            upheld = rng.random() < 0.5
+            res = self.emit(
+                "credit.objection.resolved",
+                "ndrc",
+                self.wd_after(filed, 1, 5) if filed else None,
+                {
+                    "objection": filed.id if filed else "",
+                    "outcome": "upheld" if upheld else "rejected",
+                    "reasons": "经核查，列入依据已变更，异议成立，移出名单"
+                    if upheld
+                    else "经核查，列入名单依据充分，异议不成立",
+                },
+                [filed],
+            )
+            if upheld and res is not None:
+                removal = self.emit(
+                    "credit.list.removed",
+                    "ndrc",
+                    self.wd_after(res, 1, 3),
+                    {
+                        "designation": des.id,
+                        "reason": "revoked",
+                    },
+                    [des, res],
+                )
+        elif x < 0.5 and _add_months(des.day, 13) < planned_end:
+            lf = _Finding(des, {"serious"}, f.sector, f.rect_order, f.rect_done)
+            approval = self.repair(
+                lf,
+                lo_day=f.rect_done.day if f.rect_done else None,
+                hi_day=planned_end - timedelta(days=30),
+            )
+            if approval is not None and approval.day < planned_end:
+                removal = self.emit(
+                    "credit.list.removed",
+                    "ndrc",
+                    self.wd_after(approval, 1, 5),
+                    {
+                        "designation": des.id,
+                        "reason": "repaired",
+                    },
+                    [des, approval],
+                )
+        if removal is None and planned_end < _day_of(_NOW_US):
+            after = _us_at(planned_end, 43_200)
+            removal = self.emit(
+                "credit.list.removed",
+                "ndrc",
+                self.wd_after(after, 1, 5),
+                {
+                    "designation": des.id,
+                    "reason": "expired",
+                },
+                [des],
+            )
+            if removal is not None:
+                for m in measures:
+                    if m.data["until"] is None:
+                        self.emit(
+                            "credit.measure.lifted",
+                            "ndrc",
+                            removal.t + rng.randint(600, 7200) * _US,
+                            {"application": m.id},
+                            [m, removal],
+                        )
+                return
+        if removal is not None:
+            for m in measures:
+                self.emit(
+                    "credit.measure.lifted",
+                    "ndrc",
+                    removal.t + rng.randint(600, 7200) * _US,
+                    {"application": m.id},
+                    [m, removal],
+                )
+
+
+def _first_event_names(events: Iterable[_Ev], subject_of: dict[str, _Subject]) -> None:
+    """Put ``subject_name`` into each subject's first event (in recorded order)."""
+    seen: set[str] = set()
+    for ev in events:
+        s = subject_of[ev.id]
+        if s.code not in seen:
+            seen.add(s.code)
+            ev.data["subject_name"] = s.name
+
+
+def generate(subjects: int = 1200, seed: int = 20261120) -> list[DemoEvent]:
+    """The demo data set: ``subjects`` subjects' events, sorted by ``recorded_us``.
+
+    Deterministic: the same arguments give identical output (only ``random.Random``
+    instances derived from ``seed`` are used; no clock, no I/O). The defaults give
+    about 1,200 subjects and more than 20,000 events covering every event type. See the
+    module docstring for the guarantees.
+    """
+    if subjects < 1:
+        raise ValueError("subjects must be at least 1")
+    counters = _Counters()
+    pairs: list[tuple[_Ev, _Subject]] = []
+    for subject in _subjects(subjects, seed):
+        pairs.extend((ev, subject) for ev in _Story(subject, counters).run())
+    pairs.sort(key=lambda p: p[0].r)
+    subject_of = {ev.id: s for ev, s in pairs}
+    _first_event_names((ev for ev, _ in pairs), subject_of)
+    return [
+        DemoEvent(
+            {
+                "specversion": "1.0",
+                "id": ev.id,
+                "source": ev.source,
+                "type": ev.type,
+                "subject": s.code,
+                "time": _rfc3339(ev.t),
+                "datacontenttype": "application/json",
+                "data": ev.data,
+            },
+            ev.r,
+        )
+        for ev, s in pairs
+    ]
