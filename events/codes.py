@@ -27,7 +27,6 @@ check alone does not catch substitutions whose values differ by 11, e.g. ``0``
 from __future__ import annotations
 
 import re
-import functools
 import uuid
 from functools import lru_cache
 
@@ -179,7 +178,7 @@ def complete_subject_code(first16: str) -> str:
     return first17 + final_check_char(first17)
 
 
-@functools.lru_cache(maxsize=1 << 20)
+@lru_cache(maxsize=1 << 20)
 def subject_stream_id(code: str) -> uuid.UUID:
     """The stream id of a subject: uuid5 of :data:`SUBJECT_NAMESPACE` and the code.
 

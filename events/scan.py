@@ -9,6 +9,7 @@ happy path.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +20,14 @@ __all__ = ["MAX_SAFE_INTEGER", "check_json_values", "json_path"]
 MAX_SAFE_INTEGER = 2**53 - 1
 """The largest integer I-JSON (RFC 7493) guarantees to be exact."""
 
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+"""Characters above U+FFFF: object keys with them sort differently in RFC 8785
+(UTF-16 code units) and in code-point order, so canonical bytes would be ambiguous."""
+
+
+def _bad_key(key: Any) -> bool:
+    return type(key) is not str or (not key.isascii() and _ASTRAL.search(key) is not None)
+
 
 def _clean(value: Any) -> bool:
     """True when ``value`` holds only JSON values, no floats, only safe integers."""
@@ -26,7 +35,7 @@ def _clean(value: Any) -> bool:
     if isinstance(value, dict):
         items = value.values()
         for key in value:
-            if type(key) is not str:
+            if _bad_key(key):
                 return False
     elif isinstance(value, list):
         items = value
@@ -77,7 +86,7 @@ def _problems(
     """Record the first float and the first other problem, depth first, in order."""
     if isinstance(value, dict):
         for key, item in value.items():
-            if type(key) is not str:
+            if _bad_key(key):
                 found.setdefault("other", ((*path, str(key)), key))
                 continue
             _problems(item, (*path, key), found)
@@ -94,8 +103,9 @@ def check_json_values(data: Any, type_name: str) -> None:
     """Raise :class:`InvalidEvent` if ``data`` holds a float or a non-JSON value.
 
     ``FLOAT_NOT_ALLOWED`` (any float, reported first wherever it is), else
-    ``INVALID_FIELD`` (an integer beyond ±(2**53 − 1), a non-string key, or a
-    Python value that is not JSON). The message names the JSON path, e.g.
+    ``INVALID_FIELD`` (an integer beyond ±(2**53 − 1), a non-string key, a key
+    with a character above U+FFFF, or a Python value that is not JSON). Data that
+    passes is in ``ledger.chain``'s canonical domain. The message names the JSON path, e.g.
     ``data.amount``; ``details["fields"]`` holds the top-level field.
     """
     if _clean(data):
@@ -116,7 +126,12 @@ def check_json_values(data: Any, type_name: str) -> None:
         )
     path, value = found["other"]
     where = json_path(path)
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, str) and path and value == path[-1]:
+        problem = (
+            "is an object key with a character above U+FFFF, which canonical JSON "
+            "(RFC 8785) cannot order unambiguously"
+        )
+    elif isinstance(value, int) and not isinstance(value, bool):
         problem = (
             f"is an integer outside ±(2**53 − 1) ({value}); "
             "such numbers are not exact in JSON: send a string"

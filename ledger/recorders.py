@@ -197,7 +197,7 @@ class WriteSession:
     ) -> RecordedEvent:
         """Append one record at the next position; returns it as it will be stored."""
         position = self.size
-        state = chain.canonical(data)
+        state = chain.canonical_trusted(data)
         digest = chain.record_hash_bytes(
             chain.record_bytes(
                 subject=subject,
