@@ -1,0 +1,195 @@
+"""The read-side commands of ``ledger``: standing, disclosure, history, lists, rebuild, project.
+
+``register(subparsers, bootstrap)`` adds them to the ``ledger`` parser; each
+handler takes ``(args, settings)`` and returns the exit status: 0 success, 1 an
+answer that is not there (a subject with no records), 2 bad usage (a bad code
+or instant, with a clear message). Default output is for people; ``--json`` is
+DESIGN.md's shape. Long work (rebuild, catching the views up) shows a progress
+bar and ends with a one-line summary with figures on standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from commands.services import RuleServices
+from events.codes import validate_subject_code
+from events.instants import InvalidInstant, parse_instant
+from events.reasons import InvalidEvent
+from ledger.app import Ledger
+from ledger.settings import Settings
+from projections.reads import Reads, UnknownSubject
+from projections.runner import ProjectionRunner
+from projections.text import disclosure_text, list_text, standing_text
+from projections.views import LIST_NAMES, VIEW_NAMES
+
+__all__ = ["register"]
+
+Bootstrap = Callable[[Settings], Ledger]
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+class _Refused(Exception):
+    """Bad usage: printed as ``ledger: message``, exit status 2."""
+
+
+def _instant(text: str | None, option: str) -> int | None:
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except InvalidInstant as exc:
+        raise _Refused(f"{option}: {exc}") from None
+
+
+def _code(text: str) -> str:
+    try:
+        return validate_subject_code(text)
+    except InvalidEvent as exc:
+        raise _Refused(f"{exc.rejection.code}: {exc.rejection.message}") from None
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _reads(ledger: Ledger) -> Reads:
+    rules = ledger.rules or RuleServices.load()
+    return Reads(
+        ledger.recorder, rules, clock=ledger.clock, keystore=getattr(ledger, "keystore", None)
+    )
+
+
+def _guarded(run: Callable[[argparse.Namespace, Settings], int]) -> Handler:
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        try:
+            return run(args, settings)
+        except _Refused as exc:
+            print(f"ledger: {exc}", file=sys.stderr)
+            return 2
+        except UnknownSubject as exc:
+            print(f"ledger: no records of subject {exc} (as known then)", file=sys.stderr)
+            return 1
+
+    return handler
+
+
+def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> None:
+    """Add the read-side commands to the ``ledger`` command line."""
+
+    def subject_command(name: str, help_text: str, run: Handler) -> None:
+        p = subparsers.add_parser(name, help=help_text)
+        p.add_argument("code", help="unified social credit code (统一社会信用代码)")
+        p.add_argument(
+            "--as-of", help="valid time: RFC 3339, or a date = end of that day in CST (default now)"
+        )
+        p.add_argument(
+            "--known-at",
+            help="recorded time: what the ledger had recorded by then (default now)",
+        )
+        p.add_argument("--json", action="store_true", help="DESIGN.md's JSON shape")
+        p.set_defaults(handler=_guarded(run))
+
+    def cmd_standing(args: argparse.Namespace, settings: Settings) -> int:
+        code = _code(args.code)
+        as_of = _instant(args.as_of, "--as-of")
+        known_at = _instant(args.known_at, "--known-at")
+        body = _reads(bootstrap(settings)).standing(code, as_of, known_at)
+        if args.json:
+            _print_json(body)
+        else:
+            sys.stdout.write(standing_text(body))
+        return 0
+
+    def cmd_disclosure(args: argparse.Namespace, settings: Settings) -> int:
+        code = _code(args.code)
+        as_of = _instant(args.as_of, "--as-of")
+        known_at = _instant(args.known_at, "--known-at")
+        body = _reads(bootstrap(settings)).disclosure(code, as_of, known_at)
+        if args.json:
+            _print_json(body)
+        else:
+            sys.stdout.write(disclosure_text(body))
+        return 0
+
+    def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+        code = _code(args.code)
+        as_of = _instant(args.as_of, "--as-of")
+        known_at = _instant(args.known_at, "--known-at")
+        result = _reads(bootstrap(settings)).history(code, as_of, known_at)
+        if args.json:
+            _print_json(result.to_json())
+        else:
+            sys.stdout.write(result.text())
+        return 0
+
+    def cmd_lists(args: argparse.Namespace, settings: Settings) -> int:
+        as_of = _instant(args.as_of, "--as-of")
+        known_at = _instant(args.known_at, "--known-at")
+        ledger = bootstrap(settings)
+        reads = _reads(ledger)
+        runner = ProjectionRunner(ledger.recorder, reads.rules, store=reads.store)
+        caught = runner.catch_up(progress=None, label="views")
+        if caught:
+            print(f"views caught up: {caught:,} records", file=sys.stderr)
+        body = reads.list_members(args.name, as_of, known_at)
+        if args.json:
+            _print_json(body)
+        else:
+            sys.stdout.write(list_text(body))
+        return 0
+
+    def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+        ledger = bootstrap(settings)
+        rules = ledger.rules or RuleServices.load()
+        runner = ProjectionRunner(ledger.recorder, rules, batch_size=settings.batch_size)
+        summary = runner.rebuild([args.name] if args.name else None, progress=None)
+        print(summary.line(), file=sys.stderr)
+        return 0
+
+    def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
+        ledger = bootstrap(settings)
+        rules = ledger.rules or RuleServices.load()
+        runner = ProjectionRunner(ledger.recorder, rules, batch_size=settings.batch_size)
+        caught = runner.catch_up(progress=None)
+        refreshed = runner.refresh(ledger.clock())
+        print(
+            f"views at ledger position {min(runner.positions().values()):,}: "
+            f"{caught:,} records applied, {refreshed:,} stale standings refreshed",
+            file=sys.stderr,
+        )
+        if args.follow:
+            stop = threading.Event()
+            try:
+                runner.follow(stop, clock=ledger.clock)
+            except KeyboardInterrupt:
+                stop.set()
+        return 0
+
+    subject_command("standing", "a subject's credit standing: grade, score and why", cmd_standing)
+    subject_command("disclosure", "what is public about a subject (信用中国)", cmd_disclosure)
+    subject_command(
+        "history", "a subject's traceable history: every record, both clocks, what it changed",
+        cmd_history,
+    )
+
+    p = subparsers.add_parser("lists", help="members of a public list or the market-ban register")
+    p.add_argument("name", choices=LIST_NAMES)
+    p.add_argument("--as-of", help="valid time (default now)")
+    p.add_argument("--known-at", help="recorded time (default now)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_guarded(cmd_lists))
+
+    p = subparsers.add_parser("rebuild", help="drop and rebuild the materialised views")
+    p.add_argument("name", nargs="?", choices=VIEW_NAMES, help="one view (default: all)")
+    p.set_defaults(handler=_guarded(cmd_rebuild))
+
+    p = subparsers.add_parser("project", help="bring the materialised views up to date")
+    p.add_argument("--follow", action="store_true", help="keep following new records")
+    p.set_defaults(handler=_guarded(cmd_project))

@@ -1,0 +1,597 @@
+"""The public disclosure view (what 信用中国 shows), for any point in time.
+
+``disclosure(subject, records, as_of_us, known_at_us, rules)`` is pure. Its
+``to_json()`` is DESIGN.md's ``disclosure --json``: ``subject`` and ``items``,
+each with ``event_id``, ``published``, ``from``, ``until``, ``publish_by``,
+``late`` and a one-line ``reason``.
+
+What is disclosed, and for how long (the numbers are data in ``commands/rules``):
+
+* penalties and violation records: the disclosure period of the rule set in
+  force on the record's OWN valid date (Order 58 before 2026-04-01, Order 36
+  from then), by severity and sector; a period with ``publish: false`` (minor
+  under Order 36) is not published. Ends: the maximum period (capped by the
+  archive limit), ``credit.penalty.withdrawn``, an approved repair (a repair
+  revocation publishes it again); a revoked record was never published.
+* list designations while designated; market bans while in force; measures of a
+  public kind (:data:`PUBLIC_MEASURES`) while in force (``projections.lifecycles``).
+* responsible persons (``credit.person.linked``) with name and role; the
+  identity number is always masked (:func:`mask_id_number`).
+* voluntarily registered positive information.
+
+``from`` is the act's date, ``until`` the first day it is no longer public (the
+end of the current or last period); ``periods`` lists every period. ``publish_by``
+is the act's date plus the rule set's publication deadline in working days (35号
+§十五: 7), counted on the official calendar; null with ``publish_by_note`` when
+the calendar of a year is not loaded or no rule set covers the date. ``late``:
+recorded (in CST) after ``publish_by``.
+
+Two steps, so the materialised view can store the first: :func:`plans_of` turns
+a timeline into :class:`ItemPlan` (periods and texts; independent of ``as_of``
+beyond the selection) and :func:`render` reads a plan at an instant.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from commands.calendar import CalendarUnknown
+from commands.rulesets import NoRuleSet, RuleSet
+from commands.services import RuleServices
+from events.recorded import RecordedEvent
+from projections.lifecycles import (
+    FINDING_FAMILIES,
+    Cut,
+    Interval,
+    Lifecycle,
+    RulesFor,
+    day_text,
+    lifecycles,
+    list_name,
+)
+from projections.standing import instant_text
+from projections.timeline import Entry, Timeline, select, valid_day
+
+__all__ = [
+    "LIST_LABELS",
+    "PUBLIC_MEASURES",
+    "Disclosure",
+    "ItemPlan",
+    "disclosure",
+    "disclosure_of",
+    "mask_id_number",
+    "plans_of",
+    "public_items",
+    "render",
+    "rule_label",
+]
+
+PUBLIC_MEASURES = frozenset({"public-criticism"})
+"""Measure codes whose application is itself public (通报批评)."""
+
+LIST_LABELS: dict[str, str] = {
+    "serious-dishonesty": "严重失信主体名单",
+    "focus": "重点关注名单",
+}
+
+ROLE_LABELS: dict[str, str] = {
+    "legal-representative": "法定代表人 legal representative",
+    "principal": "主要负责人 principal",
+    "actual-controller": "实际控制人 actual controller",
+}
+
+
+def mask_id_number(value: object) -> str:
+    """An identity number for public view: the first 6 and the last character
+    kept, the rest ``*`` (``440301***********X``); shorter than 10 characters,
+    everything masked. Never returns the full number."""
+    text = value.strip() if isinstance(value, str) else ""
+    if len(text) >= 10:
+        return text[:6] + "*" * (len(text) - 7) + text[-1]
+    return "*" * max(len(text), 1)
+
+
+def rule_label(rule_set: RuleSet) -> str:
+    """A short name for people: ``ndrc-order-36`` → ``Order 36``."""
+    found = re.search(r"order-(\d+)$", rule_set.id)
+    return f"Order {found.group(1)}" if found else rule_set.id
+
+
+def months_text(months: int) -> str:
+    """``3`` → ``3 months``, ``12`` → ``1 year``, ``36`` → ``3 years``."""
+    if months and months % 12 == 0:
+        years = months // 12
+        return f"{years} year" + ("s" if years != 1 else "")
+    return f"{months} month" + ("s" if months != 1 else "")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPlan:
+    """One disclosure item before it is read at an instant.
+
+    ``lifecycle`` says when it is in force (its ``never`` when it never was);
+    ``publishable`` false means the rules do not publish it at all (``withheld``
+    says why). ``describe`` is the text after "published: ". ``effective_us``
+    is when the record takes effect: a read at an earlier instant leaves the
+    item out.
+    """
+
+    event_id: str
+    seq: int
+    type: str
+    kind: str
+    act_day: date
+    effective_us: int
+    recorded_us: int
+    lifecycle: Lifecycle
+    publishable: bool
+    withheld: str | None
+    describe: str
+    publish_by: date | None
+    publish_by_note: str | None
+    details: dict[str, Any]
+
+    @property
+    def late(self) -> bool:
+        return self.publish_by is not None and valid_day(self.recorded_us) > self.publish_by
+
+    def breakpoints(self) -> tuple[int, ...]:
+        """The instants at which :func:`render` may change its answer: between
+        two of them (and without new records) the rendered item is the same."""
+        points = {self.effective_us}
+        for iv in self.lifecycle.base:
+            points.add(iv.start_us)
+            if iv.end_us is not None:
+                points.add(iv.end_us)
+        for cut in self.lifecycle.cuts:
+            points.add(cut.start_us)
+            if cut.end_us is not None:
+                points.add(cut.end_us)
+        return tuple(sorted(points))
+
+    def public_intervals(self) -> list[Interval]:
+        """When it is public, with every known end applied (all of valid time)."""
+        if not self.publishable or self.lifecycle.never is not None:
+            return []
+        return self.lifecycle.final()
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON form :meth:`from_json` reads back (what the view stores)."""
+        life = self.lifecycle
+        return {
+            "event_id": self.event_id,
+            "seq": self.seq,
+            "type": self.type,
+            "kind": self.kind,
+            "act_day": self.act_day.isoformat(),
+            "effective_us": self.effective_us,
+            "recorded_us": self.recorded_us,
+            "base": [list(astuple_interval(iv)) for iv in life.base],
+            "cuts": [list(astuple_cut(c)) for c in life.cuts],
+            "never": life.never,
+            "publishable": self.publishable,
+            "withheld": self.withheld,
+            "describe": self.describe,
+            "publish_by": None if self.publish_by is None else self.publish_by.isoformat(),
+            "publish_by_note": self.publish_by_note,
+            "details": self.details,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> ItemPlan:
+        return cls(
+            event_id=obj["event_id"],
+            seq=obj["seq"],
+            type=obj["type"],
+            kind=obj["kind"],
+            act_day=date.fromisoformat(obj["act_day"]),
+            effective_us=obj["effective_us"],
+            recorded_us=obj["recorded_us"],
+            lifecycle=Lifecycle(
+                tuple(Interval(*iv) for iv in obj["base"]),
+                tuple(Cut(*c) for c in obj["cuts"]),
+                obj["never"],
+            ),
+            publishable=obj["publishable"],
+            withheld=obj["withheld"],
+            describe=obj["describe"],
+            publish_by=None if obj["publish_by"] is None else date.fromisoformat(obj["publish_by"]),
+            publish_by_note=obj["publish_by_note"],
+            details=obj["details"],
+        )
+
+
+def astuple_interval(iv: Interval) -> tuple[Any, ...]:
+    return (iv.start_us, iv.end_us, iv.start_cause, iv.end_cause, iv.end_event, iv.start_event)
+
+
+def astuple_cut(cut: Cut) -> tuple[Any, ...]:
+    return (cut.start_us, cut.end_us, cut.cause, cut.event, cut.restore_cause, cut.restore_event)
+
+
+_FIRST_CAUSES = frozenset({"decided", "designated", "imposed", "applied", "linked", "registered"})
+
+
+def render(plan: ItemPlan, as_of_us: int) -> dict[str, Any] | None:
+    """The item as the public sees it at ``as_of_us`` (module docstring); None
+    when the record is not yet in effect then."""
+    if plan.effective_us > as_of_us:
+        return None
+    life = plan.lifecycle
+    published = False
+    start: date | None = None
+    until: date | None = None
+    periods: list[list[str | None]] = []
+    if life.never is not None:
+        reason = f"not published: {life.never} (a revocation applies from the start)"
+    elif not plan.publishable:
+        reason = f"not published: {plan.withheld}"
+    else:
+        start = plan.act_day
+        known = life.intervals_at(as_of_us)
+        periods = [
+            [day_text(iv.start_us), None if iv.end_us is None else day_text(iv.end_us)]
+            for iv in known
+        ]
+        current = next((iv for iv in known if iv.contains(as_of_us)), None)
+        if current is not None:
+            published = True
+            until = None if current.end_us is None else valid_day(current.end_us)
+            again = ""
+            if current.start_cause not in _FIRST_CAUSES:
+                again = f" again since {day_text(current.start_us)} ({current.start_cause})"
+            ends = f", ends by {until.isoformat()}" if until is not None else ""
+            reason = f"published{again}: {plan.describe}{ends}"
+        else:
+            ended = life.ended(as_of_us)
+            if ended is not None:
+                until = valid_day(ended[0])
+                reason = f"ended {until.isoformat()}: {ended[1]}"
+            else:
+                reason = f"not yet published (from {plan.act_day.isoformat()})"
+    return {
+        "event_id": plan.event_id,
+        "type": plan.type,
+        "kind": plan.kind,
+        "published": published,
+        "from": None if start is None else start.isoformat(),
+        "until": None if until is None else until.isoformat(),
+        "publish_by": None if plan.publish_by is None else plan.publish_by.isoformat(),
+        "publish_by_note": plan.publish_by_note,
+        "late": plan.late,
+        "reason": reason,
+        "periods": periods,
+        **plan.details,
+    }
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """The disclosure of one subject at (``as_of_us``, ``known_at_us``)."""
+
+    subject: str
+    as_of_us: int
+    known_at_us: int | None
+    items: tuple[dict[str, Any], ...]
+    subject_name: str | None = None
+
+    @property
+    def published(self) -> list[dict[str, Any]]:
+        return [i for i in self.items if i["published"]]
+
+    def to_json(self, reveal: Reveal | None = None) -> dict[str, Any]:
+        """DESIGN.md ``disclosure --json`` (and more keys); identity numbers the
+        ledger stores encrypted are shown through ``reveal`` (:func:`public_items`)."""
+        return {
+            "subject": self.subject,
+            "subject_name": self.subject_name,
+            "as_of": instant_text(self.as_of_us),
+            "known_at": instant_text(self.known_at_us),
+            "items": public_items(self.items, reveal),
+        }
+
+
+def disclosure(
+    subject: str,
+    records: Iterable[RecordedEvent],
+    as_of_us: int,
+    known_at_us: int | None,
+    rules: RuleServices,
+) -> Disclosure:
+    """The disclosure of ``subject`` from its records (seq order) as of
+    ``as_of_us`` with what was recorded by ``known_at_us`` (None: everything)."""
+    return disclosure_of(select(subject, records, as_of_us, known_at_us), as_of_us, rules)
+
+
+def disclosure_of(timeline: Timeline, as_of_us: int, rules: RuleServices) -> Disclosure:
+    """The disclosure read from a timeline at ``as_of_us``. The timeline may hold
+    records in effect later (a timeline of everything known): the result is the
+    same as for a timeline selected at ``as_of_us``. Rendered items are memoised
+    on the timeline per stretch of time in which they cannot change, so the
+    items are shared between reads: treat them as read-only."""
+    plans = plans_of(timeline, rules)
+    memo_key = ("rendered", id(rules))
+    cache: dict[tuple[int, int], dict[str, Any] | None] = timeline.memo.setdefault(memo_key, {})
+    points: dict[int, tuple[int, ...]] = timeline.memo.setdefault(("breakpoints", id(rules)), {})
+    items: list[dict[str, Any]] = []
+    for plan in plans:
+        if plan.effective_us > as_of_us:
+            continue
+        marks = points.get(plan.seq)
+        if marks is None:
+            marks = points[plan.seq] = plan.breakpoints()
+        phase = (plan.seq, bisect_right(marks, as_of_us))
+        if phase in cache:
+            item = cache[phase]
+        else:
+            item = cache[phase] = render(plan, as_of_us)
+        if item is not None:
+            items.append(item)
+    return Disclosure(
+        subject=timeline.subject,
+        as_of_us=as_of_us,
+        known_at_us=timeline.known_at_us,
+        items=tuple(items),
+        subject_name=timeline.subject_name,
+    )
+
+
+# -- plans ---------------------------------------------------------------------------------
+
+
+def plans_of(timeline: Timeline, rules: RuleServices) -> list[ItemPlan]:
+    """Every disclosure item of the timeline, in seq order (memoised on the
+    timeline until it changes)."""
+    key = ("disclosure", id(rules))
+    found = timeline.memo.get(key)
+    if found is not None:
+        return list(found)
+    facts = lifecycles(timeline, rules)
+    plans: list[ItemPlan] = []
+    for entry in timeline.entries:
+        kind = entry.type
+        seq = entry.seq
+        if kind in FINDING_FAMILIES:
+            plans.append(_finding_plan(entry, facts.rules_for[seq], facts.findings[seq], rules))
+        elif kind == "credit.list.designated":
+            plans.append(_designation_plan(entry, facts.designations[seq], rules))
+        elif kind == "credit.ban.imposed":
+            plans.append(_ban_plan(entry, facts.bans[seq], rules))
+        elif kind == "credit.measure.applied" and entry.data.get("measure") in PUBLIC_MEASURES:
+            plans.append(_measure_plan(entry, facts.measures[seq], rules))
+        elif kind == "credit.person.linked":
+            plans.append(_person_plan(entry, facts.registrations[seq]))
+        elif kind == "credit.registration.submitted":
+            plans.append(_registration_plan(entry, facts.registrations[seq]))
+    timeline.memo[key] = tuple(plans)
+    return plans
+
+
+def _deadline(entry: Entry, rule_set: RuleSet | None, rules: RuleServices) -> tuple[
+    date | None, str | None
+]:
+    if rule_set is None:
+        try:
+            rule_set = rules.rulebook.in_force(entry.day)
+        except NoRuleSet as exc:
+            return None, str(exc)
+    try:
+        return (
+            rules.calendar.add_working_days(entry.day, rule_set.publication_deadline.working_days),
+            None,
+        )
+    except CalendarUnknown as exc:
+        return None, str(exc)
+
+
+def _documented(entry: Entry) -> dict[str, Any]:
+    return {
+        "agency": entry.source,
+        "basis": entry.data.get("basis"),
+        "document": entry.data.get("document"),
+        "date": entry.day.isoformat(),
+    }
+
+
+def _plan(
+    entry: Entry,
+    kind: str,
+    lifecycle: Lifecycle,
+    describe: str,
+    details: dict[str, Any],
+    *,
+    publishable: bool = True,
+    withheld: str | None = None,
+    deadline: tuple[date | None, str | None] = (None, None),
+) -> ItemPlan:
+    publish_by, note = deadline if publishable and lifecycle.never is None else (None, None)
+    return ItemPlan(
+        event_id=entry.id,
+        seq=entry.seq,
+        type=entry.type,
+        kind=kind,
+        act_day=entry.day,
+        effective_us=entry.effective_us,
+        recorded_us=entry.recorded_us,
+        lifecycle=lifecycle,
+        publishable=publishable,
+        withheld=withheld,
+        describe=describe,
+        publish_by=publish_by,
+        publish_by_note=note,
+        details=details,
+    )
+
+
+def _finding_plan(
+    entry: Entry, rules_for: RulesFor, lifecycle: Lifecycle, rules: RuleServices
+) -> ItemPlan:
+    family = FINDING_FAMILIES[entry.type]
+    noun = "penalty" if family == "penalty" else "violation record"
+    details = {
+        **_documented(entry),
+        "severity": rules_for.severity,
+        "sector": rules_for.sector,
+    }
+    if family == "penalty":
+        details["kinds"] = entry.data.get("kinds")
+        details["amount"] = entry.data.get("amount")
+    else:
+        details["behaviour"] = entry.data.get("behaviour")
+    if rules_for.rule_set is None or rules_for.period is None:
+        return _plan(
+            entry,
+            family,
+            lifecycle,
+            noun,
+            details,
+            publishable=False,
+            withheld=f"cannot tell the disclosure period: {rules_for.problem}",
+        )
+    period = rules_for.period
+    label = rule_label(rules_for.rule_set)
+    sector = rules_for.sector
+    in_sector = f" in {sector}" if sector and sector in rules_for.rule_set.sector_overrides else ""
+    details["rule_set"] = rules_for.rule_set.id
+    details["repair_from"] = period.repair_from(entry.day).isoformat()
+    if not period.publish:
+        return _plan(
+            entry,
+            family,
+            lifecycle,
+            noun,
+            details,
+            publishable=False,
+            withheld=f"{rules_for.severity} {noun}{in_sector} ({label})",
+        )
+    describe = (
+        f"{rules_for.severity} {noun}{in_sector}, {label}, "
+        f"{months_text(period.min_months)}–{months_text(period.max_months)}"
+    )
+    return _plan(
+        entry,
+        family,
+        lifecycle,
+        describe,
+        details,
+        deadline=_deadline(entry, rules_for.rule_set, rules),
+    )
+
+
+def _designation_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> ItemPlan:
+    name = list_name(entry)
+    proposal = entry.refs.get("proposal")
+    planned = proposal.data.get("planned_end") if proposal is not None else None
+    label = LIST_LABELS.get(name or "", "")
+    describe = f"{name} list ({label})" if label else f"{name} list"
+    if planned:
+        describe += f", planned end {planned}"
+    details = {**_documented(entry), "list": name, "planned_end": planned}
+    return _plan(
+        entry,
+        "list",
+        lifecycle,
+        describe,
+        details,
+        deadline=_deadline(entry, None, rules),
+    )
+
+
+def _ban_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> ItemPlan:
+    until = entry.data.get("until")
+    sector = entry.data.get("sector")
+    span = "" if until else ", permanent"
+    details = {**_documented(entry), "sector": sector, "ban_until": until, "permanent": not until}
+    return _plan(
+        entry,
+        "ban",
+        lifecycle,
+        f"market ban (市场和行业禁入) from {sector}{span}",
+        details,
+        deadline=_deadline(entry, None, rules),
+    )
+
+
+def _measure_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> ItemPlan:
+    measure = entry.data.get("measure")
+    until = entry.data.get("until")
+    details = {**_documented(entry), "measure": measure, "measure_until": until}
+    return _plan(
+        entry,
+        "measure",
+        lifecycle,
+        f"measure {measure} (通报批评 public criticism)",
+        details,
+        deadline=_deadline(entry, None, rules),
+    )
+
+
+_NO_DEADLINE: tuple[date | None, str | None] = (
+    None,
+    "no publication deadline applies to this kind of record",
+)
+
+
+def _person_plan(entry: Entry, lifecycle: Lifecycle) -> ItemPlan:
+    role = entry.data.get("role")
+    name = entry.data.get("name")
+    raw = entry.data.get("id_number")
+    role_text = ROLE_LABELS.get(role, str(role)) if isinstance(role, str) else "person"
+    details: dict[str, Any] = {
+        "role": role,
+        "name": name,
+        "id_number": mask_id_number(raw) if isinstance(raw, str) else None,
+        "date": entry.day.isoformat(),
+    }
+    if isinstance(raw, dict):
+        details[PROTECTED_KEY] = raw
+    return _plan(
+        entry,
+        "person",
+        lifecycle,
+        f"responsible person, {role_text}: {name}",
+        details,
+        deadline=_NO_DEADLINE,
+    )
+
+
+PROTECTED_KEY = "id_number_protected"
+"""Where a person item keeps an identity number the ledger stores encrypted
+(``ledger.personal``): never part of the public JSON (:func:`public_items`)."""
+
+Reveal = Callable[[Any], str | None]
+"""Turns a stored (encrypted) identity number into what the public may see: its
+masked form, or "erased" (``ledger.personal.reveal`` for the public role)."""
+
+
+def public_items(items: Iterable[dict[str, Any]], reveal: Reveal | None = None) -> list[dict[str, Any]]:
+    """``items`` as the public gets them: a person's identity number masked (an
+    encrypted one through ``reveal``, or null without it), never in clear and
+    never its ciphertext. Other items are passed through (shared, read-only)."""
+    out = []
+    for item in items:
+        if PROTECTED_KEY in item:
+            item = dict(item)
+            protected = item.pop(PROTECTED_KEY)
+            item["id_number"] = reveal(protected) if reveal is not None else None
+        out.append(item)
+    return out
+
+
+def _registration_plan(entry: Entry, lifecycle: Lifecycle) -> ItemPlan:
+    category = entry.data.get("category")
+    description = entry.data.get("description")
+    details = {"category": category, "description": description, "date": entry.day.isoformat()}
+    return _plan(
+        entry,
+        "registration",
+        lifecycle,
+        f"positive information ({category}): {description}",
+        details,
+        deadline=_NO_DEADLINE,
+    )

@@ -1,0 +1,564 @@
+"""Lifecycles (DOMAIN.md): when a finding, a listing, a ban or a measure is in force.
+
+Derived state, never stored in place: from a :class:`~projections.timeline.Timeline`
+these functions compute, for one record, the *intervals* (in microseconds of valid
+time, start inclusive, end exclusive, ``None`` = open) during which it is in force,
+each end with its cause and the event that caused it. Standing, disclosure and
+the list register all read these intervals at their ``as_of``; the materialised
+views store them so "current" stays right as days pass without events.
+
+Ends, by kind of record (a revoked record never was; revoked events in between
+are ignored everywhere):
+
+* finding (penalty, violation): the maximum disclosure period of the rule set in
+  force on its own valid date (and the archive limit), ``credit.penalty.withdrawn``
+  from its time, an approved repair from its time until a ``credit.repair.revoked``
+  (which restores it).
+* list designation: ``credit.list.removed``; its grounds withdrawn; an approved
+  repair of the designation or of its finding (restored by repair revocation).
+  The proposal's ``planned_end`` does not end it by itself (removal "expired" is
+  an event agencies record); it is reported.
+* ban: ``credit.ban.lifted``; the day after ``until``; its grounds withdrawn.
+  Repair does not lift a ban (a ban is imposed by law, not a joint measure).
+* measure: ``credit.measure.lifted``; the day after ``until``; its grounds
+  withdrawn or repaired (restored by repair revocation).
+
+A sanction whose grounds (finding, or designation and its finding) were revoked
+never was in force.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from functools import lru_cache
+
+from commands.rulesets import DisclosurePeriod, NoRuleSet, RuleSet, add_months
+from commands.services import RuleServices
+from projections.timeline import (
+    Entry,
+    Timeline,
+    day_after_start_us,
+    day_start_us,
+    parse_day,
+    valid_day,
+)
+
+__all__ = [
+    "FINDING_FAMILIES",
+    "Cut",
+    "Interval",
+    "Lifecycle",
+    "Lifecycles",
+    "Reading",
+    "RulesFor",
+    "active_at",
+    "ban_lifecycle",
+    "designation_lifecycle",
+    "finding_lifecycle",
+    "grounds",
+    "lifecycles",
+    "list_name",
+    "marks",
+    "measure_lifecycle",
+    "read_at",
+    "registration_lifecycle",
+    "repair_cuts",
+    "revoked_text",
+    "subtract",
+]
+
+FINDING_FAMILIES: dict[str, str] = {
+    "credit.penalty.decided": "penalty",
+    "credit.violation.recorded": "violation",
+}
+"""Record types with disclosure periods → their family in the rule sets."""
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """``[start_us, end_us)`` in valid time; ``end_us`` None = open-ended.
+
+    ``start_cause`` says why it starts ("decided", "repair revoked" …);
+    ``end_cause``/``end_event`` why and by which event id it ends (``end_event``
+    None for an end by date: a maximum period, an ``until``).
+    """
+
+    start_us: int
+    end_us: int | None
+    start_cause: str
+    end_cause: str | None = None
+    end_event: str | None = None
+    start_event: str | None = None
+
+    def contains(self, us: int) -> bool:
+        return self.start_us <= us and (self.end_us is None or us < self.end_us)
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """An event that ends a record's force from ``start_us`` until ``end_us``
+    (None = for good), e.g. an approved repair until its revocation."""
+
+    start_us: int
+    end_us: int | None
+    cause: str
+    event: str
+    restore_cause: str | None = None
+    restore_event: str | None = None
+
+
+def subtract(intervals: Iterable[Interval], cut: Cut) -> list[Interval]:
+    """``intervals`` without ``[cut.start_us, cut.end_us)``; the piece before the
+    cut ends with the cut's cause, the piece after starts with its restore cause.
+    Empty pieces are dropped."""
+    out: list[Interval] = []
+    for iv in intervals:
+        before_cut = iv.end_us is not None and iv.end_us <= cut.start_us
+        after_cut = cut.end_us is not None and iv.start_us >= cut.end_us
+        if before_cut or after_cut:
+            out.append(iv)
+            continue
+        if iv.start_us < cut.start_us:
+            out.append(
+                Interval(iv.start_us, cut.start_us, iv.start_cause, cut.cause, cut.event, iv.start_event)
+            )
+        if cut.end_us is not None and (iv.end_us is None or iv.end_us > cut.end_us):
+            out.append(
+                Interval(
+                    cut.end_us,
+                    iv.end_us,
+                    cut.restore_cause or "restored",
+                    iv.end_cause,
+                    iv.end_event,
+                    cut.restore_event,
+                )
+            )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """When one record is in force, as known from a timeline, read at any instant.
+
+    ``base`` are the intervals the record itself sets (its time to its natural
+    end: a maximum period, an ``until``); ``cuts`` the later events that end it
+    (each from its own time, some until a restoring event). Read at ``as_of``
+    only the cuts that had happened by then count (:meth:`intervals_at`), so an
+    as-of read never shows what a later event did, while whether the record is
+    in force at ``as_of`` is the same either way. ``never`` (a reason) is set
+    when it never was in force (revoked, or its grounds revoked).
+    """
+
+    base: tuple[Interval, ...]
+    cuts: tuple[Cut, ...] = ()
+    never: str | None = None
+
+    def intervals_at(self, us: int) -> Sequence[Interval]:
+        """The intervals as known at ``us``: the base minus every cut that had
+        started by ``us`` (a restore later than ``us`` is not yet known)."""
+        if not self.cuts or self.cuts[0].start_us > us:
+            return self.base
+        intervals: Sequence[Interval] = self.base
+        for cut in self.cuts:
+            if cut.start_us > us:
+                continue
+            if cut.end_us is not None and cut.end_us > us:
+                cut = Cut(cut.start_us, None, cut.cause, cut.event)
+            intervals = subtract(intervals, cut)
+        return intervals
+
+    def at(self, us: int) -> Interval | None:
+        """The interval containing ``us`` (as known at ``us``), if any."""
+        if self.never is not None or not self.base or self.base[0].start_us > us:
+            return None
+        for iv in self.intervals_at(us):
+            if iv.contains(us):
+                return iv
+        return None
+
+    def ended(self, us: int) -> tuple[int, str, str | None] | None:
+        """(when, why, by which event) the record stopped being in force, as
+        known at ``us``, if it is not in force at ``us`` but was before."""
+        found: tuple[int, str, str | None] | None = None
+        for iv in self.intervals_at(us):
+            if iv.end_us is not None and iv.end_us <= us:
+                found = (iv.end_us, iv.end_cause or "ended", iv.end_event)
+        if found is None:
+            for cut in self.cuts:
+                if self.base and cut.start_us <= us and cut.start_us <= self.base[0].start_us:
+                    return (cut.start_us, cut.cause, cut.event)
+        return found
+
+    def boundaries(self, us: int) -> list[int]:
+        """The instants after ``us`` at which being in force changes by the
+        calendar alone (no new event)."""
+        out: list[int] = []
+        for iv in self.intervals_at(us):
+            if iv.start_us > us:
+                out.append(iv.start_us)
+            if iv.end_us is not None and iv.end_us > us:
+                out.append(iv.end_us)
+        return out
+
+    def final(self) -> list[Interval]:
+        """The intervals with every known cut applied (all of valid time)."""
+        intervals = list(self.base)
+        for cut in self.cuts:
+            intervals = subtract(intervals, cut)
+        return intervals
+
+
+def _lifecycle(base: list[Interval], cuts: Iterable[Cut]) -> Lifecycle:
+    ordered = tuple(sorted(cuts, key=lambda c: (c.start_us, c.event)))
+    return Lifecycle(tuple(base), ordered)
+
+
+def active_at(lifecycle: Lifecycle, us: int) -> bool:
+    """Whether the record is in force at ``us``."""
+    return lifecycle.at(us) is not None
+
+
+# -- references ------------------------------------------------------------------------
+
+
+def repair_cuts(target: Entry) -> list[Cut]:
+    """Approved repairs of ``target`` (requests → approvals), each until its
+    revocation. Revoked requests, approvals and revocations do not count."""
+    cuts: list[Cut] = []
+    for request in target.referring("credit.repair.requested", "target"):
+        for approval in request.referring("credit.repair.approved", "request"):
+            revocations = approval.referring("credit.repair.revoked", "approval")
+            end = revocations[0] if revocations else None
+            cuts.append(
+                Cut(
+                    start_us=approval.time_us,
+                    end_us=None if end is None else max(end.time_us, approval.time_us),
+                    cause="repair approved",
+                    event=approval.id,
+                    restore_cause=None if end is None else "repair revoked",
+                    restore_event=None if end is None else end.id,
+                )
+            )
+    return cuts
+
+
+def withdrawal(finding: Entry) -> Entry | None:
+    """The first live ``credit.penalty.withdrawn`` of a penalty."""
+    found = finding.referring("credit.penalty.withdrawn", "penalty")
+    return found[0] if found else None
+
+
+def grounds(entry: Entry) -> list[Entry]:
+    """What a sanction rests on, nearest first: a measure or ban names a finding
+    or a designation; a designation its proposal's finding. Stops at a missing
+    reference."""
+    chain: list[Entry] = []
+    current: Entry | None = entry
+    seen: set[int] = set()
+    while current is not None and current.seq not in seen:
+        seen.add(current.seq)
+        if current is not entry:
+            chain.append(current)
+        if current.type in ("credit.measure.applied", "credit.ban.imposed"):
+            current = current.refs.get("finding")
+        elif current.type == "credit.list.designated":
+            proposal = current.refs.get("proposal")
+            current = proposal.refs.get("finding") if proposal is not None else None
+        else:
+            current = None
+    return chain
+
+
+def list_name(designation: Entry) -> str | None:
+    """The list a designation puts the subject on (its proposal's ``list``)."""
+    proposal = designation.refs.get("proposal")
+    name = proposal.data.get("list") if proposal is not None else None
+    return name if isinstance(name, str) else None
+
+
+def revoked_text(entry: Entry) -> str | None:
+    """"record revoked by ID: reason" when ``entry`` is revoked, else None."""
+    revocation = entry.revoked_by
+    if revocation is None:
+        return None
+    why = revocation.data.get("reason")
+    return f"record revoked by {revocation.id}" + (f": {why}" if isinstance(why, str) else "")
+
+
+def _grounds_never(entry: Entry) -> str | None:
+    own = revoked_text(entry)
+    if own is not None:
+        return own
+    for ground in grounds(entry):
+        if ground.revoked_by is not None:
+            return f"the record it rests on ({ground.id}) was revoked by {ground.revoked_by.id}"
+    return None
+
+
+def _grounds_cuts(entry: Entry, *, repairs: bool) -> list[Cut]:
+    cuts: list[Cut] = []
+    for ground in grounds(entry):
+        w = withdrawal(ground) if ground.type == "credit.penalty.decided" else None
+        if w is not None:
+            cuts.append(Cut(w.time_us, None, "the decision it rests on was withdrawn", w.id))
+        if repairs:
+            for cut in repair_cuts(ground):
+                cuts.append(replace(cut, cause=f"repair of {ground.id} approved"))
+        if ground.type == "credit.list.designated":
+            for removal in ground.referring("credit.list.removed", "designation"):
+                cuts.append(
+                    Cut(removal.time_us, None, "the listing it rests on was removed", removal.id)
+                )
+    return cuts
+
+
+# -- findings -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RulesFor:
+    """The disclosure rules that govern one finding (by its own valid date).
+
+    ``problem`` says why they cannot be told (no rule set in force, an unknown
+    severity …); the other fields are then None.
+    """
+
+    family: str
+    severity: str | None
+    sector: str | None
+    rule_set: RuleSet | None
+    period: DisclosurePeriod | None
+    problem: str | None = None
+
+    @staticmethod
+    def of(finding: Entry, rules: RuleServices) -> RulesFor:
+        family = FINDING_FAMILIES[finding.type]
+        severity = finding.data.get("severity")
+        sector = finding.data.get("sector")
+        sev = severity if isinstance(severity, str) else None
+        sec = sector if isinstance(sector, str) else None
+        try:
+            rule_set = rules.rulebook.in_force(finding.day)
+        except NoRuleSet as exc:
+            return RulesFor(family, sev, sec, None, None, str(exc))
+        try:
+            period = rule_set.period(family, sev or "", sec)
+        except ValueError as exc:
+            return RulesFor(family, sev, sec, rule_set, None, str(exc))
+        return RulesFor(family, sev, sec, rule_set, period)
+
+
+def finding_end_day(finding: Entry, rules: RulesFor) -> date | None:
+    """The day a finding's disclosure ends by itself (first day no longer in force)."""
+    if rules.rule_set is None or rules.period is None:
+        return None
+    decided = finding.day
+    return min(
+        rules.period.ends_by(decided), add_months(decided, rules.rule_set.archive_after_months)
+    )
+
+
+def finding_lifecycle(finding: Entry, rules: RulesFor) -> Lifecycle:
+    """When a penalty or violation record is in force: from its time until the
+    maximum period (open-ended when the rules cannot tell), minus withdrawal and
+    repairs."""
+    if finding.revoked_by is not None:
+        return Lifecycle((), never=revoked_text(finding))
+    end_day = finding_end_day(finding, rules)
+    base = [
+        Interval(
+            finding.time_us,
+            None if end_day is None else max(day_start_us(end_day), finding.time_us),
+            "decided",
+            None if end_day is None else "maximum period reached",
+        )
+    ]
+    cuts = list(repair_cuts(finding))
+    w = withdrawal(finding) if finding.type == "credit.penalty.decided" else None
+    if w is not None:
+        cuts.append(Cut(w.time_us, None, "decision withdrawn", w.id))
+    return _lifecycle(base, cuts)
+
+
+def breach_lifecycle(breach: Entry) -> Lifecycle:
+    """A breached commitment (a finding without disclosure periods): in force from
+    its time until repaired (restored by repair revocation)."""
+    if breach.revoked_by is not None:
+        return Lifecycle((), never=revoked_text(breach))
+    return _lifecycle([Interval(breach.time_us, None, "breached")], repair_cuts(breach))
+
+
+# -- sanctions ------------------------------------------------------------------------------
+
+
+def designation_lifecycle(designation: Entry) -> Lifecycle:
+    """When a list designation is in force (module docstring)."""
+    never = _grounds_never(designation)
+    if never is not None:
+        return Lifecycle((), never=never)
+    cuts = _grounds_cuts(designation, repairs=True)
+    for removal in designation.referring("credit.list.removed", "designation"):
+        reason = removal.data.get("reason")
+        cuts.append(
+            Cut(
+                removal.time_us,
+                None,
+                f"removed from the list ({reason})" if isinstance(reason, str) else "removed",
+                removal.id,
+            )
+        )
+    cuts += repair_cuts(designation)
+    return _lifecycle([Interval(designation.time_us, None, "designated")], cuts)
+
+
+def _until_end(entry: Entry) -> int | None:
+    until = parse_day(entry.data.get("until"))
+    if until is None:
+        return None
+    return max(day_after_start_us(until), entry.time_us)
+
+
+def ban_lifecycle(ban: Entry) -> Lifecycle:
+    """When a market ban is in force (module docstring)."""
+    never = _grounds_never(ban)
+    if never is not None:
+        return Lifecycle((), never=never)
+    end = _until_end(ban)
+    base = [Interval(ban.time_us, end, "imposed", None if end is None else "period over")]
+    cuts = _grounds_cuts(ban, repairs=False)
+    for lifted in ban.referring("credit.ban.lifted", "ban"):
+        cuts.append(Cut(lifted.time_us, None, "ban lifted", lifted.id))
+    return _lifecycle(base, cuts)
+
+
+def measure_lifecycle(measure: Entry) -> Lifecycle:
+    """When a disciplinary measure is in force (module docstring)."""
+    never = _grounds_never(measure)
+    if never is not None:
+        return Lifecycle((), never=never)
+    end = _until_end(measure)
+    base = [Interval(measure.time_us, end, "applied", None if end is None else "period over")]
+    cuts = _grounds_cuts(measure, repairs=True)
+    for lifted in measure.referring("credit.measure.lifted", "application"):
+        cuts.append(Cut(lifted.time_us, None, "measure lifted", lifted.id))
+    return _lifecycle(base, cuts)
+
+
+@lru_cache(maxsize=65_536)
+def day_text(us: int) -> str:
+    """The CST date of an instant, ``YYYY-MM-DD``."""
+    return valid_day(us).isoformat()
+
+
+def registration_lifecycle(entry: Entry, cause: str = "registered") -> Lifecycle:
+    """A record in force from its time on, unless revoked (registrations, persons)."""
+    if entry.revoked_by is not None:
+        return Lifecycle((), never=revoked_text(entry))
+    return Lifecycle((Interval(entry.time_us, None, cause),))
+
+
+@dataclass(frozen=True)
+class Lifecycles:
+    """Every lifecycle of a timeline, by seq (memoised per timeline state).
+
+    ``rules_for`` holds the disclosure rules of each finding (penalty, violation).
+    """
+
+    findings: dict[int, Lifecycle]
+    rules_for: dict[int, RulesFor]
+    breaches: dict[int, Lifecycle]
+    designations: dict[int, Lifecycle]
+    bans: dict[int, Lifecycle]
+    measures: dict[int, Lifecycle]
+    registrations: dict[int, Lifecycle]
+
+
+def lifecycles(timeline: Timeline, rules: RuleServices) -> Lifecycles:
+    """The lifecycles of every record of ``timeline`` that has one (memoised on
+    the timeline until it changes)."""
+    key = ("lifecycles", id(rules))
+    found = timeline.memo.get(key)
+    if isinstance(found, Lifecycles):
+        return found
+    findings: dict[int, Lifecycle] = {}
+    rules_for: dict[int, RulesFor] = {}
+    breaches: dict[int, Lifecycle] = {}
+    designations: dict[int, Lifecycle] = {}
+    bans: dict[int, Lifecycle] = {}
+    measures: dict[int, Lifecycle] = {}
+    registrations: dict[int, Lifecycle] = {}
+    for entry in timeline.entries:
+        kind = entry.type
+        if kind in FINDING_FAMILIES:
+            r = rules_for[entry.seq] = RulesFor.of(entry, rules)
+            findings[entry.seq] = finding_lifecycle(entry, r)
+        elif kind == "credit.commitment.breached":
+            breaches[entry.seq] = breach_lifecycle(entry)
+        elif kind == "credit.list.designated":
+            designations[entry.seq] = designation_lifecycle(entry)
+        elif kind == "credit.ban.imposed":
+            bans[entry.seq] = ban_lifecycle(entry)
+        elif kind == "credit.measure.applied":
+            measures[entry.seq] = measure_lifecycle(entry)
+        elif kind in ("credit.registration.submitted", "credit.person.linked"):
+            cause = "registered" if kind == "credit.registration.submitted" else "linked"
+            registrations[entry.seq] = registration_lifecycle(entry, cause)
+    result = Lifecycles(findings, rules_for, breaches, designations, bans, measures, registrations)
+    timeline.memo[key] = result
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A lifecycle read at an instant: the interval in force (None: not in force),
+    why it ended (when it did) and the later calendar boundaries. The same for
+    every instant between two of the lifecycle's marks."""
+
+    current: Interval | None
+    ended: tuple[int, str, str | None] | None
+    boundaries: tuple[int, ...]
+    key: tuple[int, int] = (0, 0)
+    """(seq, stretch): equal keys, equal readings."""
+
+    @property
+    def next(self) -> int | None:
+        """The first of ``boundaries`` (None: none)."""
+        return min(self.boundaries) if self.boundaries else None
+
+
+def marks(lifecycle: Lifecycle) -> tuple[int, ...]:
+    """Every instant at which a reading of ``lifecycle`` may change."""
+    points: set[int] = set()
+    for iv in lifecycle.base:
+        points.add(iv.start_us)
+        if iv.end_us is not None:
+            points.add(iv.end_us)
+    for cut in lifecycle.cuts:
+        points.add(cut.start_us)
+        if cut.end_us is not None:
+            points.add(cut.end_us)
+    return tuple(sorted(points))
+
+
+def read_at(timeline: Timeline, seq: int, lifecycle: Lifecycle, us: int) -> Reading:
+    """``lifecycle`` (of the record ``seq`` of ``timeline``) read at ``us``,
+    memoised on the timeline per stretch between two marks."""
+    found_marks = timeline.memo.setdefault("marks", {})
+    points = found_marks.get(seq)
+    if points is None:
+        points = found_marks[seq] = marks(lifecycle)
+    cache = timeline.memo.setdefault("readings", {})
+    key = (seq, bisect_right(points, us))
+    reading = cache.get(key)
+    if reading is None:
+        current = lifecycle.at(us)
+        reading = cache[key] = Reading(
+            current,
+            None if current is not None else lifecycle.ended(us),
+            tuple(lifecycle.boundaries(us)),
+            key,
+        )
+    return reading
