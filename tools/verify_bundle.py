@@ -24,7 +24,14 @@ What it checks (AUDIT-FORMAT.md, "The bundle"):
 * every ``prev`` is the hash of the record before (64 zeros for ``seq`` 1);
 * every inclusion proof of leaf ``H(0x00 ‖ hash bytes)`` at ``position`` in the tree of
   ``checkpoint.size`` leaves against ``checkpoint.root`` (RFC 9162 §2.1.3.2);
-* the checkpoint's Ed25519 signature over ``canon(checkpoint without "signature")``.
+* the checkpoint's Ed25519 signature over ``canon(checkpoint without "signature")``;
+* the optional ``head`` (docs/audit-format-v1-additions.md, "Head proof"): the subject's
+  head leaf ``{"subject", "seq", "hash"}`` and its sorted neighbours are in the tree of
+  ``head.count`` leaves whose root is ``checkpoint.heads_root`` (leaf hash
+  ``H(0x00 ‖ canon(leaf))``), the neighbours sort strictly before and after the subject at
+  the adjacent indexes, and the head's ``seq``/``hash`` are the bundle's last record's (or,
+  with ``leaf`` null, the subject had no record and the bundle has none). Without ``head``
+  a bundle cut short at the end cannot be detected: a warning says so.
 
 The signature is checked with the bundle's ``public_key``; a bundle's own key proves nothing
 on its own, so pass the ledger's published key with ``--public-key`` (it must then equal the
@@ -32,7 +39,10 @@ bundle's). Optionally an earlier signed checkpoint and a consistency proof
 (``{"from": m, "to": n, "proof": [hex, ...]}``) show the bundle's checkpoint extends it
 (RFC 9162 §2.1.4.2).
 
-Output: ``OK: <subject>, <k> records, checkpoint size <n>`` and exit status 0; or one line
+Subject codes are ASCII, so "sorts before" is plain string (code point) order.
+
+Output: ``OK: <subject>, <k> records, checkpoint size <n>`` (plus ``, last seq <k> is the
+subject's head (head proof)`` when the bundle has a head) and exit status 0; or one line
 ``FAIL: <where>: <check>: <detail>`` per failure (``<where>`` is e.g. ``record seq=3
 position=17``) and exit status 1; a usage error exits with status 2. Warnings go to stderr.
 
@@ -60,6 +70,10 @@ if TYPE_CHECKING:  # keeps the tool importable on Python 3.9
 
 BUNDLE_FORMAT = "credit-ledger-audit/1"
 BUNDLE_KEYS = ("format", "subject", "public_key", "checkpoint", "records")
+BUNDLE_OPTIONAL = ("head",)
+HEAD_KEYS = frozenset({"leaf", "index", "count", "inclusion", "previous", "next"})
+NEIGHBOUR_KEYS = frozenset({"leaf", "index", "inclusion"})
+LEAF_KEYS = frozenset({"subject", "seq", "hash"})
 RECORD_KEYS = frozenset(
     {
         "format",
@@ -363,6 +377,135 @@ def _check_records(
     return fails
 
 
+# ---- the subject's head ---------------------------------------------------------------------
+
+
+def _leaf_problem(leaf: Any) -> str | None:
+    if not isinstance(leaf, dict) or leaf.keys() != LEAF_KEYS:
+        return f"leaf must be an object with exactly the keys {sorted(LEAF_KEYS)}"
+    if not (isinstance(leaf["subject"], str) and leaf["subject"]):
+        return "leaf subject is not a non-empty string"
+    if not (_is_int(leaf["seq"]) and 1 <= leaf["seq"] <= MAX_SAFE_INT):
+        return f"leaf seq is not a positive integer: {leaf['seq']!r}"
+    if not (isinstance(leaf["hash"], str) and _HEX64.match(leaf["hash"])):
+        return "leaf hash is not 64 lowercase hex digits"
+    return canon_problem(leaf)
+
+
+def _check_head_leaf(
+    part: Any,
+    where: str,
+    keys: frozenset[str],
+    index: int,
+    count: int,
+    heads_root: bytes | None,
+) -> tuple[list[str], str | None]:
+    """One proven leaf of the heads tree at ``index``: (failures, its subject if readable)."""
+    if not isinstance(part, dict) or part.keys() != keys:
+        return [f"{where}: structure: expected an object with the keys {sorted(keys)}"], None
+    fails: list[str] = []
+    if part["index"] != index or not _is_int(part["index"]):
+        fails.append(f"{where}: index: expected {index}, got {part['index']!r}")
+    problem = _leaf_problem(part["leaf"])
+    if problem:
+        return [*fails, f"{where}: leaf: {problem}"], None
+    leaf = part["leaf"]
+    proof = _hex_list(part["inclusion"])
+    if proof is None:
+        fails.append(f"{where}: inclusion: not a list of 64-hex-digit hashes")
+    elif heads_root is not None and not verify_inclusion(
+        index, count, merkle_leaf(canon(leaf)), proof, heads_root
+    ):
+        fails.append(
+            f"{where}: inclusion: proof does not lead to checkpoint heads_root "
+            f"(leaf {index} of {count})"
+        )
+    return fails, leaf["subject"]
+
+
+def _check_head(
+    head: Any, subject: Any, heads_root: bytes | None, records: list[Any] | None
+) -> list[str]:
+    """The optional ``head``: the subject's head (or absence) in ``checkpoint.heads_root``
+    with its sorted neighbours, and the bundle's last record being that head."""
+    if not isinstance(head, dict) or head.keys() != HEAD_KEYS:
+        return [f"head: structure: expected an object with the keys {sorted(HEAD_KEYS)}"]
+    fails: list[str] = []
+    if heads_root is None:
+        fails.append("head: heads_root: the checkpoint carries no valid heads_root to check it")
+    count, index = head["count"], head["index"]
+    if not (_is_int(count) and 0 <= count <= MAX_SAFE_INT):
+        return [*fails, f"head: count: not a non-negative integer: {count!r}"]
+    present = head["leaf"] is not None
+    if not (_is_int(index) and 0 <= index <= count - (1 if present else 0)):
+        return [*fails, f"head: index: {index!r} is not a leaf position in a tree of {count}"]
+    if not isinstance(subject, str):
+        return fails
+
+    if present:
+        part = {"leaf": head["leaf"], "index": index, "inclusion": head["inclusion"]}
+        more, leaf_subject = _check_head_leaf(
+            part, "head", NEIGHBOUR_KEYS, index, count, heads_root
+        )
+        fails += more
+        if leaf_subject is not None and leaf_subject != subject:
+            fails.append(f"head: subject: the leaf is {leaf_subject!r}, not {subject!r}")
+    elif head["inclusion"] != []:
+        fails.append("head: inclusion: must be [] when leaf is null")
+
+    # neighbours: previous at index - 1, next at the index after the subject's place
+    after = index + 1 if present else index
+    for name, part, at, exists in (
+        ("previous", head["previous"], index - 1, index > 0),
+        ("next", head["next"], after, after < count),
+    ):
+        where = f"head {name}"
+        if part is None:
+            if exists:
+                fails.append(f"{where}: missing: leaf {at} exists and must be shown")
+            continue
+        if not exists:
+            fails.append(f"{where}: unexpected: there is no leaf {at} in a tree of {count}")
+            continue
+        more, other = _check_head_leaf(part, where, NEIGHBOUR_KEYS, at, count, heads_root)
+        fails += more
+        if other is None:
+            continue
+        if name == "previous" and not other < subject:
+            fails.append(f"{where}: order: {other!r} does not sort before {subject!r}")
+        if name == "next" and not subject < other:
+            fails.append(f"{where}: order: {other!r} does not sort after {subject!r}")
+
+    # the bundle's records end at the head
+    if records is None:
+        return fails
+    last = records[-1] if records else None
+    last_record = last.get("record") if isinstance(last, dict) else None
+    if not present:
+        if records:
+            fails.append(
+                "head: records: the heads tree shows the subject had no record at the "
+                f"checkpoint, but the bundle has {len(records)}"
+            )
+    elif isinstance(head["leaf"], dict):
+        leaf = head["leaf"]
+        if last is None:
+            fails.append(
+                f"head: records: the subject's head is seq {leaf.get('seq')!r} but the bundle "
+                "has no records (records were removed)"
+            )
+        elif not isinstance(last_record, dict):
+            fails.append("head: records: the last record is unreadable")
+        elif last_record.get("seq") != leaf.get("seq") or last.get("hash") != leaf.get("hash"):
+            fails.append(
+                f"head: records: the bundle ends at seq {last_record.get('seq')!r} "
+                f"(hash {last.get('hash')!r}) but the subject's head at the checkpoint is seq "
+                f"{leaf.get('seq')!r} (hash {leaf.get('hash')!r}): records were removed from "
+                "the end, or the last one was altered"
+            )
+    return fails
+
+
 def _verify(
     bundle: Any,
     public_key: bytes | None = None,
@@ -377,7 +520,7 @@ def _verify(
     for name in BUNDLE_KEYS:
         if name not in bundle:
             fails.append(f"bundle: structure: missing key {name!r}")
-    extra = sorted(k for k in bundle if k not in BUNDLE_KEYS)
+    extra = sorted(k for k in bundle if k not in BUNDLE_KEYS and k not in BUNDLE_OPTIONAL)
     if extra:
         warnings.append(f"bundle keys {extra} are not part of the format and were not verified")
     if bundle.get("format") != BUNDLE_FORMAT:
@@ -422,6 +565,20 @@ def _verify(
         fails.append("bundle: records: not a list")
     else:
         fails += _check_records(records, subject, size, root)
+
+    if "head" in bundle:
+        heads_root = None
+        claimed = cp.get("heads_root") if isinstance(cp, dict) else None
+        if isinstance(claimed, str) and _HEX64.match(claimed):
+            heads_root = bytes.fromhex(claimed)
+        fails += _check_head(
+            bundle["head"], subject, heads_root, records if isinstance(records, list) else None
+        )
+    else:
+        warnings.append(
+            "the bundle has no head proof: records removed from the end of the bundle would "
+            "go unnoticed"
+        )
 
     if earlier_checkpoint is not None or consistency is not None:
         fails += _check_earlier(earlier_checkpoint, consistency, key, cp, size, root)
@@ -602,9 +759,17 @@ def main(argv: list[str] | None = None) -> int:
         for f in fails:
             print(f"FAIL: {f}")
         return 1
+    head = bundle.get("head")
     print(
         f"OK: {bundle['subject']}, {len(bundle['records'])} records, "
         f"checkpoint size {bundle['checkpoint']['size']}"
+        + (
+            ""
+            if head is None
+            else ", no records at the checkpoint (head proof)"
+            if head["leaf"] is None
+            else f", last seq {head['leaf']['seq']} is the subject's head (head proof)"
+        )
     )
     if isinstance(earlier, dict):
         print(f"OK: consistent with earlier checkpoint size {earlier['size']}")

@@ -1,7 +1,8 @@
 """Tests of tools/verify_bundle.py, the standalone verifier of AUDIT-FORMAT.md bundles.
 
-The ledger's bundle builder does not exist yet, so the bundles here are built by hand from
-ledger.chain (records, hashes), ledger.merkle (tree, proofs) and a fresh Ed25519 key."""
+The bundles here are built by hand from ledger.chain (records, hashes), ledger.merkle (tree,
+proofs, the heads tree) and a fresh Ed25519 key, independently of ledger.audit (whose
+bundles tests/integration/test_audit.py checks with this tool)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ def _load_tool() -> ModuleType:
 vb = _load_tool()
 
 SUBJECT = "91110000MA01ABCD2X"
+HEAD_OK = ", last seq 15 is the subject's head (head proof)"
 OTHERS = ["91310000MA1FL0000A", "12100000400000624D"]
 
 
@@ -86,17 +88,61 @@ class Ledger:
     def node(self, level: int, index: int) -> bytes:
         return self.nodes[(level, index)]
 
-    def checkpoint(self, size: int, key: Ed25519PrivateKey | None = None) -> dict[str, Any]:
+    def heads(self, size: int) -> list[dict[str, Any]]:
+        """The heads-tree leaves at ``size``: each subject's last record, sorted by subject."""
+        last: dict[str, dict[str, Any]] = {}
+        for r, h in zip(self.records[:size], self.hashes[:size], strict=True):
+            last[r["subject"]] = {"subject": r["subject"], "seq": r["seq"], "hash": h}
+        return [last[s] for s in sorted(last)]
+
+    def heads_tree(self, size: int) -> tuple[list[dict[str, Any]], bytes, merkle.NodeGetter]:
+        leaves = self.heads(size)
+        hashed = [merkle.leaf_hash(canonical(leaf)) for leaf in leaves]
+        created, _ = merkle.append(0, {}, hashed)
+        nodes = {(lvl, idx): h for lvl, idx, h in created}
+        return leaves, merkle.root(hashed), lambda level, index: nodes[(level, index)]
+
+    def checkpoint(
+        self, size: int, key: Ed25519PrivateKey | None = None, heads: bool = True
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "origin": "credit-ledger.test",
             "size": size,
             "root": merkle.root_from_frontier(size, self.node).hex(),
             "issued_us": 1714550500000000 + size,
         }
+        if heads:
+            body["heads_root"] = self.heads_tree(size)[1].hex()
         sig = (key or self.key).sign(canonical(body))
         return {**body, "signature": base64.b64encode(sig).decode()}
 
-    def bundle(self, subject: str = SUBJECT, size: int | None = None) -> dict[str, Any]:
+    def head(self, subject: str, size: int) -> dict[str, Any]:
+        """The bundle's ``head`` (docs/audit-format-v1-additions.md) for ``subject``."""
+        leaves, _, node = self.heads_tree(size)
+        count = len(leaves)
+        subjects = [leaf["subject"] for leaf in leaves]
+        present = subject in subjects
+        index = subjects.index(subject) if present else sum(s < subject for s in subjects)
+
+        def at(i: int) -> dict[str, Any] | None:
+            if not 0 <= i < count:
+                return None
+            proof = [p.hex() for p in merkle.inclusion_proof(i, count, node)]
+            return {"leaf": dict(leaves[i]), "index": i, "inclusion": proof}
+
+        own = at(index) if present else None
+        return {
+            "leaf": own["leaf"] if own else None,
+            "index": index,
+            "count": count,
+            "inclusion": own["inclusion"] if own else [],
+            "previous": at(index - 1),
+            "next": at(index + 1 if present else index),
+        }
+
+    def bundle(
+        self, subject: str = SUBJECT, size: int | None = None, head: bool = True
+    ) -> dict[str, Any]:
         size = len(self.records) if size is None else size
         entries = [
             {
@@ -109,13 +155,16 @@ class Ledger:
             for r, h in zip(self.records[:size], self.hashes[:size], strict=True)
             if r["subject"] == subject
         ]
-        return {
+        out = {
             "format": "credit-ledger-audit/1",
             "subject": subject,
             "public_key": base64.b64encode(self.public).decode(),
             "checkpoint": self.checkpoint(size),
             "records": entries,
         }
+        if head:
+            out["head"] = self.head(subject, size)
+        return out
 
 
 @pytest.fixture(scope="module")
@@ -319,15 +368,25 @@ def test_dropping_a_record_fails(ledger: Ledger, bundle: dict[str, Any]) -> None
         assert_fails(fails, where(b["records"][i]) + ": seq: ", where(b["records"][i]) + ": prev: ")
 
 
-def test_dropping_the_last_records_is_not_detectable_by_this_bundle_format(
-    ledger: Ledger, bundle: dict[str, Any]
+def test_dropping_the_last_records_without_head_goes_unnoticed_but_warns(
+    ledger: Ledger,
 ) -> None:
     """Known limit of AUDIT-FORMAT.md v1 as written: a bundle cut short at the end still
-    verifies (every remaining check holds). Only a subject-heads proof against the
-    checkpoint's heads_root could show that nothing came later; the bundle does not carry one."""
-    b = copy.deepcopy(bundle)
+    passes every record check. Without the ``head`` proof the tool can only warn."""
+    b = ledger.bundle(head=False)
     del b["records"][-3:]
-    assert vb.verify(b, ledger.public) == []
+    fails, warnings = vb._verify(b, ledger.public)
+    assert fails == []
+    assert any("no head proof" in w for w in warnings)
+
+
+def test_dropping_the_last_records_fails_with_the_head_proof(
+    ledger: Ledger, bundle: dict[str, Any]
+) -> None:
+    for cut in (1, 3, len(bundle["records"])):
+        b = copy.deepcopy(bundle)
+        del b["records"][-cut:]
+        assert_fails(vb.verify(b, ledger.public), "head: records: ")
 
 
 def test_reordering_two_records_fails(ledger: Ledger, bundle: dict[str, Any]) -> None:
@@ -379,8 +438,8 @@ def test_changing_other_checkpoint_fields_fails(ledger: Ledger, bundle: dict[str
     assert_fails(vb.verify(b, ledger.public), "checkpoint: keys: ")
 
 
-def test_checkpoint_with_heads_root_verifies(ledger: Ledger, bundle: dict[str, Any]) -> None:
-    b = copy.deepcopy(bundle)
+def test_checkpoint_with_heads_root_verifies(ledger: Ledger) -> None:
+    b = ledger.bundle(head=False)
     body = {k: v for k, v in b["checkpoint"].items() if k != "signature"}
     body["heads_root"] = "ab" * 32
     sig = ledger.key.sign(canonical(body))
@@ -547,7 +606,7 @@ def test_cli_subprocess(ledger: Ledger, bundle: dict[str, Any], tmp_path: Path) 
         timeout=60,
     )
     assert res.returncode == 0, res.stdout + res.stderr
-    assert res.stdout == f"OK: {SUBJECT}, 15 records, checkpoint size 45\n"
+    assert res.stdout == f"OK: {SUBJECT}, 15 records, checkpoint size 45{HEAD_OK}\n"
     assert res.stderr == ""
 
     b = copy.deepcopy(bundle)
@@ -572,7 +631,7 @@ def test_cli_in_process(
 
     assert vb.main([good]) == 0
     out, err = capsys.readouterr()
-    assert out == f"OK: {SUBJECT}, 15 records, checkpoint size 45\n"
+    assert out == f"OK: {SUBJECT}, 15 records, checkpoint size 45{HEAD_OK}\n"
     assert "WARNING: no trusted public key" in err
 
     # key as a file: base64 text, raw bytes, PEM
@@ -596,7 +655,7 @@ def test_cli_in_process(
     assert vb.main([*args, "--consistency", cons]) == 0
     out, _ = capsys.readouterr()
     assert out.splitlines() == [
-        f"OK: {SUBJECT}, 15 records, checkpoint size 45",
+        f"OK: {SUBJECT}, 15 records, checkpoint size 45{HEAD_OK}",
         "OK: consistent with earlier checkpoint size 20",
     ]
     bad_cons = _write(tmp_path / "bad_cons.json", {"from": 20, "to": 45, "proof": proof[:-1]})
@@ -650,3 +709,118 @@ def test_cli_usage_errors(
     assert vb.main([good, "--public-key", str(tmp_path / "bad.pem")]) == 2
     _, err = capsys.readouterr()
     assert "usage error" in err
+
+
+# ---- the head proof (docs/audit-format-v1-additions.md) -----------------------------------
+
+ABSENT = "91440300MA5FFFFF0X"  # sorts between the toy's subjects; never recorded
+
+
+def test_head_verifies_at_every_size_for_every_subject(ledger: Ledger) -> None:
+    absent = ABSENT
+    for size in range(0, len(ledger.records) + 1):
+        for subject in (SUBJECT, *OTHERS, absent, "00000000000000000A", "ZZZZZZZZZZZZZZZZZZ"):
+            b = ledger.bundle(subject, size)
+            assert vb.verify(b, ledger.public) == [], (size, subject)
+            if not b["records"]:
+                assert b["head"]["leaf"] is None
+
+
+def test_absent_subject_ok_line(ledger: Ledger, tmp_path: Path) -> None:
+    path = _write(tmp_path / "absent.json", ledger.bundle(ABSENT))
+    res = subprocess.run(
+        [sys.executable, str(TOOL), path, "--public-key", base64.b64encode(ledger.public).decode()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 0, res.stdout
+    assert (
+        res.stdout
+        == f"OK: {ABSENT}, 0 records, checkpoint size 45, no records at the checkpoint (head proof)\n"
+    )
+
+
+def test_hiding_all_records_behind_an_absent_head_fails(
+    ledger: Ledger, bundle: dict[str, Any]
+) -> None:
+    b = copy.deepcopy(bundle)
+    b["records"] = []
+    head = b["head"]
+    b["head"] = {**head, "leaf": None, "inclusion": [], "next": head["next"]}
+    fails = vb.verify(b, ledger.public)
+    assert_fails(fails, "head next: ")  # next would have to sort right after the subject
+
+
+def test_tampered_head_fails(ledger: Ledger, bundle: dict[str, Any]) -> None:
+    def mutated(edit: Any) -> list[str]:
+        b = copy.deepcopy(bundle)
+        edit(b["head"])
+        return vb.verify(b, ledger.public)
+
+    def set_path(*path: Any) -> Any:
+        def edit(head: dict[str, Any]) -> None:
+            _set(head, path[:-1], path[-1])
+
+        return edit
+
+    cases: list[tuple[Any, str]] = [
+        (set_path("leaf", "seq", 14), "head: "),
+        (set_path("leaf", "hash", "0" * 64), "head: "),
+        (set_path("leaf", "subject", OTHERS[0]), "head: "),
+        (set_path("index", bundle["head"]["index"] + 1), "head"),
+        (set_path("count", bundle["head"]["count"] - 1), "head"),
+        (set_path("inclusion", 0, "1" * 64), "head: inclusion: "),
+        (set_path("inclusion", []), "head: inclusion: "),
+        (set_path("previous", None), "head previous: missing"),
+        (set_path("next", None), "head next: missing"),
+        (set_path("previous", "leaf", "subject", SUBJECT), "head previous: "),
+        (set_path("previous", "index", 5), "head previous: index: "),
+        (set_path("next", "leaf", "seq", 99), "head next: inclusion: "),
+        (set_path("leaf", "extra", 1), "head: leaf: "),
+        (set_path("leaf", None), "head"),
+        (set_path("count", "3"), "head: count: "),
+        (set_path("index", -1), "head: index: "),
+        (set_path("index", 99), "head: index: "),
+    ]
+    for edit, needle in cases:
+        assert_fails(mutated(edit), needle)
+
+
+def test_neighbours_swapped_fail(ledger: Ledger, bundle: dict[str, Any]) -> None:
+    b = copy.deepcopy(bundle)
+    b["head"]["previous"], b["head"]["next"] = b["head"]["next"], b["head"]["previous"]
+    assert_fails(vb.verify(b, ledger.public), "head previous: ", "head next: ")
+
+
+def test_head_of_another_subject_fails(ledger: Ledger, bundle: dict[str, Any]) -> None:
+    b = copy.deepcopy(bundle)
+    b["head"] = ledger.bundle(OTHERS[0])["head"]
+    assert_fails(vb.verify(b, ledger.public), "head: subject: ", "head: records: ")
+
+
+def test_head_needs_a_signed_heads_root(ledger: Ledger, bundle: dict[str, Any]) -> None:
+    b = copy.deepcopy(bundle)
+    b["checkpoint"] = ledger.checkpoint(45, heads=False)
+    assert_fails(vb.verify(b, ledger.public), "head: heads_root: ")
+    b = copy.deepcopy(bundle)
+    b["checkpoint"]["heads_root"] = "ab" * 32  # unsigned change: signature and proofs fail
+    assert_fails(vb.verify(b, ledger.public), "checkpoint: signature: ", "head: inclusion: ")
+
+
+def test_head_of_an_older_checkpoint_fails(ledger: Ledger, bundle: dict[str, Any]) -> None:
+    """A head proven in an earlier heads tree does not prove into this checkpoint's."""
+    b = copy.deepcopy(bundle)
+    b["head"] = ledger.head(SUBJECT, 30)
+    assert_fails(vb.verify(b, ledger.public), "head")
+
+
+def test_head_garbage_never_raises(ledger: Ledger, bundle: dict[str, Any]) -> None:
+    rng = random.Random(3)
+    junk: list[Any] = [None, True, -1, 2**80, 1.5, "", "zz", [], {}, [None], {"a": 1}]
+    paths = [("head", *p) for p in _leaves(bundle["head"])] + [("head",)]
+    for _ in range(400):
+        b = copy.deepcopy(bundle)
+        path = rng.choice(paths)
+        _set(b, path[: rng.randint(1, len(path))], rng.choice(junk))
+        assert isinstance(vb.verify(b, ledger.public), list)

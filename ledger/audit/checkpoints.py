@@ -1,0 +1,383 @@
+"""Signed checkpoints and the subject-heads tree (AUDIT-FORMAT.md, "Checkpoints" and
+"Subject heads").
+
+A checkpoint commits to the first ``size`` records: ``root`` is the RFC 6962 root of their
+leaves (from the stored frontier nodes), ``heads_root`` the root over every subject's stream
+head at that size, one leaf per subject with data ``canon({"subject", "seq", "hash"})``,
+sorted by subject code (code-point order; codes are ASCII). The signature is Ed25519 over
+``canon(checkpoint without "signature")``, base64.
+
+Storage: ``ledger_checkpoints`` keeps each checkpoint's signed body bytes and raw signature,
+one row per size, inserted once and never updated. ``ledger_checkpoint_heads`` keeps the
+sorted head leaves of each checkpoint and ``ledger_checkpoint_head_nodes`` its heads-tree
+perfect nodes of level >= ``HEAD_NODES_MIN_LEVEL``, so a head proof reads a few dozen rows
+instead of recomputing the heads of every subject (which takes seconds on a million
+subjects). That costs one row per subject per checkpoint; if old checkpoints' heads are ever
+pruned, proofs fall back to recomputing them from ``ledger_records``
+(:func:`checkpoint_heads`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ledger import merkle
+from ledger.chain import canonical
+from ledger.recorders import (
+    CHECKPOINTS_TABLE,
+    HEAD_NODES_MIN_LEVEL,
+    HEAD_NODES_TABLE,
+    HEADS_TABLE,
+    LedgerSQL,
+)
+
+__all__ = [
+    "Checkpoint",
+    "CheckpointError",
+    "checkpoint_at",
+    "checkpoint_heads",
+    "head_leaf_data",
+    "head_leaf_hash",
+    "heads_tree",
+    "issue_checkpoint",
+    "latest_checkpoint",
+    "list_checkpoints",
+]
+
+CHECKPOINT_KEYS = ("origin", "size", "root", "issued_us", "heads_root")
+"""The signed keys of a checkpoint (every key but ``signature``)."""
+
+Head = tuple[str, int, bytes]
+"""A subject's stream head: (subject code, seq, raw 32-byte record hash)."""
+
+_sha256 = hashlib.sha256
+_STRICT = orjson.OPT_STRICT_INTEGER
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint cannot be issued or read as stored: the ledger is not consistent with
+    what was signed before (the message says how). Never ignore it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A signed checkpoint (AUDIT-FORMAT.md): ``root`` and ``heads_root`` lowercase hex,
+    ``signature`` base64 of the 64-byte Ed25519 signature over :meth:`signed_bytes`."""
+
+    origin: str
+    size: int
+    root: str
+    issued_us: int
+    heads_root: str
+    signature: str
+
+    def body(self) -> dict[str, Any]:
+        """The signed object: every key but ``signature``."""
+        return {
+            "origin": self.origin,
+            "size": self.size,
+            "root": self.root,
+            "issued_us": self.issued_us,
+            "heads_root": self.heads_root,
+        }
+
+    def signed_bytes(self) -> bytes:
+        """``canon(body)``: the bytes the signature covers (and the stored ``body``)."""
+        return canonical(self.body())
+
+    def to_json(self) -> dict[str, Any]:
+        """The checkpoint as published and put in bundles (with ``signature``)."""
+        return {**self.body(), "signature": self.signature}
+
+    def signature_bytes(self) -> bytes:
+        return base64.b64decode(self.signature)
+
+    def verify_signature(self, public_key: bytes) -> bool:
+        """True iff the signature verifies under the raw 32-byte Ed25519 ``public_key``."""
+        try:
+            Ed25519PublicKey.from_public_bytes(public_key).verify(
+                self.signature_bytes(), self.signed_bytes()
+            )
+        except (InvalidSignature, ValueError, binascii.Error):
+            return False
+        return True
+
+    @classmethod
+    def sign(
+        cls,
+        key: Ed25519PrivateKey,
+        *,
+        origin: str,
+        size: int,
+        root: bytes,
+        issued_us: int,
+        heads_root: bytes,
+    ) -> Checkpoint:
+        """A new checkpoint signed with ``key``."""
+        unsigned = cls(origin, size, root.hex(), issued_us, heads_root.hex(), "")
+        signature = key.sign(unsigned.signed_bytes())
+        return cls(
+            origin,
+            size,
+            root.hex(),
+            issued_us,
+            heads_root.hex(),
+            base64.b64encode(signature).decode(),
+        )
+
+    @classmethod
+    def from_stored(cls, body: bytes, signature: bytes) -> Checkpoint:
+        """The checkpoint of a ``ledger_checkpoints`` row.
+
+        Raises:
+            CheckpointError: the body is not the canonical bytes of a checkpoint object.
+        """
+        try:
+            obj = orjson.loads(body)
+            cp = cls(
+                obj["origin"],
+                obj["size"],
+                obj["root"],
+                obj["issued_us"],
+                obj["heads_root"],
+                base64.b64encode(signature).decode(),
+            )
+            same = sorted(obj) == sorted(CHECKPOINT_KEYS) and cp.signed_bytes() == body
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+            raise CheckpointError(f"stored checkpoint body is not a checkpoint: {e}") from e
+        if not same:
+            raise CheckpointError(f"stored checkpoint of size {cp.size}: body is not canonical")
+        return cp
+
+
+def node_getter(nodes: dict[tuple[int, int], bytes]) -> merkle.NodeGetter:
+    """``node(level, idx)`` answering from a dict of fetched nodes (KeyError if absent)."""
+    return lambda level, idx: nodes[(level, idx)]
+
+
+# -- the heads tree -----------------------------------------------------------------------
+
+
+def head_leaf_data(subject: str, seq: int, digest: bytes) -> bytes:
+    """``canon({"subject": subject, "seq": seq, "hash": hex(digest)})`` (keys sorted:
+    hash, seq, subject). ``subject`` is a validated code, ``seq`` within ±(2**53 − 1)."""
+    return orjson.dumps({"hash": digest.hex(), "seq": seq, "subject": subject}, option=_STRICT)
+
+
+def head_leaf_hash(subject: str, seq: int, digest: bytes) -> bytes:
+    """The heads-tree leaf hash ``H(0x00 ‖ head_leaf_data(...))``."""
+    return _sha256(b"\x00" + head_leaf_data(subject, seq, digest)).digest()
+
+
+def heads_tree(
+    heads: Sequence[Head], min_level: int = HEAD_NODES_MIN_LEVEL
+) -> tuple[bytes, list[tuple[int, int, bytes]]]:
+    """``(root, nodes)`` of the heads tree over ``heads`` (already sorted by subject):
+    the RFC 6962 root (``EMPTY_ROOT`` for none) and every perfect node ``(level, idx,
+    hash)`` of level >= ``min_level``. O(n) hashes, O(n) memory."""
+    if not heads:
+        return merkle.EMPTY_ROOT, []
+    levels: list[list[bytes]] = [[head_leaf_hash(s, k, h) for s, k, h in heads]]
+    nodes: list[tuple[int, int, bytes]] = []
+    while len(levels[-1]) >= 2:
+        below = levels[-1]
+        above = [
+            _sha256(b"\x01" + below[i] + below[i + 1]).digest() for i in range(0, len(below) - 1, 2)
+        ]
+        levels.append(above)
+        level = len(levels) - 1
+        if level >= min_level:
+            nodes.extend((level, i, h) for i, h in enumerate(above))
+    root = merkle.root_from_frontier(len(heads), lambda level, idx: levels[level][idx])
+    return root, nodes
+
+
+def checkpoint_heads(recorder: LedgerSQL, cursor: Any, size: int) -> list[Head]:
+    """Every subject's head among the first ``size`` records, sorted by subject code,
+    recomputed from ``ledger_records`` (one GROUP BY / DISTINCT ON statement)."""
+    return recorder.select_heads(cursor, size)
+
+
+# -- reading stored checkpoints ---------------------------------------------------------
+
+
+def list_checkpoints(recorder: LedgerSQL, cursor: Any | None = None) -> list[Checkpoint]:
+    """Every stored checkpoint, in size order."""
+    return _rows(recorder, cursor, lambda c: recorder.checkpoint_rows(c))
+
+
+def latest_checkpoint(recorder: LedgerSQL, cursor: Any | None = None) -> Checkpoint | None:
+    """The stored checkpoint of the largest size, or None if none was issued."""
+    found = _rows(recorder, cursor, lambda c: recorder.checkpoint_rows(c, latest=True))
+    return found[0] if found else None
+
+
+def checkpoint_at(recorder: LedgerSQL, size: int, cursor: Any | None = None) -> Checkpoint | None:
+    """The stored checkpoint of exactly ``size``, or None."""
+    found = _rows(recorder, cursor, lambda c: recorder.checkpoint_rows(c, size=size))
+    return found[0] if found else None
+
+
+def _rows(
+    recorder: LedgerSQL,
+    cursor: Any | None,
+    read: Callable[[Any], list[tuple[int, int, bytes, bytes]]],
+) -> list[Checkpoint]:
+    if cursor is None:
+        with recorder.audit_reader() as cur:
+            rows = read(cur)
+    else:
+        rows = read(cursor)
+    out = []
+    for size, _issued, body, signature in rows:
+        cp = Checkpoint.from_stored(body, signature)
+        if cp.size != size:
+            raise CheckpointError(f"stored checkpoint row {size} holds a body of size {cp.size}")
+        out.append(cp)
+    return out
+
+
+# -- issuing -------------------------------------------------------------------------------
+
+
+def issue_checkpoint(
+    recorder: LedgerSQL, signing_key: Ed25519PrivateKey, origin: str, now_us: int
+) -> Checkpoint:
+    """Sign and store a checkpoint of the ledger as it is now; return it.
+
+    If the ledger did not grow since the latest stored checkpoint, that one is returned and
+    nothing is written. Otherwise the new tree is first shown to extend the latest stored
+    checkpoint (an RFC 9162 consistency proof from the stored nodes, checked against the
+    signed old root), the subjects' heads are computed from the records, and the checkpoint,
+    its head leaves and heads-tree nodes are inserted in one transaction. ``issued_us`` is
+    ``max(now_us, latest.issued_us)`` so it never goes backwards.
+
+    The heads are the latest checkpoint's stored heads (checked against its signed
+    ``heads_root``) updated with the records since, so the cost grows with the number of
+    subjects and new records, not with the ledger; the first checkpoint computes them from
+    every record. The computation runs on a read snapshot; only the insert takes the
+    ledger's write lock (appends wait for it: well under a second per 100,000 subjects). If
+    another process stored a checkpoint meanwhile, the work is redone against it.
+
+    Raises:
+        CheckpointError: the ledger is smaller than, or not an extension of, the latest
+            stored checkpoint (records were removed or altered): nothing is stored.
+        LookupError: a Merkle node the root needs is missing from the store.
+    """
+    for _ in range(5):
+        with recorder.audit_reader() as cursor:
+            latest = latest_checkpoint(recorder, cursor)
+            size = recorder.ledger_size(cursor)
+            if latest is not None:
+                if size == latest.size:
+                    return latest
+                if size < latest.size:
+                    raise CheckpointError(
+                        f"the ledger holds {size} records but checkpoint {latest.size} was "
+                        f"signed: records {size}..{latest.size - 1} are missing; refusing to "
+                        "issue a checkpoint"
+                    )
+            old = latest.size if latest is not None else 0
+            wanted = {*merkle.frontier(size), *merkle.consistency_nodes(old, size)}
+            node = node_getter(recorder.tree_nodes(cursor, wanted))
+            root = merkle.root_from_frontier(size, node)
+            if latest is not None:
+                proof = merkle.consistency_proof(old, size, node)
+                if not merkle.verify_consistency(
+                    old, size, bytes.fromhex(latest.root), root, proof
+                ):
+                    raise CheckpointError(
+                        f"the ledger's tree of {size} records is not consistent with the signed "
+                        f"checkpoint of size {old} (root {latest.root}): records before "
+                        f"position {old} or their Merkle nodes were altered; refusing to issue "
+                        "a checkpoint. Run `ledger verify`."
+                    )
+            heads = _heads_at(recorder, cursor, latest, size)
+        heads_root, head_nodes = heads_tree(heads)
+        issued = now_us if latest is None else max(now_us, latest.issued_us)
+        cp = Checkpoint.sign(
+            signing_key,
+            origin=origin,
+            size=size,
+            root=root,
+            issued_us=issued,
+            heads_root=heads_root,
+        )
+        if _store(recorder, cp, latest, heads, head_nodes):
+            return cp
+    raise CheckpointError("could not store a checkpoint: other issuers kept getting in first")
+
+
+def _heads_at(recorder: LedgerSQL, cursor: Any, latest: Checkpoint | None, size: int) -> list[Head]:
+    """The subjects' heads at ``size``: the latest checkpoint's stored heads (when they
+    still hash to its signed ``heads_root``) updated with the heads of the records after it;
+    otherwise all recomputed from the records. Either way sorted by subject."""
+    if latest is not None:
+        count = recorder.checkpoint_head_count(cursor, latest.size)
+        rows = recorder.checkpoint_head_rows(cursor, latest.size, [(0, count)]) if count else []
+        old = [(s, k, h) for _, s, k, h in rows]
+        if heads_tree(old, min_level=64)[0].hex() == latest.heads_root:
+            return _merge(old, recorder.select_heads(cursor, size, after=latest.size))
+    return checkpoint_heads(recorder, cursor, size)
+
+
+def _merge(old: list[Head], new: list[Head]) -> list[Head]:
+    """Two subject-sorted head lists merged; a subject in ``new`` replaces it in ``old``."""
+    out: list[Head] = []
+    i = 0
+    for head in new:
+        while i < len(old) and old[i][0] < head[0]:
+            out.append(old[i])
+            i += 1
+        if i < len(old) and old[i][0] == head[0]:
+            i += 1
+        out.append(head)
+    out.extend(old[i:])
+    return out
+
+
+def _store(
+    recorder: LedgerSQL,
+    cp: Checkpoint,
+    expected_latest: Checkpoint | None,
+    heads: Sequence[Head],
+    head_nodes: list[tuple[int, int, bytes]],
+) -> bool:
+    """Insert ``cp`` and its heads unless the latest stored checkpoint is no longer
+    ``expected_latest`` (then False: someone else issued one). Holds the ledger's write
+    lock, so the ledger cannot change under it either."""
+    with recorder._write_cursor() as cursor:
+        rows = recorder.checkpoint_rows(cursor, latest=True)
+        now = rows[0][0] if rows else None
+        if now != (expected_latest.size if expected_latest is not None else None):
+            return False
+        recorder._insert_rows(
+            cursor,
+            CHECKPOINTS_TABLE,
+            "size, issued_us, body, signature",
+            [(cp.size, cp.issued_us, cp.signed_bytes(), cp.signature_bytes())],
+        )
+        if heads:
+            recorder._insert_rows(
+                cursor,
+                HEADS_TABLE,
+                "size, ordinal, subject, seq, hash",
+                [(cp.size, i, s, k, h) for i, (s, k, h) in enumerate(heads)],
+            )
+        if head_nodes:
+            recorder._insert_rows(
+                cursor,
+                HEAD_NODES_TABLE,
+                "size, level, idx, hash",
+                [(cp.size, lvl, idx, h) for lvl, idx, h in head_nodes],
+            )
+    return True
