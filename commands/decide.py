@@ -55,9 +55,18 @@ class Accepted:
 
 Decision = Accepted | Rejection
 Rule = Callable[[SubjectState, Envelope, Context], Rejection | None]
+Deriver = Callable[[SubjectState, Envelope, Context], tuple[Envelope, ...]]
 
 RULES: dict[str, list[Rule]] = {}
 """Per event type, the rules checked after the structural ones, in order."""
+
+DERIVERS: dict[str, list[Deriver]] = {}
+"""Per event type, the functions naming the events the ledger issues with an
+accepted one (``Accepted.derived``), called only once every rule passed."""
+
+SYSTEM_SOURCE = "credit-ledger/system"
+"""The ``source`` of the events the ledger issues itself (deadline job, spot
+checks). A system finding names, in ``data.agency``, the agency it acts for."""
 
 
 def rule(*types: str) -> Callable[[Rule], Rule]:
@@ -69,6 +78,28 @@ def rule(*types: str) -> Callable[[Rule], Rule]:
         return fn
 
     return register
+
+
+def derives(*types: str) -> Callable[[Deriver], Deriver]:
+    """Register a function naming the events derived from an accepted event."""
+
+    def register(fn: Deriver) -> Deriver:
+        for name in types:
+            DERIVERS.setdefault(name, []).append(fn)
+        return fn
+
+    return register
+
+
+def responsible_agency(facts: EventFacts) -> str:
+    """The agency answerable for an earlier event: its ``source``, or for an event
+    the ledger issued itself (``SYSTEM_SOURCE``) the agency named in
+    ``data.agency`` (e.g. the agency that accepted a conditional commitment)."""
+    if facts.source == SYSTEM_SOURCE:
+        agency = facts.data.get("agency")
+        if isinstance(agency, str) and agency:
+            return agency
+    return facts.source
 
 
 def referenced(state: SubjectState, event: Envelope, name: str) -> EventFacts:
@@ -97,7 +128,12 @@ def decide(state: SubjectState, event: Envelope, context: Context) -> Decision:
         rejection = check(state, event, context)
         if rejection is not None:
             return rejection
-    return Accepted(event)
+    derived = tuple(
+        envelope
+        for derive in DERIVERS.get(event.type, ())
+        for envelope in derive(state, event, context)
+    )
+    return Accepted(event, derived)
 
 
 def _check_references(state: SubjectState, event: Envelope) -> Rejection | None:
@@ -135,11 +171,17 @@ def _check_references(state: SubjectState, event: Envelope) -> Rejection | None:
                 f"the target of {event.type}",
                 where,
             )
-        if AGENCY_BOUND.get(event.type) == name and facts.source != event.source:
+        agency = responsible_agency(facts)
+        if AGENCY_BOUND.get(event.type) == name and agency != event.source:
             return Rejection(
                 Reason.WRONG_AGENCY,
-                f"only {facts.source}, the agency that made finding '{target}', may "
+                f"only {agency}, the agency that made finding '{target}', may "
                 f"submit {event.type} for it (谁认定、谁约谈); this came from {event.source}",
-                {**where, "expected_source": facts.source},
+                {**where, "expected_source": agency},
             )
     return None
+
+
+# The workflow rules (objections, repair, commitments, lists …) register
+# themselves in RULES and DERIVERS when their modules are imported.
+from commands import workflows  # noqa: E402, F401

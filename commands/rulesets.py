@@ -11,8 +11,8 @@ date a question is about always comes in as an argument.
   decision (DOMAIN.md: a penalty decided on 2026-03-15 keeps Order 58's periods
   even if recorded in May). `RuleSet.period(family, severity, sector)` then gives
   the `DisclosurePeriod`.
-* `Procedures` holds the objection deadlines per region, the spot-check ratios
-  and the grade schemes.
+* `Procedures` holds the objection deadlines per region, the list notice window,
+  the spot-check ratios and the grade schemes.
 * `add_months` is the calendar-month arithmetic every period uses.
 
 File kinds: each JSON file in a rules directory has `"kind"`:
@@ -676,10 +676,13 @@ class GradeScheme:
 
 
 class Procedures:
-    """Objection deadlines per region, spot-check ratios and grade schemes.
+    """Objection deadlines per region, the list notice window, spot-check ratios
+    and grade schemes.
 
     Build with `load` (or `from_json` for one file object); all values are
-    validated at construction (`ValueError`).
+    validated at construction (`ValueError`). `list_notice` is the notice and
+    objection window between a list proposal and its designation (working days
+    after the proposal's day), or None when the procedures set none.
     """
 
     def __init__(
@@ -691,6 +694,7 @@ class Procedures:
         grade_schemes: Mapping[str, GradeScheme],
         default_grade_scheme: str,
         notes: tuple[str, ...] = (),
+        list_notice: Deadline | None = None,
     ) -> None:
         if "default" not in objection:
             raise ValueError("procedures: objection region `default` is missing")
@@ -704,6 +708,7 @@ class Procedures:
             )
         self.version = version
         self.notes = notes
+        self.list_notice = list_notice
         self._objection = dict(objection)
         self._spot_checks = dict(spot_checks)
         self._default_spot_check = default_spot_check
@@ -721,6 +726,7 @@ class Procedures:
             "version": None,
             "notes": [],
             "objection": {"regions": {}},
+            "lists": None,
             "spot_check": {"default": None, "schemes": {}},
             "grade_schemes": {"default": None, "schemes": {}},
         }
@@ -738,7 +744,9 @@ class Procedures:
         """Parse one complete `procedures` object (format: commands/rules/procedures.json)."""
         obj = _obj(obj, where)
         _check_keys(
-            obj, {"kind", "version", "notes", "objection", "spot_check", "grade_schemes"}, where
+            obj,
+            {"kind", "version", "notes", "objection", "lists", "spot_check", "grade_schemes"},
+            where,
         )
         version = _str(_require(obj, "version", where), f"{where}: version")
         notes_raw = obj.get("notes", [])
@@ -833,6 +841,7 @@ class Procedures:
                 _require(gs, "default", where), f"{where}: grade_schemes.default"
             ),
             notes=tuple(_str(n, f"{where}: notes") for n in notes_raw),
+            list_notice=_list_notice(obj.get("lists"), f"{where}: lists"),
         )
 
     # -- typed access ----------------------------------------------------------------
@@ -867,6 +876,16 @@ class Procedures:
                 f"no spot-check scheme {scheme!r}; known: {', '.join(sorted(self._spot_checks))}"
             ) from None
 
+    def spot_check_scheme(self, scheme: str | None = None) -> SpotCheckScheme:
+        """The spot-check scheme `scheme` (None → the default). `ValueError` if unknown."""
+        key = self._default_spot_check if scheme is None else scheme
+        try:
+            return self._spot_checks[key]
+        except KeyError:
+            raise ValueError(
+                f"no spot-check scheme {scheme!r}; known: {', '.join(sorted(self._spot_checks))}"
+            ) from None
+
     def grade_scheme(self, id: str | None = None) -> GradeScheme:
         """The grade scheme `id` (None → the default). `ValueError` if unknown."""
         key = self._default_grade_scheme if id is None else id
@@ -876,6 +895,15 @@ class Procedures:
             raise ValueError(
                 f"no grade scheme {id!r}; known: {', '.join(sorted(self._grade_schemes))}"
             ) from None
+
+
+def _list_notice(raw: Any, where: str) -> Deadline | None:
+    """`lists.notice`: {"working_days": n ≥ 1, "source": "…"}; absent or null → None."""
+    if raw is None:
+        return None
+    raw = _obj(raw, where)
+    _check_keys(raw, {"notice"}, where)
+    return _deadline(_require(raw, "notice", where), f"{where}.notice")
 
 
 def _grade_scheme(gid: str, raw: Any, where: str) -> GradeScheme:
@@ -928,7 +956,9 @@ def _grade_scheme(gid: str, raw: Any, where: str) -> GradeScheme:
 def _merge_procedures(merged: dict[str, Any], obj: Mapping[str, Any], where: str) -> None:
     """Fold one procedures file into `merged`, key by key (later wins)."""
     _check_keys(
-        obj, {"kind", "version", "notes", "objection", "spot_check", "grade_schemes"}, where
+        obj,
+        {"kind", "version", "notes", "objection", "lists", "spot_check", "grade_schemes"},
+        where,
     )
     if "version" in obj:
         merged["version"] = obj["version"]
@@ -942,6 +972,8 @@ def _merge_procedures(merged: dict[str, Any], obj: Mapping[str, Any], where: str
         merged["objection"]["regions"].update(
             _obj(objection.get("regions", {}), f"{where}: objection.regions")
         )
+    if "lists" in obj:
+        merged["lists"] = obj["lists"]
     for key in ("spot_check", "grade_schemes"):
         if key in obj:
             part = _obj(obj[key], f"{where}: {key}")

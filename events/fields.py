@@ -18,6 +18,7 @@ __all__ = [
     "MONEY_PATTERN",
     "NONBLANK_PATTERN",
     "PATTERN_EXPECTATIONS",
+    "RATIO_PATTERN",
     "REF_MAX_LENGTH",
     "Changes",
     "CommitmentType",
@@ -28,6 +29,7 @@ __all__ = [
     "PenaltyKind",
     "PenaltyKinds",
     "Procedure",
+    "Ratio",
     "Ref",
     "RepairMethod",
     "RepairMethods",
@@ -38,6 +40,7 @@ NONBLANK_PATTERN = r"\S"
 """A string with at least one non-whitespace character (searched, not anchored)."""
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 MONEY_PATTERN = r"^(0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?$"
+RATIO_PATTERN = r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$"
 REF_MAX_LENGTH = 200
 """A reference holds a CloudEvents id, which the envelope limits to 200 characters."""
 
@@ -47,6 +50,7 @@ PATTERN_EXPECTATIONS: dict[str, str] = {
     MONEY_PATTERN: (
         'a decimal string in yuan such as "3000.00" (no sign, no leading zeros, at most 2 decimals)'
     ),
+    RATIO_PATTERN: 'a decimal string between 0 and 1 such as "0.30" (at most 4 decimals)',
 }
 """Pattern → what a person should have sent (used in error messages)."""
 
@@ -91,6 +95,13 @@ Money = Annotated[
     Field(description='An amount in yuan as a decimal string, e.g. "3000.00"; never a number.'),
 ]
 """Yuan as a decimal string: up to 15 integer digits, up to 2 decimals."""
+
+Ratio = Annotated[
+    str,
+    StringConstraints(pattern=RATIO_PATTERN),
+    Field(description='A share between 0 and 1 as a decimal string, e.g. "0.30"; never a number.'),
+]
+"""A ratio as a decimal string in [0, 1] with at most 4 decimals."""
 
 Changes = Annotated[
     dict[str, Any],

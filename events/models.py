@@ -23,6 +23,7 @@ from events.fields import (
     NonBlank,
     PenaltyKinds,
     Procedure,
+    Ratio,
     Ref,
     RepairMethods,
     Severity,
@@ -215,6 +216,16 @@ class ObjectionResolved(EventData):
         description="upheld: the record is corrected or revoked; rejected: it stands."
     )
     reasons: NonBlank = Field(description=_REASONS)
+    changes: Changes | None = Field(
+        default=None,
+        description="Upheld only, optional: the corrected `data` fields of the target; the "
+        "ledger records the credit.record.corrected with the resolution.",
+    )
+    revoke: bool | None = Field(
+        default=None,
+        description="Upheld only, optional: true to revoke the target; the ledger records "
+        "the credit.record.revoked with the resolution.",
+    )
 
 
 # -- repair (信用修复) ---------------------------------------------------------------
@@ -295,6 +306,18 @@ class EvaluationPublished(EventData):
     valid_until: Date = Field(description="The last day the grade is valid.")
 
 
+# -- inspection (双随机 spot checks) -----------------------------------------------------
+
+
+class InspectionSelected(EventData):
+    """The subject was drawn for a graded random spot check (双随机、一公开)."""
+
+    draw: NonBlank = Field(description="The id of the draw this selection belongs to.")
+    seed: int = Field(ge=0, description="The seed of the draw (random.Random(seed)).")
+    tier: NonBlank = Field(description="The subject's supervision tier in the draw.")
+    ratio: Ratio = Field(description="The spot-check ratio of the tier.")
+
+
 MODELS: dict[str, type[EventData]] = {
     "credit.commitment.made": CommitmentMade,
     "credit.commitment.fulfilled": CommitmentFulfilled,
@@ -324,5 +347,6 @@ MODELS: dict[str, type[EventData]] = {
     "credit.person.linked": PersonLinked,
     "credit.registration.submitted": RegistrationSubmitted,
     "credit.evaluation.published": EvaluationPublished,
+    "credit.inspection.selected": InspectionSelected,
 }
 """Type string → its `data` model (the vocabulary of DOMAIN.md)."""

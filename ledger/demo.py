@@ -44,7 +44,12 @@ Guarantees of :func:`generate` (the tests check them):
   completion of any rectification ordered; minor findings from 2026-04-01 on (not
   published) are never repaired;
 * each subject's first event (in recorded order) carries ``data.subject_name``, the
-  name :func:`names` gives for its code.
+  name :func:`names` gives for its code;
+* every spring (2024–2026) the market regulator of each region draws its graded
+  random spot check (双随机): the region's businesses by supervision tier (from
+  their findings of the two years before), drawn with
+  :func:`commands.workflows.inspections.draw` at the Henan 2021 ratios, one
+  ``credit.inspection.selected`` per drawn subject.
 """
 
 from __future__ import annotations
@@ -54,11 +59,13 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 import chinese_calendar
 
+from commands.workflows.inspections import draw
 from events.codes import ALPHABET, complete_subject_code
 from events.instants import CST, to_us
 
@@ -2088,6 +2095,71 @@ class _Story:
                 )
 
 
+_SPOT_CHECK_RATIOS = {
+    "high": Decimal("0.30"),
+    "medium-high": Decimal("0.10"),
+    "medium": Decimal("0.02"),
+    "low": Decimal("0.01"),
+}
+"""The Henan 2021 spot-check ratios (commands/rules/procedures.json, henan-2021)."""
+
+
+def _tier(events: Sequence[_Ev], day: date) -> str:
+    """A business's supervision tier on ``day`` from the weight of its findings in
+    the two years before (minor 0, general 1, serious 3)."""
+    weight = 0
+    for ev in events:
+        if ev.type in _FINDING_WEIGHT_TYPES and day - timedelta(days=730) <= ev.day < day:
+            weight += {"minor": 0, "general": 1, "serious": 3}[ev.data.get("severity", "general")]
+    return (
+        "low"
+        if weight == 0
+        else "medium"
+        if weight <= 1
+        else "medium-high"
+        if weight <= 3
+        else "high"
+    )
+
+
+def _spot_checks(lives: list[tuple[_Subject, list[_Ev]]], seed: int) -> list[tuple[_Ev, _Subject]]:
+    """The yearly spot-check draws of each region's market regulator."""
+    out: list[tuple[_Ev, _Subject]] = []
+    for year in (2024, 2025, 2026):
+        day = _add_workdays(date(year, 3, 14), 1)
+        for region in _REGIONS:
+            local = [
+                (s, evs) for s, evs in lives if s.region is region and s.business and s.start <= day
+            ]
+            population = {s.code: _tier(evs, day) for s, evs in local}
+            draw_seed = (seed % 10**9) * 10_000 + year
+            result = draw(population, _SPOT_CHECK_RATIOS, draw_seed)
+            draw_id = f"samr-{region.code}-spot-check-{year}"
+            subject_of = {s.code: s for s, _ in local}
+            rng = random.Random(draw_seed)
+            for tier, codes in result.drawn.items():
+                for code in codes:
+                    t = _us_at(day, 10 * 3600)
+                    ev = _Ev(
+                        f"{draw_id}/{code}",
+                        f"samr/{region.code}",
+                        "credit.inspection.selected",
+                        t,
+                        t + rng.randint(600, 7200) * _US + rng.randint(0, _US - 1),
+                        {
+                            "draw": draw_id,
+                            "seed": draw_seed,
+                            "tier": tier,
+                            "ratio": str(_SPOT_CHECK_RATIOS[tier]),
+                            "population": result.population[tier],
+                            "drawn": len(codes),
+                            "scheme": "henan-2021",
+                        },
+                    )
+                    out.append((ev, subject_of[code]))
+    return out
+
+
 def _first_event_names(events: Iterable[_Ev], subject_of: dict[str, _Subject]) -> None:
     """Put ``subject_name`` into each subject's first event (in recorded order)."""
     seen: set[str] = set()
@@ -2110,8 +2182,12 @@ def generate(subjects: int = 1200, seed: int = 20261120) -> list[DemoEvent]:
         raise ValueError("subjects must be at least 1")
     counters = _Counters()
     pairs: list[tuple[_Ev, _Subject]] = []
+    lives: list[tuple[_Subject, list[_Ev]]] = []
     for subject in _subjects(subjects, seed):
-        pairs.extend((ev, subject) for ev in _Story(subject, counters).run())
+        events = _Story(subject, counters).run()
+        lives.append((subject, events))
+        pairs.extend((ev, subject) for ev in events)
+    pairs.extend(_spot_checks(lives, seed))
     pairs.sort(key=lambda p: p[0].r)
     subject_of = {ev.id: s for ev, s in pairs}
     _first_event_names((ev for ev, _ in pairs), subject_of)

@@ -435,3 +435,19 @@ def test_shipped_files_are_all_loaded(book: RuleBook, procedures: Procedures) ->
     assert kinds == ["disclosure-rule-set", "disclosure-rule-set", "procedures"]
     assert procedures.version == "procedures-v1"
     assert procedures.regions() == ("default", "jiangxi", "shanghai", "zhejiang")
+
+
+def test_list_notice_window_is_data(tmp_path: Path, procedures: Procedures) -> None:
+    assert procedures.list_notice is not None
+    assert procedures.list_notice.working_days == 5
+    write(
+        tmp_path,
+        "local.json",
+        {"kind": "procedures", "lists": {"notice": {"working_days": 10, "source": "local"}}},
+    )
+    local = Procedures.load([tmp_path])
+    assert local.list_notice is not None
+    assert (local.list_notice.working_days, local.list_notice.source) == (10, "local")
+    write(tmp_path, "local.json", {"kind": "procedures", "lists": {"notice": {"days": 3}}})
+    with pytest.raises(ValueError, match="unknown key"):
+        Procedures.load([tmp_path])

@@ -1,12 +1,17 @@
 """One valid CloudEvent per event type, telling one subject's story in order.
 
-``SAMPLES`` maps each type to a complete, valid event for subject
-91440300708461136T from samr/440300. The dict order is chronological and every
-reference points at an earlier sample, so submitting ``SAMPLES.values()`` in
-order never references forward. With only one sample per type a few steps
-share a target (the one repair request is first rejected, then approved on
-resubmission; the one commitment is fulfilled, later found false, then
-withdrawn). Tests copy before mutating: treat these as read-only.
+``STORY`` is the whole story of subject 91440300708461136T from samr/440300:
+complete, valid events in chronological order, every reference pointing at an
+earlier event, and every step allowed by the workflow rules of ``commands/``
+(so submitting ``STORY`` in order records every event). ``SAMPLES`` maps each
+type to the FIRST event of that type in the story. A few steps need an event of
+a type that already has its sample (the rejected repair request is followed by
+a second request, which is approved; the fulfilled and the withdrawn
+commitments are other commitments than the repair commitment that is breached):
+those extra events carry ids with a letter suffix (``samr-440300-0018a``) so
+the numbered ids stay stable, and they are in ``STORY`` only. A sample's
+reference may therefore name an event of ``STORY`` that is not a sample. Tests
+copy before mutating: treat these as read-only.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ SUBJECT = "91440300708461136T"
 SOURCE = "samr/440300"
 BASIS = "《中华人民共和国食品安全法》第一百二十四条"
 
-_STORY: list[tuple[str, str, dict[str, Any]]] = [
+_STORY: list[tuple[str, str, dict[str, Any]] | tuple[str, str, dict[str, Any], str]] = [
     (
         "credit.registration.submitted",
         "2023-03-01T09:00:00+08:00",
@@ -149,9 +154,15 @@ _STORY: list[tuple[str, str, dict[str, Any]]] = [
         {"request": "samr-440300-0017", "reasons": "培训证明材料不全"},
     ),
     (
+        "credit.repair.requested",
+        "2024-05-22T09:00:00+08:00",
+        {"target": "samr-440300-0008", "methods": ["commitment", "rectification", "training"]},
+        "samr-440300-0018a",
+    ),
+    (
         "credit.repair.approved",
         "2024-05-29T17:00:00+08:00",
-        {"request": "samr-440300-0017", "reasons": "补正材料后符合修复条件"},
+        {"request": "samr-440300-0018a", "reasons": "补正材料后符合修复条件"},
     ),
     (
         "credit.measure.lifted",
@@ -165,9 +176,19 @@ _STORY: list[tuple[str, str, dict[str, Any]]] = [
         {"designation": "samr-440300-0013", "reason": "repaired"},
     ),
     (
+        "credit.commitment.made",
+        "2024-06-03T09:00:00+08:00",
+        {
+            "commitment_type": "approval-substitute",
+            "matter": "食品经营许可（容缺受理）",
+            "due": "2024-07-05",
+        },
+        "samr-440300-0022a",
+    ),
+    (
         "credit.commitment.fulfilled",
         "2024-06-30T09:00:00+08:00",
-        {"commitment": "samr-440300-0016"},
+        {"commitment": "samr-440300-0022a"},
     ),
     (
         "credit.commitment.breached",
@@ -180,9 +201,15 @@ _STORY: list[tuple[str, str, dict[str, Any]]] = [
         {"approval": "samr-440300-0019", "reason": "信用修复承诺不实"},
     ),
     (
+        "credit.commitment.made",
+        "2024-09-20T09:00:00+08:00",
+        {"commitment_type": "voluntary", "matter": "市场主体年度信用承诺书", "due": None},
+        "samr-440300-0025a",
+    ),
+    (
         "credit.commitment.withdrawn",
         "2024-10-08T09:00:00+08:00",
-        {"commitment": "samr-440300-0016"},
+        {"commitment": "samr-440300-0025a"},
     ),
     (
         "credit.penalty.withdrawn",
@@ -194,13 +221,23 @@ _STORY: list[tuple[str, str, dict[str, Any]]] = [
         "2024-12-02T10:00:00+08:00",
         {"target": "samr-440300-0001", "reason": "认证证书已被发证机构撤销"},
     ),
+    (
+        "credit.inspection.selected",
+        "2024-12-10T09:00:00+08:00",
+        {
+            "draw": "spot-check-2024-12-10-20241210",
+            "seed": 20241210,
+            "tier": "high",
+            "ratio": "0.30",
+        },
+    ),
 ]
 
 
-def _event(number: int, type_name: str, time: str, data: dict[str, Any]) -> dict[str, Any]:
+def _event(event_id: str, type_name: str, time: str, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "specversion": "1.0",
-        "id": f"samr-440300-{number:04d}",
+        "id": event_id,
         "source": SOURCE,
         "type": type_name,
         "subject": SUBJECT,
@@ -210,8 +247,24 @@ def _event(number: int, type_name: str, time: str, data: dict[str, Any]) -> dict
     }
 
 
-SAMPLES: dict[str, dict[str, Any]] = {
-    type_name: _event(number, type_name, time, data)
-    for number, (type_name, time, data) in enumerate(_STORY, start=1)
-}
-"""Event type → one full, valid CloudEvent of that type (chronological order)."""
+def _story() -> list[dict[str, Any]]:
+    events = []
+    number = 0
+    for entry in _STORY:
+        type_name, time, data = entry[:3]
+        if len(entry) == 4:
+            event_id = entry[3]
+        else:
+            number += 1
+            event_id = f"samr-440300-{number:04d}"
+        events.append(_event(event_id, type_name, time, data))
+    return events
+
+
+STORY: list[dict[str, Any]] = _story()
+"""The whole story, in order: every event is accepted when submitted in this order."""
+
+SAMPLES: dict[str, dict[str, Any]] = {}
+"""Event type → one full, valid CloudEvent of that type (its first in ``STORY``)."""
+for _sample in STORY:
+    SAMPLES.setdefault(_sample["type"], _sample)

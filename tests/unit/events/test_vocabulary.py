@@ -35,6 +35,7 @@ VOCABULARY = {
     "person": ["linked"],
     "registration": ["submitted"],
     "evaluation": ["published"],
+    "inspection": ["selected"],  # an addition to DOMAIN.md's vocabulary (双随机 spot checks)
 }
 ALL = {f"credit.{kind}.{action}" for kind, actions in VOCABULARY.items() for action in actions}
 

@@ -1,0 +1,35 @@
+"""The workflow rules of the seeds' lifecycles (DOMAIN.md "Lifecycles").
+
+Importing this package registers every rule in ``commands.decide.RULES`` (and
+the derived events in ``DERIVERS``); ``commands.decide`` imports it. One module
+per lifecycle:
+
+* :mod:`.objections` — 异议: one pending per record, resolved once, carried
+  corrections, who may correct; objection deadlines.
+* :mod:`.repair` — 信用修复: minimum period, obligations, request → decision → revocation.
+* :mod:`.commitments` — 信用承诺 and 容缺受理: open commitments, overdue deadlines.
+* :mod:`.findings` — rectification and withdrawal; rectification status.
+* :mod:`.lists` — designation after notice, removal, bans and measures lifted; expiry.
+* :mod:`.persons` — what extends to responsible persons (§十二).
+* :mod:`.inspections` — 双随机 tiers and the reproducible draw.
+"""
+
+from commands.workflows import (
+    commitments,
+    findings,
+    inspections,
+    lists,
+    objections,
+    persons,
+    repair,
+)
+
+__all__ = [
+    "commitments",
+    "findings",
+    "inspections",
+    "lists",
+    "objections",
+    "persons",
+    "repair",
+]

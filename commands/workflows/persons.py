@@ -1,0 +1,169 @@
+"""Responsible persons (法定代表人, 主要负责人, 实际控制人) and what extends to them.
+
+Seed 000 §十二: for a subject on the serious-dishonesty list (失信联合惩戒对象名单)
+its legal representative or principal and its actual controller are disciplined
+too, and the conduct enters their personal credit record; §十一: market and
+industry bans apply to the subject "及其相关责任人". So, for one person:
+
+* a ``serious-dishonesty`` designation extends to them (a ``focus`` listing
+  does not), and so do the measures applied on that designation;
+* a ban extends to them;
+
+when the person held a role at the subject at some moment while the sanction
+was in force, up to ``as_of``. A person holds a role from their
+``credit.person.linked`` until another person is linked to the same role at the
+same subject.
+
+A person is named by their *person key id* (``ledger.personal``): a stored
+``credit.person.linked`` carries ``data.id_number = {"enc": …, "key": <id>}``.
+Pure: the caller hands in the decision states of the subjects to look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from commands.state import EventFacts, SubjectState
+from commands.workflows.common import cst_day, effective_data, followers
+
+__all__ = ["Extension", "Tenure", "extensions_for_person", "person_key_of", "tenures"]
+
+LINKED = "credit.person.linked"
+
+
+def person_key_of(data: dict[str, Any]) -> str | None:
+    """The person key id of a stored ``credit.person.linked``'s data, or None
+    when its ``id_number`` is not protected."""
+    value = data.get("id_number")
+    if isinstance(value, dict) and isinstance(value.get("key"), str):
+        return value["key"]
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Tenure:
+    """A person in a role at a subject from ``start_us`` until ``end_us`` (None: still)."""
+
+    subject: str
+    person: str
+    role: str
+    link: str
+    start_us: int
+    end_us: int | None
+
+
+def tenures(state: SubjectState) -> list[Tenure]:
+    """Every protected person link of the subject as a tenure, in valid-time order."""
+    links = sorted(
+        (f for f in state.events.values() if f.type == LINKED and f.id not in state.revoked),
+        key=lambda f: (f.time_us, f.seq),
+    )
+    found: list[Tenure] = []
+    for i, link in enumerate(links):
+        person = person_key_of(link.data)
+        if person is None:
+            continue
+        role = str(link.data.get("role"))
+        end = next(
+            (
+                later.time_us
+                for later in links[i + 1 :]
+                if later.data.get("role") == role and person_key_of(later.data) != person
+            ),
+            None,
+        )
+        found.append(Tenure(state.subject, person, role, link.id, link.time_us, end))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    """A sanction of a subject that extends to a person (see the module docstring)."""
+
+    subject: str
+    role: str
+    kind: str
+    """``designation``, ``measure`` or ``ban``."""
+    event: str
+    what: str
+    """The list name, the measure code or the banned sector."""
+    since_us: int
+    until: date | None
+    """The sanction's last day when it has one (a ban's ``until``)."""
+
+
+def _in_force(state: SubjectState, sanction: EventFacts, as_of_us: int) -> tuple[bool, date | None]:
+    """Whether a designation, measure or ban is in force at ``as_of_us``."""
+    if sanction.id in state.revoked or sanction.time_us > as_of_us:
+        return False, None
+    ends = {
+        "credit.list.designated": ("credit.list.removed",),
+        "credit.measure.applied": ("credit.measure.lifted",),
+        "credit.ban.imposed": ("credit.ban.lifted",),
+    }[sanction.type]
+    if any(e.time_us <= as_of_us for e in followers(state, sanction.id, *ends)):
+        return False, None
+    for request in followers(state, sanction.id, "credit.repair.requested"):
+        for approval in followers(state, request.id, "credit.repair.approved"):
+            revoked = [
+                r
+                for r in followers(state, approval.id, "credit.repair.revoked")
+                if r.time_us <= as_of_us
+            ]
+            if approval.time_us <= as_of_us and not revoked:
+                return False, None
+    raw = effective_data(state, sanction.id).get("until")
+    until = date.fromisoformat(raw) if isinstance(raw, str) else None
+    if until is not None and cst_day(as_of_us) > until:
+        return False, until
+    return True, until
+
+
+def _sanctions(state: SubjectState) -> Iterable[tuple[EventFacts, str, str]]:
+    """(sanction, kind, what) for the designations, their measures and the bans
+    that extend to responsible persons."""
+    for facts in sorted(state.events.values(), key=lambda f: f.seq):
+        if facts.type == "credit.list.designated":
+            proposal = effective_data(state, facts.data["proposal"])
+            if proposal.get("list") == "serious-dishonesty":
+                yield facts, "designation", "serious-dishonesty"
+                for measure in followers(state, facts.id, "credit.measure.applied"):
+                    yield measure, "measure", str(measure.data.get("measure"))
+        elif facts.type == "credit.ban.imposed":
+            yield facts, "ban", str(facts.data.get("sector"))
+
+
+def extensions_for_person(
+    person: str, states: Iterable[SubjectState], as_of_us: int
+) -> list[Extension]:
+    """The sanctions in force at ``as_of_us`` that extend to the person with key
+    id ``person``, over the given subjects (those the person is linked to; others
+    contribute nothing), ordered by subject and time."""
+    found: list[Extension] = []
+    for state in states:
+        mine = [t for t in tenures(state) if t.person == person and t.start_us <= as_of_us]
+        if not mine:
+            continue
+        for sanction, kind, what in _sanctions(state):
+            active, until = _in_force(state, sanction, as_of_us)
+            if not active:
+                continue
+            for tenure in mine:
+                if tenure.end_us is None or tenure.end_us > sanction.time_us:
+                    found.append(
+                        Extension(
+                            state.subject,
+                            tenure.role,
+                            kind,
+                            sanction.id,
+                            what,
+                            max(sanction.time_us, tenure.start_us),
+                            until,
+                        )
+                    )
+                    break
+    found.sort(key=lambda e: (e.subject, e.since_us, e.event))
+    return found
