@@ -1,0 +1,123 @@
+"""Authentication (bearer tokens) and the role matrix.
+
+A request carries ``Authorization: Bearer <token>``; the pages may instead carry
+the token in the ``ledger_token`` cookie, which counts for safe methods (GET,
+HEAD) only, so a cross-site form cannot submit events with it. No credentials
+means the anonymous ``public`` principal. A presented header token that is
+unknown or revoked is a 401 ``unauthenticated`` (a stale cookie is ignored).
+
+:func:`require` builds the dependency of an endpoint: the public on an endpoint
+that needs a role gets 401 with ``WWW-Authenticate: Bearer``; an authenticated
+principal whose role is not allowed gets 403 ``role-not-allowed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
+
+from api.problems import ProblemError
+from api.tokens import ANONYMOUS, Principal, Role, TokenStore
+from events.reasons import Reason
+
+__all__ = [
+    "COOKIE",
+    "ENDPOINT_ROLES",
+    "HANDLER_TYPES",
+    "current_principal",
+    "require",
+]
+
+COOKIE = "ledger_token"
+"""The cookie the login page sets (HttpOnly, SameSite=Strict)."""
+
+EVERYONE = frozenset(Role)
+ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
+    "submit": frozenset({Role.AGENCY, Role.HANDLER}),
+    "standing": frozenset({Role.AGENCY, Role.AUDITOR, Role.HANDLER}),
+    "history": frozenset({Role.AUDITOR, Role.HANDLER}),
+    "disclosure": EVERYONE,
+    "lists": EVERYONE,
+    "audit-bundle": frozenset({Role.AUDITOR}),
+    "checkpoints": EVERYONE,
+}
+"""Which roles may use which endpoint (DESIGN.md "HTTP API (v1)")."""
+
+HANDLER_TYPES = frozenset(
+    {"credit.objection.resolved", "credit.record.corrected", "credit.record.revoked"}
+)
+"""The only event types an objection handler may submit."""
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="A token from `ledger token add`; the principal's role decides what it may do.",
+)
+
+
+def _unauthenticated(detail: str) -> ProblemError:
+    return ProblemError(
+        401,
+        Reason.UNAUTHENTICATED,
+        detail,
+        headers={"WWW-Authenticate": 'Bearer realm="credit-ledger"'},
+    )
+
+
+def current_principal(request: Request) -> Principal:
+    """The principal of the request (anonymous public without credentials).
+
+    Raises 401 for a malformed Authorization header or an unknown token.
+    """
+    cached = getattr(request.state, "principal", None)
+    if isinstance(cached, Principal):
+        return cached
+    tokens: TokenStore = request.app.state.services.tokens
+    header = request.headers.get("authorization")
+    principal = ANONYMOUS
+    if header is not None:
+        scheme, _, value = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise _unauthenticated("the Authorization header must be 'Bearer <token>'")
+        found = tokens.verify(value.strip())
+        if found is None:
+            raise _unauthenticated("the bearer token is unknown or revoked")
+        principal = found
+    elif request.method in ("GET", "HEAD"):
+        cookie = request.cookies.get(COOKIE)
+        if cookie:
+            principal = tokens.verify(cookie) or ANONYMOUS
+    request.state.principal = principal
+    return principal
+
+
+def require(endpoint: str) -> Callable[..., Principal]:
+    """The dependency that admits the roles of ``endpoint`` (see ENDPOINT_ROLES)."""
+    allowed = ENDPOINT_ROLES[endpoint]
+    names = ", ".join(sorted(r.value for r in allowed))
+
+    if allowed == EVERYONE:
+        # Public endpoints declare no security requirement (a token is optional).
+        def public(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+            return principal
+
+        return public
+
+    def dependency(
+        principal: Annotated[Principal, Depends(current_principal)],
+        _bearer: Annotated[object, Depends(bearer_scheme)] = None,
+    ) -> Principal:
+        if principal.role in allowed:
+            return principal
+        if principal.anonymous:
+            raise _unauthenticated(f"this endpoint needs a bearer token of a role: {names}")
+        raise ProblemError(
+            403,
+            Reason.ROLE_NOT_ALLOWED,
+            f"the role {principal.role.value} may not use this endpoint; allowed: {names}",
+        )
+
+    return dependency

@@ -1,0 +1,276 @@
+"""Server-rendered pages (Jinja2 templates in ``api/templates``, CSS and a little
+plain JS in ``api/static``; no build step). Labels are Chinese and English.
+
+* ``/`` and ``/search?q=`` — the public disclosure search, by code or by name;
+* ``/subjects/{code}`` — the public subject page in the style of 信用中国: name,
+  code, tabs (行政处罚 / 失信名单 / 失信行为 / 信用承诺 / 禁入与惩戒 / 守信信息 /
+  责任人) with only what the disclosure view publishes (``as_of`` optional);
+* ``/lists/{name}`` — the members of a public list (``as_of`` optional);
+* ``/login`` (form) and ``/logout`` — put a bearer token into the
+  ``ledger_token`` cookie (HttpOnly, SameSite=Strict) for the auditor pages;
+* ``/problems/{code}`` — what a problem ``type`` (a reason code) means;
+* ``/audit/subjects/{code}`` — an auditor's (or objection handler's) timeline:
+  a date slider that reloads standing, disclosure and history as of that day
+  through the v1 API (the cookie authenticates the GETs), marking corrections
+  and objections.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import RedirectResponse, Response
+
+from api.auth import COOKIE, ENDPOINT_ROLES, current_principal
+from api.problems import ProblemError, reason_docs
+from api.services import Services, services
+from api.tokens import Principal
+from api.views import UnknownSubject
+from events.codes import validate_subject_code
+from events.instants import CST, InvalidInstant, from_us, parse_instant
+from events.reasons import InvalidEvent, Reason
+
+__all__ = ["TABS", "pages_router"]
+
+pages_router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+
+TABS: list[tuple[str, str, str, tuple[str, ...]]] = [
+    ("penalty", "行政处罚", "Administrative penalties", ("penalty",)),
+    ("list", "失信名单", "Dishonesty lists", ("list",)),
+    ("violation", "失信行为", "Dishonest conduct", ("violation",)),
+    ("commitment", "信用承诺", "Credit commitments", ("commitment",)),
+    ("ban", "禁入与惩戒", "Bans and measures", ("ban", "measure")),
+    ("registration", "守信信息", "Positive information", ("registration",)),
+    ("person", "责任人", "Responsible persons", ("person",)),
+]
+"""(id, Chinese label, English label, disclosure item kinds) of the subject page's tabs."""
+
+SEVERITY = {"minor": "轻微 minor", "general": "一般 general", "serious": "严重 serious"}
+LISTS = {"serious-dishonesty": "严重失信主体名单", "focus": "重点关注名单"}
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    principal = current_principal(request)
+    return templates.TemplateResponse(
+        request,
+        name,
+        {"principal": principal, "severity": SEVERITY, "lists": LISTS, **context},
+        status_code=status,
+    )
+
+
+def _error(request: Request, status: int, title: str, detail: str) -> Response:
+    return _page(request, "error.html", {"title": title, "detail": detail}, status)
+
+
+@pages_router.get("/")
+def index(request: Request) -> Response:
+    return _page(request, "index.html", {"query": ""})
+
+
+@pages_router.get("/search")
+def search(
+    request: Request, svc: Annotated[Services, Depends(services)], q: str = ""
+) -> Response:
+    query = q.strip()
+    hits = svc.names.search(query) if query else []
+    if len(hits) == 1 and hits[0].subject == query.upper():
+        return RedirectResponse(f"/subjects/{hits[0].subject}", status_code=303)
+    return _page(request, "search.html", {"query": query, "hits": hits})
+
+
+def _code_or_error(request: Request, code: str) -> str | Response:
+    try:
+        return validate_subject_code(code)
+    except InvalidEvent as e:
+        return _error(request, 400, "统一社会信用代码有误 Invalid code", e.rejection.message)
+
+
+def _as_of(text: str | None) -> int | None:
+    if not text:
+        return None
+    try:
+        return parse_instant(text)
+    except (InvalidInstant, ValueError) as e:
+        raise ProblemError(400, Reason.INVALID_INSTANT, str(e)) from e
+
+
+@pages_router.get("/subjects/{code}")
+def subject_page(
+    request: Request,
+    code: str,
+    svc: Annotated[Services, Depends(services)],
+    as_of: str | None = None,
+) -> Response:
+    checked = _code_or_error(request, code)
+    if isinstance(checked, Response):
+        return checked
+    try:
+        as_of_us = _as_of(as_of)
+        view = svc.views.disclosure(checked, as_of_us, None)
+    except UnknownSubject:
+        return _error(request, 404, "未找到主体 Subject not found", f"没有 {checked} 的记录 / no records of {checked}")
+    except ProblemError as e:
+        return _error(request, 400, "日期有误 Invalid date", e.detail)
+    body = view.body
+    published = [i for i in body.get("items", []) if i.get("published")]
+    tabs = [
+        {"id": tid, "zh": zh, "en": en, "items": [i for i in published if i.get("kind") in kinds]}
+        for tid, zh, en, kinds in TABS
+    ]
+    moment = from_us(as_of_us).astimezone(CST).date() if as_of_us else None
+    return _page(
+        request,
+        "subject.html",
+        {
+            "code": checked,
+            "name": body.get("subject_name") or svc.names.name(checked),
+            "tabs": tabs,
+            "as_of": moment.isoformat() if moment else "",
+            "may_audit": current_principal(request).role in ENDPOINT_ROLES["history"],
+        },
+    )
+
+
+LIST_TITLES = {
+    "serious-dishonesty": ("严重失信主体名单", "Serious dishonesty list"),
+    "focus": ("重点关注名单", "Focus list"),
+    "bans": ("市场和行业禁入", "Market and industry bans"),
+}
+
+
+@pages_router.get("/lists/{name}")
+def list_page(
+    request: Request,
+    name: str,
+    svc: Annotated[Services, Depends(services)],
+    as_of: str | None = None,
+) -> Response:
+    if name not in LIST_TITLES:
+        return _error(request, 404, "未知名单 Unknown list", name)
+    try:
+        as_of_us = _as_of(as_of)
+    except ProblemError as e:
+        return _error(request, 400, "日期有误 Invalid date", e.detail)
+    body = svc.views.list_members(name, as_of_us, None).body
+    zh, en = LIST_TITLES[name]
+    return _page(
+        request,
+        "list.html",
+        {
+            "name": name,
+            "zh": zh,
+            "en": en,
+            "members": body.get("members", []),
+            "as_of": as_of or "",
+            "titles": LIST_TITLES,
+        },
+    )
+
+
+# -- login ------------------------------------------------------------------------------
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+@pages_router.get("/login")
+def login_form(request: Request, next: str = "/") -> Response:
+    return _page(request, "login.html", {"next": _safe_next(next), "failed": False})
+
+
+@pages_router.post("/login")
+async def login(request: Request, svc: Annotated[Services, Depends(services)]) -> Response:
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    token = (form.get("token") or [""])[0].strip()
+    target = _safe_next((form.get("next") or ["/"])[0])
+    principal = svc.tokens.verify(token) if token else None
+    if principal is None:
+        return _page(request, "login.html", {"next": target, "failed": True}, 401)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+    return response
+
+
+@pages_router.get("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+# -- the auditor's timeline -------------------------------------------------------------
+
+
+@pages_router.get("/audit/subjects/{code}")
+def timeline_page(
+    request: Request,
+    code: str,
+    principal: Annotated[Principal, Depends(current_principal)],
+    svc: Annotated[Services, Depends(services)],
+) -> Response:
+    if principal.role not in ENDPOINT_ROLES["history"]:
+        if principal.anonymous:
+            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        return _error(
+            request,
+            403,
+            "无权访问 Not allowed",
+            f"角色 {principal.role.value} 不能查看审计时间线 / this role may not see the timeline",
+        )
+    checked = _code_or_error(request, code)
+    if isinstance(checked, Response):
+        return checked
+    records = svc.ledger.stream(checked)
+    if not records:
+        return _error(request, 404, "未找到主体 Subject not found", f"没有 {checked} 的记录")
+    first = min(from_us(r.time_us).astimezone(CST).date() for r in records)
+    today = from_us(svc.clock()).astimezone(CST).date()
+    start = date(first.year, first.month, 1)
+    marks = [
+        {
+            "day": from_us(r.time_us).astimezone(CST).date().isoformat(),
+            "type": r.type,
+            "id": r.id,
+        }
+        for r in records
+    ]
+    return _page(
+        request,
+        "timeline.html",
+        {
+            "code": checked,
+            "name": svc.names.name(checked),
+            "start": start.isoformat(),
+            "end": max(today, start).isoformat(),
+            "days": (max(today, start) - start).days,
+            "marks": marks,
+        },
+    )
+
+
+# -- problem types ----------------------------------------------------------------------
+
+_REASON_DOCS: dict[str, str] = {}
+
+
+@pages_router.get("/problems/{code}")
+def problem_type(request: Request, code: str) -> Response:
+    """The page a problem's ``type`` URI names: what the reason code means."""
+    if not _REASON_DOCS:
+        _REASON_DOCS.update(reason_docs())
+    doc = _REASON_DOCS.get(code)
+    if doc is None:
+        return _error(request, 404, "未知原因代码 Unknown reason code", code)
+    return _page(request, "problem.html", {"code": code, "doc": doc})

@@ -1,0 +1,48 @@
+"""What the app is built from: the services :func:`api.app.create_app` receives.
+
+No module-level singletons: one :class:`Services` per app, stored on
+``app.state.services``; the routes reach it through :func:`services`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+
+from api.access_log import AccessLog
+from api.names import NameIndex
+from api.tokens import TokenStore
+from api.views import Views
+from ledger.app import Ledger
+
+__all__ = ["Services", "services"]
+
+
+@dataclass
+class Services:
+    """The ledger and everything the API reads or writes beside it.
+
+    ``ready_lag`` is how many records the projections may trail the ledger by
+    and still be ready (``/readyz``); ``wait_for_projections`` is how long a
+    submission waits, at most, for the projections to catch up with what it
+    wrote (read-your-writes), in seconds.
+    """
+
+    ledger: Ledger
+    tokens: TokenStore
+    access_log: AccessLog
+    views: Views
+    names: NameIndex
+    clock: Callable[[], int]
+    ready_lag: int = 1000
+    wait_for_projections: float = 5.0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def services(request: Request) -> Services:
+    """The app's services (a FastAPI dependency)."""
+    found: Services = request.app.state.services
+    return found
