@@ -18,13 +18,13 @@ import random
 import time as _time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
-from commands.decide import Accepted, Context, decide
+from commands.decide import SYSTEM_SOURCE, Accepted, Context, decide
 from commands.services import RuleServices
 from commands.state import SubjectState
 from events.codes import subject_stream_id
@@ -33,6 +33,7 @@ from events.reasons import Reason, Rejection
 from events.recorded import RecordedEvent
 from events.vocabulary import EVENT_TYPES
 from ledger import chain
+from ledger.personal import KeyStore, protect_items
 from ledger.recorders import LedgerSQL, row_to_event
 
 Status = Literal["recorded", "repeat", "rejected"]
@@ -50,6 +51,8 @@ class Outcome:
     message: str | None = None
     record: RecordedEvent | None = None
     """The record: the new one, or for a repeat the first recording."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """For a rejection, machine-readable extras (field, earliest date …)."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -62,11 +65,21 @@ class Outcome:
         if self.record is not None:
             r = self.record
             out.update(subject=r.subject, seq=r.seq, position=r.position, hash=r.hash)
+        if self.details:
+            out["details"] = self.details
         return out
 
 
 def rejected(index: int, id: str | None, source: str | None, rejection: Rejection) -> Outcome:
-    return Outcome(index, id, source, "rejected", str(rejection.code), rejection.message)
+    return Outcome(
+        index,
+        id,
+        source,
+        "rejected",
+        str(rejection.code),
+        rejection.message,
+        details=dict(rejection.details),
+    )
 
 
 def ref_fields(type_name: str) -> Iterable[str]:
@@ -109,6 +122,9 @@ class StateCache:
         self.capacity = capacity
         self.synced = 0
         self._states: OrderedDict[UUID, SubjectState] = OrderedDict()
+        self.stale: set[UUID] = set()
+        """Cached streams that received records from another writer since they were
+        cached: their state is brought forward from its version before use."""
 
     def get(self, key: UUID) -> SubjectState | None:
         state = self._states.get(key)
@@ -120,14 +136,20 @@ class StateCache:
         self._states[key] = state
         self._states.move_to_end(key)
         while len(self._states) > self.capacity:
-            self._states.popitem(last=False)
+            evicted, _ = self._states.popitem(last=False)
+            self.stale.discard(evicted)
+
+    def mark_stale(self, keys: Iterable[UUID]) -> None:
+        self.stale.update(k for k in keys if k in self._states)
 
     def drop(self, keys: Iterable[UUID]) -> None:
         for key in keys:
             self._states.pop(key, None)
+            self.stale.discard(key)
 
     def clear(self) -> None:
         self._states.clear()
+        self.stale.clear()
 
 
 class Ledger:
@@ -143,12 +165,15 @@ class Ledger:
         *,
         clock: Callable[[], int] = system_clock_us,
         rules: RuleServices | None = None,
+        keystore: KeyStore | None = None,
         cache_size: int = 100_000,
         max_attempts: int = 8,
     ) -> None:
         self.recorder = recorder
         self.clock = clock
         self.rules = rules
+        self.keystore = keystore
+        """Encrypts personal data (identity numbers) before anything is stored."""
         self.cache = StateCache(cache_size)
         self.max_attempts = max_attempts
 
@@ -159,13 +184,31 @@ class Ledger:
         *,
         tracking: Sequence[Tracking] = (),
         now_us: int | None = None,
+        before_commit: Callable[[list[Outcome]], None] | None = None,
+        system: bool = False,
     ) -> list[Outcome]:
         """Record a batch. Returns one outcome per item, in input order.
+
+        Only the ledger's own jobs (deadlines, spot checks) pass ``system=True``;
+        otherwise an event whose ``source`` is the ledger's own (``SYSTEM_SOURCE``)
+        is refused, whoever submits it. Personal data is encrypted by the key
+        store before anything else looks at the batch.
 
         Refused items (parse errors) and rejected decisions write nothing; the
         accepted ones are committed together with the ``tracking`` records (upstream
         positions consumed, e.g. Kafka offsets), or not at all.
+
+        ``before_commit``, if given, is called inside the transaction, after every
+        decision and before the commit, with the outcomes as they will be returned
+        (e.g. to hand rejections to a dead-letter topic that must not lose them).
+        If it raises, nothing is committed and the exception propagates. When the
+        transaction is retried (write conflict, transient error) it is called again
+        for each attempt, with that attempt's outcomes.
         """
+        if self.keystore is not None:
+            items = protect_items(items, self.keystore)
+        if not system:
+            items = [_refuse_system_source(i, item) for i, item in enumerate(items)]
         outcomes: list[Outcome | None] = [None] * len(items)
         candidates: list[tuple[int, Envelope]] = []
         first_of: dict[tuple[str, str], int] = {}
@@ -181,11 +224,26 @@ class Ledger:
                 first_of[key] = i
                 candidates.append((i, item))
 
+        def complete(results: dict[int, Outcome]) -> list[Outcome]:
+            done = list(outcomes)
+            for i, outcome in results.items():
+                done[i] = outcome
+            for i, first in duplicates:
+                done[i] = self._repeat_in_batch(i, items[i], done[first], items[first])
+            return [o for o in done if o is not None]
+
+        hook = None
+        if before_commit is not None:
+            call = before_commit
+
+            def hook(results: dict[int, Outcome]) -> None:
+                call(complete(results))
+
         attempt = 0
         while True:
             attempt += 1
             try:
-                results = self._submit_once(candidates, tracking, now_us)
+                results = self._submit_once(candidates, tracking, now_us, hook)
                 break
             except (IntegrityError, OperationalError) as e:
                 self.cache.drop(subject_stream_id(env.subject) for _, env in candidates)
@@ -202,11 +260,11 @@ class Ledger:
                     results = {}
                     break
                 _time.sleep(random.uniform(0, 0.01 * 2**attempt))
-        for i, outcome in results.items():
-            outcomes[i] = outcome
-        for i, first in duplicates:
-            outcomes[i] = self._repeat_in_batch(i, items[i], outcomes[first], items[first])
-        return [o for o in outcomes if o is not None]
+            except BaseException:
+                # Rolled back: the cached states may hold what was not committed.
+                self.cache.drop(subject_stream_id(env.subject) for _, env in candidates)
+                raise
+        return complete(results)
 
     def _repeat_in_batch(
         self,
@@ -229,6 +287,7 @@ class Ledger:
         candidates: list[tuple[int, Envelope]],
         tracking: Sequence[Tracking],
         now_us: int | None,
+        before_commit: Callable[[dict[int, Outcome]], None] | None = None,
     ) -> dict[int, Outcome]:
         results: dict[int, Outcome] = {}
         now = self.clock() if now_us is None else now_us
@@ -239,7 +298,7 @@ class Ledger:
                 if candidates
                 else {}
             )
-            states = self._states_for(candidates, session.streams)
+            states = self._states_for(candidates, session.streams, session.tail)
             context = Context(now_us=session.recorded_us, rules=self.rules)
             for i, env in candidates:
                 prior = existing.get((env.source, env.id))
@@ -273,6 +332,8 @@ class Ledger:
                     target.evolve(appended, ref_fields(accepted.type))
                     record = record or appended
                 results[i] = Outcome(i, env.id, env.source, "recorded", record=record)
+            if before_commit is not None:
+                before_commit(results)
             new_size = session.size
         self.cache.synced = new_size
         for key, state in states.items():
@@ -285,13 +346,14 @@ class Ledger:
         if size < self.cache.synced or size - self.cache.synced > self.RESYNC_LIMIT:
             self.cache.clear()
         else:
-            self.cache.drop(changed_since(self.cache.synced))
+            self.cache.mark_stale(changed_since(self.cache.synced))
         self.cache.synced = size
 
     def _states_for(
         self,
         candidates: list[tuple[int, Envelope]],
         load: Callable[[Sequence[UUID]], dict[UUID, list[RecordedEvent]]],
+        tail: Callable[[UUID, int], list[RecordedEvent]],
     ) -> dict[UUID, SubjectState]:
         states: dict[UUID, SubjectState] = {}
         missing: dict[UUID, str] = {}
@@ -301,6 +363,10 @@ class Ledger:
                 continue
             cached = self.cache.get(key)
             if cached is not None:
+                if key in self.cache.stale:
+                    for event in tail(key, cached.version):
+                        cached.evolve(event, ref_fields(event.type))
+                    self.cache.stale.discard(key)
                 states[key] = cached
             else:
                 missing[key] = env.subject
@@ -322,6 +388,21 @@ class Ledger:
     def size(self) -> int:
         """How many records the ledger holds (= the next position)."""
         return self.recorder.max_notification_id() or 0
+
+
+def _refuse_system_source(index: int, item: Envelope | Refused) -> Envelope | Refused:
+    if isinstance(item, Envelope) and item.source == SYSTEM_SOURCE:
+        return Refused(
+            index,
+            item.id,
+            item.source,
+            Rejection(
+                Reason.SOURCE_NOT_ALLOWED,
+                f"source {SYSTEM_SOURCE} is reserved for events the ledger issues itself",
+                {"field": "source"},
+            ),
+        )
+    return item
 
 
 def _content(env: Envelope) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from commands.services import RuleServices
 from ledger.app import Ledger, system_clock_us
+from ledger.personal import open_keystore
 from ledger.recorders import LedgerSQL, PostgresLedgerRecorder, SQLiteLedgerRecorder
 from ledger.settings import Settings
 
@@ -91,5 +92,6 @@ def bootstrap(
         recorder,
         clock=clock or system_clock_us,
         rules=RuleServices.load(settings.calendar_dir, settings.rules_dir),
+        keystore=open_keystore(recorder, settings.person_secret_file),
         cache_size=settings.cache_subjects,
     )

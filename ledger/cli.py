@@ -9,25 +9,71 @@ and always ends with a one-line summary with figures (on standard error).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import orjson
 from tqdm import tqdm
 
-from events.codes import validate_subject_code
+from api import cli as api_cli
+from bench import cli as bench_cli
 from events.envelope import Envelope, Refused, parse_submission
-from events.instants import InvalidInstant, cst_text, parse_instant
+from events.instants import InvalidInstant, cst_text
 from events.reasons import InvalidEvent
+from ledger import deadlines, feed, ingest, persons, spotcheck
 from ledger.app import Ledger, Outcome
+from ledger.audit import cli as audit_cli
 from ledger.bootstrap import ConfigurationError, bootstrap
 from ledger.settings import Settings
+from projections import cli as projections_cli
 
 Handler = Callable[[argparse.Namespace, Settings], int]
+
+COMMAND_AREAS = (
+    ingest,
+    feed,
+    api_cli,
+    deadlines,
+    spotcheck,
+    persons,
+    projections_cli,
+    audit_cli,
+    bench_cli,
+)
+"""Modules that add their own subcommands with ``register(subparsers, bootstrap)``."""
+
+PERIODIC = ("tick", "checkpoint")
+"""Jobs a service runs on a schedule: they get ``--every SECONDS``."""
+
+
+def make_periodic(parser: argparse.ArgumentParser) -> None:
+    """Give a job ``--every SECONDS``: run it, wait, run again, until SIGTERM/SIGINT
+    (the wait is interrupted at once; a run in progress finishes). Exit status is
+    the last run's."""
+    once: Handler = parser.get_default("handler")
+    parser.add_argument(
+        "--every", type=float, metavar="SECONDS", help="repeat every SECONDS until stopped"
+    )
+
+    def periodic(args: argparse.Namespace, settings: Settings) -> int:
+        if not args.every:
+            return once(args, settings)
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        code = 0
+        while not stop.is_set():
+            code = once(args, settings)
+            stop.wait(args.every)
+        return code
+
+    parser.set_defaults(handler=periodic)
 
 
 class UsageError(Exception):
@@ -73,17 +119,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per event and line")
     p.set_defaults(handler=cmd_submit)
 
-    p = sub.add_parser("history", help="a subject's raw stream with both clocks")
-    p.add_argument("code", help="unified social credit code")
-    p.add_argument("--known-at", help="only what the ledger had recorded by then")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_history)
-
     p = sub.add_parser("demo", help="load the deterministic demo data set and summarise it")
     p.add_argument("--subjects", type=int, default=1200)
     p.add_argument("--seed", type=int, default=20261120)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_demo)
+
+    for area in COMMAND_AREAS:
+        area.register(sub, bootstrap)
+    for name in PERIODIC:
+        if name in sub.choices:
+            make_periodic(sub.choices[name])
 
     p = sub.add_parser("schema", help="print the JSON Schemas of the event types")
     p.add_argument("type", nargs="?", help="one type, e.g. credit.penalty.decided")
@@ -170,45 +216,6 @@ def describe_outcome(o: Outcome) -> str:
     assert o.record is not None
     r = o.record
     return f"{o.status:<9} #{o.index + 1} {who} → {r.subject} seq {r.seq}, position {r.position}"
-
-
-# -- history ---------------------------------------------------------------------------
-
-
-def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
-    code = validate_subject_code(args.code)
-    known_at = parse_instant(args.known_at) if args.known_at else None
-    ledger = bootstrap(settings)
-    events = ledger.stream(code, known_at_us=known_at)
-    if args.json:
-        sys.stdout.write(
-            orjson.dumps([e.to_json() for e in events], option=orjson.OPT_INDENT_2).decode() + "\n"
-        )
-        return 0
-    print_history(code, events, sys.stdout)
-    return 0
-
-
-def print_history(code: str, events: Sequence[Any], out: TextIO) -> None:
-    out.write(f"{code}: {len(events)} records\n")
-    for e in events:
-        data = dict(e.data)
-        basis = data.pop("basis", None)
-        document = data.pop("document", None)
-        out.write(
-            f"{e.seq:>4}  valid {e.time}  recorded {cst_text(e.recorded_us)} CST  "
-            f"{e.source:<20} {e.type}\n"
-        )
-        if basis or document:
-            out.write(f"      basis {basis or '-'}  document {document or '-'}\n")
-        fields = "  ".join(f"{k}={_short(v)}" for k, v in data.items())
-        out.write(f"      id {e.id}  {fields}\n")
-        out.write(f"      hash {e.hash[:16]}…  prev {e.prev[:16]}…  position {e.position}\n")
-
-
-def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else orjson.dumps(value).decode()
-    return text if len(text) <= 60 else text[:57] + "…"
 
 
 # -- demo ------------------------------------------------------------------------------

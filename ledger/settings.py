@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     pool_size: int = Field(4, ge=1, description="PostgreSQL connections kept open")
     lock_timeout_s: int = Field(30, ge=1, description="How long a writer waits for the write lock")
     signing_key_file: Path = Field(Path("./signing.key"), description="Ed25519 key for checkpoints")
+    person_secret_file: Path = Field(
+        Path("./person.key"),
+        description="HMAC secret naming responsible persons' keys (created if missing; keep it "
+        "outside the database)",
+    )
     calendar_dir: Path | None = Field(None, description="Extra official calendars (YYYY.json)")
     rules_dir: Path | None = Field(None, description="Extra or replacement rule sets (*.json)")
     kafka_bootstrap: str | None = Field(
@@ -33,4 +38,18 @@ class Settings(BaseSettings):
     )
     kafka_topic: str = Field("credit.events", description="Topic agencies publish events to")
     kafka_group: str = Field("credit-ledger", description="Consumer group of `ledger ingest`")
+    kafka_dead_letter_topic: str = Field(
+        "credit.events.rejected", description="Where rejected or unparseable messages go"
+    )
+    kafka_auto_offset_reset: str = Field(
+        "earliest", description="Where a new consumer group starts (earliest: nothing skipped)"
+    )
+    kafka_max_poll_records: int = Field(2000, ge=1, description="Messages per ingest batch")
+    kafka_max_poll_interval_ms: int = Field(300_000, ge=1000)
+    kafka_session_timeout_ms: int = Field(30_000, ge=1000)
+    kafka_heartbeat_interval_ms: int = Field(3000, ge=100)
+    kafka_feed_topic: str = Field(
+        "credit.disclosure.changes", description="The disclosure change feed for downstream systems"
+    )
+    log_level: str = Field("INFO", description="Logging level of long-running services")
     tokens_file: Path = Field(Path("./tokens.json"), description="Hashed API bearer tokens")

@@ -79,7 +79,9 @@ def store_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def ledger(store_url: str) -> Iterator[Ledger]:
-    app = bootstrap(Settings(database_url=store_url))
+def ledger(store_url: str, tmp_path: Path) -> Iterator[Ledger]:
+    app = bootstrap(
+        Settings(database_url=store_url, person_secret_file=tmp_path / "person.key")
+    )
     yield app
     app.recorder.datastore.close()  # type: ignore[attr-defined]
