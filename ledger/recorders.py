@@ -395,7 +395,9 @@ class LedgerSQL(ApplicationRecorder):
         cached = self._frontier
         if cached is not None and cached[0] == size:
             return cached[1]
-        return {level: self._node(cursor, level, idx) for level, idx in merkle.frontier(size)}
+        nodes = merkle.frontier(size)
+        found = self.tree_nodes(cursor, nodes)  # one statement, not one per node
+        return {level: found[(level, idx)] for level, idx in nodes}
 
     # -- the tree -----------------------------------------------------------------------
     def _node(self, cursor: Any, level: int, idx: int) -> bytes:
