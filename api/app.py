@@ -26,6 +26,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import problems
 from api.access_log import AccessLog
+from api.metrics import metrics_router
 from api.models import cloudevent_components
 from api.names import NameIndex
 from api.pages import pages_router
@@ -35,6 +36,7 @@ from api.services import Services
 from api.tokens import TokenStore
 from api.views import LedgerViews, Views
 from ledger.app import Ledger
+from ledger.metrics import LedgerMetrics
 
 __all__ = ["create_app"]
 
@@ -68,6 +70,7 @@ def create_app(
     runner: Any | None = None,
     ready_lag: int = 1000,
     extras: dict[str, Any] | None = None,
+    metrics: LedgerMetrics | None = None,
 ) -> FastAPI:
     """The app over ``ledger``. ``views`` defaults to :class:`LedgerViews`;
     ``names`` to a :class:`NameIndex` filled now; ``clock`` to the ledger's;
@@ -78,7 +81,10 @@ def create_app(
     background thread while the app is served (lifespan) to keep the
     materialised views current, and its ``wait`` serves ``POST /v1/events?wait=true``
     (read-your-writes); without one, another process (``ledger project --follow``)
-    keeps them. ``extras`` may hold ``wait_for_position(position, timeout_s)``."""
+    keeps them. ``extras`` may hold ``wait_for_position(position, timeout_s)``.
+    ``metrics`` (served at ``GET /metrics``) defaults to a fresh
+    :class:`~ledger.metrics.LedgerMetrics`, which then becomes the ledger's submit
+    observer if it has none; its projection lag gauge reads the views' readiness."""
     clock = clock or ledger.clock
     index = names or NameIndex(ledger)
     index.refresh()
@@ -117,9 +123,16 @@ def create_app(
         ],
     )
     app.state.services = svc
+    if metrics is None:
+        metrics = LedgerMetrics()
+        if ledger.observer is None:
+            ledger.observer = metrics.observe_submit
+    metrics.track_projection_lag(lambda: float(svc.views.readiness().get("projections_lag", 0)))
+    app.state.metrics = metrics
     problems.install(app)
     app.include_router(v1_router)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

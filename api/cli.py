@@ -79,7 +79,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, bootstrap: Bootstrap
         f"(tokens: {settings.tokens_file})",
         file=sys.stderr,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    # JSON logs: no uvicorn logging config, so its loggers propagate to the root
+    # handler that ledger.logs set up.
+    options: dict[str, Any] = {"log_config": None} if settings.log_format == "json" else {}
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **options)
     return 0
 
 

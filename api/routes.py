@@ -381,6 +381,7 @@ def get_audit_bundle(
         int | None,
         Query(
             ge=1,
+            le=2**63 - 1,
             description="Size of a stored checkpoint (default: the latest; the first is "
             "issued if there is none)",
             examples=[22312],

@@ -40,10 +40,13 @@ def build_app(
     itself (a projection runner thread while it is served); turn it off when a
     separate ``ledger project --follow`` does."""
     from ledger.audit.keys import load_or_create_key
+    from ledger.metrics import LedgerMetrics
     from ledger.persons import keystore_of
     from projections.runner import ProjectionRunner
 
     ledger = bootstrap(settings)
+    metrics = LedgerMetrics()
+    ledger.observer = metrics.observe_submit
     assert ledger.rules is not None
     runner = ProjectionRunner(ledger.recorder, ledger.rules) if run_projections else None
     return create_app(
@@ -54,4 +57,5 @@ def build_app(
         signing_key=load_or_create_key(settings.signing_key_file),
         origin=settings.name,
         runner=runner,
+        metrics=metrics,
     )

@@ -14,6 +14,7 @@ from fresh state.
 
 from __future__ import annotations
 
+import logging
 import random
 import time as _time
 from collections import OrderedDict
@@ -37,6 +38,7 @@ from ledger.personal import KeyStore, protect_items
 from ledger.recorders import LedgerSQL, row_to_event
 
 Status = Literal["recorded", "repeat", "rejected"]
+_log = logging.getLogger("ledger.app")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,10 @@ class Outcome:
         if self.details:
             out["details"] = self.details
         return out
+
+
+SubmitObserver = Callable[[Sequence[Envelope | Refused], list[Outcome], float], None]
+"""``observer(items, outcomes, seconds)`` of :class:`Ledger`."""
 
 
 def rejected(index: int, id: str | None, source: str | None, rejection: Rejection) -> Outcome:
@@ -168,6 +174,7 @@ class Ledger:
         keystore: KeyStore | None = None,
         cache_size: int = 100_000,
         max_attempts: int = 8,
+        observer: SubmitObserver | None = None,
     ) -> None:
         self.recorder = recorder
         self.clock = clock
@@ -176,6 +183,10 @@ class Ledger:
         """Encrypts personal data (identity numbers) before anything is stored."""
         self.cache = StateCache(cache_size)
         self.max_attempts = max_attempts
+        self.observer = observer
+        """Called after each :meth:`submit` with the (protected) items, their outcomes and
+        the call's duration in seconds (e.g. ``LedgerMetrics.observe_submit``); its
+        exceptions are logged, never raised."""
 
     # -- writing ---------------------------------------------------------------------
     def submit(
@@ -205,6 +216,7 @@ class Ledger:
         transaction is retried (write conflict, transient error) it is called again
         for each attempt, with that attempt's outcomes.
         """
+        started = _time.perf_counter()
         if self.keystore is not None:
             items = protect_items(items, self.keystore)
         if not system:
@@ -264,7 +276,13 @@ class Ledger:
                 # Rolled back: the cached states may hold what was not committed.
                 self.cache.drop(subject_stream_id(env.subject) for _, env in candidates)
                 raise
-        return complete(results)
+        done = complete(results)
+        if self.observer is not None:
+            try:
+                self.observer(items, done, _time.perf_counter() - started)
+            except Exception:
+                _log.exception("submit observer failed")
+        return done
 
     def _repeat_in_batch(
         self,

@@ -27,7 +27,7 @@ from bench import cli as bench_cli
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import InvalidInstant, cst_text
 from events.reasons import InvalidEvent
-from ledger import backup, deadlines, feed, ingest, persons, spotcheck
+from ledger import backup, deadlines, feed, ingest, logs, persons, spotcheck
 from ledger.app import Ledger, Outcome
 from ledger.audit import cli as audit_cli
 from ledger.bootstrap import ConfigurationError, bootstrap
@@ -49,6 +49,9 @@ COMMAND_AREAS = (
     backup,
 )
 """Modules that add their own subcommands with ``register(subparsers, bootstrap)``."""
+
+LONG_RUNNING = ("serve", "ingest", "project", "tick", "feed")
+"""Services whose logs follow ``LEDGER_LOG_FORMAT`` / ``LEDGER_LOG_LEVEL`` (``ledger.logs``)."""
 
 PERIODIC = ("tick", "checkpoint")
 """Jobs a service runs on a schedule: they get ``--every SECONDS``."""
@@ -99,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides["database_url"] = args.database_url
     try:
         settings = Settings(**overrides)
+        if getattr(args, "long_running", False):
+            logs.configure(settings.log_format, settings.log_level)
         code: int = args.handler(args, settings)
         return code
     except (UsageError, ConfigurationError, InvalidInstant) as e:
@@ -138,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name in PERIODIC:
         if name in sub.choices:
             make_periodic(sub.choices[name])
+    for name in LONG_RUNNING:
+        if name in sub.choices:
+            sub.choices[name].set_defaults(long_running=True)
 
     p = sub.add_parser("schema", help="print the JSON Schemas of the event types")
     p.add_argument("type", nargs="?", help="one type, e.g. credit.penalty.decided")

@@ -370,9 +370,13 @@ class Ingester:
         *,
         consumer: Any | None = None,
         producer: Any | None = None,
+        metrics: Any | None = None,
     ) -> None:
         self.ledger = ledger
         self.config = config
+        self.metrics = metrics
+        """A ``ledger.metrics.LedgerMetrics``: its ingest lag per partition is set after
+        each batch (the consumer's high watermark minus the next offset)."""
         if not crc32c_accelerated():  # pragma: no cover - crc32c is a dependency
             log.warning("crc32c C extension not in use: record CRC checks will be slow")
         self.consumer = consumer or KafkaConsumer(**config.consumer_options())
@@ -474,9 +478,21 @@ class Ingester:
                     result.rejected += 1
                     self._log_rejection(messages[o.index], items[o.index], o)
         self._commit_offsets(polled)
+        self._observe_lag(polled)
         result.seconds = time.perf_counter() - started
         self._log_batch(result)
         return result
+
+    def _observe_lag(self, polled: Mapping[Any, Sequence[Any]]) -> None:
+        if self.metrics is None:
+            return
+        for tp, records in polled.items():
+            try:
+                high = self.consumer.highwater(tp)
+            except Exception:  # a fake or older consumer: no lag figure
+                high = None
+            if records and isinstance(high, int):
+                self.metrics.set_ingest_lag(tp.partition, high - (records[-1].offset + 1))
 
     def _dead_letter(self, messages: Sequence[Any], rejected: Sequence[Outcome]) -> None:
         """Produce and flush the dead letters of a batch; raise if any was not acknowledged
@@ -523,6 +539,7 @@ class Ingester:
             o.code,
             o.message,
             self.config.dead_letter_topic,
+            extra={"subject": subject or None, "event_id": o.id},
         )
 
     def _log_batch(self, r: BatchResult) -> None:
@@ -635,7 +652,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings, make: Callable[...,
     started = time.perf_counter()
     with stop_on_signals() as stop:
         try:
-            ingester = Ingester(ledger, config)
+            ingester = Ingester(ledger, config, metrics=serve_metrics(ledger, settings))
         except KafkaError as e:
             log.error("cannot use Kafka at %s: %r", config.bootstrap_servers, e)
             return 1
@@ -659,6 +676,22 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings, make: Callable[...,
         file=sys.stderr,
     )
     return 0
+
+
+def serve_metrics(ledger: Ledger, settings: Settings) -> Any | None:
+    """With ``LEDGER_METRICS_PORT``, a ``LedgerMetrics`` observing ``ledger``, served at
+    ``http://0.0.0.0:PORT/metrics`` from a background thread; else None."""
+    if not settings.metrics_port:
+        return None
+    from prometheus_client import start_http_server
+
+    from ledger.metrics import LedgerMetrics
+
+    metrics = LedgerMetrics()
+    ledger.observer = metrics.observe_submit
+    start_http_server(settings.metrics_port, registry=metrics.registry)
+    log.info("metrics on http://0.0.0.0:%d/metrics", settings.metrics_port)
+    return metrics
 
 
 def configure_logging() -> None:

@@ -4,6 +4,7 @@ environment variables (every field has a working default; README lists them)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,4 +53,13 @@ class Settings(BaseSettings):
         "credit.disclosure.changes", description="The disclosure change feed for downstream systems"
     )
     log_level: str = Field("INFO", description="Logging level of long-running services")
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="`ledger ingest`: serve Prometheus /metrics on this port (serve has its own)",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Logs of long-running services: text, or json (one object a line)"
+    )
     tokens_file: Path = Field(Path("./tokens.json"), description="Hashed API bearer tokens")
