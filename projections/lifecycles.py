@@ -246,9 +246,13 @@ def repair_cuts(target: Entry) -> list[Cut]:
 
 
 def withdrawal(finding: Entry) -> Entry | None:
-    """The first live ``credit.penalty.withdrawn`` of a penalty."""
+    """The live ``credit.penalty.withdrawn`` of a penalty that takes effect first.
+
+    Earliest by valid time, not by stream order: a withdrawal recorded later may be
+    dated earlier, and every reading (a fold of everything known read at an
+    ``as_of``, or a fold of what was in effect at it) must pick the same one."""
     found = finding.referring("credit.penalty.withdrawn", "penalty")
-    return found[0] if found else None
+    return min(found, key=lambda e: (e.effective_us, e.seq)) if found else None
 
 
 def grounds(entry: Entry) -> list[Entry]:
