@@ -42,7 +42,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -318,12 +318,14 @@ class ProjectionRunner:
         touched: dict[str, list[RecordedEvent]],
         subjects: dict[str, _Subject],
         positions: dict[str, int],
+        views: Sequence[str] | None = None,
     ) -> dict[str, Any]:
         standing_rows: list[tuple[Any, ...]] = []
         disclosure_rows: list[tuple[Any, ...]] = []
         disclosure_deletes: list[tuple[str, int]] = []
         changes = _ListChanges()
-        do = {v: v in self.views for v in VIEW_NAMES}
+        active = self.views if views is None else views
+        do = {v: v in active for v in VIEW_NAMES}
         for subject, events in touched.items():
             sub = subjects[subject]
             timeline = sub.timeline
@@ -476,25 +478,80 @@ class ProjectionRunner:
     def rebuild(
         self, views: Iterable[str] | None = None, *, progress: bool | None = None
     ) -> RebuildSummary:
-        """Drop the rows of ``views`` (default: all) and rebuild them from ledger
-        position 0 with a progress bar; returns the figures."""
+        """Drop the rows of ``views`` (default: all) and rebuild them from the
+        ledger as it stands, with a progress bar; returns the figures.
+
+        The rebuild reads the ledger stream by stream (``ViewStore.stream_page``,
+        pages of ``rebuild_batch_size`` records) rather than in ledger order, so
+        each subject is folded and evaluated once, whatever the number of its
+        records. It is ONE transaction: the views are emptied, rewritten and
+        tracked at the ledger head the rebuild started from, or, if it fails,
+        left exactly as they were. (On SQLite that transaction holds the write
+        lock for the whole rebuild.) Records appended meanwhile are applied by
+        the next :meth:`catch_up`."""
         names = tuple(views) if views is not None else self.views
         unknown = [v for v in names if v not in VIEW_NAMES]
         if unknown:
             raise ValueError(f"unknown view(s) {', '.join(unknown)}; known: {', '.join(VIEW_NAMES)}")
         started = time.perf_counter()
-        with self.store.transaction() as cursor:
-            self.store.clear(cursor, names)
         self._cache.clear()
         self._cached_events = 0
-        usual = self.batch_size
-        self.batch_size = max(usual, self.rebuild_batch_size)
-        try:
-            events = self.catch_up(progress=progress, label=f"rebuild {'+'.join(names)}")
-        finally:
-            self.batch_size = usual
-        subjects = len(self._cache)
+        head = self.recorder.max_notification_id() or 0
+        # views not rebuilt count as having processed everything: _fold skips them
+        positions = {v: 0 if v in names else head + 1 for v in VIEW_NAMES}
+        events = subjects = 0
+        with (
+            self.store.transaction() as cursor,
+            tqdm(
+                total=head,
+                unit="ev",
+                desc=f"rebuild {'+'.join(names)}",
+                disable=None if progress else True,
+                file=sys.stderr,
+            ) as bar,
+        ):
+            self.store.clear(cursor, names)
+            for streams in self._whole_streams(cursor, head):
+                touched = {stream[0].subject: stream for stream in streams}
+                fresh = {
+                    subject: _Subject(Timeline(subject), disclosure={}, lists={})
+                    for subject in touched
+                }
+                self._write(cursor, self._fold(touched, fresh, positions, names))
+                n = sum(len(stream) for stream in streams)
+                events += n
+                subjects += len(streams)
+                bar.update(n)
+            if head:
+                for view in names:
+                    self.store.track(cursor, view, head)
+            if self.before_commit is not None:
+                self.before_commit(head)
+        self._cached_events = 0
         return RebuildSummary(names, events, subjects, time.perf_counter() - started)
+
+    def _whole_streams(self, cursor: Any, head: int) -> Iterator[list[list[RecordedEvent]]]:
+        """Every stream up to notification id ``head``, whole, in groups of about
+        ``rebuild_batch_size`` records (a longer stream is one group of its own)."""
+        after: tuple[Any, int] | None = None
+        carry: list[RecordedEvent] = []
+        while True:
+            page = self.store.stream_page(cursor, head, after, self.rebuild_batch_size)
+            if not page:
+                break
+            after = (page[-1].originator_id, page[-1].seq)
+            streams: list[list[RecordedEvent]] = []
+            current = carry
+            for event in page:
+                if current and current[-1].originator_id != event.originator_id:
+                    streams.append(current)
+                    current = []
+                current.append(event)
+            carry = current  # the page's last stream may go on in the next page
+            if streams:
+                yield streams
+        if carry:
+            yield [carry]
 
     # -- following ------------------------------------------------------------------------------
     def follow(

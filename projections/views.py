@@ -208,6 +208,28 @@ class ViewStore:
                     out.setdefault(event.originator_id, []).append(event)
         return out
 
+    def stream_page(
+        self,
+        cursor: Any,
+        upto_notification_id: int,
+        after: tuple[UUID, int] | None,
+        limit: int,
+    ) -> list[RecordedEvent]:
+        """Up to ``limit`` records in stream order (originator, seq) after the
+        record ``after`` names (None: from the first), none beyond a notification
+        id: a whole-ledger scan stream by stream (the rebuild's read), on the
+        caller's ``cursor`` so it shares the caller's snapshot."""
+        sql = (
+            f"SELECT {COLUMNS} FROM {self.recorder.events_table} WHERE notification_id <= ?"
+        )
+        params: list[Any] = [upto_notification_id]
+        if after is not None:
+            sql += " AND (originator_id, originator_version) > (?, ?)"
+            params += [self.recorder._id_param(after[0]), after[1]]
+        sql += " ORDER BY originator_id, originator_version LIMIT ?"
+        cursor.execute(self.sql(sql), [*params, limit])
+        return [row_to_event(r) for r in cursor.fetchall()]
+
     def stream_head(self, originator_id: UUID) -> tuple[int, int, int] | None:
         """(last seq, its notification id, its recorded_us) of a stream, or None."""
         with self.read_cursor() as cursor:
