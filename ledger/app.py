@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time as _time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -182,6 +183,9 @@ class Ledger:
         self.keystore = keystore
         """Encrypts personal data (identity numbers) before anything is stored."""
         self.cache = StateCache(cache_size)
+        self._cache_lock = threading.Lock()
+        """Serialises this process's use of ``cache`` (the database's write lock
+        serialises writers, but states are prepared before it is taken)."""
         self.max_attempts = max_attempts
         self.observer = observer
         """Called after each :meth:`submit` with the (protected) items, their outcomes and
@@ -251,12 +255,32 @@ class Ledger:
             def hook(results: dict[int, Outcome]) -> None:
                 call(complete(results))
 
+        with self._cache_lock:
+            results = self._submit_prepared(candidates, tracking, now_us, hook, outcomes)
+        done = complete(results)
+        if self.observer is not None:
+            try:
+                self.observer(items, done, _time.perf_counter() - started)
+            except Exception:
+                _log.exception("submit observer failed")
+        return done
+
+    def _submit_prepared(
+        self,
+        candidates: list[tuple[int, Envelope]],
+        tracking: Sequence[Tracking],
+        now_us: int | None,
+        hook: Callable[[dict[int, Outcome]], None] | None,
+        outcomes: list[Outcome | None],
+    ) -> dict[int, Outcome]:
+        """Prepare the states, then write under the lock; a write conflict or a
+        transient error is retried (bounded, jittered) from fresh state."""
+        self._prepare(candidates)
         attempt = 0
         while True:
             attempt += 1
             try:
-                results = self._submit_once(candidates, tracking, now_us, hook)
-                break
+                return self._submit_once(candidates, tracking, now_us, hook)
             except (IntegrityError, OperationalError) as e:
                 self.cache.drop(subject_stream_id(env.subject) for _, env in candidates)
                 if attempt >= self.max_attempts:
@@ -269,20 +293,26 @@ class Ledger:
                                 Reason.CONFLICT, f"not recorded after {attempt} attempts: {e}"
                             ),
                         )
-                    results = {}
-                    break
+                    return {}
                 _time.sleep(random.uniform(0, 0.01 * 2**attempt))
             except BaseException:
                 # Rolled back: the cached states may hold what was not committed.
                 self.cache.drop(subject_stream_id(env.subject) for _, env in candidates)
                 raise
-        done = complete(results)
-        if self.observer is not None:
-            try:
-                self.observer(items, done, _time.perf_counter() - started)
-            except Exception:
-                _log.exception("submit observer failed")
-        return done
+
+    def _prepare(self, candidates: list[tuple[int, Envelope]]) -> None:
+        """Before the write lock: bring the state cache to the committed head and
+        load (or fast-forward) the batch's subjects, so that under the lock only
+        what other writers committed in between is read. Safe whatever they
+        commit: the write session marks every stream changed after
+        ``cache.synced`` stale and brings it forward from its version."""
+        if not candidates:
+            return
+        with self.recorder.read() as session:
+            self._sync_cache(session.head.size, session.changed_since)
+            states = self._states_for(candidates, session.streams, session.tail)
+        for key, state in states.items():
+            self.cache.put(key, state)
 
     def _repeat_in_batch(
         self,

@@ -143,7 +143,34 @@ class Head:
     recorded_us: int
 
 
-class WriteSession:
+class ReadSession:
+    """Reads of the committed ledger through one cursor, starting with its head.
+
+    Without the write lock (``LedgerSQL.read``) it is what a writer prepares
+    before taking the lock; a :class:`WriteSession` is a read session that holds
+    the lock. Read the head first: records read afterwards are never older than
+    it, which is all a cache brought up to ``head.size`` relies on.
+    """
+
+    def __init__(self, recorder: LedgerSQL, cursor: Any, head: Head) -> None:
+        self._recorder = recorder
+        self._cursor = cursor
+        self.head = head
+
+    def streams(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[RecordedEvent]]:
+        """Every committed record of the given streams, in seq order."""
+        return self._recorder.select_streams(self._cursor, originator_ids)
+
+    def changed_since(self, size: int) -> set[UUID]:
+        """The streams that received records at positions ≥ ``size`` (up to the head)."""
+        return self._recorder.changed_since(self._cursor, size, self.head.size)
+
+    def tail(self, originator_id: UUID, after: int) -> list[RecordedEvent]:
+        """The committed records of one stream after seq ``after``, in order."""
+        return self._recorder.select_tail(self._cursor, originator_id, after)
+
+
+class WriteSession(ReadSession):
     """One write transaction holding the ledger's write lock.
 
     Reads made through it see the committed ledger and nothing can be appended by
@@ -154,9 +181,7 @@ class WriteSession:
     """
 
     def __init__(self, recorder: LedgerSQL, cursor: Any, head: Head, now_us: int) -> None:
-        self._recorder = recorder
-        self._cursor = cursor
-        self.head = head
+        super().__init__(recorder, cursor, head)
         self.recorded_us = max(now_us, head.recorded_us)
         self._rows: list[tuple[Any, ...]] = []
         """Appended rows in ``COLUMNS`` order, inserted at the end of the session."""
@@ -170,18 +195,6 @@ class WriteSession:
     @property
     def rows(self) -> Sequence[tuple[Any, ...]]:
         return self._rows
-
-    def streams(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[RecordedEvent]]:
-        """Every committed record of the given streams, in seq order."""
-        return self._recorder.select_streams(self._cursor, originator_ids)
-
-    def changed_since(self, size: int) -> set[UUID]:
-        """The streams that received records at positions ≥ ``size`` (up to the head)."""
-        return self._recorder.changed_since(self._cursor, size, self.head.size)
-
-    def tail(self, originator_id: UUID, after: int) -> list[RecordedEvent]:
-        """The committed records of one stream after seq ``after``, in order."""
-        return self._recorder.select_tail(self._cursor, originator_id, after)
 
     def existing(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], RecordedEvent]:
         """The committed records among the given (source, id) keys."""
@@ -359,6 +372,12 @@ class LedgerSQL(ApplicationRecorder):
         return found
 
     # -- writing ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def read(self) -> Iterator[ReadSession]:
+        """A read session on one snapshot, without the write lock (see ``ReadSession``)."""
+        with self._read_cursor() as cursor:
+            yield ReadSession(self, cursor, self._head(cursor))
+
     @contextlib.contextmanager
     def write(self, now_us: int, tracking: Sequence[Tracking] = ()) -> Iterator[WriteSession]:
         """Open a write session (see ``WriteSession``); commit what it appended, and the
