@@ -301,6 +301,10 @@ class LedgerSQL(ApplicationRecorder):
         """A ``column IN (…)`` predicate and its parameters."""
         raise NotImplementedError
 
+    def _prefer_indexes(self, cursor: Any) -> None:
+        """Make the session's key lookups use the indexes even when the planner
+        lacks statistics (every read a read or write session makes is one)."""
+
     def _notify(self, cursor: Any) -> None:
         """Wake subscribers after the commit of this transaction (if supported)."""
 
@@ -376,6 +380,7 @@ class LedgerSQL(ApplicationRecorder):
     def read(self) -> Iterator[ReadSession]:
         """A read session on one snapshot, without the write lock (see ``ReadSession``)."""
         with self._read_cursor() as cursor:
+            self._prefer_indexes(cursor)
             yield ReadSession(self, cursor, self._head(cursor))
 
     @contextlib.contextmanager
@@ -385,6 +390,7 @@ class LedgerSQL(ApplicationRecorder):
         A tracking record not beyond the one already stored raises IntegrityError:
         the batch was already processed."""
         with self._write_cursor() as cursor:
+            self._prefer_indexes(cursor)
             session = WriteSession(self, cursor, self._head(cursor), now_us)
             session.tracking = tracking
             yield session
@@ -1011,6 +1017,13 @@ class PostgresLedgerRecorder(LedgerSQL, PostgresTrackingRecorder):
                 raise IntegrityError(e) from e
             except psycopg.OperationalError as e:
                 raise OperationalError(e) from e
+
+    def _prefer_indexes(self, cursor: Any) -> None:
+        # A table filled by COPY has no statistics until autovacuum analyses it, and
+        # then ``event_id = ANY(500 ids)`` is planned as a sequential scan: measured
+        # 410 ms for a 2,000-event batch's idempotency lookup at 160,000 records,
+        # 15 ms with this, and growing with the table without it.
+        cursor.execute("SET LOCAL enable_seqscan = off")
 
     @contextlib.contextmanager
     def _read_cursor(self) -> Iterator[Any]:
