@@ -813,6 +813,8 @@ def measure_ingest(
     ledger: Ledger,
     n_events: int,
     *,
+    database_url: str | None = None,
+    processes: int = 1,
     partitions: int = 6,
     max_poll_records: int = 2000,
     timeout_s: float = 300.0,
@@ -826,6 +828,12 @@ def measure_ingest(
     throughput), ``end_to_end_s`` / ``end_to_end_events_per_s`` (first send → last
     commit, group join included). Raises ``TimeoutError`` if not all were consumed
     within ``timeout_s``.
+
+    With ``processes`` > 1 and the ledger's ``database_url``, that many ``ledger
+    ingest`` members of one consumer group (separate processes, as production scales
+    out) share the partitions, each with its own ``Ledger`` on the same store; they
+    start together, and the figures span the first batch of any to the last commit
+    of all.
     """
     run = uuid.uuid4().hex[:8]
     topic = f"bench.ingest.{run}"
@@ -853,12 +861,11 @@ def measure_ingest(
         heartbeat_interval_ms=1_000,
     )
     joined_at = time.monotonic()
-    ingester = Ingester(ledger, config)
-    deadline = time.monotonic() + timeout_s
-    try:
-        stats = ingester.run(until=lambda s: s.messages >= n_events or time.monotonic() > deadline)
-    finally:
-        ingester.close()
+    if processes > 1 and database_url is not None:
+        stats = _ingest_in_processes(config, database_url, n_events, processes, timeout_s)
+    else:
+        processes = 1
+        stats = _ingest_until(Ingester(ledger, config), n_events, timeout_s)
     if stats.messages < n_events:
         raise TimeoutError(f"only {stats.messages} of {n_events} consumed in {timeout_s} s")
     assert stats.first_batch_at is not None and stats.last_batch_at is not None
@@ -871,6 +878,7 @@ def measure_ingest(
         "rejected": stats.rejected,
         "batches": stats.batches,
         "partitions": partitions,
+        "processes": processes,
         "max_poll_records": max_poll_records,
         "produce_s": round(produced - t0, 3),
         "join_s": round(stats.first_batch_at - joined_at, 3),
@@ -880,6 +888,109 @@ def measure_ingest(
         "end_to_end_events_per_s": round(n_events / end_to_end, 1),
         "crc32c": crc32c_accelerated(),
     }
+
+
+def _ingest_until(
+    ingester: Ingester,
+    n_events: int,
+    timeout_s: float,
+    shared: Callable[[int], int] = lambda mine: mine,
+) -> IngestStats:
+    """Run ``ingester`` until ``n_events`` were consumed or ``timeout_s`` passed;
+    ``shared(own count)`` publishes this member's count and returns the group's.
+    Closes the ingester."""
+    deadline = time.monotonic() + timeout_s
+    try:
+        return ingester.run(
+            until=lambda s: shared(s.messages) >= n_events or time.monotonic() > deadline
+        )
+    finally:
+        ingester.close()
+
+
+def _ingest_in_processes(
+    config: IngestConfig, database_url: str, n_events: int, processes: int, timeout_s: float
+) -> IngestStats:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    consumed = ctx.Array("q", processes)
+    barrier = ctx.Barrier(processes)
+    results = ctx.Queue()
+    members = [
+        ctx.Process(
+            target=_ingest_member,
+            args=(k, config, database_url, n_events, consumed, barrier, results, timeout_s),
+            daemon=True,
+        )
+        for k in range(processes)
+    ]
+    for member in members:
+        member.start()
+    total = IngestStats()
+    firsts: list[float] = []
+    lasts: list[float] = []
+    try:
+        for _ in members:
+            kind, payload = results.get(timeout=timeout_s + 60)
+            if kind == "error":
+                raise RuntimeError(f"an ingest member failed:\n{payload}")
+            for name in ("batches", "messages", "recorded", "repeat", "rejected", "skipped"):
+                setattr(total, name, getattr(total, name) + payload[name])
+            if payload["first_batch_at"] is not None:
+                firsts.append(payload["first_batch_at"])
+                lasts.append(payload["last_batch_at"])
+    finally:
+        for member in members:
+            member.join(timeout=30)
+    total.first_batch_at = min(firsts) if firsts else None
+    total.last_batch_at = max(lasts) if lasts else None
+    return total
+
+
+def _ingest_member(
+    k: int,
+    config: IngestConfig,
+    database_url: str,
+    n_events: int,
+    consumed: Any,
+    barrier: Any,
+    results: Any,
+    timeout_s: float,
+) -> None:
+    """One member of :func:`_ingest_in_processes` (a spawned process)."""
+    import traceback
+
+    from ledger.bootstrap import bootstrap
+
+    try:
+        ledger = bootstrap(Settings(database_url=database_url))
+        ledger.size()  # connected before the group forms
+        ingester = Ingester(ledger, config)
+        barrier.wait(timeout=60)
+
+        def shared(mine: int) -> int:
+            consumed[k] = mine
+            return int(sum(consumed[:]))
+
+        stats = _ingest_until(ingester, n_events, timeout_s, shared)
+        results.put(
+            (
+                "ok",
+                {
+                    "batches": stats.batches,
+                    "messages": stats.messages,
+                    "recorded": stats.recorded,
+                    "repeat": stats.repeat,
+                    "rejected": stats.rejected,
+                    "skipped": stats.skipped,
+                    "first_batch_at": stats.first_batch_at,
+                    "last_batch_at": stats.last_batch_at,
+                },
+            )
+        )
+    except BaseException:
+        results.put(("error", traceback.format_exc()))
 
 
 if __name__ == "__main__":  # pragma: no cover
