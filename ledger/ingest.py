@@ -42,6 +42,7 @@ import argparse
 import contextlib
 import logging
 import os
+import queue
 import signal
 import sys
 import threading
@@ -931,8 +932,18 @@ def _ingest_in_processes(
     firsts: list[float] = []
     lasts: list[float] = []
     try:
+        deadline = time.monotonic() + timeout_s + 60
         for _ in members:
-            kind, payload = results.get(timeout=timeout_s + 60)
+            while True:
+                try:
+                    kind, payload = results.get(timeout=1.0)
+                    break
+                except queue.Empty:
+                    dead = [m.exitcode for m in members if m.exitcode not in (None, 0)]
+                    if dead or time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"ingest members ended without a result (exit codes {dead})"
+                        ) from None
             if kind == "error":
                 raise RuntimeError(f"an ingest member failed:\n{payload}")
             for name in ("batches", "messages", "recorded", "repeat", "rejected", "skipped"):
