@@ -716,7 +716,8 @@ def measure_kafka(r: _Run, ledger: Ledger, url: str) -> None:
     ``--kafka`` or the module). It is called with what it names among
     ``bootstrap_servers`` (the broker), ``ledger``, ``n_events`` (10 × the scale's
     single events, at least 10,000), ``events`` (the workload's follow-up events as
-    (key, JSON) pairs), ``database_url``, ``batch_size``, and returns events/s or a
+    (key, JSON) pairs), ``database_url``, ``batch_size``, ``processes`` (one ingest
+    process per core, one consumer group), and returns events/s or a
     dict with ``events_per_s`` (the figure; the whole dict is kept under
     ``counts.kafka``)."""
     key = "ledger.kafka_ingest_events_per_s"
@@ -741,6 +742,8 @@ def measure_kafka(r: _Run, ledger: Ledger, url: str) -> None:
         "events": events,
         "messages": events,
         "n_events": count,
+        # several ingest processes in one consumer group, as production scales out
+        "processes": os.cpu_count() or 1,
     }
     try:
         result = _call_with(fn, available)
