@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test install postgres chromium lint unit bench-smoke bench clean
+.PHONY: run test install postgres chromium compose lint unit bench-smoke bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,11 +21,14 @@ run: install
 	$(VENV)/bin/ledger serve --host 127.0.0.1 --port 8000
 
 ## make test: lint, type-check, then the whole suite against SQLite and PostgreSQL
-test: install postgres chromium lint
+test: install postgres chromium compose lint
 	$(VENV)/bin/pytest -n 2 -q $(PYTEST_ARGS)
 
 chromium:
 	@bash tests/e2e/ensure_chromium.sh
+
+compose:
+	@bash tools/ensure-compose.sh
 
 postgres:
 	@bash tools/ensure-postgres.sh

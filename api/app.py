@@ -36,6 +36,7 @@ from api.services import Services
 from api.tokens import TokenStore
 from api.views import LedgerViews, Views
 from ledger.app import Ledger
+from ledger.audit.verifications import verification_summary
 from ledger.metrics import LedgerMetrics
 
 __all__ = ["create_app"]
@@ -84,7 +85,8 @@ def create_app(
     keeps them. ``extras`` may hold ``wait_for_position(position, timeout_s)``.
     ``metrics`` (served at ``GET /metrics``) defaults to a fresh
     :class:`~ledger.metrics.LedgerMetrics`, which then becomes the ledger's submit
-    observer if it has none; its projection lag gauge reads the views' readiness."""
+    observer if it has none; its projection lag gauge reads the views' readiness, its
+    verify metrics the runs ``ledger verify`` recorded in the store."""
     clock = clock or ledger.clock
     index = names or NameIndex(ledger)
     index.refresh()
@@ -128,6 +130,7 @@ def create_app(
         if ledger.observer is None:
             ledger.observer = metrics.observe_submit
     metrics.track_projection_lag(lambda: float(svc.views.readiness().get("projections_lag", 0)))
+    metrics.track_verifications(lambda: verification_summary(ledger.recorder))
     app.state.metrics = metrics
     problems.install(app)
     app.include_router(v1_router)

@@ -17,6 +17,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from commands.services import RuleServices
 from ledger.app import Ledger, system_clock_us
+from ledger.audit.verifications import create_verifications_table
 from ledger.personal import open_keystore
 from ledger.recorders import LedgerSQL, PostgresLedgerRecorder, SQLiteLedgerRecorder
 from ledger.settings import Settings
@@ -73,6 +74,7 @@ def _create_tables(recorder: LedgerSQL) -> None:
     for attempt in range(5):
         try:
             recorder.create_table()  # type: ignore[attr-defined]
+            create_verifications_table(recorder)
             return
         except (OperationalError, ProgrammingError, Exception):
             if attempt == 4:

@@ -53,7 +53,7 @@ COMMAND_AREAS = (
 LONG_RUNNING = ("serve", "ingest", "project", "tick", "feed")
 """Services whose logs follow ``LEDGER_LOG_FORMAT`` / ``LEDGER_LOG_LEVEL`` (``ledger.logs``)."""
 
-PERIODIC = ("tick", "checkpoint")
+PERIODIC = ("tick", "checkpoint", "verify")
 """Jobs a service runs on a schedule: they get ``--every SECONDS``."""
 
 

@@ -5,7 +5,8 @@ One :class:`LedgerMetrics` per process holds its metric objects in its own
 and wires it: ``Ledger(observer=metrics.observe_submit)`` (or
 ``ledger.observer = …``), ``metrics.track_projection_lag(fn)`` for the gauge
 computed at scrape time, ``metrics.set_ingest_lag(partition, n)`` from the
-ingester, ``metrics.observe_verify(ok)`` after a verify run.
+ingester, ``metrics.track_verifications(fn)`` for the verify metrics read from the
+store at scrape time (``ledger serve``).
 
 Metrics:
 
@@ -20,18 +21,35 @@ Metrics:
   slowest materialised view, read at scrape time.
 * ``ledger_ingest_lag_messages{partition}``: Kafka high watermark minus the next
   offset the ingester will consume, set after each batch.
-* ``ledger_verify_total{outcome}``: verify runs (ok, failed).
+* ``ledger_verify_total{outcome}``: ``ledger verify`` runs recorded in the store
+  (``ledger_verifications``), by outcome (ok, failed; both always present).
+* ``ledger_verify_last_run_timestamp_seconds{outcome}``: when the latest run of each
+  outcome finished (Unix seconds; absent for an outcome that never happened).
+* ``ledger_verify_last_records``: records checked by the latest run (absent before the
+  first run).
+
+The verify metrics describe runs of other processes (``ledger verify`` is a one-shot
+command or ``verify --every``): :class:`VerificationCollector` reads them from the store
+at each scrape, so every ``serve`` replica reports the same figures. Alert on
+``increase(ledger_verify_total{outcome="failed"}[…]) > 0`` and on
+``time() - ledger_verify_last_run_timestamp_seconds{outcome="ok"}`` growing past the
+schedule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
-__all__ = ["CONTENT_TYPE_LATEST", "LedgerMetrics"]
+if TYPE_CHECKING:
+    from ledger.audit.verifications import VerificationSummary
+
+__all__ = ["CONTENT_TYPE_LATEST", "LedgerMetrics", "VerificationCollector"]
 
 _LABEL_MAX = 64
 SUBMIT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -82,9 +100,7 @@ class LedgerMetrics:
             ["partition"],
             registry=r,
         )
-        self.verify_runs = Counter(
-            "ledger_verify", "Verify runs by outcome", ["outcome"], registry=r
-        )
+        self.verifications: VerificationCollector | None = None
 
     # -- hooks ---------------------------------------------------------------------------
     def observe_submit(self, items: Sequence[Any], outcomes: Sequence[Any], seconds: float) -> None:
@@ -110,9 +126,55 @@ class LedgerMetrics:
     def set_ingest_lag(self, partition: int, messages: int) -> None:
         self.ingest_lag.labels(str(partition)).set(max(messages, 0))
 
-    def observe_verify(self, ok: bool) -> None:
-        self.verify_runs.labels("ok" if ok else "failed").inc()
+    def track_verifications(self, summary: Callable[[], VerificationSummary]) -> None:
+        """Serve the verify metrics from ``summary()`` (the store's record of ``ledger
+        verify`` runs), called at each scrape; replaces an earlier source."""
+        if self.verifications is not None:
+            self.registry.unregister(self.verifications)
+        self.verifications = VerificationCollector(summary)
+        self.registry.register(self.verifications)
 
     def exposition(self) -> bytes:
         """The registry in the Prometheus text format."""
         return generate_latest(self.registry)
+
+
+class VerificationCollector(Collector):
+    """The verify metrics (module docstring) of ``summary()``, read at each scrape. A
+    failing ``summary()`` fails the scrape: the figures are never made up."""
+
+    def __init__(self, summary: Callable[[], VerificationSummary]) -> None:
+        self._summary = summary
+
+    def describe(self) -> Iterable[Metric]:
+        """The families without samples: the registry checks names without a query."""
+        return self._families()
+
+    def collect(self) -> Iterable[Metric]:
+        summary = self._summary()
+        total, last_run, last_records = self._families()
+        for outcome, runs in summary.runs.items():
+            total.add_metric([outcome], runs)
+        for outcome, finished_us in summary.last_run_us.items():
+            last_run.add_metric([outcome], finished_us / 1_000_000)
+        if summary.last is not None:
+            last_records.add_metric([], summary.last.records)
+        return [total, last_run, last_records]
+
+    @staticmethod
+    def _families() -> tuple[CounterMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
+        return (
+            CounterMetricFamily(
+                "ledger_verify",
+                "Verify runs recorded in the store, by outcome",
+                labels=["outcome"],
+            ),
+            GaugeMetricFamily(
+                "ledger_verify_last_run_timestamp_seconds",
+                "When the latest verify run of each outcome finished (Unix time)",
+                labels=["outcome"],
+            ),
+            GaugeMetricFamily(
+                "ledger_verify_last_records", "Records checked by the latest verify run"
+            ),
+        )

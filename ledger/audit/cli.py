@@ -2,9 +2,10 @@
 
 ``register(subparsers, bootstrap)`` adds them to the ``ledger`` parser; each handler takes
 ``(args, settings)`` like the other commands, closes the store it opened when done (so
-``checkpoint --every`` can run for months), and returns the exit status: 0 success; 1 a
-check failed (the store does not verify, a proof cannot be made); 2 bad usage (unknown
-checkpoint, bad key). Output for machines with ``--json`` (proofs are always JSON); one-line
+``checkpoint --every`` and ``verify --every`` can run for months), and returns the exit
+status: 0 success; 1 a check failed (the store does not verify, a proof cannot be made); 2
+bad usage (unknown checkpoint, bad key). Each ``verify`` run stores its result in the store
+(:mod:`ledger.audit.verifications`), where ``serve``'s ``/metrics`` reads it. Output for machines with ``--json`` (proofs are always JSON); one-line
 summaries with figures go to standard error.
 """
 
@@ -15,6 +16,7 @@ import base64
 import binascii
 import functools
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -22,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg
+from eventsourcing.persistence import PersistenceError
 from tqdm import tqdm
 
 from events.codes import validate_subject_code
@@ -37,7 +41,8 @@ from ledger.audit.checkpoints import (
 )
 from ledger.audit.keys import KeyFileError, load_or_create_key, public_key_b64, public_key_bytes
 from ledger.audit.proofs import ProofError, consistency_proof, head_proof, inclusion_paths
-from ledger.audit.verify import verify_store
+from ledger.audit.verifications import Verification, record_verification
+from ledger.audit.verify import VerifyReport, verify_store
 from ledger.bootstrap import open_recorder
 from ledger.settings import Settings
 
@@ -247,7 +252,18 @@ def cmd_verify(args: argparse.Namespace, settings: Settings, bootstrap: Bootstra
     for warning in report.warnings:
         print(f"ledger: warning: {warning}", file=sys.stderr)
     print(report.summary(), file=sys.stderr)
+    _record(ledger, report)
     return 0 if report.ok else 1
+
+
+def _record(ledger: Ledger, report: VerifyReport) -> None:
+    """Store the run's result (``ledger_verifications``, read by ``serve``'s ``/metrics``).
+    A store that cannot take the row gets a warning, not another exit status: the verdict
+    stands, and the metric's last-run timestamp goes stale (which is what to alert on)."""
+    try:
+        record_verification(ledger.recorder, Verification.of_report(report, ledger.clock()))
+    except (PersistenceError, psycopg.Error, sqlite3.Error) as e:
+        print(f"ledger: warning: the verify result was not recorded: {e}", file=sys.stderr)
 
 
 def cmd_audit_bundle(args: argparse.Namespace, settings: Settings, bootstrap: Bootstrap) -> int:

@@ -144,6 +144,9 @@ class VerifyReport:
     records: int = 0
     subjects: int = 0
     checkpoints: int = 0
+    checkpoint_size: int | None = None
+    """The size of the largest stored checkpoint the ledger was checked against (None: none
+    was stored)."""
     stored_nodes: int = 0
     seconds: float = 0.0
     workers: int = 1
@@ -860,6 +863,7 @@ def verify_store(
         except CheckpointError as e:
             report.failure = Failure("checkpoint", str(e))
             return _done(report, started)
+        report.checkpoint_size = checkpoints[-1].size if checkpoints else None
         stitcher = _Stitcher(recorder, cursor, checkpoints, public_key, report)
         failure: Failure | None = None
         for cp in checkpoints:

@@ -1,8 +1,16 @@
 """docker/compose.yaml names every service the ops issue asks for, each with a
-health check, and every ledger service runs a command the CLI really has."""
+health check, every ledger service runs a command the CLI really has, and a real
+Compose implementation (Docker Compose v2, put in .venv/bin by tools/ensure-compose.sh,
+which `make test` runs) accepts the file and normalises it to the same services.
+The image carries the PostgreSQL 15 client tools that `ledger backup` runs."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -11,14 +19,56 @@ import yaml
 
 from ledger.cli import build_parser
 
-COMPOSE = Path(__file__).resolve().parents[2] / "docker" / "compose.yaml"
-REQUIRED = {"postgres", "kafka", "serve", "ingest", "project", "tick"}
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker" / "compose.yaml"
+COMPOSE_BIN = ROOT / ".venv" / "bin" / "docker-compose"
+REQUIRED = {"postgres", "kafka", "serve", "ingest", "project", "tick", "checkpoint", "verify"}
+LEDGER_IMAGE = "credit-ledger:latest"
 
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())
     return loaded
+
+
+@pytest.fixture(scope="module")
+def normalised(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """``docker-compose config`` of the file as the README deploys it: beside it a
+    ``.env`` copied from ``.env.example`` (``--env-file`` and the services' ``env_file``),
+    in a scratch copy of docker/ so the work tree is not touched. Fails, never skips,
+    when the implementation is missing."""
+    if not os.access(COMPOSE_BIN, os.X_OK):
+        pytest.fail(
+            f"{COMPOSE_BIN.relative_to(ROOT)} is missing: run `bash tools/ensure-compose.sh` "
+            "(`make test` does)",
+            pytrace=False,
+        )
+    docker = tmp_path_factory.mktemp("compose") / "docker"
+    docker.mkdir()
+    shutil.copy(COMPOSE, docker / "compose.yaml")
+    shutil.copy(COMPOSE.parent / ".env.example", docker / ".env")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(docker.parent)}
+    result = subprocess.run(
+        [
+            str(COMPOSE_BIN),
+            "-f",
+            str(docker / "compose.yaml"),
+            "--env-file",
+            str(docker / ".env"),
+            "config",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, f"docker-compose config failed:\n{result.stderr}"
+    assert "warn" not in result.stderr.lower(), result.stderr
+    config: dict[str, Any] = json.loads(result.stdout)
+    return config
 
 
 def test_every_required_service_is_there_with_a_health_check(compose: dict[str, Any]) -> None:
@@ -28,10 +78,31 @@ def test_every_required_service_is_there_with_a_health_check(compose: dict[str, 
         assert "healthcheck" in service, f"{name} has no health check"
 
 
+def test_a_compose_implementation_accepts_the_file(normalised: dict[str, Any]) -> None:
+    services = normalised["services"]
+    assert set(services) >= REQUIRED, sorted(REQUIRED - set(services))
+    for name, service in services.items():
+        check = service.get("healthcheck") or {}
+        assert check.get("test") and not check.get("disable"), f"{name} has no health check"
+    for name, service in services.items():
+        if service.get("image") != LEDGER_IMAGE:
+            continue
+        assert service["depends_on"]["postgres"]["condition"] == "service_healthy", name
+        assert service["depends_on"]["kafka"]["condition"] == "service_healthy", name
+        assert {s["source"] for s in service["secrets"]} == {
+            "ledger_signing_key",
+            "ledger_person_secret",
+        }, name
+        url = service["environment"]["LEDGER_DATABASE_URL"]
+        assert url == "postgresql://ledger:change-me@postgres:5432/ledger", name
+    assert services["verify"]["command"] == ["verify", "--every", "86400"]
+    assert set(normalised["secrets"]) == {"ledger_signing_key", "ledger_person_secret"}
+
+
 def test_each_ledger_service_command_exists_in_the_cli(compose: dict[str, Any]) -> None:
     parser = build_parser()
     for name, service in compose["services"].items():
-        if service.get("image") != "credit-ledger:latest":
+        if service.get("image") != LEDGER_IMAGE:
             continue
         args = parser.parse_args(service["command"])  # exits (SystemExit) on an unknown command
         assert callable(getattr(args, "handler", None)), f"{name}: {service['command']}"
@@ -41,3 +112,19 @@ def test_the_image_entry_point_is_the_ledger_command() -> None:
     dockerfile = (COMPOSE.parent / "Dockerfile").read_text()
     assert 'ENTRYPOINT ["ledger"]' in dockerfile
     assert "USER ledger" in dockerfile
+
+
+def test_the_image_carries_the_postgresql_15_client_tools() -> None:
+    """``ledger backup`` runs pg_dump inside the image: the runtime stage installs
+    bookworm's postgresql-client (15, the server's major version), without recommended
+    packages, and leaves no apt lists behind, before it drops root."""
+    dockerfile = (COMPOSE.parent / "Dockerfile").read_text()
+    stages = re.split(r"^FROM ", dockerfile, flags=re.MULTILINE)[1:]
+    runtime = stages[-1]
+    assert runtime.startswith("python:3.11-slim-bookworm")
+    instructions = re.sub(r"\\\n\s*", " ", runtime).splitlines()  # continuations joined
+    (run,) = [i for i in instructions if i.startswith("RUN ") and "postgresql-client" in i]
+    assert run.startswith("RUN apt-get update ")
+    assert re.search(r"apt-get install -y --no-install-recommends postgresql-client\b", run)
+    assert "rm -rf /var/lib/apt/lists/*" in run
+    assert runtime.index("postgresql-client") < runtime.index("USER ledger")

@@ -1,4 +1,5 @@
-"""``ledger.metrics``: the submit observer's labels, and the ingester's lag gauge."""
+"""``ledger.metrics``: the submit observer's labels, the ingester's lag gauge and the verify
+metrics read at scrape time."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections import namedtuple
 from typing import Any
 
 from ledger.app import Outcome
+from ledger.audit.verifications import Verification, VerificationSummary
 from ledger.ingest import Ingester
 from ledger.metrics import LedgerMetrics
 
@@ -52,9 +54,30 @@ def test_ingest_lag_from_the_high_watermark() -> None:
     assert _value(m, "ledger_ingest_lag_messages", partition="1") is None
 
 
-def test_verify_counter_and_registries_are_separate() -> None:
+def test_verify_metrics_are_read_from_the_summary_at_each_scrape() -> None:
     a, b = LedgerMetrics(), LedgerMetrics()
-    a.observe_verify(True)
-    a.observe_verify(False)
-    assert _value(a, "ledger_verify_total", outcome="ok") == 1
-    assert _value(b, "ledger_verify_total", outcome="ok") is None
+    summaries = [
+        VerificationSummary({"ok": 0, "failed": 0}, {}, None),
+        VerificationSummary(
+            {"ok": 2, "failed": 1},
+            {"ok": 1_700_000_000_000_000, "failed": 1_700_000_060_500_000},
+            Verification(1_700_000_060_500_000, "failed", 1234, 1000, 17, "hash"),
+        ),
+    ]
+    a.track_verifications(lambda: summaries[0])
+    assert _value(a, "ledger_verify_total", outcome="ok") == 0
+    assert _value(a, "ledger_verify_total", outcome="failed") == 0
+    assert _value(a, "ledger_verify_last_run_timestamp_seconds", outcome="ok") is None
+    assert _value(a, "ledger_verify_last_records") is None
+    summaries.pop(0)
+    assert _value(a, "ledger_verify_total", outcome="ok") == 2
+    assert _value(a, "ledger_verify_total", outcome="failed") == 1
+    assert _value(a, "ledger_verify_last_run_timestamp_seconds", outcome="ok") == 1_700_000_000
+    assert (
+        _value(a, "ledger_verify_last_run_timestamp_seconds", outcome="failed") == 1_700_000_060.5
+    )
+    assert _value(a, "ledger_verify_last_records") == 1234
+    assert b"# TYPE ledger_verify_total counter" in a.exposition()
+    a.track_verifications(lambda: summaries[0])  # replaces the source, no duplicate names
+    assert _value(a, "ledger_verify_total", outcome="ok") == 2
+    assert _value(b, "ledger_verify_total", outcome="ok") is None  # registries are separate
