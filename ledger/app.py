@@ -34,9 +34,9 @@ from events.envelope import Envelope, Refused
 from events.reasons import Reason, Rejection
 from events.recorded import RecordedEvent
 from events.vocabulary import EVENT_TYPES
-from ledger import chain
+from ledger import chain, snapshots
 from ledger.personal import KeyStore, protect_items
-from ledger.recorders import LedgerSQL, row_to_event
+from ledger.recorders import LedgerSQL, ReadSession, row_to_event
 
 Status = Literal["recorded", "repeat", "rejected"]
 _log = logging.getLogger("ledger.app")
@@ -184,6 +184,8 @@ class Ledger:
         """Encrypts personal data (identity numbers) before anything is stored."""
         self.cache = StateCache(cache_size)
         self._cache_lock = threading.Lock()
+        self._unsnapshotted: set[UUID] = set()
+        """Long streams loaded without a usable snapshot: snapshotted after a commit."""
         """Serialises this process's use of ``cache`` (the database's write lock
         serialises writers, but states are prepared before it is taken)."""
         self.max_attempts = max_attempts
@@ -310,7 +312,7 @@ class Ledger:
             return
         with self.recorder.read() as session:
             self._sync_cache(session.head.size, session.changed_since)
-            states = self._states_for(candidates, session.streams, session.tail)
+            states = self._states_for(candidates, session)
         for key, state in states.items():
             self.cache.put(key, state)
 
@@ -346,7 +348,8 @@ class Ledger:
                 if candidates
                 else {}
             )
-            states = self._states_for(candidates, session.streams, session.tail)
+            states = self._states_for(candidates, session)
+            before = {key: state.version for key, state in states.items()}
             context = Context(now_us=session.recorded_us, rules=self.rules)
             for i, env in candidates:
                 prior = existing.get((env.source, env.id))
@@ -386,6 +389,7 @@ class Ledger:
         self.cache.synced = new_size
         for key, state in states.items():
             self.cache.put(key, state)
+        self._take_snapshots(states, before)
         return results
 
     def _sync_cache(self, size: int, changed_since: Callable[[int], set[UUID]]) -> None:
@@ -398,11 +402,10 @@ class Ledger:
         self.cache.synced = size
 
     def _states_for(
-        self,
-        candidates: list[tuple[int, Envelope]],
-        load: Callable[[Sequence[UUID]], dict[UUID, list[RecordedEvent]]],
-        tail: Callable[[UUID, int], list[RecordedEvent]],
+        self, candidates: list[tuple[int, Envelope]], session: ReadSession
     ) -> dict[UUID, SubjectState]:
+        """The decision states of the candidates' subjects as of ``session``: cached
+        ones (brought forward if stale) and the rest loaded."""
         states: dict[UUID, SubjectState] = {}
         missing: dict[UUID, str] = {}
         for _, env in candidates:
@@ -412,17 +415,55 @@ class Ledger:
             cached = self.cache.get(key)
             if cached is not None:
                 if key in self.cache.stale:
-                    for event in tail(key, cached.version):
+                    for event in session.tail(key, cached.version):
                         cached.evolve(event, ref_fields(event.type))
                     self.cache.stale.discard(key)
                 states[key] = cached
             else:
                 missing[key] = env.subject
         if missing:
-            streams = load(list(missing))
-            for key, subject in missing.items():
-                states[key] = fold(subject, streams.get(key, ()))
+            states.update(self._load(missing, session))
         return states
+
+    def _load(self, missing: dict[UUID, str], session: ReadSession) -> dict[UUID, SubjectState]:
+        """Fold uncached subjects: from a usable snapshot and the records after it,
+        else from the whole stream (``ledger.snapshots``). A long stream found
+        without a usable snapshot is noted, to be snapshotted after the next commit."""
+        out: dict[UUID, SubjectState] = {}
+        for key, raw in session.snapshots(list(missing)).items():
+            state = snapshots.decode(raw)
+            if state is None or state.subject != missing[key]:
+                continue
+            for event in session.tail(key, state.version):
+                state.evolve(event, ref_fields(event.type))
+            out[key] = state
+        rest = [key for key in missing if key not in out]
+        if rest:
+            streams = session.streams(rest)
+            for key in rest:
+                out[key] = fold(missing[key], streams.get(key, ()))
+                if out[key].version >= snapshots.SNAPSHOT_EVERY:
+                    self._unsnapshotted.add(key)
+        return out
+
+    def _take_snapshots(self, states: dict[UUID, SubjectState], before: dict[UUID, int]) -> None:
+        """After a commit: store the snapshots that are due (best effort: a failure
+        is logged and costs only a replay later)."""
+        due = [
+            (key, state)
+            for key, state in states.items()
+            if key in self._unsnapshotted or snapshots.is_due(before.get(key, 0), state.version)
+        ]
+        if not due:
+            return
+        try:
+            self.recorder.put_snapshots(
+                [(key, st.version, bytes.fromhex(st.head), snapshots.encode(st)) for key, st in due]
+            )
+        except Exception:
+            _log.warning("could not store %d decision-state snapshot(s)", len(due), exc_info=True)
+            return
+        self._unsnapshotted.difference_update(key for key, _ in due)
 
     # -- reading ---------------------------------------------------------------------
     def stream(self, subject: str, *, known_at_us: int | None = None) -> list[RecordedEvent]:

@@ -56,6 +56,8 @@ MERKLE_TABLE = "ledger_merkle"
 CHECKPOINTS_TABLE = "ledger_checkpoints"
 """Signed checkpoints (``ledger.audit``): append-only, one row per size, never updated."""
 HEADS_TABLE = "ledger_checkpoint_heads"
+SNAPSHOTS_TABLE = "ledger_state_snapshots"
+"""Decision-state snapshots (``ledger.snapshots``): one row per subject, the newest."""
 """Each checkpoint's subject heads, the leaves of its ``heads_root``, in subject order."""
 HEAD_NODES_TABLE = "ledger_checkpoint_head_nodes"
 """Each checkpoint's heads-tree perfect nodes of level >= ``HEAD_NODES_MIN_LEVEL``."""
@@ -169,6 +171,11 @@ class ReadSession:
         """The committed records of one stream after seq ``after``, in order."""
         return self._recorder.select_tail(self._cursor, originator_id, after)
 
+    def snapshots(self, originator_ids: Sequence[UUID]) -> dict[UUID, bytes]:
+        """The usable decision-state snapshots of the given streams (see
+        ``LedgerSQL.select_snapshots``)."""
+        return self._recorder.select_snapshots(self._cursor, originator_ids)
+
 
 class WriteSession(ReadSession):
     """One write transaction holding the ledger's write lock.
@@ -278,6 +285,7 @@ class LedgerSQL(ApplicationRecorder):
     checkpoints_table = CHECKPOINTS_TABLE
     heads_table = HEADS_TABLE
     head_nodes_table = HEAD_NODES_TABLE
+    snapshots_table = SNAPSHOTS_TABLE
     _frontier: tuple[int, dict[int, bytes]] | None = None
 
     # -- dialect hooks ------------------------------------------------------------
@@ -374,6 +382,40 @@ class LedgerSQL(ApplicationRecorder):
                 if key in wanted:
                     found[key] = row_to_event(row)
         return found
+
+    def select_snapshots(self, cursor: Any, originator_ids: Sequence[UUID]) -> dict[UUID, bytes]:
+        """The stored decision-state snapshot of each given stream that has one whose
+        record (seq and hash) the ledger still holds: id → snapshot bytes."""
+        found: dict[UUID, bytes] = {}
+        for chunk in _chunks(list(originator_ids), 500):
+            pred, params = self._in("s.originator_id", [self._id_param(i) for i in chunk])
+            cursor.execute(
+                f"SELECT s.originator_id, s.state FROM {self.snapshots_table} s "
+                f"JOIN {self.events_table} r ON r.originator_id = s.originator_id "
+                "AND r.originator_version = s.originator_version AND r.hash = s.head "
+                f"WHERE {pred}",
+                params,
+            )
+            for oid, state in cursor.fetchall():
+                found[oid if isinstance(oid, UUID) else UUID(oid)] = bytes(state)
+        return found
+
+    def put_snapshots(self, rows: Sequence[tuple[UUID, int, bytes, bytes]]) -> None:
+        """Store (stream id, seq, head hash, snapshot) rows, each replacing an older
+        snapshot of its stream, in one short transaction of its own (no write lock)."""
+        if not rows:
+            return
+        with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            cursor.executemany(
+                self._sql(
+                    f"INSERT INTO {self.snapshots_table} AS t (originator_id, "
+                    "originator_version, head, state) VALUES (%s, %s, %s, %s) "
+                    "ON CONFLICT (originator_id) DO UPDATE SET "
+                    "originator_version = excluded.originator_version, head = excluded.head, "
+                    "state = excluded.state WHERE excluded.originator_version > t.originator_version"
+                ),
+                [(self._id_param(oid), seq, head, state) for oid, seq, head, state in rows],
+            )
 
     # -- writing ----------------------------------------------------------------------
     @contextlib.contextmanager
@@ -854,6 +896,8 @@ class SQLiteLedgerRecorder(LedgerSQL, SQLiteTrackingRecorder):
             f"CREATE TABLE IF NOT EXISTS {HEAD_NODES_TABLE} (size INTEGER NOT NULL, "
             "level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, "
             "PRIMARY KEY (size, level, idx)) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {SNAPSHOTS_TABLE} (originator_id TEXT PRIMARY KEY, "
+            "originator_version INTEGER NOT NULL, head BLOB NOT NULL, state BLOB NOT NULL)",
         ]
         return statements
 
@@ -935,6 +979,7 @@ class PostgresLedgerRecorder(LedgerSQL, PostgresTrackingRecorder):
         self.merkle_table = f'"{datastore.schema}".{MERKLE_TABLE}'
         self.checkpoints_table = f'"{datastore.schema}".{CHECKPOINTS_TABLE}'
         self.heads_table = f'"{datastore.schema}".{HEADS_TABLE}'
+        self.snapshots_table = f'"{datastore.schema}".{SNAPSHOTS_TABLE}'
         self.head_nodes_table = f'"{datastore.schema}".{HEAD_NODES_TABLE}'
         schema = Identifier(datastore.schema)
         self._table = SQL("{0}.{1}").format(schema, Identifier(EVENTS_TABLE))
@@ -975,6 +1020,10 @@ class PostgresLedgerRecorder(LedgerSQL, PostgresTrackingRecorder):
                 "CREATE TABLE IF NOT EXISTS {0}.{1} (size bigint NOT NULL, level smallint NOT NULL, "
                 "idx bigint NOT NULL, hash bytea NOT NULL, PRIMARY KEY (size, level, idx))"
             ).format(schema, Identifier(HEAD_NODES_TABLE)),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0}.{1} (originator_id uuid PRIMARY KEY, "
+                "originator_version bigint NOT NULL, head bytea NOT NULL, state bytea NOT NULL)"
+            ).format(schema, Identifier(SNAPSHOTS_TABLE)),
         ]
 
     def _in(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
