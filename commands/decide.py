@@ -16,6 +16,7 @@ from commands.services import RuleServices
 from commands.state import EventFacts, SubjectState
 from events.envelope import Envelope
 from events.reasons import Reason, Rejection
+from events.times import format_time_us
 from events.vocabulary import EVENT_TYPES
 
 CLOCK_SKEW_US = 60_000_000
@@ -137,6 +138,20 @@ def decide(state: SubjectState, event: Envelope, context: Context) -> Decision:
 
 
 def _check_references(state: SubjectState, event: Envelope) -> Rejection | None:
+    """Every ``references`` field of the event's type (DOMAIN.md: a ``ref`` is the
+    id of an EARLIER event of the same subject) names exactly one event of this
+    stream (``unknown-reference``), of a type the field allows
+    (``wrong-reference-type``), whose valid time is not later than the event's own
+    (``reference-dated-later``, ``details.target_time``; an equal time is
+    accepted: a decision and what follows from it are often dated the same
+    instant), that is not revoked where that matters (``target-revoked``), and,
+    for the agency-bound types, from the submitting agency (``wrong-agency``).
+
+    This is the one place references are resolved, so every lifecycle step that
+    names its predecessor (a resolution its objection, an approval its request,
+    a removal its designation, a fulfilment its commitment, a correction its
+    target …) is dated no earlier than it.
+    """
     for name, allowed in EVENT_TYPES[event.type].references.items():
         target = event.data.get(name)
         if not isinstance(target, str):
@@ -163,6 +178,14 @@ def _check_references(state: SubjectState, event: Envelope) -> Rejection | None:
                 f"data.{name} names '{target}', a {facts.type}; {event.type} must "
                 f"point at one of: {', '.join(sorted(allowed))}",
                 {**where, "found": facts.type},
+            )
+        if facts.time_us > event.time_us:
+            return Rejection(
+                Reason.REFERENCE_DATED_LATER,
+                f"data.{name} names '{target}', a {facts.type} valid from "
+                f"{format_time_us(facts.time_us)}, later than this event's time {event.time}; "
+                "an event cannot refer to a record dated after it (the same instant is fine)",
+                {**where, "target_time": format_time_us(facts.time_us)},
             )
         if NOT_AFTER_REVOCATION.get(event.type) == name and target in state.revoked:
             return Rejection(

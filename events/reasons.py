@@ -66,6 +66,9 @@ class Reason(StrEnum):
     """A reference (`ref` field) names no earlier event in this subject's stream."""
     WRONG_REFERENCE_TYPE = "wrong-reference-type"
     """A reference names an event of a type the field may not point at."""
+    REFERENCE_DATED_LATER = "reference-dated-later"
+    """A reference names an event whose valid time (`time`) is later than this event's own
+    (e.g. an objection dated before the record it objects to); the same instant is allowed."""
     TARGET_REVOKED = "target-revoked"
     """The referenced record was revoked; it can no longer be repaired, objected to or corrected."""
     WRONG_AGENCY = "wrong-agency"

@@ -12,6 +12,15 @@ per lifecycle:
 * :mod:`.lists` — designation after notice, removal, bans and measures lifted; expiry.
 * :mod:`.persons` — what extends to responsible persons (§十二).
 * :mod:`.inspections` — 双随机 tiers and the reproducible draw.
+
+Every lifecycle step names the step it follows through a ``references`` field
+of its type (a resolution its objection, an approval its request, a removal its
+designation …), so the structural reference check of :mod:`commands.decide`
+already refuses a step dated before its predecessor (``reference-dated-later``);
+the correction or revocation an upheld resolution carries is dated with the
+resolution, hence no earlier than the objection's target. "Is the step it
+follows still open (not revoked, not already closed)?" is one shared check,
+:func:`.common.still_open`.
 """
 
 from commands.workflows import (

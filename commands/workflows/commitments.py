@@ -12,8 +12,10 @@ date passed": ``due`` is the last day (China Standard Time) to hand them in; a
 day). The commitment is overdue once that day is over, and the ledger records
 a ``credit.commitment.breached`` (kind ``unfulfilled``) issued by
 ``SYSTEM_SOURCE`` with the id ``breach-<commitment id>``, valid from 00:00 CST
-of the day after the deadline: everything in it is derived from the stream, so
-two runs produce the identical event and the second is a repeat. When the
+of the day after the deadline — or from the commitment's own valid time when
+that is later (a ``due`` already over when it was made), since no event may
+refer to a record dated after it. Everything in it is derived from the stream,
+so two runs produce the identical event and the second is a repeat. When the
 calendar does not know the year, the commitment is reported, never guessed.
 """
 
@@ -26,12 +28,11 @@ from commands.calendar import CalendarUnknown, WorkingCalendar
 from commands.decide import SYSTEM_SOURCE, Context, rule
 from commands.state import SubjectState
 from commands.workflows.common import (
-    describe,
     effective_data,
     followers,
+    issued_time,
     next_day,
-    out_of_order,
-    rfc3339_day_start,
+    still_open,
 )
 from events.envelope import Envelope, parse_event
 from events.reasons import Rejection
@@ -58,25 +59,17 @@ def only_an_open_commitment(
     state: SubjectState, event: Envelope, context: Context
 ) -> Rejection | None:
     """A commitment ends once: fulfilled, withdrawn or breached."""
-    commitment = event.data["commitment"]
-    action = event.type.rsplit(".", 1)[1]
-    if commitment in state.revoked:
-        return out_of_order(
-            f"commitment: '{commitment}' was revoked (credit.record.revoked); it was never "
-            f"made and cannot be {action}",
-            field="data.commitment",
-            ref=commitment,
-        )
-    ended = followers(state, commitment, *ENDS)
-    if ended:
-        return out_of_order(
-            f"commitment: '{commitment}' is no longer open — it was "
-            f"{ended[0].type.rsplit('.', 1)[1]} by {describe(ended[0])}; only an open "
-            f"commitment can be {action}",
-            field="data.commitment",
-            ended_by=ended[0].id,
-        )
-    return None
+    return still_open(
+        state,
+        event,
+        "commitment",
+        ENDS,
+        revoked="commitment: '{ref}' was revoked (credit.record.revoked); it was never "
+        "made and cannot be {action}",
+        closed="commitment: '{ref}' is no longer open — it was {closer} by {by}; only an "
+        "open commitment can be {action}",
+        closed_key="ended_by",
+    )
 
 
 def open_commitments(state: SubjectState) -> list[str]:
@@ -100,7 +93,8 @@ def commitment_deadline(due: date, calendar: WorkingCalendar) -> date:
 @dataclass(frozen=True, slots=True)
 class Overdue:
     """An open conditional acceptance whose deadline is over (``deadline`` set),
-    or one the calendar cannot tell about (``unknown`` is the reason)."""
+    or one the calendar cannot tell about (``unknown`` is the reason).
+    ``made_us`` is the commitment's valid time (the breach is not dated before it)."""
 
     subject: str
     commitment: str
@@ -108,6 +102,7 @@ class Overdue:
     due: date
     deadline: date | None = None
     unknown: str | None = None
+    made_us: int = 0
 
 
 def overdue_commitments(
@@ -128,18 +123,33 @@ def overdue_commitments(
         try:
             deadline = commitment_deadline(due, calendar)
         except CalendarUnknown as exc:
-            found.append(Overdue(state.subject, commitment, facts.source, due, unknown=str(exc)))
+            found.append(
+                Overdue(
+                    state.subject,
+                    commitment,
+                    facts.source,
+                    due,
+                    unknown=str(exc),
+                    made_us=facts.time_us,
+                )
+            )
             continue
         if deadline < today:
-            found.append(Overdue(state.subject, commitment, facts.source, due, deadline))
+            found.append(
+                Overdue(
+                    state.subject, commitment, facts.source, due, deadline, made_us=facts.time_us
+                )
+            )
     return found
 
 
 def breach_event(overdue: Overdue, source: str = SYSTEM_SOURCE) -> Envelope:
     """The ``credit.commitment.breached`` the ledger issues for an overdue
     conditional acceptance: id ``breach-<commitment>``, valid from 00:00 CST the
-    day after the deadline; ``data.agency`` names the agency that accepted it
-    (the finding's agency for interviews and rectification)."""
+    day after the deadline (or from the commitment's own time when that is
+    later: a ``due`` already over when it was made); ``data.agency`` names the
+    agency that accepted it (the finding's agency for interviews and
+    rectification)."""
     if overdue.deadline is None:
         raise ValueError("the deadline of this commitment is unknown; no breach is issued")
     return parse_event(
@@ -149,7 +159,7 @@ def breach_event(overdue: Overdue, source: str = SYSTEM_SOURCE) -> Envelope:
             "source": source,
             "type": "credit.commitment.breached",
             "subject": overdue.subject,
-            "time": rfc3339_day_start(next_day(overdue.deadline)),
+            "time": issued_time(next_day(overdue.deadline), overdue.made_us),
             "data": {
                 "commitment": overdue.commitment,
                 "kind": "unfulfilled",

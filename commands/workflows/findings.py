@@ -20,9 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from commands.decide import Context, referenced, rule
+from commands.decide import Context, rule
 from commands.state import SubjectState
-from commands.workflows.common import cst_day, describe, effective_data, followers, out_of_order
+from commands.workflows.common import cst_day, effective_data, followers, still_open
 from events.envelope import Envelope
 from events.reasons import Rejection
 
@@ -37,21 +37,15 @@ def completes_an_open_order(
     state: SubjectState, event: Envelope, context: Context
 ) -> Rejection | None:
     """A rectification order is completed once, and only while it stands."""
-    order = referenced(state, event, "rectification")
-    where = {"field": "data.rectification", "ref": order.id}
-    if order.id in state.revoked:
-        return out_of_order(
-            f"rectification: order '{order.id}' was revoked; there is nothing to complete",
-            **where,
-        )
-    done = followers(state, order.id, COMPLETED)
-    if done:
-        return out_of_order(
-            f"rectification: order '{order.id}' was already completed by {describe(done[0])}",
-            **where,
-            completed_by=done[0].id,
-        )
-    return None
+    return still_open(
+        state,
+        event,
+        "rectification",
+        (COMPLETED,),
+        revoked="rectification: order '{ref}' was revoked; there is nothing to complete",
+        closed="rectification: order '{ref}' was already completed by {by}",
+        closed_key="completed_by",
+    )
 
 
 @rule("credit.penalty.withdrawn")
@@ -59,16 +53,15 @@ def withdraws_a_penalty_once(
     state: SubjectState, event: Envelope, context: Context
 ) -> Rejection | None:
     """A penalty decision is withdrawn once."""
-    penalty = referenced(state, event, "penalty")
-    done = followers(state, penalty.id, "credit.penalty.withdrawn")
-    if done:
-        return out_of_order(
-            f"penalty: '{penalty.id}' was already withdrawn by {describe(done[0])}",
-            field="data.penalty",
-            ref=penalty.id,
-            withdrawn_by=done[0].id,
-        )
-    return None
+    return still_open(
+        state,
+        event,
+        "penalty",
+        ("credit.penalty.withdrawn",),
+        revoked=None,  # a revoked penalty may still be withdrawn (as before)
+        closed="penalty: '{ref}' was already withdrawn by {by}",
+        closed_key="withdrawn_by",
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,8 @@ Rules (reason codes):
 Expiry (pure part of ``ledger tick``): an active designation whose proposal's
 ``planned_end`` is over is removed by the ledger (``SYSTEM_SOURCE``, reason
 ``expired``, id ``expiry-<designation id>``, valid from 00:00 CST of the day
-after ``planned_end``, the last listed day).
+after ``planned_end``, the last listed day, or from the designation's own time
+when that is later).
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ from commands.workflows.common import (
     describe,
     effective_data,
     followers,
+    issued_time,
     next_day,
     out_of_order,
-    rfc3339_day_start,
+    still_open,
 )
 from commands.workflows.objections import pending_objections
 from events.envelope import Envelope, parse_event
@@ -77,19 +79,18 @@ def designates_a_proposal_once_after_its_notice(
     """A proposal is designated once, after its notice window and objections."""
     proposal = referenced(state, event, "proposal")
     where = {"field": "data.proposal", "ref": proposal.id}
-    if proposal.id in state.revoked:
-        return Rejection(
-            Reason.TARGET_REVOKED,
-            f"list: proposal '{proposal.id}' was revoked; it can no longer be designated",
-            where,
-        )
-    done = followers(state, proposal.id, DESIGNATED)
-    if done:
-        return out_of_order(
-            f"list: proposal '{proposal.id}' was already designated by {describe(done[0])}",
-            **where,
-            designation=done[0].id,
-        )
+    rejection = still_open(
+        state,
+        event,
+        "proposal",
+        (DESIGNATED,),
+        revoked="list: proposal '{ref}' was revoked; it can no longer be designated",
+        revoked_reason=Reason.TARGET_REVOKED,
+        closed="list: proposal '{ref}' was already designated by {by}",
+        closed_key="designation",
+    )
+    if rejection is not None:
+        return rejection
     pending = pending_objections(state, proposal.id)
     if pending:
         return out_of_order(
@@ -130,19 +131,20 @@ def _ended_before(state: SubjectState, applied: EventFacts, day: date) -> date |
 def _lifts_an_active(
     state: SubjectState, event: Envelope, field: str, lift_type: str, what: str
 ) -> Rejection | None:
+    rejection = still_open(
+        state,
+        event,
+        field,
+        (lift_type,),
+        revoked="{what}: '{ref}' was revoked; there is nothing to lift",
+        closed="{what}: '{ref}' was already lifted by {by}",
+        closed_key="lifted_by",
+        what=what,
+    )
+    if rejection is not None:
+        return rejection
     applied = referenced(state, event, field)
     where = {"field": f"data.{field}", "ref": applied.id}
-    if applied.id in state.revoked:
-        return out_of_order(
-            f"{what}: '{applied.id}' was revoked; there is nothing to lift", **where
-        )
-    done = followers(state, applied.id, lift_type)
-    if done:
-        return out_of_order(
-            f"{what}: '{applied.id}' was already lifted by {describe(done[0])}",
-            **where,
-            lifted_by=done[0].id,
-        )
     ended = _ended_before(state, applied, cst_day(event.time_us))
     if ended is not None:
         return out_of_order(
@@ -173,21 +175,15 @@ def removes_an_active_designation(
     state: SubjectState, event: Envelope, context: Context
 ) -> Rejection | None:
     """Only an active designation can be removed."""
-    designation = referenced(state, event, "designation")
-    where = {"field": "data.designation", "ref": designation.id}
-    if designation.id in state.revoked:
-        return out_of_order(
-            f"list: designation '{designation.id}' was revoked; there is nothing to remove",
-            **where,
-        )
-    done = followers(state, designation.id, REMOVED)
-    if done:
-        return out_of_order(
-            f"list: designation '{designation.id}' was already removed by {describe(done[0])}",
-            **where,
-            removed_by=done[0].id,
-        )
-    return None
+    return still_open(
+        state,
+        event,
+        "designation",
+        (REMOVED,),
+        revoked="list: designation '{ref}' was revoked; there is nothing to remove",
+        closed="list: designation '{ref}' was already removed by {by}",
+        closed_key="removed_by",
+    )
 
 
 # -- expiry --------------------------------------------------------------------------------
@@ -206,12 +202,15 @@ def active_designations(state: SubjectState) -> list[EventFacts]:
 
 @dataclass(frozen=True, slots=True)
 class Expiry:
-    """An active designation whose planned end (its last listed day) is over."""
+    """An active designation whose planned end (its last listed day) is over;
+    ``designated_us`` is the designation's valid time (the removal is not dated
+    before it)."""
 
     subject: str
     designation: str
     list: str
     planned_end: date
+    designated_us: int = 0
 
 
 def expired_designations(state: SubjectState, today: date) -> list[Expiry]:
@@ -226,14 +225,22 @@ def expired_designations(state: SubjectState, today: date) -> list[Expiry]:
         planned_end = date.fromisoformat(raw)
         if planned_end < today:
             found.append(
-                Expiry(state.subject, designation.id, str(proposal.get("list")), planned_end)
+                Expiry(
+                    state.subject,
+                    designation.id,
+                    str(proposal.get("list")),
+                    planned_end,
+                    designation.time_us,
+                )
             )
     return found
 
 
 def removal_event(expiry: Expiry, source: str = SYSTEM_SOURCE) -> Envelope:
     """The ``credit.list.removed`` (reason ``expired``) the ledger issues:
-    id ``expiry-<designation>``, valid from 00:00 CST the day after the planned end."""
+    id ``expiry-<designation>``, valid from 00:00 CST the day after the planned end,
+    or from the designation's own time when that is later (a planned end already
+    over when it was designated)."""
     return parse_event(
         {
             "specversion": "1.0",
@@ -241,7 +248,7 @@ def removal_event(expiry: Expiry, source: str = SYSTEM_SOURCE) -> Envelope:
             "source": source,
             "type": REMOVED,
             "subject": expiry.subject,
-            "time": rfc3339_day_start(next_day(expiry.planned_end)),
+            "time": issued_time(next_day(expiry.planned_end), expiry.designated_us),
             "data": {
                 "designation": expiry.designation,
                 "reason": "expired",

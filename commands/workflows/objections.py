@@ -34,7 +34,14 @@ from typing import Any
 from commands.decide import Context, derives, referenced, responsible_agency, rule
 from commands.services import RuleServices
 from commands.state import EventFacts, SubjectState
-from commands.workflows.common import cst_day, describe, followers, out_of_order, region_of
+from commands.workflows.common import (
+    cst_day,
+    describe,
+    followers,
+    out_of_order,
+    region_of,
+    still_open,
+)
 from events.envelope import Envelope
 from events.reasons import Reason, Rejection
 from events.vocabulary import EVENT_TYPES
@@ -112,23 +119,17 @@ def resolves_a_filed_unresolved_objection(
 ) -> Rejection | None:
     """Only a filed (not revoked), unresolved objection can be resolved; what an
     upheld resolution carries must be one correction or one revocation."""
-    objection_id = event.data["objection"]
-    if objection_id in state.revoked:
-        return out_of_order(
-            f"objection: '{objection_id}' was never filed (its filing was revoked by "
-            "credit.record.revoked); there is nothing to resolve",
-            field="data.objection",
-            ref=objection_id,
-        )
-    done = resolutions(state, objection_id)
-    if done:
-        return out_of_order(
-            f"objection: '{objection_id}' was already resolved "
-            f"({done[0].data.get('outcome')}) by {describe(done[0])}",
-            field="data.objection",
-            resolution=done[0].id,
-        )
-    return _carried_correction_is_sound(state, event)
+    rejection = still_open(
+        state,
+        event,
+        "objection",
+        (RESOLVED,),
+        revoked="objection: '{ref}' was never filed (its filing was revoked by "
+        "credit.record.revoked); there is nothing to resolve",
+        closed="objection: '{ref}' was already resolved ({outcome}) by {by}",
+        closed_key="resolution",
+    )
+    return rejection or _carried_correction_is_sound(state, event)
 
 
 def _carried_correction_is_sound(state: SubjectState, event: Envelope) -> Rejection | None:

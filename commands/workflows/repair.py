@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from commands.decide import Context, referenced, rule
+from commands.decide import Context, rule
 from commands.rulesets import DisclosurePeriod, NoRuleSet, RuleSet
 from commands.state import EventFacts, SubjectState
 from commands.workflows.common import (
@@ -42,6 +42,7 @@ from commands.workflows.common import (
     effective_data,
     followers,
     out_of_order,
+    still_open,
 )
 from events.envelope import Envelope
 from events.reasons import Reason, Rejection
@@ -215,24 +216,18 @@ def decides_a_pending_request(
     state: SubjectState, event: Envelope, context: Context
 ) -> Rejection | None:
     """A repair request is approved or rejected once."""
-    request_id = event.data["request"]
-    verb = "approving" if event.type.endswith("approved") else "rejecting"
-    if request_id in state.revoked:
-        return out_of_order(
-            f"repair: {verb} a repair that was never requested — request '{request_id}' "
-            "was revoked (credit.record.revoked)",
-            field="data.request",
-            ref=request_id,
-        )
-    decided = followers(state, request_id, *DECISIONS)
-    if decided:
-        return out_of_order(
-            f"repair: request '{request_id}' was already decided by {describe(decided[0])}; "
-            "a new attempt is a new credit.repair.requested",
-            field="data.request",
-            decision=decided[0].id,
-        )
-    return None
+    return still_open(
+        state,
+        event,
+        "request",
+        DECISIONS,
+        revoked="repair: {verb} a repair that was never requested — request '{ref}' "
+        "was revoked (credit.record.revoked)",
+        closed="repair: request '{ref}' was already decided by {by}; "
+        "a new attempt is a new credit.repair.requested",
+        closed_key="decision",
+        verb="approving" if event.type.endswith("approved") else "rejecting",
+    )
 
 
 @rule("credit.repair.revoked")
@@ -240,19 +235,13 @@ def revokes_a_standing_approval(
     state: SubjectState, event: Envelope, context: Context
 ) -> Rejection | None:
     """Only an approval that stands (not revoked) can be revoked."""
-    approval = referenced(state, event, "approval")
-    if approval.id in state.revoked:
-        return out_of_order(
-            f"repair: approval '{approval.id}' was itself revoked (credit.record.revoked); "
-            "there is no repair to revoke",
-            field="data.approval",
-            ref=approval.id,
-        )
-    done = followers(state, approval.id, "credit.repair.revoked")
-    if done:
-        return out_of_order(
-            f"repair: approval '{approval.id}' was already revoked by {describe(done[0])}",
-            field="data.approval",
-            revocation=done[0].id,
-        )
-    return None
+    return still_open(
+        state,
+        event,
+        "approval",
+        ("credit.repair.revoked",),
+        revoked="repair: approval '{ref}' was itself revoked (credit.record.revoked); "
+        "there is no repair to revoke",
+        closed="repair: approval '{ref}' was already revoked by {by}",
+        closed_key="revocation",
+    )

@@ -60,6 +60,19 @@ def test_an_objection_upheld_corrects_the_record(ledger: Ledger) -> None:
         ),
         "out-of-order",
     )
+    # an objection (or anything else) cannot be dated before the record it names
+    early = refused(
+        ledger,
+        event(
+            "credit.objection.filed",
+            SUBJECT,
+            at("2025-03-02"),
+            {"target": fine, "grounds": "dated before the penalty"},
+            PLATFORM,
+        ),
+        "reference-dated-later",
+    )
+    assert early.details["target_time"] == "2025-03-03T02:00:00Z"
     resolution = event(
         "credit.objection.resolved",
         SUBJECT,

@@ -1,5 +1,6 @@
 """Random but valid histories of one subject, as recorded events, for the pure
-projection tests: references point at earlier records of the right type, both
+projection tests: references point at earlier records of the right type dated
+no later than the referring record (the ledger refuses ``reference-dated-later``), both
 clocks vary (valid times jump back and forth, some records arrive months late,
 several share a recording instant), corrections change what the folds read
 (severity, sector, until, deadline …) and revocations hit any kind of record.
@@ -58,9 +59,14 @@ def histories(draw: st.DrawFn, subject: str | None = None, max_size: int = 40) -
     out: list[RecordedEvent] = []
     by_type: dict[str, list[str]] = {}
     revoked: set[str] = set()
+    valid: dict[str, int] = {}
+    time_us = clock
 
     def pick(*types: str) -> str | None:
-        options = [i for t in types for i in by_type.get(t, []) if i not in revoked]
+        """A live record of one of ``types`` dated no later than the one being drawn."""
+        options = [
+            i for t in types for i in by_type.get(t, []) if i not in revoked and valid[i] <= time_us
+        ]
         return draw(st.sampled_from(options)) if options else None
 
     for i in range(n):
@@ -231,6 +237,7 @@ def histories(draw: st.DrawFn, subject: str | None = None, max_size: int = 40) -
             )
         )
         by_type.setdefault(kind, []).append(event_id)
+        valid[event_id] = time_us
     return out
 
 

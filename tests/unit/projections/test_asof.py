@@ -26,11 +26,6 @@ SETTINGS = settings(
     max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
-    # Deterministic in CI. A long random search (40,000 examples) still finds one
-    # known disagreement: an event dated BEFORE the record it refers to (e.g. an
-    # objection filed before its target's valid time). The ledger does not yet
-    # refuse such references; until it does, the two readings may differ there.
-    derandomize=True,
 )
 
 
