@@ -1,7 +1,7 @@
-"""``python -m bench``: the bench without the ``ledger`` command (same arguments)."""
+"""``python -m bench``: ``ledger bench`` (same arguments, same process set-up)."""
 
 import sys
 
-from bench.run import main
+from ledger.cli import main
 
-sys.exit(main())
+sys.exit(main(["bench", *sys.argv[1:]]))

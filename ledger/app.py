@@ -449,11 +449,19 @@ class Ledger:
     def _take_snapshots(self, states: dict[UUID, SubjectState], before: dict[UUID, int]) -> None:
         """After a commit: store the snapshots that are due (best effort: a failure
         is logged and costs only a replay later)."""
-        due = [
+        every = snapshots.SNAPSHOT_EVERY
+        due = [  # is_due inlined: this runs over every state of every batch
             (key, state)
             for key, state in states.items()
-            if key in self._unsnapshotted or snapshots.is_due(before.get(key, 0), state.version)
+            if state.version // every > before.get(key, 0) // every
         ]
+        if self._unsnapshotted:
+            chosen = {key for key, _ in due}
+            due += [
+                (key, state)
+                for key, state in states.items()
+                if key in self._unsnapshotted and key not in chosen
+            ]
         if not due:
             return
         try:
