@@ -62,6 +62,7 @@ from tqdm import tqdm
 from bench.naive import NaiveLedger, naive_env
 from bench.report import environment, evaluate, percentile, render_table, summary_line
 from bench.workloads import SCALES, SPAN_S, T0_S, BenchEvent, Scale, Workload
+from commands.services import RuleServices
 from events.codes import subject_stream_id
 from events.envelope import parse_submission
 from ledger import chain
@@ -157,11 +158,7 @@ class ReadsReader:
 
 
 def _rules(ledger: Ledger) -> Any:
-    if ledger.rules is not None:
-        return ledger.rules
-    from commands.services import RuleServices
-
-    return RuleServices.load()
+    return ledger.rules if ledger.rules is not None else RuleServices.load()
 
 
 def cold_reader() -> AsOfReader:
@@ -673,12 +670,23 @@ def measure_rebuild(r: _Run, ledger: Ledger, url: str) -> None:
         r.na(key, "not built (projections/runner.py)")
         return
     runner = runner_class(ledger.recorder, _rules(ledger), batch_size=r.options.batch_size)
+    workers = os.cpu_count() or 1
     started = time.perf_counter()
-    summary = runner.rebuild(progress=r.options.progress)
+    summary = runner.rebuild(
+        progress=r.options.progress,
+        workers=workers,
+        open_recorder=functools.partial(open_recorder, url, pool_size=1),
+        open_rules=RuleServices.load,
+    )
     seconds = time.perf_counter() - started
     events = getattr(summary, "events", None) or ledger.size()
     r.values[key] = events / seconds
-    r.counts["rebuild"] = {"events": events, "seconds": round(seconds, 3), "summary": str(summary)}
+    r.counts["rebuild"] = {
+        "events": events,
+        "workers": workers,
+        "seconds": round(seconds, 3),
+        "summary": str(summary),
+    }
 
 
 def measure_verify(r: _Run, ledger: Ledger, url: str) -> None:

@@ -11,6 +11,8 @@ bar and ends with a one-line summary with figures on standard error.
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -23,6 +25,7 @@ from events.codes import validate_subject_code
 from events.instants import InvalidInstant, parse_instant
 from events.reasons import InvalidEvent
 from ledger.app import Ledger
+from ledger.bootstrap import open_recorder
 from ledger.settings import Settings
 from projections.reads import Reads, UnknownSubject
 from projections.runner import ProjectionRunner
@@ -149,7 +152,16 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         ledger = bootstrap(settings)
         rules = ledger.rules or RuleServices.load()
         runner = ProjectionRunner(ledger.recorder, rules, batch_size=settings.batch_size)
-        summary = runner.rebuild([args.name] if args.name else None, progress=None)
+        parallel = settings.database_url.startswith("postgres") and args.workers > 1
+        summary = runner.rebuild(
+            [args.name] if args.name else None,
+            progress=None,
+            workers=args.workers if parallel else 1,
+            open_recorder=functools.partial(open_recorder, settings.database_url, pool_size=1),
+            open_rules=functools.partial(
+                RuleServices.load, settings.calendar_dir, settings.rules_dir
+            ),
+        )
         print(summary.line(), file=sys.stderr)
         return 0
 
@@ -175,7 +187,8 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
     subject_command("standing", "a subject's credit standing: grade, score and why", cmd_standing)
     subject_command("disclosure", "what is public about a subject (信用中国)", cmd_disclosure)
     subject_command(
-        "history", "a subject's traceable history: every record, both clocks, what it changed",
+        "history",
+        "a subject's traceable history: every record, both clocks, what it changed",
         cmd_history,
     )
 
@@ -188,6 +201,12 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
 
     p = subparsers.add_parser("rebuild", help="drop and rebuild the materialised views")
     p.add_argument("name", nargs="?", choices=VIEW_NAMES, help="one view (default: all)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes folding subjects (PostgreSQL; default: one per core)",
+    )
     p.set_defaults(handler=_guarded(cmd_rebuild))
 
     p = subparsers.add_parser("project", help="bring the materialised views up to date")

@@ -37,6 +37,7 @@ one recording across batches leaves no trace).
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import queue
 import sys
 import threading
@@ -45,6 +46,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import orjson
 from tqdm import tqdm
@@ -203,8 +205,7 @@ class ProjectionRunner:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(
-                    f"the views have not processed ledger position {position} "
-                    f"within {timeout} s"
+                    f"the views have not processed ledger position {position} within {timeout} s"
                 )
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, 0.2)
@@ -476,7 +477,13 @@ class ProjectionRunner:
 
     # -- rebuild ----------------------------------------------------------------------------------
     def rebuild(
-        self, views: Iterable[str] | None = None, *, progress: bool | None = None
+        self,
+        views: Iterable[str] | None = None,
+        *,
+        progress: bool | None = None,
+        workers: int = 1,
+        open_recorder: Callable[[], LedgerSQL] | None = None,
+        open_rules: Callable[[], RuleServices] | None = None,
     ) -> RebuildSummary:
         """Drop the rows of ``views`` (default: all) and rebuild them from the
         ledger as it stands, with a progress bar; returns the figures.
@@ -488,17 +495,24 @@ class ProjectionRunner:
         tracked at the ledger head the rebuild started from, or, if it fails,
         left exactly as they were. (On SQLite that transaction holds the write
         lock for the whole rebuild.) Records appended meanwhile are applied by
-        the next :meth:`catch_up`."""
+        the next :meth:`catch_up`.
+
+        With ``workers`` > 1 and picklable factories of a recorder on the same
+        store and of the rule services (``open_recorder``, ``open_rules``), the
+        subjects are folded in that many processes over ranges of stream ids
+        (records up to the head never change, so each reads on its own), and
+        this process writes what they return in its one transaction.
+        """
         names = tuple(views) if views is not None else self.views
         unknown = [v for v in names if v not in VIEW_NAMES]
         if unknown:
-            raise ValueError(f"unknown view(s) {', '.join(unknown)}; known: {', '.join(VIEW_NAMES)}")
+            raise ValueError(
+                f"unknown view(s) {', '.join(unknown)}; known: {', '.join(VIEW_NAMES)}"
+            )
         started = time.perf_counter()
         self._cache.clear()
         self._cached_events = 0
         head = self.recorder.max_notification_id() or 0
-        # views not rebuilt count as having processed everything: _fold skips them
-        positions = {v: 0 if v in names else head + 1 for v in VIEW_NAMES}
         events = subjects = 0
         with (
             self.store.transaction() as cursor,
@@ -511,17 +525,21 @@ class ProjectionRunner:
             ) as bar,
         ):
             self.store.clear(cursor, names)
-            for streams in self._whole_streams(cursor, head):
-                touched = {stream[0].subject: stream for stream in streams}
-                fresh = {
-                    subject: _Subject(Timeline(subject), disclosure={}, lists={})
-                    for subject in touched
-                }
-                self._write(cursor, self._fold(touched, fresh, positions, names))
-                n = sum(len(stream) for stream in streams)
-                events += n
-                subjects += len(streams)
-                bar.update(n)
+            folded: Iterable[tuple[dict[str, Any], int, int]]
+            if (
+                workers > 1
+                and open_recorder is not None
+                and open_rules is not None
+                and head >= PARALLEL_REBUILD_MIN
+            ):
+                folded = _fold_in_processes(open_recorder, open_rules, names, head, workers)
+            else:
+                folded = self._fold_range(names, head, None, None, cursor)
+            for writes, n_events, n_subjects in folded:
+                self._write(cursor, writes)
+                events += n_events
+                subjects += n_subjects
+                bar.update(n_events)
             if head:
                 for view in names:
                     self.store.track(cursor, view, head)
@@ -530,13 +548,37 @@ class ProjectionRunner:
         self._cached_events = 0
         return RebuildSummary(names, events, subjects, time.perf_counter() - started)
 
-    def _whole_streams(self, cursor: Any, head: int) -> Iterator[list[list[RecordedEvent]]]:
-        """Every stream up to notification id ``head``, whole, in groups of about
-        ``rebuild_batch_size`` records (a longer stream is one group of its own)."""
-        after: tuple[Any, int] | None = None
+    def _fold_range(
+        self,
+        names: Sequence[str],
+        head: int,
+        start: UUID | None,
+        below: UUID | None,
+        cursor: Any,
+    ) -> Iterator[tuple[dict[str, Any], int, int]]:
+        """The view writes of the streams with ids in [``start``, ``below``) (None:
+        unbounded) up to notification id ``head``, whole streams at a time:
+        (writes, records, subjects) per group of about ``rebuild_batch_size``."""
+        # views not rebuilt count as having processed everything: _fold skips them
+        positions = {v: 0 if v in names else head + 1 for v in VIEW_NAMES}
+        for streams in self._whole_streams(cursor, head, start, below):
+            touched = {stream[0].subject: stream for stream in streams}
+            fresh = {
+                subject: _Subject(Timeline(subject), disclosure={}, lists={}) for subject in touched
+            }
+            writes = self._fold(touched, fresh, positions, names)
+            yield writes, sum(len(stream) for stream in streams), len(streams)
+
+    def _whole_streams(
+        self, cursor: Any, head: int, start: UUID | None, below: UUID | None
+    ) -> Iterator[list[list[RecordedEvent]]]:
+        """The streams with ids in [``start``, ``below``) up to notification id
+        ``head``, whole, in groups of about ``rebuild_batch_size`` records (a
+        longer stream is one group of its own)."""
+        after: tuple[Any, int] | None = None if start is None else (start, 0)
         carry: list[RecordedEvent] = []
         while True:
-            page = self.store.stream_page(cursor, head, after, self.rebuild_batch_size)
+            page = self.store.stream_page(cursor, head, after, self.rebuild_batch_size, below)
             if not page:
                 break
             after = (page[-1].originator_id, page[-1].seq)
@@ -637,3 +679,56 @@ def _notification_event(n: Any) -> RecordedEvent:
         hash=bytes(n.hash).hex(),
         prev=bytes(n.prev).hex(),
     )
+
+
+PARALLEL_REBUILD_MIN = 50_000
+"""Below this many records a rebuild stays in one process (starting others costs more)."""
+
+_worker_runner: ProjectionRunner | None = None
+"""In a rebuild worker process only: its runner (set by the pool's initializer)."""
+
+
+def _range_bounds(parts: int) -> list[tuple[UUID | None, UUID | None]]:
+    """``parts`` consecutive ranges of stream ids covering every id."""
+    cuts = [UUID(int=(k << 128) // parts) for k in range(1, parts)]
+    return list(zip([None, *cuts], [*cuts, None], strict=True))
+
+
+def _init_rebuild_worker(
+    open_recorder: Callable[[], LedgerSQL], open_rules: Callable[[], RuleServices]
+) -> None:
+    global _worker_runner
+    recorder = open_recorder()
+    _worker_runner = ProjectionRunner(
+        recorder, open_rules(), store=view_store_for(recorder, create=False)
+    )
+
+
+def _fold_range_in_worker(
+    job: tuple[tuple[str, ...], int, UUID | None, UUID | None],
+) -> list[tuple[dict[str, Any], int, int]]:
+    names, head, start, below = job
+    runner = _worker_runner
+    assert runner is not None, "not a rebuild worker"
+    with runner.store.read_cursor() as cursor:
+        return list(runner._fold_range(names, head, start, below, cursor))
+
+
+def _fold_in_processes(
+    open_recorder: Callable[[], LedgerSQL],
+    open_rules: Callable[[], RuleServices],
+    names: Sequence[str],
+    head: int,
+    workers: int,
+) -> Iterator[tuple[dict[str, Any], int, int]]:
+    """The view writes of every stream, folded by ``workers`` processes over ranges
+    of stream ids (about 20,000 records each, at least 8 per worker), in the order
+    the ranges finish."""
+    parts = min(4096, max(workers * 8, head // 20_000))
+    jobs = [(tuple(names), head, a, b) for a, b in _range_bounds(parts)]
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(
+        workers, initializer=_init_rebuild_worker, initargs=(open_recorder, open_rules)
+    ) as pool:
+        for folded in pool.imap_unordered(_fold_range_in_worker, jobs):
+            yield from folded

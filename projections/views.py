@@ -214,18 +214,20 @@ class ViewStore:
         upto_notification_id: int,
         after: tuple[UUID, int] | None,
         limit: int,
+        below: UUID | None = None,
     ) -> list[RecordedEvent]:
         """Up to ``limit`` records in stream order (originator, seq) after the
-        record ``after`` names (None: from the first), none beyond a notification
-        id: a whole-ledger scan stream by stream (the rebuild's read), on the
-        caller's ``cursor`` so it shares the caller's snapshot."""
-        sql = (
-            f"SELECT {COLUMNS} FROM {self.recorder.events_table} WHERE notification_id <= ?"
-        )
+        record ``after`` names (None: from the first) and of streams whose id is
+        below ``below`` (None: all), none beyond a notification id: a scan of the
+        ledger stream by stream (the rebuild's read), on the caller's ``cursor``."""
+        sql = f"SELECT {COLUMNS} FROM {self.recorder.events_table} WHERE notification_id <= ?"
         params: list[Any] = [upto_notification_id]
         if after is not None:
             sql += " AND (originator_id, originator_version) > (?, ?)"
             params += [self.recorder._id_param(after[0]), after[1]]
+        if below is not None:
+            sql += " AND originator_id < ?"
+            params.append(self.recorder._id_param(below))
         sql += " ORDER BY originator_id, originator_version LIMIT ?"
         cursor.execute(self.sql(sql), [*params, limit])
         return [row_to_event(r) for r in cursor.fetchall()]
@@ -541,9 +543,11 @@ class PostgresViewStore(ViewStore):
             yield cursor
 
 
-def view_store_for(recorder: LedgerSQL) -> ViewStore:
+def view_store_for(recorder: LedgerSQL, *, create: bool = True) -> ViewStore:
     """The view store on the same database as ``recorder`` (the one the settings'
-    ``LEDGER_DATABASE_URL`` chose), its tables created."""
+    ``LEDGER_DATABASE_URL`` chose), its tables created unless ``create`` is false
+    (a rebuild worker: the rebuilding transaction holds the tables, and creating
+    an index would wait for it)."""
     store: ViewStore
     if isinstance(recorder, PostgresLedgerRecorder):
         store = PostgresViewStore(recorder)
@@ -551,6 +555,6 @@ def view_store_for(recorder: LedgerSQL) -> ViewStore:
         store = SQLiteViewStore(recorder)
     else:  # pragma: no cover - only the two stores exist
         raise TypeError(f"no view store for {type(recorder).__name__}")
-    store.create_tables()
+    if create:
+        store.create_tables()
     return store
-
