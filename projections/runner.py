@@ -426,10 +426,15 @@ class ProjectionRunner:
         sub.lists = current
 
     # -- writing -------------------------------------------------------------------------------
-    def _write(self, cursor: Any, writes: dict[str, Any]) -> None:
-        self.store.put_standing(cursor, writes["standing"])
+    def _write(self, cursor: Any, writes: dict[str, Any], *, fresh: bool = False) -> None:
+        """Store a fold's writes; ``fresh``: into tables this transaction emptied,
+        each subject written once (a rebuild), so rows are loaded, not upserted."""
         rows, deletes = writes["disclosure"]
-        self.store.put_disclosure(cursor, rows, deletes)
+        if fresh and not deletes:
+            self.store.load_fresh(cursor, writes["standing"], rows)
+        else:
+            self.store.put_standing(cursor, writes["standing"])
+            self.store.put_disclosure(cursor, rows, deletes)
         changes: _ListChanges = writes["lists"]
         self.store.put_list_changes(
             cursor,
@@ -536,7 +541,7 @@ class ProjectionRunner:
             else:
                 folded = self._fold_range(names, head, None, None, cursor)
             for writes, n_events, n_subjects in folded:
-                self._write(cursor, writes)
+                self._write(cursor, writes, fresh=True)
                 events += n_events
                 subjects += n_subjects
                 bar.update(n_events)

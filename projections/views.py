@@ -377,6 +377,14 @@ class ViewStore:
                 deletes,
             )
 
+    def load_fresh(
+        self, cursor: Any, standing: Sequence[tuple[Any, ...]], disclosure: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Insert standing and disclosure rows into tables a rebuild emptied in this
+        transaction, each key at most once (no upsert needed; PostgreSQL copies)."""
+        self.put_standing(cursor, standing)
+        self.put_disclosure(cursor, disclosure, ())
+
     # -- lists ---------------------------------------------------------------------------------
     def current_list_rows(
         self, subjects: Sequence[str]
@@ -527,6 +535,27 @@ class PostgresViewStore(ViewStore):
 
     def _in(self, values: Sequence[Any]) -> tuple[str, list[Any]]:
         return "= ANY(%s)", [list(values)]
+
+    def load_fresh(
+        self, cursor: Any, standing: Sequence[tuple[Any, ...]], disclosure: Sequence[tuple[Any, ...]]
+    ) -> None:
+        # COPY: a key repeated would fail the primary key, and the rebuild with it.
+        for table, columns, rows in (
+            (
+                "view_standing",
+                "subject, last_seq, notification_id, as_of_us, next_change_us, grade, score, body",
+                standing,
+            ),
+            (
+                "view_disclosure",
+                "subject, seq, event_id, kind, public_from, public_until, body",
+                disclosure,
+            ),
+        ):
+            if rows:
+                with cursor.copy(f"COPY {self.table(table)} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Any]:
