@@ -241,3 +241,53 @@ def test_bad_messages_go_to_the_dead_letter_topic_and_nothing_of_them_to_the_led
     finally:
         again.close()
     assert stats.messages == 0
+
+
+def test_metrics_scraped_after_ingest_show_lag_per_partition_and_events_by_agency(
+    kafka_broker: Broker,  # noqa: F811
+    pg_ledger: Ledger,
+) -> None:
+    """What an operator's Prometheus sees of an ``ingest`` process: the events it
+    recorded by type and agency, and each partition's lag once it has caught up."""
+    import socket
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from ledger.ingest import serve_metrics
+
+    topic, dead = kafka_broker.fresh_topics(3)
+    events = synthetic_events(300, subjects=30)
+    kafka_broker.produce_events(topic, events)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    metrics = serve_metrics(pg_ledger, Settings(metrics_port=port))
+    ingester = Ingester(
+        pg_ledger,
+        config(kafka_broker, topic, dead, f"g-{uuid.uuid4().hex[:6]}", max_poll_records=100),
+        metrics=metrics,
+    )
+    try:
+        ingest_until(ingester, 300)
+    finally:
+        ingester.close()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    lags = {
+        dict(labels)["partition"]: value
+        for (name, labels), value in samples.items()
+        if name == "ledger_ingest_lag_messages"
+    }
+    assert lags == {"0": 0, "1": 0, "2": 0}
+    recorded = Counter()
+    for (name, labels), value in samples.items():
+        if name == "ledger_events_total" and dict(labels)["outcome"] == "recorded":
+            recorded[(dict(labels)["agency"], dict(labels)["type"])] += value
+    expected = Counter((e["source"], e["type"]) for e in events)
+    assert recorded == expected
