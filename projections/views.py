@@ -94,6 +94,11 @@ class ListRow:
         return (self.seq, self.valid_from_us)
 
 
+STANDING_COLUMNS = "subject, last_seq, notification_id, as_of_us, next_change_us, grade, score, body"
+"""The columns of a ``view_standing`` row, in the order the writers pass them."""
+DISCLOSURE_COLUMNS = "subject, seq, event_id, kind, public_from, public_until, body"
+"""The columns of a ``view_disclosure`` row, in the order the writers pass them."""
+
 class ViewStore:
     """The view tables on one database; subclasses supply the dialect.
 
@@ -298,8 +303,7 @@ class ViewStore:
             return
         cursor.executemany(
             self.sql(
-                f"INSERT INTO {self.table('view_standing')} (subject, last_seq, "
-                "notification_id, as_of_us, next_change_us, grade, score, body) "
+                f"INSERT INTO {self.table('view_standing')} ({STANDING_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subject) DO UPDATE SET "
                 "last_seq = excluded.last_seq, notification_id = excluded.notification_id, "
                 "as_of_us = excluded.as_of_us, next_change_us = excluded.next_change_us, "
@@ -361,8 +365,8 @@ class ViewStore:
         if rows:
             cursor.executemany(
                 self.sql(
-                    f"INSERT INTO {self.table('view_disclosure')} (subject, seq, event_id, "
-                    "kind, public_from, public_until, body) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    f"INSERT INTO {self.table('view_disclosure')} ({DISCLOSURE_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (subject, seq) DO UPDATE SET event_id = excluded.event_id, "
                     "kind = excluded.kind, public_from = excluded.public_from, "
                     "public_until = excluded.public_until, body = excluded.body"
@@ -541,16 +545,8 @@ class PostgresViewStore(ViewStore):
     ) -> None:
         # COPY: a key repeated would fail the primary key, and the rebuild with it.
         for table, columns, rows in (
-            (
-                "view_standing",
-                "subject, last_seq, notification_id, as_of_us, next_change_us, grade, score, body",
-                standing,
-            ),
-            (
-                "view_disclosure",
-                "subject, seq, event_id, kind, public_from, public_until, body",
-                disclosure,
-            ),
+            ("view_standing", STANDING_COLUMNS, standing),
+            ("view_disclosure", DISCLOSURE_COLUMNS, disclosure),
         ):
             if rows:
                 with cursor.copy(f"COPY {self.table(table)} ({columns}) FROM STDIN") as copy:
