@@ -99,6 +99,7 @@ STANDING_COLUMNS = "subject, last_seq, notification_id, as_of_us, next_change_us
 DISCLOSURE_COLUMNS = "subject, seq, event_id, kind, public_from, public_until, body"
 """The columns of a ``view_disclosure`` row, in the order the writers pass them."""
 
+
 class ViewStore:
     """The view tables on one database; subclasses supply the dialect.
 
