@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from api.audience import audience_of
 from api.auth import require
 from api.models import (
     CODE_FORMAT,
@@ -166,6 +167,8 @@ def _read(
     try:
         if what == "history":
             view: View = svc.views.history(code, as_of_us, known_at_us, principal.role.value)
+        elif what == "disclosure":
+            view = svc.views.disclosure(code, as_of_us, known_at_us, audience_of(principal))
         else:
             view = getattr(svc.views, what)(code, as_of_us, known_at_us)
     except UnknownSubject as e:
@@ -433,7 +436,7 @@ def get_list(
     as_of_us = instant("as_of", as_of)
     known_at_us = instant("known_at", known_at)
     try:
-        view = svc.views.list_members(list_name, as_of_us, known_at_us)
+        view = svc.views.list_members(list_name, as_of_us, known_at_us, audience_of(principal))
     except UnknownList as e:
         names = ", ".join(svc.views.list_names())
         raise ProblemError(
