@@ -49,6 +49,7 @@ TABS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("ban", "禁入与惩戒", "Bans and measures", ("ban", "measure")),
     ("registration", "守信信息", "Positive information", ("registration",)),
     ("person", "责任人", "Responsible persons", ("person",)),
+    ("notice", "撤回说明", "Withdrawal notices", ("withdrawal-notice",)),
 ]
 """(id, Chinese label, English label, disclosure item kinds) of the subject page's tabs."""
 
