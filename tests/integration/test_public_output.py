@@ -445,3 +445,17 @@ def test_the_feed_carries_only_removals_of_ended_records(story: Story) -> None:
     assert {"pub-fine-current", "pub-end-wn"} <= published
     removed = {m["data"]["event_id"] for m in ours if m["data"]["change"] == "ended"}
     assert "pub-listing-expired" in removed
+
+
+def test_the_history_shows_a_corrected_record_marked_with_its_corrected_values(
+    story: Story,
+) -> None:
+    events = story.client.get(
+        f"/v1/subjects/{SUBJECT}/history", headers=story.headers("auditor")
+    ).json()["events"]
+    record = next(e for e in events if e["id"] == "pub-fine-corrected")
+    assert record["data"]["amount"] == "55555.00"  # what was recorded stays
+    assert record["corrected"]["mark"] == "已更正"
+    assert record["corrected"]["data"]["amount"] == "4444.00"
+    untouched = next(e for e in events if e["id"] == "pub-fine-current")
+    assert "corrected" not in untouched
