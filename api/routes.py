@@ -354,6 +354,13 @@ def get_history(
     "/subjects/{code}/disclosure",
     tags=["subjects"],
     summary="What is public about the subject (信用中国 view), personal data masked",
+    description=(
+        "The public (no token) sees only records published now, at any `as_of` / "
+        "`known_at`, with their current (corrected, 已更正) content, and the notice of a "
+        "withdrawn or revoked penalty decision. Auditors and objection handlers see every "
+        "record, an agency every record it is responsible for; an item whose publication "
+        "ended carries `publication_ended` (why, on, by)."
+    ),
     response_model=Disclosure,
     responses=_problems(400, 401, 404, 503),
 )
