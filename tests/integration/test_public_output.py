@@ -9,12 +9,14 @@ value marked 已更正; a withdrawn or revoked decision leaves only its notice."
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -235,11 +237,28 @@ def record_story(ledger: Ledger) -> tuple[list[Ended], dict[str, str]]:
     return ended, shown
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh store of each kind for the module (the views differ per backend)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('public-sqlite') / 'ledger.db'}"
+        return
+    base: str = request.getfixturevalue("postgres_base")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield f"{base}?schema={schema}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
 @pytest.fixture(scope="module")
-def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
+def story(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Story]:
     tmp: Path = tmp_path_factory.mktemp("public-output")
     settings = Settings(
-        database_url=f"sqlite:///{tmp / 'ledger.db'}",
+        database_url=database_url,
         tokens_file=tmp / "tokens.json",
         signing_key_file=tmp / "signing.key",
         person_secret_file=tmp / "person.key",
