@@ -68,6 +68,7 @@ __all__ = [
     "PUBLIC_MEASURES",
     "Disclosure",
     "ItemPlan",
+    "corrected_mark",
     "disclosure",
     "disclosure_of",
     "mask_id_number",
@@ -392,24 +393,32 @@ CORRECTED_MARK = "已更正"
 """The mark of an item whose values were corrected (``credit.record.corrected``)."""
 
 
-def _marks(entry: Entry, lifecycle: Lifecycle) -> dict[str, Any]:
-    """``corrected`` (the item shows corrected values: the mark, the day of the
-    latest correction, the fields changed) and, for a record that never was in
-    force, ``publication_ended`` (revoked: when and by which event)."""
-    out: dict[str, Any] = {}
+def corrected_mark(entry: Entry) -> dict[str, Any]:
+    """``{"corrected": {mark 已更正, on, by, fields}}`` when live corrections apply
+    to ``entry`` (its ``data`` shows the corrected values), else ``{}``."""
     live = [c for c in entry.corrections if c.revoked_by is None]
-    if live:
-        fields: set[str] = set()
-        for correction in live:
-            changes = correction.data.get("changes")
-            if isinstance(changes, dict):
-                fields.update(str(k) for k in changes)
-        out["corrected"] = {
+    if not live:
+        return {}
+    fields: set[str] = set()
+    for correction in live:
+        changes = correction.data.get("changes")
+        if isinstance(changes, dict):
+            fields.update(str(k) for k in changes)
+    return {
+        "corrected": {
             "mark": CORRECTED_MARK,
             "on": live[-1].day.isoformat(),
             "by": live[-1].id,
             "fields": sorted(fields),
         }
+    }
+
+
+def _marks(entry: Entry, lifecycle: Lifecycle) -> dict[str, Any]:
+    """``corrected`` (the item shows corrected values: the mark, the day of the
+    latest correction, the fields changed) and, for a record that never was in
+    force, ``publication_ended`` (revoked: when and by which event)."""
+    out = corrected_mark(entry)
     if lifecycle.never is not None:
         revocation = entry.revoked_by
         cause = "record revoked"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
 from commands.services import RuleServices
@@ -217,3 +218,30 @@ def test_the_feed_carries_removals_by_id_and_nothing_of_what_is_not_public_now()
     assert feed_change("published", {"event_id": "b", "published": True}, now) is None
     shown = feed_change("published", {"event_id": "a", "published": True, "amount": "1"}, now)
     assert shown is not None and shown["amount"] == "2"
+
+
+def test_a_corrected_listing_is_marked_in_the_register() -> None:
+    from projections.runner import membership_rows
+    from projections.timeline import select
+
+    s = Stream()
+    finding = s.penalty("2026-04-02T10:00:00+08:00", "serious")
+    proposal = s.add(
+        "credit.list.proposed",
+        "2026-04-10T10:00:00+08:00",
+        {"list": "serious-dishonesty", "finding": finding, "planned_end": "2027-04-09"},
+    )
+    designation = s.add(
+        "credit.list.designated",
+        "2026-04-20T10:00:00+08:00",
+        {"proposal": proposal, "document": "旧文号"},
+    )
+    s.add(
+        "credit.record.corrected",
+        "2026-05-01T10:00:00+08:00",
+        {"target": designation, "changes": {"document": "新文号"}},
+    )
+    (row,) = membership_rows(select(s.subject, s.records)).values()
+    body = orjson.loads(row.body)
+    assert body["document"] == "新文号"
+    assert (body["corrected"]["mark"], body["corrected"]["fields"]) == ("已更正", ["document"])
