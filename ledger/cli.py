@@ -23,6 +23,7 @@ import orjson
 from tqdm import tqdm
 
 from api import cli as api_cli
+from api import report_cli
 from bench import cli as bench_cli
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import InvalidInstant, cst_text
@@ -47,6 +48,7 @@ COMMAND_AREAS = (
     audit_cli,
     bench_cli,
     backup,
+    report_cli,
 )
 """Modules that add their own subcommands with ``register(subparsers, bootstrap)``."""
 
