@@ -31,6 +31,7 @@ from api.models import cloudevent_components
 from api.names import NameIndex
 from api.pages import pages_router
 from api.problems import PROBLEM_MEDIA_TYPE
+from api.report_routes import reports_router
 from api.routes import health_router, v1_router
 from api.services import Services
 from api.tokens import TokenStore
@@ -121,6 +122,7 @@ def create_app(
             {"name": "subjects", "description": "Standing, history and disclosure, any moment"},
             {"name": "lists", "description": "Public lists"},
             {"name": "audit", "description": "Audit bundles, checkpoints and proofs"},
+            {"name": "reports", "description": "Credit reports (信用报告), verifiable offline"},
             {"name": "health", "description": "Probes for the orchestrator"},
         ],
     )
@@ -134,6 +136,7 @@ def create_app(
     app.state.metrics = metrics
     problems.install(app)
     app.include_router(v1_router)
+    app.include_router(reports_router)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(pages_router)

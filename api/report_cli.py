@@ -39,7 +39,10 @@ def issuer_for(ledger: Ledger, settings: Settings) -> Any:
 
     assert ledger.rules is not None
     reads = Reads(
-        ledger.recorder, ledger.rules, clock=ledger.clock, keystore=getattr(ledger, "keystore", None)
+        ledger.recorder,
+        ledger.rules,
+        clock=ledger.clock,
+        keystore=getattr(ledger, "keystore", None),
     )
     return ReportIssuer(
         ledger.recorder,

@@ -39,6 +39,7 @@ def build_app(
     With ``run_projections`` the app keeps the materialised views current
     itself (a projection runner thread while it is served); turn it off when a
     separate ``ledger project --follow`` does."""
+    from api.report_cli import issuer_for
     from ledger.audit.keys import load_or_create_key
     from ledger.metrics import LedgerMetrics
     from ledger.persons import keystore_of
@@ -58,4 +59,5 @@ def build_app(
         origin=settings.name,
         runner=runner,
         metrics=metrics,
+        extras={"report_issuer": issuer_for(ledger, settings)},
     )

@@ -208,9 +208,7 @@ def _rule_set_of(reads: Reads, item: Mapping[str, Any]) -> str | None:
         return None
 
 
-def _section_item(
-    reads: Reads, item: Mapping[str, Any], source: str
-) -> dict[str, Any]:
+def _section_item(reads: Reads, item: Mapping[str, Any], source: str) -> dict[str, Any]:
     agency = str(item.get("agency") or source)
     out: dict[str, Any] = {
         "id": str(item["event_id"]),
@@ -301,7 +299,9 @@ _COMMITMENT_ENDS = {
 
 
 def _commitments(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every commitment made (not revoked) and how it ended, if it did."""
+    """Every commitment made (not revoked) and how it ended, if it did; repair commitments
+    (信用修复型) are left out: they exist because of a repair and name the repaired record,
+    whose existence public output must not hint at (DOMAIN.md "What the public sees")."""
     revoked = _revoked(history)
     ends: dict[str, dict[str, Any]] = {}
     for record in history:
@@ -314,6 +314,8 @@ def _commitments(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if record["type"] != "credit.commitment.made" or record["id"] in revoked:
             continue
         data = record["data"]
+        if data.get("commitment_type") == "repair":
+            continue  # it names the repaired record, which must not be hinted at
         end = ends.get(record["id"])
         status = _COMMITMENT_ENDS[end["type"]] if end is not None else "履行中"
         kind = _COMMITMENT_TYPES.get(str(data.get("commitment_type")), data.get("commitment_type"))

@@ -286,8 +286,12 @@ def verify(report: Any, public_key: bytes | None) -> tuple[list[str], list[str],
     fails += more
     # the head proof reads only the last entry's seq and hash
     head_view = [
-        {"record": {"seq": e.get("seq") if e.get("redacted") else (e.get("record") or {}).get("seq")},
-         "hash": e.get("hash")}
+        {
+            "record": {
+                "seq": e.get("seq") if e.get("redacted") else (e.get("record") or {}).get("seq")
+            },
+            "hash": e.get("hash"),
+        }
         for e in records
         if isinstance(e, dict)
     ]
@@ -302,9 +306,7 @@ def verify(report: Any, public_key: bytes | None) -> tuple[list[str], list[str],
     for ident, source in citations:
         recorded = shown.get((ident, source))
         if recorded is None:
-            fails.append(
-                f"content: ({ident}, {source}) is not an unredacted record of the bundle"
-            )
+            fails.append(f"content: ({ident}, {source}) is not an unredacted record of the bundle")
         elif known_at is not None and recorded > known_at:
             fails.append(f"content: ({ident}, {source}) was recorded after known_at")
     if not fails:
