@@ -42,11 +42,13 @@ pages_router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 
 TABS: list[tuple[str, str, str, tuple[str, ...]]] = [
+    ("license", "行政许可", "Administrative licences", ("license",)),
     ("penalty", "行政处罚", "Administrative penalties", ("penalty",)),
     ("list", "失信名单", "Dishonesty lists", ("list",)),
     ("violation", "失信行为", "Dishonest conduct", ("violation",)),
     ("commitment", "信用承诺", "Credit commitments", ("commitment",)),
     ("ban", "禁入与惩戒", "Bans and measures", ("ban", "measure")),
+    ("incentive", "守信激励", "Incentives", ("incentive",)),
     ("registration", "守信信息", "Positive information", ("registration",)),
     ("person", "责任人", "Responsible persons", ("person",)),
     ("notice", "撤回说明", "Withdrawal notices", ("withdrawal-notice",)),

@@ -63,6 +63,9 @@ SEVERITIES: tuple[str, ...] = ("minor", "general", "serious")
 
 KIND_RULE_SET = "disclosure-rule-set"
 KIND_PROCEDURES = "procedures"
+KIND_INCENTIVES = "incentives"
+KINDS: tuple[str, ...] = (KIND_RULE_SET, KIND_PROCEDURES, KIND_INCENTIVES)
+"""Every kind of rules file; each loader reads its own and skips the others."""
 
 
 # -- calendar months -------------------------------------------------------------------
@@ -194,10 +197,9 @@ def _read_kind(
         if not isinstance(obj, Mapping):
             raise ValueError(f"{name}: a rules file must hold one JSON object")
         file_kind = obj.get("kind")
-        if file_kind not in (KIND_RULE_SET, KIND_PROCEDURES):
+        if file_kind not in KINDS:
             raise ValueError(
-                f"{name}: `kind` is {file_kind!r}; expected "
-                f"{KIND_RULE_SET!r} or {KIND_PROCEDURES!r}"
+                f"{name}: `kind` is {file_kind!r}; expected one of {', '.join(map(repr, KINDS))}"
             )
         if file_kind == kind:
             found.append((name, obj))

@@ -189,9 +189,11 @@ def _item_title(item: Mapping[str, Any]) -> str:
     if kind == "registration":
         return f"{item.get('category', '')}：{item.get('description', '')}"
     if kind == "license":
-        return f"{item.get('license_type', '')}：{item.get('matter', '')}"
+        last = item.get("license_valid_until")
+        valid = f"，有效期至 {last}" if last else "，长期有效"
+        return f"{item.get('license_type', '')}：{item.get('matter', '')}{valid}"
     if kind == "incentive":
-        return f"守信激励措施：{item.get('measure', '')}"
+        return f"守信激励措施：{item.get('measure_name') or item.get('measure', '')}"
     return str(item.get("reason", ""))
 
 

@@ -21,6 +21,8 @@ _KIND_LABELS = {
     "measure": "惩戒措施 measure",
     "person": "责任人 person",
     "registration": "自愿注册 registration",
+    "license": "行政许可 licence",
+    "incentive": "守信激励 incentive",
 }
 
 

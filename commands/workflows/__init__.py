@@ -12,6 +12,7 @@ per lifecycle:
 * :mod:`.lists` — designation after notice, removal, bans and measures lifted; expiry.
 * :mod:`.persons` — what extends to responsible persons (§十二).
 * :mod:`.inspections` — 双随机 tiers and the reproducible draw.
+* :mod:`.incentives` — licences (行政许可) and incentive measures (守信激励).
 
 Every lifecycle step names the step it follows through a ``references`` field
 of its type (a resolution its objection, an approval its request, a removal its
@@ -26,6 +27,7 @@ follows still open (not revoked, not already closed)?" is one shared check,
 from commands.workflows import (
     commitments,
     findings,
+    incentives,
     inspections,
     lists,
     objections,
@@ -36,6 +38,7 @@ from commands.workflows import (
 __all__ = [
     "commitments",
     "findings",
+    "incentives",
     "inspections",
     "lists",
     "objections",
