@@ -135,8 +135,8 @@ def create_app(
     metrics.track_verifications(lambda: verification_summary(ledger.recorder))
     app.state.metrics = metrics
     problems.install(app)
+    app.include_router(reports_router)  # first: /v1/lists/trustworthy before /v1/lists/{list}
     app.include_router(v1_router)
-    app.include_router(reports_router)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(pages_router)

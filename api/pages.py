@@ -148,6 +148,7 @@ LIST_TITLES = {
     "serious-dishonesty": ("严重失信主体名单", "Serious dishonesty list"),
     "focus": ("重点关注名单", "Focus list"),
     "bans": ("市场和行业禁入", "Market and industry bans"),
+    "trustworthy": ("守信激励对象名单", "Trustworthy list"),
 }
 
 
@@ -164,9 +165,15 @@ def list_page(
         as_of_us = _as_of(as_of)
     except ProblemError as e:
         return _error(request, 400, "日期有误 Invalid date", e.detail)
-    body = svc.views.list_members(
-        name, as_of_us, None, audience_of(current_principal(request))
-    ).body
+    if name == "trustworthy":
+        from projections.trustworthy import members
+
+        everything = audience_of(current_principal(request)).everything
+        body = members(svc.views.reads, as_of_us if everything else None)  # type: ignore[attr-defined]
+    else:
+        body = svc.views.list_members(
+            name, as_of_us, None, audience_of(current_principal(request))
+        ).body
     zh, en = LIST_TITLES[name]
     return _page(
         request,

@@ -1,5 +1,5 @@
 """The credit report over HTTP (issue 19): ``GET /v1/subjects/{code}/report`` and
-``GET /v1/reports/{report_id}``.
+``GET /v1/reports/{report_id}``; and the trustworthy list, ``GET /v1/lists/trustworthy``.
 
 Anyone may get a subject's report of now: it holds only what is public
 (:mod:`projections.report`). A report for a past date (``as_of``) is for the roles that
@@ -151,3 +151,32 @@ def get_issued_report(
     if found is None:
         raise ProblemError(404, Reason.NOT_FOUND, f"this ledger issued no report {report_id}")
     return JSONBytes(found.to_json())
+
+
+@reports_router.get(
+    "/lists/trustworthy",
+    tags=["lists"],
+    summary="The trustworthy list (守信激励对象名单): who qualifies now",
+    description="Subjects that meet the trustworthy rule of the incentives data (qualifying "
+    "grades in consecutive evaluations, no published negative record, no commitment "
+    "breached): each with its scheme, grades, since, valid_until, the lowered spot-check "
+    "ratio and the evaluations it rests on (`derived_from`). `as_of` (a past date) is for "
+    "auditors and objection handlers.",
+    responses=_problems(400, 403),
+)
+def get_trustworthy(
+    principal: Annotated[Principal, Depends(require("lists"))],
+    svc: Annotated[Services, Depends(services)],
+    as_of: AsOf = None,
+) -> Response:
+    from projections.trustworthy import members
+
+    as_of_us = instant("as_of", as_of)
+    if as_of_us is not None and not audience_of(principal).everything:
+        raise ProblemError(
+            403,
+            Reason.ROLE_NOT_ALLOWED,
+            "the trustworthy list of a past date is for auditors and objection handlers",
+        )
+    views: Any = svc.views
+    return JSONBytes(members(views.reads, as_of_us))

@@ -30,6 +30,8 @@ from ledger.settings import Settings
 from projections.reads import Reads, UnknownSubject
 from projections.runner import ProjectionRunner
 from projections.text import disclosure_text, list_text, standing_text
+from projections.trustworthy import LIST_NAME as TRUSTWORTHY
+from projections.trustworthy import members as trustworthy_members
 from projections.views import LIST_NAMES, VIEW_NAMES
 
 __all__ = ["register"]
@@ -141,7 +143,10 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         caught = runner.catch_up(progress=None, label="views")
         if caught:
             print(f"views caught up: {caught:,} records", file=sys.stderr)
-        body = reads.list_members(args.name, as_of, known_at)
+        if args.name == TRUSTWORTHY:
+            body = trustworthy_members(reads, as_of, known_at)
+        else:
+            body = reads.list_members(args.name, as_of, known_at)
         if args.json:
             _print_json(body)
         else:
@@ -193,7 +198,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
     )
 
     p = subparsers.add_parser("lists", help="members of a public list or the market-ban register")
-    p.add_argument("name", choices=LIST_NAMES)
+    p.add_argument("name", choices=(*LIST_NAMES, TRUSTWORTHY))
     p.add_argument("--as-of", help="valid time (default now)")
     p.add_argument("--known-at", help="recorded time (default now)")
     p.add_argument("--json", action="store_true")

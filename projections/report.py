@@ -114,6 +114,13 @@ _AGENCY_KINDS = {
     "system": "信用账本系统",
 }
 _SEVERITY = {"minor": "轻微", "general": "一般", "serious": "严重"}
+_SCHEME_NAMES = {
+    "public-credit-comprehensive-evaluation": "公共信用综合评价",
+    "national-comprehensive": "全国公共信用综合评价",
+    "market-regulation-credit-risk-classification": "市场监管信用风险分类",
+    "tax": "纳税信用等级评价",
+    "customs": "海关企业信用等级",
+}
 _PENALTY_KINDS = {
     "warning": "警告",
     "criticism": "通报批评",
@@ -268,7 +275,8 @@ def _evaluations(history: list[dict[str, Any]], as_of_day: date) -> list[dict[st
             "period": data.get("period") or year,
             "grade": data.get("grade"),
             "valid_until": valid_until,
-            "title": f"{scheme}{'（' + str(data.get('period') or year) + '）' if (data.get('period') or year) else ''}：{data.get('grade')}",
+            "title": f"{_SCHEME_NAMES.get(scheme, scheme)}{_period(data.get('period') or year)}："
+            f"{data.get('grade')}",
             "agency": record["source"],
             "agency_name": agency_name(record["source"]),
             "document": data.get("document"),
@@ -278,6 +286,10 @@ def _evaluations(history: list[dict[str, Any]], as_of_day: date) -> list[dict[st
             "until": valid_until,
         }
     return [latest[k] for k in sorted(latest)]
+
+
+def _period(period: Any) -> str:
+    return f"（{period}）" if period else ""
 
 
 def _cst_day_of(rfc3339: str) -> str:
@@ -394,7 +406,14 @@ def report_content(
         }
         for i in sections["lists"]
     ]
+    member = reads.standing(subject, as_of_us, known_at_us).get("trustworthy")
+    trustworthy: dict[str, Any] = {"member": member is not None}
+    if member is not None:
+        trustworthy.update(
+            {k: member[k] for k in ("scheme", "grades", "since", "valid_until", "derived_from")}
+        )
     standing = {
+        "trustworthy": trustworthy,
         "evaluations": [
             {k: e[k] for k in ("scheme", "period", "grade", "valid_until")}
             | {"derived_from": [{"id": e["id"], "source": e["source"]}]}
@@ -402,7 +421,7 @@ def report_content(
         ],
         "lists": lists,
         "counts": {key: len(sections[key]) for key, _, _ in SECTIONS},
-        "summary": _summary(sections, lists, evaluations, as_of_day),
+        "summary": _summary(sections, lists, evaluations, as_of_day, member),
     }
     return {
         "subject": _subject_facts(subject, body.get("subject_name")),
@@ -419,9 +438,15 @@ def _summary(
     lists: list[dict[str, Any]],
     evaluations: list[dict[str, Any]],
     as_of_day: date,
+    member: Mapping[str, Any] | None,
 ) -> list[str]:
     """The standing explained, in Chinese sentences."""
     lines = [f"截至 {as_of_day.isoformat()}，本报告载明该主体在本账本中公示的全部信用信息。"]
+    if member is not None:
+        lines.append(
+            f"该主体列入守信激励对象名单（{_SCHEME_NAMES.get(member['scheme'], member['scheme'])}：{'、'.join(member['grades'])}，"
+            f"自 {member['since']} 起，有效期至 {member['valid_until'] or '长期'}）。"
+        )
     negative = sum(len(sections[k]) for k in ("penalties", "violations", "lists", "measures"))
     if negative:
         lines.append(

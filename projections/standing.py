@@ -145,6 +145,8 @@ class Standing:
     subject_name: str | None = None
     next_change_us: int | None = None
     notes: tuple[str, ...] = field(default=())
+    trustworthy: dict[str, Any] | None = None
+    """Membership of the trustworthy list (``projections.trustworthy``), or None."""
 
     def to_json(self) -> dict[str, Any]:
         """DESIGN.md ``standing --json`` (and more keys)."""
@@ -175,6 +177,7 @@ class Standing:
             "records": self.records,
             "next_change": instant_text(self.next_change_us),
             "notes": list(self.notes),
+            "trustworthy": self.trustworthy,
         }
 
 
@@ -276,6 +279,11 @@ def standing_of(timeline: Timeline, as_of_us: int, rules: RuleServices) -> Stand
     grade = scheme.grade_for(score)
     tier = SUPERVISION_TIERS.get(grade)
     ratio = procedures.spot_check_ratios().get(tier) if tier is not None else None
+    from projections.trustworthy import membership  # (it reads the disclosure)
+
+    trustworthy = membership(timeline, as_of_us, rules)
+    if trustworthy is not None and ratio is not None:
+        ratio = min(ratio, rules.incentives.trustworthy.spot_check_ratio)  # 35号 §九
     open_commitments = _open(timeline, "commitments", as_of_us, edges)
     return Standing(
         subject=subject,
@@ -326,6 +334,7 @@ def standing_of(timeline: Timeline, as_of_us: int, rules: RuleServices) -> Stand
         subject_name=timeline.subject_name,
         next_change_us=edges.first,
         notes=tuple(notes),
+        trustworthy=trustworthy,
     )
 
 

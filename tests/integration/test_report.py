@@ -226,3 +226,67 @@ def test_the_cli_writes_json_pdf_and_html(
     assert "信用报告" in (tmp_path / "r.html").read_text()
     ok = _verify(tmp_path / "r.json", _public_key(demo_app))
     assert ok.returncode == 0, ok.stdout
+
+
+def test_the_trustworthy_list_is_the_members_the_standings_name(
+    client: TestClient, demo_app: DemoApp, tmp_path: Path
+) -> None:
+    body = client.get("/v1/lists/trustworthy").json()
+    listed = {m["subject"] for m in body["members"]}
+    expected = {
+        code
+        for code in demo_app.subjects()
+        if client.get(f"/v1/subjects/{code}/standing", headers=demo_app.headers("auditor")).json()[
+            "trustworthy"
+        ]
+    }
+    assert listed == expected and body["count"] == len(listed) >= 1
+    assert client.get("/v1/lists/trustworthy", params={"as_of": "2025-06-01"}).status_code == 403
+    page = client.get("/lists/trustworthy")
+    assert page.status_code == 200 and "守信激励对象名单" in page.text
+    assert all(code in page.text for code in listed)
+
+    member = sorted(listed)[0]
+    report = client.get(f"/v1/subjects/{member}/report").json()
+    trust = report["content"]["standing"]["trustworthy"]
+    assert trust["member"] is True and trust["derived_from"]
+    assert any("守信激励对象名单" in line for line in report["content"]["standing"]["summary"])
+    path = tmp_path / "member.json"
+    path.write_bytes(orjson.dumps(report))
+    ok = _verify(path, _public_key(demo_app))
+    assert ok.returncode == 0, ok.stdout
+
+
+def _first_with(client: TestClient, codes: list[str], kind: str) -> tuple[str, list[Any]]:
+    """The first subject whose public disclosure shows an item of ``kind``."""
+    for code in codes:
+        items = client.get(f"/v1/subjects/{code}/disclosure").json()["items"]
+        shown = [i for i in items if i["kind"] == kind]
+        if shown:
+            return code, shown
+    raise AssertionError(f"no demo subject shows a {kind}")
+
+
+def test_licences_and_incentives_are_in_the_report_and_on_the_page(
+    client: TestClient, demo_app: DemoApp
+) -> None:
+    for kind, key, title in (
+        ("license", "licenses", "行政许可"),
+        ("incentive", "incentives", "守信激励"),
+    ):
+        holders = sorted(
+            {
+                d.event["subject"]
+                for d in demo_app.events
+                if d.event["type"] == f"credit.{kind}.granted"
+            }
+        )
+        code, shown = _first_with(client, holders, kind)
+        report = client.get(f"/v1/subjects/{code}/report").json()
+        section = next(s for s in report["content"]["sections"] if s["key"] == key)
+        assert section["title"] == title
+        assert {i["id"] for i in section["items"]} == {i["event_id"] for i in shown}
+        page = client.get(f"/subjects/{code}").text
+        assert title in page
+        for item in shown:
+            assert (item.get("document") or item.get("measure_name")) in page

@@ -1,0 +1,98 @@
+"""Scenario: the trustworthy list (守信激励). A subject enters it with its second
+consecutive 优 comprehensive evaluation (the rule in commands/rules/incentives.json: two
+periods), its spot-check ratio lowered to the rule's; it leaves it when a penalty of it
+is published, when its last grade is no longer valid, or when it breaches a commitment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from events.instants import parse_instant
+from ledger.app import Ledger
+from tests.scenarios.support import at, event, penalty, recorded, views
+
+NDRC = "ndrc/440300"
+SAMR = "samr/440300"
+
+
+def _graded(ledger: Ledger, subject: str, *grades: str) -> list[str]:
+    ids = []
+    for i, grade in enumerate(grades):
+        year = 2023 + i
+        (found,) = recorded(
+            ledger,
+            event(
+                "credit.evaluation.published",
+                subject,
+                at(f"{year + 1}-05-06"),
+                {
+                    "scheme": f"public-credit-comprehensive-evaluation-{year}",
+                    "grade": grade,
+                    "valid_until": f"{year + 2}-06-30",
+                },
+                NDRC,
+            ),
+        )
+        ids.append(found)
+    return ids
+
+
+def _standing(ledger: Ledger, subject: str, day: str) -> dict[str, Any]:
+    found = views(ledger, subject, parse_instant(day))
+    assert found is not None
+    return found[0]
+
+
+def test_two_top_grades_enter_and_a_published_penalty_leaves(ledger: Ledger) -> None:
+    subject = "91440300708461136T"
+    first, second = _graded(ledger, subject, "优", "优")
+    assert _standing(ledger, subject, "2024-12-31")["trustworthy"] is None  # one period only
+    member = _standing(ledger, subject, "2025-05-07")
+    assert member["trustworthy"] is not None
+    assert member["trustworthy"]["grades"] == ["优", "优"]
+    assert member["trustworthy"]["since"] == "2025-05-06"
+    assert [d["id"] for d in member["trustworthy"]["derived_from"]] == [first, second]
+    assert member["spot_check_ratio"] == "0.005"  # lowered from its tier's 0.01
+
+    recorded(ledger, penalty(subject, "2025-07-01", SAMR))
+    assert _standing(ledger, subject, "2025-06-30")["trustworthy"] is not None
+    after = _standing(ledger, subject, "2025-07-02")
+    assert after["trustworthy"] is None
+    assert after["spot_check_ratio"] != "0.005"
+
+
+def test_a_lapsed_grade_or_a_lower_one_leaves(ledger: Ledger) -> None:
+    subject = "91110000600037341L"
+    _graded(ledger, subject, "优", "优")
+    assert _standing(ledger, subject, "2026-06-30")["trustworthy"] is not None
+    assert _standing(ledger, subject, "2026-07-01")["trustworthy"] is None  # grade lapsed
+    other = "91440300708461136T"
+    _graded(ledger, other, "优", "良", "优")
+    assert _standing(ledger, other, "2026-05-07")["trustworthy"] is None  # 良 in between
+
+
+def test_a_breached_commitment_leaves(ledger: Ledger) -> None:
+    subject = "91440300708461136T"
+    _graded(ledger, subject, "优", "优")
+    (made,) = recorded(
+        ledger,
+        event(
+            "credit.commitment.made",
+            subject,
+            at("2025-06-02"),
+            {"commitment_type": "voluntary", "matter": "年度信用承诺书", "due": None},
+            f"subject/{subject}",
+        ),
+    )
+    assert _standing(ledger, subject, "2025-06-03")["trustworthy"] is not None
+    recorded(
+        ledger,
+        event(
+            "credit.commitment.breached",
+            subject,
+            at("2025-08-01"),
+            {"commitment": made, "kind": "false"},
+            SAMR,
+        ),
+    )
+    assert _standing(ledger, subject, "2025-08-02")["trustworthy"] is None
