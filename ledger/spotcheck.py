@@ -168,8 +168,11 @@ def spot_check(
     if ratios is None:
         default = ledger.rules.procedures.spot_check_scheme()
         ratios, scheme = dict(default.ratios), default.id
-    ratios = {TRUSTWORTHY_TIER: ledger.rules.incentives.trustworthy.spot_check_ratio, **ratios}
-    result = draw(population(ledger, now), ratios, seed)
+    tiers = population(ledger, now)
+    if TRUSTWORTHY_TIER in tiers.values():
+        lowered = ledger.rules.incentives.trustworthy.spot_check_ratio
+        ratios = {TRUSTWORTHY_TIER: lowered, **ratios}
+    result = draw(tiers, ratios, seed)
     draw_id = draw_id or f"spot-check-{day.isoformat()}-{seed}"
     check = SpotCheck(draw_id, day, result, scheme)
     events = selection_events(result, draw_id, rfc3339_day_start(day), source, scheme)

@@ -96,3 +96,20 @@ def test_a_breached_commitment_leaves(ledger: Ledger) -> None:
         ),
     )
     assert _standing(ledger, subject, "2025-08-02")["trustworthy"] is None
+
+
+def test_a_member_is_drawn_at_the_lowered_ratio(ledger: Ledger) -> None:
+    from decimal import Decimal
+
+    from ledger.spotcheck import spot_check
+
+    member, other = "91440300708461136T", "91110000600037341L"
+    _graded(ledger, member, "优", "优")
+    _graded(ledger, other, "良", "良")
+    check = spot_check(ledger, 7, now_us=parse_instant("2025-06-02"))
+    assert check.result.population["trustworthy"] == 1
+    assert check.result.ratios["trustworthy"] == Decimal("0.005")
+    assert member not in {
+        c for tier, codes in check.result.drawn.items() if tier != "trustworthy" for c in codes
+    }
+    assert check.result.population.get("low") == 1  # the other one keeps its tier
