@@ -257,6 +257,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     elapsed = time.perf_counter() - started
     types = Counter(d.event["type"] for d in generated)
     subjects = len({d.event["subject"] for d in generated})
+    example = demo.example_subject(generated)
     summary = {
         "subjects": subjects,
         "events": len(generated),
@@ -266,6 +267,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         "rejections": dict(rejections),
         "by_type": dict(sorted(types.items())),
         "ledger_size": ledger.size(),
+        "example_subject": example,
         "seconds": round(elapsed, 2),
     }
     if args.json:
@@ -282,8 +284,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  ledger size {summary['ledger_size']} records")
         for name, n in sorted(types.items()):
             print(f"  {name:<34} {n:>6}")
-        sample = generated[0].event["subject"]
-        print(f"  try: ledger history {sample}")
+        name = demo.names(args.subjects, args.seed).get(example, "")
+        print(f"example subject: {example} {name}")
+        print(f"  try: ledger standing {example}")
     print(f"demo loaded in {elapsed:.1f} s", file=sys.stderr)
     return 0
 
