@@ -27,7 +27,7 @@ from bench import cli as bench_cli
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import InvalidInstant, cst_text
 from events.reasons import InvalidEvent
-from ledger import backup, deadlines, feed, ingest, logs, persons, spotcheck
+from ledger import backup, deadlines, feed, heartbeat, ingest, logs, persons, spotcheck
 from ledger.app import Ledger, Outcome
 from ledger.audit import cli as audit_cli
 from ledger.bootstrap import ConfigurationError, bootstrap
@@ -75,7 +75,7 @@ def make_periodic(parser: argparse.ArgumentParser) -> None:
         code = 0
         while not stop.is_set():
             code = once(args, settings)
-            stop.wait(args.every)
+            heartbeat.wait(stop, args.every)
         return code
 
     parser.set_defaults(handler=periodic)
@@ -104,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings(**overrides)
         if getattr(args, "long_running", False):
             logs.configure(settings.log_format, settings.log_level)
+        if settings.heartbeat_file and (
+            getattr(args, "long_running", False) or getattr(args, "every", None)
+        ):
+            heartbeat.configure(settings.heartbeat_file)
         code: int = args.handler(args, settings)
         return code
     except (UsageError, ConfigurationError, InvalidInstant) as e:
@@ -146,6 +150,20 @@ def build_parser() -> argparse.ArgumentParser:
     for name in LONG_RUNNING:
         if name in sub.choices:
             sub.choices[name].set_defaults(long_running=True)
+
+    p = sub.add_parser(
+        "healthcheck",
+        help="exit 0 if this container's worker loop is alive (LEDGER_HEARTBEAT_FILE fresh)",
+        epilog="example: ledger healthcheck --max-age 120   (a compose health check)",
+    )
+    p.add_argument(
+        "--max-age",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="fail when the heartbeat file is older than this (default 120)",
+    )
+    p.set_defaults(handler=cmd_healthcheck)
 
     p = sub.add_parser("schema", help="print the JSON Schemas of the event types")
     p.add_argument("type", nargs="?", help="one type, e.g. credit.penalty.decided")
@@ -310,6 +328,29 @@ def demo_batches(
         if batch:
             yield batch
             bar.update(len(batch))
+
+
+# -- healthcheck -----------------------------------------------------------------------
+
+
+def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
+    """0 when ``LEDGER_HEARTBEAT_FILE`` was refreshed within ``--max-age`` seconds, 1
+    when it is older or missing (the worker is stuck or not started), 2 when no
+    heartbeat file is configured."""
+    if settings.heartbeat_file is None:
+        raise UsageError("LEDGER_HEARTBEAT_FILE is not set: there is no heartbeat to check")
+    age = heartbeat.age_s(settings.heartbeat_file)
+    if age is None:
+        print(f"unhealthy: {settings.heartbeat_file} does not exist", file=sys.stderr)
+        return 1
+    if age > args.max_age:
+        print(
+            f"unhealthy: {settings.heartbeat_file} is {age:.0f} s old (more than {args.max_age:g} s)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"healthy: heartbeat {age:.0f} s ago")
+    return 0
 
 
 # -- schema ----------------------------------------------------------------------------

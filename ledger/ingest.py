@@ -62,6 +62,7 @@ from kafka.structs import OffsetAndMetadata
 
 from events.envelope import Envelope, Refused, parse_event
 from events.reasons import InvalidEvent, Reason, Rejection
+from ledger import heartbeat
 from ledger.app import Ledger, Outcome
 from ledger.bootstrap import ConfigurationError
 from ledger.settings import Settings
@@ -410,6 +411,7 @@ class Ingester:
         stats = IngestStats()
         while not stop.is_set() and not (until is not None and until(stats)):
             polled = self.consumer.poll(timeout_ms=self.config.poll_timeout_ms)
+            heartbeat.beat()
             if self._listener.error is not None:
                 raise self._listener.error
             if not polled:
