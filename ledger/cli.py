@@ -56,6 +56,57 @@ LONG_RUNNING = ("serve", "ingest", "project", "tick", "feed")
 PERIODIC = ("tick", "checkpoint", "verify")
 """Jobs a service runs on a schedule: they get ``--every SECONDS``."""
 
+EXAMPLE_SUBJECT = "92110000MAW1WJEQ4X"
+"""The demo's example subject (``ledger.demo.example_subject``; README uses it too)."""
+
+EXAMPLES: dict[str, str] = {
+    "submit": "ledger submit examples/events.jsonl\n  cat events.json | ledger submit - --json",
+    "demo": f"ledger demo && ledger standing {EXAMPLE_SUBJECT}",
+    "ingest": "LEDGER_KAFKA_BOOTSTRAP=127.0.0.1:9092 LEDGER_METRICS_PORT=9100 ledger ingest",
+    "feed": "LEDGER_KAFKA_BOOTSTRAP=127.0.0.1:9092 ledger feed --once",
+    "serve": "ledger serve --host 0.0.0.0 --port 8000   (pages at /, API under /v1, docs at /docs)",
+    "token": "ledger token add --role agency --agency samr/310000",
+    "token add": "ledger token add --role agency --agency samr/310000 --name 上海市市场监管局",
+    "token list": "ledger token list --json",
+    "token revoke": "ledger token revoke 3f9a2c",
+    "tick": "ledger tick --at 2026-12-01   (or as a service: ledger tick --every 300)",
+    "spot-check": "ledger spot-check --seed 20260301 --json",
+    "erase-person": "ledger erase-person --key-id pk-0123456789abcdef0123456789abcdef   (or by identity number)",
+    "standing": f"ledger standing {EXAMPLE_SUBJECT} --as-of 2025-06-01 --json",
+    "disclosure": f"ledger disclosure {EXAMPLE_SUBJECT} --as-of 2025-06-01",
+    "history": f"ledger history {EXAMPLE_SUBJECT} --as-of 2025-01-20 --known-at 2025-01-20",
+    "lists": "ledger lists serious-dishonesty --as-of 2025-06-01",
+    "rebuild": "ledger rebuild            (or one view: ledger rebuild standing)",
+    "project": "ledger project --follow",
+    "checkpoint": "ledger checkpoint && ledger checkpoint --public-key",
+    "verify": "ledger verify --public-key \"$(ledger checkpoint --public-key)\"",
+    "audit-bundle": f"ledger audit-bundle {EXAMPLE_SUBJECT} --output bundle.json",
+    "proof": "ledger proof inclusion 41 --checkpoint 1000",
+    "proof inclusion": "ledger proof inclusion 41 --checkpoint 1000",
+    "proof consistency": "ledger proof consistency 1000 2000",
+    "proof head": f"ledger proof head {EXAMPLE_SUBJECT}",
+    "bench": "ledger bench --scale smoke",
+    "backup": 'ledger backup "backups/ledger-$(date +%F).dump"',
+    "restore": "ledger restore backups/ledger-2026-11-20.dump --public-key \"$(cat public.key)\"",
+    "healthcheck": "LEDGER_HEARTBEAT_FILE=/tmp/ledger-heartbeat ledger healthcheck --max-age 120",
+    "schema": "ledger schema credit.penalty.decided",
+}
+"""``ledger COMMAND --help`` ends with ``example: …`` from here (one place for all)."""
+
+
+def add_examples(parser: argparse.ArgumentParser, prefix: str = "") -> None:
+    """Give every subcommand of ``parser`` (recursively) its :data:`EXAMPLES` line as
+    the help epilog, keeping the help text's line breaks."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for name, sub in action.choices.items():
+            command = f"{prefix}{name}"
+            if command in EXAMPLES and not sub.epilog:
+                sub.epilog = f"example:\n  {EXAMPLES[command]}"
+                sub.formatter_class = argparse.RawDescriptionHelpFormatter
+            add_examples(sub, f"{command} ")
+
 
 def make_periodic(parser: argparse.ArgumentParser) -> None:
     """Give a job ``--every SECONDS``: run it, wait, run again, until SIGTERM/SIGINT
@@ -137,9 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_submit)
 
     p = sub.add_parser("demo", help="load the deterministic demo data set and summarise it")
-    p.add_argument("--subjects", type=int, default=1200)
-    p.add_argument("--seed", type=int, default=20261120)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--subjects", type=int, default=1200, help="market subjects (default 1200)")
+    p.add_argument("--seed", type=int, default=20261120, help="random seed (default 20261120)")
+    p.add_argument("--json", action="store_true", help="the summary as one JSON object")
     p.set_defaults(handler=cmd_demo)
 
     for area in COMMAND_AREAS:
@@ -154,7 +205,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "healthcheck",
         help="exit 0 if this container's worker loop is alive (LEDGER_HEARTBEAT_FILE fresh)",
-        epilog="example: ledger healthcheck --max-age 120   (a compose health check)",
     )
     p.add_argument(
         "--max-age",
@@ -175,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the files (default events/schemas)",
     )
     p.set_defaults(handler=cmd_schema)
+    add_examples(parser)
     return parser
 
 
