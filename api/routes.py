@@ -33,7 +33,7 @@ from api.models import (
 from api.problems import ProblemError, status_of_rejection
 from api.responses import JSONBytes
 from api.services import Services, services
-from api.submit import authorise, parse_body, submit
+from api.submit import authorise, media_type, parse_body, read_body, submit
 from api.tokens import Principal, Role
 from api.views import NoCheckpoint, NotAvailable, UnknownList, UnknownSubject, View
 from events.codes import validate_subject_code
@@ -55,7 +55,7 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Unknown subject, list or resource",
         409: "Conflict (id reused with other content, write conflict)",
         413: "Body or batch too large",
-        415: "Body is not JSON",
+        415: "Content-Type missing or not JSON (application/json, CloudEvents JSON, JSON lines)",
         422: "The event was rejected (reason in `code`)",
         503: "Not available now (database or projections)",
     }
@@ -265,8 +265,11 @@ async def post_events(
         ),
     ] = False,
 ) -> Response:
-    body = await request.body()
-    batch, items = parse_body(body, request.headers.get("content-type"))
+    media = media_type(request.headers.get("content-type"))
+    body = await read_body(
+        request.headers.get("content-length"), request.stream(), svc.max_body_bytes
+    )
+    batch, items = parse_body(body, media)
     items = authorise(principal, items)
     outcomes = await run_in_threadpool(submit, svc.ledger, items)
     headers: dict[str, str] = {}
