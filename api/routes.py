@@ -186,25 +186,34 @@ def _read(
 
 # -- events -----------------------------------------------------------------------------
 
+_EVENT_OR_BATCH = {
+    "oneOf": [
+        {"$ref": "#/components/schemas/CloudEvent"},
+        {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/CloudEvent"},
+            "maxItems": 10_000,
+        },
+    ]
+}
 _EVENTS_BODY = {
     "required": True,
     "content": {
         "application/json": {
-            "schema": {
-                "oneOf": [
-                    {"$ref": "#/components/schemas/CloudEvent"},
-                    {
-                        "type": "array",
-                        "items": {"$ref": "#/components/schemas/CloudEvent"},
-                        "maxItems": 10_000,
-                    },
-                ]
-            },
+            "schema": _EVENT_OR_BATCH,
             "examples": {
                 "one": {"summary": "One event", "value": EXAMPLE_EVENT},
                 "batch": {"summary": "A batch", "value": [EXAMPLE_EVENT]},
             },
-        }
+        },
+        "application/cloudevents+json": {"schema": {"$ref": "#/components/schemas/CloudEvent"}},
+        "application/cloudevents-batch+json": {
+            "schema": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/CloudEvent"},
+                "maxItems": 10_000,
+            }
+        },
     },
 }
 
@@ -216,7 +225,10 @@ _EVENTS_BODY = {
     description=(
         "One object: 201 recorded, 200 repeat (same source and id, same content), or a "
         "problem with the reason `code`. An array: 200 with one result per event, in input "
-        "order (`submit --json` shape). One round of appends per request. Agencies may "
+        "order (`submit --json` shape). JSON lines (`application/jsonl` or "
+        "`application/x-ndjson`, one event a line) are answered like an array. Any other "
+        "or no `Content-Type` is a 415; a body over the server's limit a 413, decided "
+        "before it is read. One round of appends per request. Agencies may "
         "submit only as their own `source`; objection handlers only "
         "objection.resolved, record.corrected and record.revoked."
     ),

@@ -15,12 +15,6 @@ Metrics:
   items that could not be parsed, or whose type is not in the vocabulary, have type
   ``invalid``.
 * ``ledger_rejections_total{code}``: rejections by reason code.
-
-Label values never carry a string a client chose: ``type`` is a vocabulary type or
-``invalid``, ``code`` a :class:`~events.reasons.Reason` value or ``other``, and
-``agency`` what :meth:`LedgerMetrics.agency_label` makes of the source (a known
-agency, the system source, ``subject`` or ``other``). So the number of series, and the
-size of ``/metrics``, is bounded by the configuration, whatever is submitted.
 * ``ledger_submit_seconds``: histogram of the duration of one ``Ledger.submit``
   call (one append transaction, whatever the batch size).
 * ``ledger_submit_batch_events``: histogram of events per submit call.
@@ -34,6 +28,12 @@ size of ``/metrics``, is bounded by the configuration, whatever is submitted.
   outcome finished (Unix seconds; absent for an outcome that never happened).
 * ``ledger_verify_last_records``: records checked by the latest run (absent before the
   first run).
+
+Label values never carry a string a client chose: ``type`` is a vocabulary type or
+``invalid``, ``code`` a :class:`~events.reasons.Reason` value or ``other``, and
+``agency`` what :meth:`LedgerMetrics.agency_label` makes of the source (a known
+agency, the system source, ``subject`` or ``other``). So the number of series, and the
+size of ``/metrics``, is bounded by the configuration, whatever is submitted.
 
 The verify metrics describe runs of other processes (``ledger verify`` is a one-shot
 command or ``verify --every``): :class:`VerificationCollector` reads them from the store
@@ -68,8 +68,6 @@ SUBJECT = "subject"
 """The agency label of a subject filing for itself (``source`` ``subject/USCC``)."""
 SUBMIT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 BATCH_BUCKETS = (1, 10, 100, 500, 1000, 2000, 5000, 10_000)
-
-
 _REASONS = frozenset(str(r) for r in Reason)
 
 
