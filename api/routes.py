@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from api.audience import audience_of
 from api.auth import require
 from api.models import (
     CODE_FORMAT,
@@ -166,6 +167,8 @@ def _read(
     try:
         if what == "history":
             view: View = svc.views.history(code, as_of_us, known_at_us, principal.role.value)
+        elif what == "disclosure":
+            view = svc.views.disclosure(code, as_of_us, known_at_us, audience_of(principal))
         else:
             view = getattr(svc.views, what)(code, as_of_us, known_at_us)
     except UnknownSubject as e:
@@ -366,6 +369,13 @@ def get_history(
     "/subjects/{code}/disclosure",
     tags=["subjects"],
     summary="What is public about the subject (信用中国 view), personal data masked",
+    description=(
+        "The public (no token) sees only records published now, at any `as_of` / "
+        "`known_at`, with their current (corrected, 已更正) content, and the notice of a "
+        "withdrawn or revoked penalty decision. Auditors and objection handlers see every "
+        "record, an agency every record it is responsible for; an item whose publication "
+        "ended carries `publication_ended` (why, on, by)."
+    ),
     response_model=Disclosure,
     responses=_problems(400, 401, 404, 503),
 )
@@ -448,7 +458,7 @@ def get_list(
     as_of_us = instant("as_of", as_of)
     known_at_us = instant("known_at", known_at)
     try:
-        view = svc.views.list_members(list_name, as_of_us, known_at_us)
+        view = svc.views.list_members(list_name, as_of_us, known_at_us, audience_of(principal))
     except UnknownList as e:
         names = ", ".join(svc.views.list_names())
         raise ProblemError(
