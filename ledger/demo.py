@@ -73,6 +73,7 @@ __all__ = [
     "DEMO_NOW",
     "DEMO_START",
     "DemoEvent",
+    "agencies",
     "example_subject",
     "generate",
     "id_number_check",
@@ -2221,3 +2222,9 @@ def example_subject(events: Sequence[DemoEvent]) -> str:
         types.setdefault(code, set()).add(d.event["type"])
         counts[code] = counts.get(code, 0) + 1
     return min(types, key=lambda code: (-len(types[code]), -counts[code], code))
+
+
+def agencies() -> frozenset[str]:
+    """Every agency ``source`` the demo may emit: each agency kind it uses, at each of its
+    regions (the prefecture-level code its subjects carry)."""
+    return frozenset(f"{kind}/{r.code}" for kind in _DOC_PREFIX for r in _REGIONS)

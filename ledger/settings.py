@@ -68,3 +68,8 @@ class Settings(BaseSettings):
         description="Long-running workers refresh this file on every turn of their loop; "
         "`ledger healthcheck --max-age S` fails when it is older (container health checks)",
     )
+    max_body_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="`ledger serve`: the largest request body read (413 beyond it, before buffering)",
+    )
