@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,10 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.integration.kafka_broker import free_port
+
+__all__ = ["Installed", "build_wheel", "fetch", "free_port", "install", "wait_http", "wheel_files"]
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("events", "commands", "ledger", "projections", "api", "bench")
@@ -107,13 +110,6 @@ def install(wheel: Path, where: Path) -> Installed:
     home = where / "home"
     home.mkdir()
     return Installed(wheel=wheel, venv=venv, home=home)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def wait_http(url: str, timeout_s: float, proc: subprocess.Popen[bytes] | None = None) -> None:
