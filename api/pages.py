@@ -30,6 +30,7 @@ from api.audience import audience_of
 from api.auth import COOKIE, ENDPOINT_ROLES, current_principal
 from api.problems import ProblemError, reason_docs
 from api.services import Services, services
+from api.submit import read_body
 from api.tokens import Principal
 from api.views import UnknownSubject
 from events.codes import validate_subject_code
@@ -203,9 +204,15 @@ def login_form(request: Request, next: str = "/") -> Response:
     return _page(request, "login.html", {"next": _safe_next(next), "failed": False})
 
 
+LOGIN_MAX_BYTES = 16 * 1024
+"""The login form holds a token and a path: a larger body is refused (413) unread."""
+
+
 @pages_router.post("/login")
 async def login(request: Request, svc: Annotated[Services, Depends(services)]) -> Response:
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    length = request.headers.get("content-length")
+    body = await read_body(length, request.stream(), LOGIN_MAX_BYTES)
+    form = parse_qs(body.decode("utf-8", "replace"))
     token = (form.get("token") or [""])[0].strip()
     target = _safe_next((form.get("next") or ["/"])[0])
     principal = svc.tokens.verify(token) if token else None

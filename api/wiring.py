@@ -59,5 +59,6 @@ def build_app(
         origin=settings.name,
         runner=runner,
         metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
         extras={"report_issuer": issuer_for(ledger, settings)},
     )

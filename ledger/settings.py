@@ -67,3 +67,13 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8000",
         description="Base URL of this ledger's API, printed on credit reports (verification link)",
     )
+    heartbeat_file: Path | None = Field(
+        None,
+        description="Long-running workers refresh this file on every turn of their loop; "
+        "`ledger healthcheck --max-age S` fails when it is older (container health checks)",
+    )
+    max_body_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="`ledger serve`: the largest request body read (413 beyond it, before buffering)",
+    )
