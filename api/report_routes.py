@@ -116,7 +116,7 @@ async def get_report(
 @reports_router.get(
     "/subjects/{code}/report.pdf",
     summary="The subject's credit report as PDF",
-    responses={200: {"content": {PDF: {}}}, **_problems(400, 403, 404, 503)},
+    include_in_schema=False,  # the link of the pages; the API's is the route above by Accept
 )
 async def get_report_pdf(
     code: CodeParam,

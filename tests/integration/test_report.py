@@ -290,3 +290,50 @@ def test_licences_and_incentives_are_in_the_report_and_on_the_page(
         assert title in page
         for item in shown:
             assert (item.get("document") or item.get("measure_name")) in page
+
+
+def test_the_verifier_checks_more_than_the_signature(
+    client: TestClient, demo_app: DemoApp, tmp_path: Path
+) -> None:
+    """Reports re-signed with the ledger's own key after a change (what a faulty issuer
+    would hand out) still fail: a cited record that is redacted, an altered record, an
+    entry removed from the end, a checkpoint older than known_at."""
+    from ledger.audit.reports import sign_report
+
+    key = load_or_create_key(demo_app.tmp / "signing.key")
+    code, _ = _richest_subject(client, demo_app)
+    report = client.get(f"/v1/subjects/{code}/report").json()
+    records = report["bundle"]["records"]
+    redacted = next(e for e in records if e.get("redacted"))
+    shown_at = next(i for i, e in enumerate(records) if "record" in e)
+
+    def tampered(change: Any) -> dict[str, Any]:
+        copy = orjson.loads(orjson.dumps(report))
+        change(copy)
+        return sign_report(key, copy)
+
+    def cite_redacted(r: dict[str, Any]) -> None:  # a record the bundle does not show
+        r["content"]["sections"][0]["items"].append({"id": "x", "source": "y"})
+
+    def alter_record(r: dict[str, Any]) -> None:
+        r["bundle"]["records"][shown_at]["record"]["data"]["tampered"] = True
+
+    def drop_last(r: dict[str, Any]) -> None:
+        r["bundle"]["records"].pop()
+
+    def later_known_at(r: dict[str, Any]) -> None:
+        r["known_at"] = "2199-01-01T00:00:00.000000Z"
+
+    cases = {
+        "not an unredacted record": cite_redacted,
+        "hash": alter_record,
+        "head": drop_last,
+        "before the report's known_at": later_known_at,
+    }
+    public_key = _public_key(demo_app)
+    for expected, change in cases.items():
+        path = tmp_path / "tampered.json"
+        path.write_bytes(orjson.dumps(tampered(change)))
+        result = _verify(path, public_key)
+        assert result.returncode == 1 and expected in result.stdout, (expected, result.stdout)
+    assert redacted["seq"] >= 1
