@@ -1,0 +1,62 @@
+"""A credit report on each store (SQLite and PostgreSQL): issued over a small story, it
+verifies offline, the register of issued reports answers for it on the same store, and
+a report of a subject the ledger does not know is refused."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from ledger.app import Ledger
+from ledger.audit.keys import load_or_create_key, public_key_b64
+from ledger.audit.reports import report_hash
+from projections.live import UnknownSubject
+from projections.reads import Reads
+from projections.report import ReportIssuer
+from tests.scenarios.support import at, event, penalty, recorded
+
+ROOT = Path(__file__).resolve().parents[2]
+SUBJECT = "91440300708461136T"
+
+
+def test_a_report_on_each_store(ledger: Ledger, tmp_path: Path) -> None:
+    assert ledger.rules is not None
+    key = load_or_create_key(tmp_path / "signing.key")
+    (fine,) = recorded(ledger, penalty(SUBJECT, "2026-06-01", "samr/440300"))
+    recorded(
+        ledger,
+        event(
+            "credit.person.linked",
+            SUBJECT,
+            at("2026-06-02"),
+            {"role": "legal-representative", "name": "张三", "id_number": "11010519491231002X"},
+            "samr/440300",
+        ),
+    )
+    reads = Reads(ledger.recorder, ledger.rules, clock=ledger.clock)
+    issuer = ReportIssuer(ledger.recorder, reads, key, "test-ledger", ledger.clock)
+    report = issuer.issue(SUBJECT)
+    penalties = next(s for s in report["content"]["sections"] if s["key"] == "penalties")
+    assert [i["id"] for i in penalties["items"]] == [fine]
+    assert [e.get("redacted", False) for e in report["bundle"]["records"]] == [False, True]
+
+    found = issuer.issued(report["report_id"])
+    assert found is not None and found.sha256 == report_hash(report)
+    assert issuer.issued("01ARZ3NDEKTSV4RRFFQ69G5FAV") is None
+
+    path = tmp_path / "report.json"
+    path.write_bytes(orjson.dumps(report))
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools/verify_report.py"), str(path), "--public-key",
+         public_key_b64(key)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout
+    assert "1 redacted" in result.stdout
+
+    with pytest.raises(UnknownSubject):
+        issuer.issue("91110000600037341L")
