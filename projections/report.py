@@ -10,7 +10,10 @@ Content (:func:`report_content`), Chinese first:
   score or supervision tier), each fact carrying ``derived_from`` records;
 * ``sections``: one per kind of public record (:data:`SECTIONS`), each item with its
   record's ``id`` and ``source``, agency and agency name, document number, dates, disclosure
-  period and the rule set it follows.
+  period and the rule set it follows. A corrected record (已更正) shows its corrected values
+  and cites the correction (``id``/``source`` of the ``credit.record.corrected`` record, the
+  corrected record's id in ``record``): the corrected record stays redacted in the bundle,
+  since its old values are never public (DOMAIN.md "What the public sees").
 
 What is public comes from ONE place, :mod:`projections.public` (through
 :meth:`projections.reads.Reads.disclosure`): a report for now is read as the public reads
@@ -217,7 +220,9 @@ def _rule_set_of(reads: Reads, item: Mapping[str, Any]) -> str | None:
         return None
 
 
-def _section_item(reads: Reads, item: Mapping[str, Any], source: str) -> dict[str, Any]:
+def _section_item(
+    reads: Reads, item: Mapping[str, Any], source: str, sources: Mapping[str, list[str]]
+) -> dict[str, Any]:
     agency = str(item.get("agency") or source)
     out: dict[str, Any] = {
         "id": str(item["event_id"]),
@@ -236,8 +241,15 @@ def _section_item(reads: Reads, item: Mapping[str, Any], source: str) -> dict[st
         "rule_set": _rule_set_of(reads, item),
         "details": {k: v for k, v in item.items() if k not in _DROPPED and k not in _TOP},
     }
-    if item.get("corrected"):
-        out["corrected"] = item["corrected"]
+    corrected = item.get("corrected")
+    if corrected:
+        out["corrected"] = corrected
+        by = corrected.get("by") if isinstance(corrected, Mapping) else None
+        if isinstance(by, str) and sources.get(by):
+            # The item cites the correction (the record of the values shown), not the
+            # corrected record, whose old values the public never sees (module docstring).
+            out["record"] = out["id"]
+            out["id"], out["source"] = by, sources[by][0]
     return out
 
 
@@ -390,7 +402,7 @@ def report_content(
         if not found:
             continue  # not a record the ledger knew then: never cite what cannot be shown
         source = item.get("agency") if item.get("agency") in found else found[0]
-        sections[key].append(_section_item(reads, item, str(source)))
+        sections[key].append(_section_item(reads, item, str(source), sources))
     as_of_day = _cst_day(as_of_us)
     evaluations = _evaluations(history, as_of_day)
     sections["evaluations"] = evaluations

@@ -60,3 +60,34 @@ def test_a_report_on_each_store(ledger: Ledger, tmp_path: Path) -> None:
 
     with pytest.raises(UnknownSubject):
         issuer.issue("91110000600037341L")
+
+
+def test_a_corrected_record_shows_only_its_corrected_values(ledger: Ledger, tmp_path: Path) -> None:
+    assert ledger.rules is not None
+    key = load_or_create_key(tmp_path / "signing.key")
+    (fine,) = recorded(ledger, penalty(SUBJECT, "2026-06-01", "samr/440300", amount="77777.00"))
+    (correction,) = recorded(
+        ledger,
+        event(
+            "credit.record.corrected",
+            SUBJECT,
+            at("2026-06-03"),
+            {"target": fine, "changes": {"amount": "6666.00"}},
+            "samr/440300",
+        ),
+    )
+    reads = Reads(ledger.recorder, ledger.rules, clock=ledger.clock)
+    report = ReportIssuer(ledger.recorder, reads, key, "test-ledger", ledger.clock).issue(SUBJECT)
+    text = orjson.dumps(report).decode()
+    assert "77777.00" not in text  # the old amount is never public, not even in the bundle
+    (item,) = next(s for s in report["content"]["sections"] if s["key"] == "penalties")["items"]
+    assert item["details"]["amount"] == "6666.00" and item["corrected"]["mark"] == "已更正"
+    assert (item["id"], item["record"]) == (correction, fine)
+    path = tmp_path / "report.json"
+    path.write_bytes(orjson.dumps(report))
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools/verify_report.py"), str(path), "--public-key",
+         public_key_b64(key)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout
