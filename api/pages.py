@@ -170,7 +170,10 @@ def list_page(
         from projections.trustworthy import members
 
         everything = audience_of(current_principal(request)).everything
-        body = members(svc.views.reads, as_of_us if everything else None)  # type: ignore[attr-defined]
+        try:
+            body = members(svc.views.reads, as_of_us if everything else None)  # type: ignore[attr-defined]
+        except (ValueError, OverflowError) as e:  # an instant outside the calendar
+            return _error(request, 400, "日期有误 Invalid date", str(e))
     else:
         body = svc.views.list_members(
             name, as_of_us, None, audience_of(current_principal(request))

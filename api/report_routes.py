@@ -25,6 +25,7 @@ from api.responses import JSONBytes
 from api.routes import AsOf, CodeParam, _problems, instant, known_query_only, subject_code
 from api.services import Services, services
 from api.tokens import Principal
+from events.instants import parse_instant
 from events.reasons import Reason
 from projections.live import UnknownSubject
 
@@ -33,6 +34,21 @@ __all__ = ["PDF", "report_issuer", "reports_router"]
 reports_router = APIRouter(prefix="/v1", tags=["reports"], dependencies=[Depends(known_query_only)])
 PDF = "application/pdf"
 _REPORT_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+_EARLIEST, _LATEST = parse_instant("1949-10-01T00:00:00+08:00"), parse_instant("2199-12-31")
+"""The instants the ledger admits (DOMAIN.md Clarifications); others are refused here."""
+
+
+def _as_of(text: str | None) -> int | None:
+    """A query ``as_of`` within the admitted range, or a 400 problem."""
+    found = instant("as_of", text)
+    if found is not None and not _EARLIEST <= found <= _LATEST:
+        raise ProblemError(
+            400,
+            Reason.INVALID_INSTANT,
+            "as_of: instants before 1949-10-01 or after 2199-12-31 are not admitted",
+            invalid=[{"name": "as_of", "reason": "out of range"}],
+        )
+    return found
 
 
 def report_issuer(svc: Services) -> Any:
@@ -60,7 +76,7 @@ def _issue(
     from projections.report import ReportRefused
 
     code = subject_code(code)
-    as_of_us = instant("as_of", as_of)
+    as_of_us = _as_of(as_of)
     if as_of_us is not None and not audience_of(principal).everything:
         raise ProblemError(
             403,
@@ -138,7 +154,11 @@ async def get_report_pdf(
 def get_issued_report(
     report_id: Annotated[
         str,
-        Path(description="The report's 26-character id", examples=["01M96HWWA2W0MN1HSHFE1CGVC4"]),
+        Path(
+            description="The report's 26-character id (a ULID)",
+            examples=["01M96HWWA2W0MN1HSHFE1CGVC4"],
+            pattern=_REPORT_ID.pattern,
+        ),
     ],
     principal: Annotated[Principal, Depends(require("disclosure"))],
     svc: Annotated[Services, Depends(services)],
@@ -171,7 +191,7 @@ def get_trustworthy(
 ) -> Response:
     from projections.trustworthy import members
 
-    as_of_us = instant("as_of", as_of)
+    as_of_us = _as_of(as_of)
     if as_of_us is not None and not audience_of(principal).everything:
         raise ProblemError(
             403,
