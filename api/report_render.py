@@ -42,12 +42,6 @@ def render_html(report: Mapping[str, Any]) -> str:
     """The report as one self-contained HTML page (Chinese first)."""
     content = report["content"]
     url = content.get("verification", {}).get("url", "")
-    dates = [
-        str(item["date"])
-        for section in content.get("sections", ())
-        for item in section.get("items", ())
-        if item.get("date")
-    ]
     as_of = _cst_of(report["as_of"])
     return _env.get_template("report.html").render(
         r=report,
@@ -59,7 +53,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         as_of=as_of.strftime("%Y-%m-%d %H:%M:%S"),
         as_of_day=as_of.date().isoformat(),
         known_at=_cst_of(report["known_at"]).strftime("%Y-%m-%d %H:%M:%S"),
-        period_from=min(dates) if dates else None,
+        period_from=content.get("period", {}).get("from"),
     )
 
 

@@ -435,8 +435,10 @@ def report_content(
         "counts": {key: len(sections[key]) for key, _, _ in SECTIONS},
         "summary": _summary(sections, lists, evaluations, as_of_day, member),
     }
+    dates = [str(i["date"]) for items in sections.values() for i in items if i.get("date")]
     return {
         "subject": _subject_facts(subject, body.get("subject_name")),
+        "period": {"from": min(dates) if dates else None, "to": as_of_day.isoformat()},
         "standing": standing,
         "sections": [
             {"key": key, "title": zh, "title_en": en, "items": sections[key]}

@@ -136,6 +136,10 @@ def test_the_report_bundle_shows_only_what_the_report_cites(
     cited = {(i["id"], i["source"]) for s in report["content"]["sections"] for i in s["items"]}
     assert {(r["id"], r["source"]) for r in shown} >= cited
     assert report["bundle"]["checkpoint"]["issued_us"] >= end_of_day_us(date(1970, 1, 1))
+    period = report["content"]["period"]
+    dates = [i["date"] for s in report["content"]["sections"] for i in s["items"]]
+    assert period["from"] == min(dates) and period["from"] <= period["to"]
+    assert "verify_report.py" in report["content"]["verification"]["note"]
     assert "score" not in report["content"]["standing"]
     assert "tier" not in report["content"]["standing"]
 
