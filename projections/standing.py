@@ -279,9 +279,10 @@ def standing_of(timeline: Timeline, as_of_us: int, rules: RuleServices) -> Stand
     grade = scheme.grade_for(score)
     tier = SUPERVISION_TIERS.get(grade)
     ratio = procedures.spot_check_ratios().get(tier) if tier is not None else None
-    from projections.trustworthy import membership  # (it reads the disclosure)
+    from projections.trustworthy import changes, membership  # (it reads the disclosure)
 
     trustworthy = membership(timeline, as_of_us, rules)
+    edges.add_all(changes(timeline, as_of_us, rules))
     if trustworthy is not None and ratio is not None:
         ratio = min(ratio, rules.incentives.trustworthy.spot_check_ratio)  # 35号 §九
     open_commitments = _open(timeline, "commitments", as_of_us, edges)

@@ -24,7 +24,7 @@ from typing import Any
 
 from commands.incentives import TrustworthyRule
 from commands.services import RuleServices
-from projections.timeline import Entry, Timeline, valid_day
+from projections.timeline import Entry, Timeline, day_after_start_us, parse_day, valid_day
 
 __all__ = ["LIST_NAME", "NEGATIVE_KINDS", "members", "membership", "scheme_of"]
 
@@ -117,6 +117,26 @@ def membership(timeline: Timeline, as_of_us: int, rules: RuleServices) -> dict[s
         "planned_end": run[-1].data.get("valid_until"),
         "derived_from": [{"id": e.id, "source": e.source} for e in run],
     }
+
+
+def changes(timeline: Timeline, as_of_us: int, rules: RuleServices) -> list[int]:
+    """The instants after which the membership may change by the calendar alone: the
+    end of each scheme's latest grade (``valid_until``) and the day a breach leaves the
+    rule's window. (A negative record's end of publication is a boundary of its own
+    lifecycle, which the standing already watches.)"""
+    rule = rules.incentives.trustworthy
+    if _qualifying_run(timeline, as_of_us, rule) is None:
+        return []  # only a new evaluation (an event, not the calendar) can make it qualify
+    years = rule.years
+    found: list[int] = []
+    for entries in _evaluations(timeline, as_of_us).values():
+        last = parse_day(entries[-1].data.get("valid_until"))
+        if last is not None:
+            found.append(day_after_start_us(last))
+    for e in timeline.entries:
+        if e.type == "credit.commitment.breached" and e.revoked_by is None:
+            found.append(day_after_start_us(e.day + timedelta(days=365 * years)))
+    return found
 
 
 def candidates(rows: Iterable[tuple[str, str, dict[str, Any]]], rules: RuleServices) -> set[str]:

@@ -113,3 +113,34 @@ def test_a_member_is_drawn_at_the_lowered_ratio(ledger: Ledger) -> None:
         c for tier, codes in check.result.drawn.items() if tier != "trustworthy" for c in codes
     }
     assert check.result.population.get("low") == 1  # the other one keeps its tier
+
+
+def test_the_standing_says_when_the_membership_changes_by_the_calendar(ledger: Ledger) -> None:
+    """A breach keeps the subject off the list for the rule's two years: the standing
+    names the day it leaves the window as its next change, and from then it is a member."""
+    subject = "91440300708461136T"
+    (made,) = recorded(
+        ledger,
+        event(
+            "credit.commitment.made",
+            subject,
+            at("2023-06-01"),
+            {"commitment_type": "voluntary", "matter": "年度信用承诺书", "due": None},
+            f"subject/{subject}",
+        ),
+    )
+    recorded(
+        ledger,
+        event(
+            "credit.commitment.breached",
+            subject,
+            at("2023-07-01"),
+            {"commitment": made, "kind": "false"},
+            SAMR,
+        ),
+    )
+    _graded(ledger, subject, "优", "优")
+    off = _standing(ledger, subject, "2025-06-01")
+    assert off["trustworthy"] is None
+    assert off["next_change"] == "2025-07-01T00:00:00+08:00"  # the breach leaves the window
+    assert _standing(ledger, subject, "2025-07-01")["trustworthy"] is not None
