@@ -739,11 +739,13 @@ def _registration_plan(entry: Entry, lifecycle: Lifecycle) -> ItemPlan:
 def _licence_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> ItemPlan:
     data = dict(entry.data)
     changed: list[str] = []
+    changed_by: list[str] = []
     for change in entry.referring("credit.license.changed", "license"):
         changes = change.data.get("changes")
         if isinstance(changes, dict):
             data.update(changes)
             changed.append(change.day.isoformat())
+            changed_by.append(change.id)
     details = {
         **_documented(entry),
         "license_type": data.get("license_type"),
@@ -751,7 +753,7 @@ def _licence_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> It
         "license_valid_until": data.get("valid_until"),
     }
     if changed:
-        details["changed"] = changed
+        details["changed"], details["changed_by"] = changed, changed_by
     return _plan(
         entry,
         "license",

@@ -241,6 +241,9 @@ def _section_item(
         "rule_set": _rule_set_of(reads, item),
         "details": {k: v for k, v in item.items() if k not in _DROPPED and k not in _TOP},
     }
+    changes = [b for b in item.get("changed_by") or () if isinstance(b, str) and sources.get(b)]
+    if changes:  # a licence's changes: the values shown are theirs
+        out["derived_from"] = [{"id": b, "source": sources[b][0]} for b in changes]
     corrected = item.get("corrected")
     if corrected:
         out["corrected"] = corrected

@@ -91,3 +91,36 @@ def test_a_corrected_record_shows_only_its_corrected_values(ledger: Ledger, tmp_
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout
+
+
+def test_a_changed_licence_cites_its_change(ledger: Ledger, tmp_path: Path) -> None:
+    assert ledger.rules is not None
+    key = load_or_create_key(tmp_path / "signing.key")
+    licence = {
+        "license_type": "食品经营许可",
+        "matter": "预包装食品销售",
+        "valid_until": None,
+        "basis": "《中华人民共和国食品安全法》第三十五条",
+        "document": "JY14403050011111",
+    }
+    (granted,) = recorded(
+        ledger, event("credit.license.granted", SUBJECT, at("2026-03-02"), licence, "samr/440300")
+    )
+    (change,) = recorded(
+        ledger,
+        event(
+            "credit.license.changed",
+            SUBJECT,
+            at("2026-05-06"),
+            {"license": granted, "changes": {"matter": "预包装食品销售、散装食品销售"}},
+            "samr/440300",
+        ),
+    )
+    reads = Reads(ledger.recorder, ledger.rules, clock=ledger.clock)
+    report = ReportIssuer(ledger.recorder, reads, key, "test-ledger", ledger.clock).issue(SUBJECT)
+    (item,) = next(s for s in report["content"]["sections"] if s["key"] == "licenses")["items"]
+    assert item["id"] == granted and item["derived_from"] == [
+        {"id": change, "source": "samr/440300"}
+    ]
+    assert item["title"].startswith("食品经营许可：预包装食品销售、散装食品销售")
+    assert [e.get("redacted", False) for e in report["bundle"]["records"]] == [False, False]

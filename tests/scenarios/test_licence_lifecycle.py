@@ -54,7 +54,7 @@ def test_a_licence_is_published_changed_and_withdrawn(ledger: Ledger) -> None:
     assert found is not None
     shown = item(found[1], granted)
     assert shown is not None and shown["matter"] == "预包装食品销售、散装食品销售"
-    assert shown["changed"] == ["2025-06-02"]
+    assert shown["changed"] == ["2025-06-02"] and shown["changed_by"] == [changed]
 
     (withdrawn,) = recorded(
         ledger,
