@@ -6,7 +6,10 @@ too, and the conduct enters their personal credit record; §十一: market and
 industry bans apply to the subject "及其相关责任人". So, for one person:
 
 * a ``serious-dishonesty`` designation extends to them (a ``focus`` listing
-  does not), and so do the measures applied on that designation;
+  does not);
+* a measure extends to them when the measures list (惩戒措施清单,
+  :class:`commands.criteria.MeasuresList`) says it extends to responsible
+  persons, whatever finding or designation it rests on;
 * a ban extends to them;
 
 when the person held a role at the subject at some moment while the sanction
@@ -24,8 +27,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
+from commands.criteria import MeasuresList
 from commands.state import EventFacts, SubjectState
 from commands.workflows.common import cst_day, effective_data, followers
 
@@ -122,32 +127,46 @@ def _in_force(state: SubjectState, sanction: EventFacts, as_of_us: int) -> tuple
     return True, until
 
 
-def _sanctions(state: SubjectState) -> Iterable[tuple[EventFacts, str, str]]:
-    """(sanction, kind, what) for the designations, their measures and the bans
-    that extend to responsible persons."""
+def _sanctions(
+    state: SubjectState, measures: MeasuresList
+) -> Iterable[tuple[EventFacts, str, str]]:
+    """(sanction, kind, what) for the designations, measures and bans that
+    extend to responsible persons."""
     for facts in sorted(state.events.values(), key=lambda f: f.seq):
         if facts.type == "credit.list.designated":
             proposal = effective_data(state, facts.data["proposal"])
             if proposal.get("list") == "serious-dishonesty":
                 yield facts, "designation", "serious-dishonesty"
-                for measure in followers(state, facts.id, "credit.measure.applied"):
-                    yield measure, "measure", str(measure.data.get("measure"))
+        elif facts.type == "credit.measure.applied":
+            code = str(effective_data(state, facts.id).get("measure"))
+            if measures.extends_to_persons(code):
+                yield facts, "measure", code
         elif facts.type == "credit.ban.imposed":
             yield facts, "ban", str(facts.data.get("sector"))
 
 
+@cache
+def _packaged_measures() -> MeasuresList:
+    return MeasuresList.load()
+
+
 def extensions_for_person(
-    person: str, states: Iterable[SubjectState], as_of_us: int
+    person: str,
+    states: Iterable[SubjectState],
+    as_of_us: int,
+    measures: MeasuresList | None = None,
 ) -> list[Extension]:
     """The sanctions in force at ``as_of_us`` that extend to the person with key
     id ``person``, over the given subjects (those the person is linked to; others
-    contribute nothing), ordered by subject and time."""
+    contribute nothing), ordered by subject and time. ``measures`` is the
+    measures list that says which measures extend (None: the packaged list)."""
+    measures = measures or _packaged_measures()
     found: list[Extension] = []
     for state in states:
         mine = [t for t in tenures(state) if t.person == person and t.start_us <= as_of_us]
         if not mine:
             continue
-        for sanction, kind, what in _sanctions(state):
+        for sanction, kind, what in _sanctions(state, measures):
             active, until = _in_force(state, sanction, as_of_us)
             if not active:
                 continue

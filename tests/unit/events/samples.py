@@ -120,7 +120,7 @@ _STORY: list[tuple[str, str, dict[str, Any]] | tuple[str, str, dict[str, Any], s
         "credit.measure.applied",
         "2024-03-01T10:30:00+08:00",
         {
-            "measure": "fiscal-funds",
+            "measure": "fiscal-funds-restriction",
             "finding": "samr-440300-0013",
             "until": "2027-02-01",
             "basis": "国办发〔2019〕35号 第十二条",
