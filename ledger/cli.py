@@ -27,7 +27,7 @@ from bench import cli as bench_cli
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import InvalidInstant, cst_text
 from events.reasons import InvalidEvent
-from ledger import backup, deadlines, feed, ingest, logs, persons, spotcheck
+from ledger import backup, deadlines, feed, ingest, logs, persons, responsible, spotcheck
 from ledger.app import Ledger, Outcome
 from ledger.audit import cli as audit_cli
 from ledger.bootstrap import ConfigurationError, bootstrap
@@ -43,6 +43,7 @@ COMMAND_AREAS = (
     deadlines,
     spotcheck,
     persons,
+    responsible,
     projections_cli,
     audit_cli,
     bench_cli,

@@ -34,7 +34,14 @@ from commands.criteria import MeasuresList
 from commands.state import EventFacts, SubjectState
 from commands.workflows.common import cst_day, effective_data, followers
 
-__all__ = ["Extension", "Tenure", "extensions_for_person", "person_key_of", "tenures"]
+__all__ = [
+    "Extension",
+    "Tenure",
+    "extensions_for_person",
+    "person_key_of",
+    "subject_persons",
+    "tenures",
+]
 
 LINKED = "credit.person.linked"
 
@@ -186,3 +193,79 @@ def extensions_for_person(
                     break
     found.sort(key=lambda e: (e.subject, e.since_us, e.event))
     return found
+
+
+def _day(us: int | None) -> str | None:
+    return None if us is None else cst_day(us).isoformat()
+
+
+def subject_persons(
+    state: SubjectState, as_of_us: int, measures: MeasuresList | None = None
+) -> dict[str, Any]:
+    """For auditors: the responsible persons linked to one subject up to
+    ``as_of_us`` (key id, name, role, tenure; never the identity number), what of
+    the subject's sanctions in force extends to each, and every measure in force
+    with its list entry (category, basis, whether it extends) and the persons it
+    reaches. JSON-ready."""
+    measures = measures or _packaged_measures()
+    held = [t for t in tenures(state) if t.start_us <= as_of_us]
+    persons: list[dict[str, Any]] = []
+    reached: dict[str, set[str]] = {}
+    for tenure in held:
+        link = state.events[tenure.link]
+        extends = [
+            e
+            for e in extensions_for_person(tenure.person, [state], as_of_us, measures)
+            if e.role == tenure.role
+        ]
+        for e in extends:
+            reached.setdefault(e.event, set()).add(tenure.person)
+        persons.append(
+            {
+                "person": tenure.person,
+                "name": link.data.get("name"),
+                "role": tenure.role,
+                "link": tenure.link,
+                "since": _day(tenure.start_us),
+                "until": _day(tenure.end_us),
+                "extends": [
+                    {
+                        "kind": e.kind,
+                        "event_id": e.event,
+                        "what": e.what,
+                        "since": _day(e.since_us),
+                        "until": None if e.until is None else e.until.isoformat(),
+                    }
+                    for e in extends
+                ],
+            }
+        )
+    in_force: list[dict[str, Any]] = []
+    for facts in sorted(state.events.values(), key=lambda f: f.seq):
+        if facts.type != "credit.measure.applied":
+            continue
+        active, until = _in_force(state, facts, as_of_us)
+        if not active:
+            continue
+        code = str(effective_data(state, facts.id).get("measure"))
+        entry = measures.get(code)
+        in_force.append(
+            {
+                "event_id": facts.id,
+                "measure": code,
+                "name": entry.name if entry else None,
+                "category": entry.category if entry else None,
+                "category_zh": entry.category_zh if entry else None,
+                "basis": entry.basis if entry else None,
+                "extends_to_persons": entry is not None and entry.extends_to_persons,
+                "until": None if until is None else until.isoformat(),
+                "persons": sorted(reached.get(facts.id, ())),
+            }
+        )
+    return {
+        "subject": state.subject,
+        "as_of": _day(as_of_us),
+        "measures_list": measures.version,
+        "persons": persons,
+        "measures": in_force,
+    }
