@@ -27,6 +27,8 @@ Rules (reason codes):
   ``unknown-measure``; not a measure already in force on the same finding
   (applied, not lifted, not revoked, not past its ``until``) — else
   ``duplicate-measure``.
+* ``credit.evaluation.published``: ``scheme`` without a year (the period goes
+  in ``period``) — else ``invalid-field``.
 * ``credit.repair.requested``: every method the rule set requires for the
   target's kind of record is named and no other than it allows — else
   ``repair-methods``.
@@ -40,6 +42,7 @@ disclosure, measures and listing resume.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -186,13 +189,13 @@ def listing_rests_on_its_grounds_for_a_bounded_time(
     finding = referenced(state, event, "finding")
     severity, behaviour = _finding_severity(state, finding)
     if severity not in criteria.severities and behaviour not in criteria.behaviours:
-        grounds = " or ".join(criteria.severities)
+        grounds = f"a finding of severity {' or '.join(criteria.severities)}"
         if criteria.behaviours:
-            grounds += f", or a finding of behaviour {' / '.join(criteria.behaviours)}"
+            grounds += f" (or of behaviour {' / '.join(criteria.behaviours)})"
         return Rejection(
             Reason.LISTING_GROUNDS,
-            f"list: {name} rests on a {grounds} finding under {_citing(rule_set)} "
-            f"({criteria.source}); '{finding.id}' is {describe(finding)} of severity {severity}",
+            f"list: the {name} list rests on {grounds} under {_citing(rule_set)} "
+            f"({criteria.source}); {describe(finding)} is of severity {severity}",
             {
                 "field": "data.finding",
                 "ref": finding.id,
@@ -242,6 +245,30 @@ def listing_rests_on_its_grounds_for_a_bounded_time(
             },
         )
     return None
+
+
+# -- evaluations ------------------------------------------------------------------------
+
+_YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?!\d)")
+
+
+@rule("credit.evaluation.published")
+def scheme_without_the_year(
+    state: SubjectState, event: Envelope, context: Context
+) -> Rejection | None:
+    """``scheme`` names the scheme, not its edition: the year goes in ``period``,
+    so a newer grade replaces the same scheme's older one."""
+    scheme = str(event.data["scheme"])
+    found = _YEAR.search(scheme)
+    if found is None:
+        return None
+    return Rejection(
+        Reason.INVALID_FIELD,
+        f"evaluation: scheme {scheme!r} names a year ({found.group(0)}); scheme names the "
+        "scheme without the year (e.g. national-comprehensive, tax) and the period goes in "
+        "data.period, so a newer grade replaces only the same scheme's",
+        {"field": "data.scheme"},
+    )
 
 
 # -- bans -------------------------------------------------------------------------------

@@ -399,3 +399,24 @@ def test_only_measures_the_list_extends_reach_the_responsible_persons() -> None:
         )
     found = extensions_for_person(key("pk-a"), [s.state], NOW_US)
     assert [(e.kind, e.what) for e in found] == [("measure", "flight-restriction")]
+
+
+# -- 9. evaluations ---------------------------------------------------------------------------------
+
+
+def test_an_evaluation_scheme_is_named_without_its_year() -> None:
+    s = Stream()
+    data = {"grade": "差", "valid_until": "2027-06-30", "period": "2025"}
+    r = s.refused(
+        "credit.evaluation.published",
+        at("2026-05-06"),
+        {**data, "scheme": "public-credit-comprehensive-evaluation-2025"},
+        source="ndrc/000000",
+    )
+    assert r.code == "invalid-field" and r.details["field"] == "data.scheme"
+    s.ok(
+        "credit.evaluation.published",
+        at("2026-05-06"),
+        {**data, "scheme": "national-comprehensive"},
+        source="ndrc/000000",
+    )
