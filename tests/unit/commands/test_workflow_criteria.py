@@ -420,3 +420,38 @@ def test_an_evaluation_scheme_is_named_without_its_year() -> None:
         {**data, "scheme": "national-comprehensive"},
         source="ndrc/000000",
     )
+
+
+def test_a_deployment_adds_and_amends_measures_as_data(tmp_path: Path) -> None:
+    local = {
+        "kind": "measures-list",
+        "version": "measures-local-1",
+        "title": "本地惩戒措施清单",
+        "source": "某省社会信用条例",
+        "measures": [
+            {
+                "code": "bidding-restriction",
+                "name": "限制参与政府采购、招标投标",
+                "category": "administrative",
+                "basis": "某省社会信用条例 第三十条",
+                "extends_to_persons": True,
+            },
+            {
+                "code": "subsidy-restriction",
+                "name": "限制享受财政补贴",
+                "category": "administrative",
+                "basis": "某省社会信用条例 第三十一条",
+                "extends_to_persons": False,
+            },
+        ],
+    }
+    (tmp_path / "measures-local.json").write_text(json.dumps(local, ensure_ascii=False))
+    measures = RuleServices.load(rules_dir=tmp_path).measures
+    assert measures.version == "measures-local-1"
+    assert measures.extends_to_persons("bidding-restriction")  # amended
+    assert measures.get("subsidy-restriction") is not None  # added
+    assert measures.get("flight-restriction") is not None  # the packaged rest stays
+    local["measures"][0]["category"] = "moral"  # type: ignore[index]
+    (tmp_path / "measures-local.json").write_text(json.dumps(local, ensure_ascii=False))
+    with pytest.raises(ValueError, match=r"measures-local\.json.*category"):
+        RuleServices.load(rules_dir=tmp_path)
