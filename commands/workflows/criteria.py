@@ -42,6 +42,7 @@ disclosure, measures and listing resume.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date
 from decimal import Decimal
@@ -61,7 +62,7 @@ from commands.rulesets import NoRuleSet, RuleSet, add_months
 from commands.state import EventFacts, SubjectState
 from commands.workflows.common import cst_day, describe, effective_data, followers
 from commands.workflows.repair import KIND_OF_TYPE, repair_basis, repair_commitment
-from events.envelope import Envelope
+from events.envelope import MAX_ID_LENGTH, Envelope
 from events.reasons import Reason, Rejection
 from events.times import format_time_us
 from events.vocabulary import EVENT_TYPES
@@ -380,6 +381,15 @@ def repair_methods_of_the_rule_set(
     )
 
 
+def _revocation_id(breach: str, approval: str) -> str:
+    """``<breach>/revokes/<approval>``, or a digest of it when that would exceed the
+    id length limit (the id must stay referable, like every other)."""
+    plain = f"{breach}/revokes/{approval}"
+    if len(plain) <= MAX_ID_LENGTH:
+        return plain
+    return f"repair-revoked-{hashlib.sha256(plain.encode()).hexdigest()[:40]}"
+
+
 @derives("credit.commitment.breached")
 def breach_revokes_the_repairs_it_promised(
     state: SubjectState, event: Envelope, context: Context
@@ -409,7 +419,7 @@ def breach_revokes_the_repairs_it_promised(
             type_ = "credit.repair.revoked"
             derived.append(
                 Envelope(
-                    id=f"{event.id}/revokes/{approval.id}",
+                    id=_revocation_id(event.id, approval.id),
                     source=SYSTEM_SOURCE,
                     type=type_,
                     subject=event.subject,

@@ -455,3 +455,19 @@ def test_a_deployment_adds_and_amends_measures_as_data(tmp_path: Path) -> None:
     (tmp_path / "measures-local.json").write_text(json.dumps(local, ensure_ascii=False))
     with pytest.raises(ValueError, match=r"measures-local\.json.*category"):
         RuleServices.load(rules_dir=tmp_path)
+
+
+def test_the_derived_revocation_keeps_an_id_within_the_limit() -> None:
+    s = Stream()
+    penalty = s.penalty("2025-02-10")
+    commitment, approval = _repaired(s, penalty)
+    decision = s.add(
+        "credit.commitment.breached",
+        at("2025-08-01"),
+        {"commitment": commitment, "kind": "false", **BASIS},
+        id="b" * 200,
+    )
+    assert isinstance(decision, Accepted)
+    (revocation,) = decision.derived
+    assert revocation.data["approval"] == approval
+    assert len(revocation.id) <= 200 and revocation.id.startswith("repair-revoked-")
