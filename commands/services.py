@@ -7,20 +7,23 @@ nothing else reads rule or calendar files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from commands.calendar import WorkingCalendar
+from commands.criteria import MeasuresList
 from commands.rulesets import Procedures, RuleBook
 
 
 @dataclass(frozen=True, slots=True)
 class RuleServices:
-    """The working-day calendar, the disclosure rule book and the regional procedures."""
+    """The working-day calendar, the disclosure rule book, the regional procedures
+    and the measures list (惩戒措施清单)."""
 
     calendar: WorkingCalendar
     rulebook: RuleBook
     procedures: Procedures
+    measures: MeasuresList = field(default_factory=MeasuresList.load)
 
     @classmethod
     def load(cls, calendar_dir: Path | None = None, rules_dir: Path | None = None) -> RuleServices:
@@ -31,4 +34,5 @@ class RuleServices:
             calendar=WorkingCalendar.load(calendars),
             rulebook=RuleBook.load(rules),
             procedures=Procedures.load(rules),
+            measures=MeasuresList.load(rules),
         )

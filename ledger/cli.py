@@ -27,7 +27,7 @@ from bench import cli as bench_cli
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import InvalidInstant, cst_text
 from events.reasons import InvalidEvent
-from ledger import backup, deadlines, feed, heartbeat, ingest, logs, persons, spotcheck
+from ledger import backup, deadlines, feed, heartbeat, ingest, logs, persons, responsible, spotcheck
 from ledger.app import Ledger, Outcome
 from ledger.audit import cli as audit_cli
 from ledger.bootstrap import ConfigurationError, bootstrap
@@ -43,6 +43,7 @@ COMMAND_AREAS = (
     deadlines,
     spotcheck,
     persons,
+    responsible,
     projections_cli,
     audit_cli,
     bench_cli,
@@ -90,6 +91,7 @@ EXAMPLES: dict[str, str] = {
     "restore": "ledger restore backups/ledger-2026-11-20.dump --public-key \"$(cat public.key)\"",
     "healthcheck": "LEDGER_HEARTBEAT_FILE=/tmp/ledger-heartbeat ledger healthcheck --max-age 120",
     "schema": "ledger schema credit.penalty.decided",
+    "persons": f"ledger persons {EXAMPLE_SUBJECT} --json",
 }
 """``ledger COMMAND --help`` ends with ``example: …`` from here (one place for all)."""
 

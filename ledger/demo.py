@@ -1109,7 +1109,8 @@ class _Story:
                 "ndrc",
                 t,
                 {
-                    "scheme": f"public-credit-comprehensive-evaluation-{year}",
+                    "scheme": "national-comprehensive",
+                    "period": str(year),
                     "grade": rng.choice(grades),
                     "valid_until": f"{year + 2}-06-30",
                 },
@@ -1126,7 +1127,8 @@ class _Story:
                 "samr",
                 t,
                 {
-                    "scheme": f"market-regulation-credit-risk-classification-{year}",
+                    "scheme": "market-regulation",
+                    "period": str(year),
                     "grade": rng.choice(grades),
                     "valid_until": f"{year + 1}-12-31",
                     "basis": "《市场监管总局关于推进企业信用风险分类管理进一步提升监管效能的意见》",
@@ -1710,28 +1712,34 @@ class _Story:
                 )
                 f.measures.remove(m)
         if rng.random() < 0.08:
-            breach = self.emit(
-                "credit.commitment.breached",
-                "credit-platform",
-                self.days_after(approval, 30, 200),
-                {
-                    "commitment": commitment.id,
-                    "kind": "unfulfilled",
-                    "basis": f"{_ORDER_58_TITLE}第十九条",
-                    "document": self.doc("信用修复撤", approval.t),
-                },
-                [commitment, approval],
-            )
-            self.emit(
-                "credit.repair.revoked",
-                "credit-platform",
-                self.wd_after(breach.t, 1, 10) if breach else None,
-                {
-                    "approval": approval.id,
-                    "reason": "修复主体违反信用修复承诺，撤销修复决定，恢复公示",
-                },
-                [approval, breach],
-            )
+            if rng.random() < 0.5:
+                # a breached repair commitment: the ledger itself revokes the repair
+                # (credit.repair.revoked from its system source, derived)
+                self.emit(
+                    "credit.commitment.breached",
+                    "credit-platform",
+                    self.days_after(approval, 30, 200),
+                    {
+                        "commitment": commitment.id,
+                        "kind": "unfulfilled",
+                        "basis": f"{_ORDER_58_TITLE}第十九条",
+                        "document": self.doc("信用修复撤", approval.t),
+                    },
+                    [commitment, approval],
+                )
+            else:
+                self.emit(
+                    "credit.repair.revoked",
+                    "credit-platform",
+                    self.days_after(approval, 30, 200),
+                    {
+                        "approval": approval.id,
+                        "reason": "经核查，修复申请材料不实，撤销修复决定，恢复公示",
+                        "basis": f"{_ORDER_58_TITLE}第十九条",
+                        "document": self.doc("信用修复撤", approval.t),
+                    },
+                    [approval],
+                )
             return None
         if rng.random() < 0.3:
             self.emit(
@@ -1865,6 +1873,8 @@ class _Story:
         rng, ev = self.rng, f.ev
         agency = ev.source.split("/")[0]
         name = "serious-dishonesty" if rng.random() < 0.75 else "focus"
+        if f.severities != {"serious"}:
+            name = "focus"  # serious-dishonesty rests on a (still) serious finding only
         t_prop = self.wd_after(ev, 5, 40)
         years = rng.choice((1, 2, 3)) if name == "serious-dishonesty" else 1
         planned_end = _add_months(_day_of(t_prop), 12 * years)
@@ -1977,7 +1987,8 @@ class _Story:
             "product-quality",
             "tax",
         }:
-            permanent = rng.random() < 0.3
+            # a permanent ban only where the law allows one (食品安全法 第一百三十五条)
+            permanent = rng.random() < 0.3 and f.sector == "food"
             until = None if permanent else _add_months(des.day, 12 * rng.choice((3, 5, 10)))
             grounds = des if rng.random() < 0.5 else ev
             ban = self.emit(

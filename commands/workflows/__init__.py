@@ -12,6 +12,9 @@ per lifecycle:
 * :mod:`.lists` — designation after notice, removal, bans and measures lifted; expiry.
 * :mod:`.persons` — what extends to responsible persons (§十二).
 * :mod:`.inspections` — 双随机 tiers and the reproducible draw.
+* :mod:`.criteria` — the criteria of the serious acts: minor, listing grounds and
+  bounds, permanent bans, the measures list, repair methods, a breached repair
+  commitment revoking its repairs.
 
 Every lifecycle step names the step it follows through a ``references`` field
 of its type (a resolution its objection, an approval its request, a removal its
@@ -25,6 +28,7 @@ follows still open (not revoked, not already closed)?" is one shared check,
 
 from commands.workflows import (
     commitments,
+    criteria,
     findings,
     inspections,
     lists,
@@ -35,6 +39,7 @@ from commands.workflows import (
 
 __all__ = [
     "commitments",
+    "criteria",
     "findings",
     "inspections",
     "lists",

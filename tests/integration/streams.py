@@ -73,7 +73,8 @@ def long_stream(
                 kind = "credit.penalty.decided"
                 data = {
                     "kinds": ["fine"],
-                    "amount": f"{rng.randint(1, 900) * 100}.00",
+                    # a minor fine within Order 36's limit for an organisation
+                    "amount": f"{min(rng.randint(1, 900) * 100, 3000 if severity == 'minor' else 10**9)}.00",
                     "procedure": "simplified" if severity == "minor" else "ordinary",
                     "severity": severity,
                     "sector": rng.choice(["food", "work-safety", "drugs"]),

@@ -120,7 +120,7 @@ _STORY: list[tuple[str, str, dict[str, Any]] | tuple[str, str, dict[str, Any], s
         "credit.measure.applied",
         "2024-03-01T10:30:00+08:00",
         {
-            "measure": "fiscal-funds",
+            "measure": "fiscal-funds-restriction",
             "finding": "samr-440300-0013",
             "until": "2027-02-01",
             "basis": "国办发〔2019〕35号 第十二条",
@@ -190,15 +190,18 @@ _STORY: list[tuple[str, str, dict[str, Any]] | tuple[str, str, dict[str, Any], s
         "2024-06-30T09:00:00+08:00",
         {"commitment": "samr-440300-0022a"},
     ),
+    # the agency revokes the repair first (materials found false); the breach that
+    # follows then has no standing repair left to revoke (else the ledger would
+    # derive the revocation itself)
+    (
+        "credit.repair.revoked",
+        "2024-09-09T10:00:00+08:00",
+        {"approval": "samr-440300-0019", "reason": "信用修复承诺不实"},
+    ),
     (
         "credit.commitment.breached",
         "2024-09-10T10:00:00+08:00",
         {"commitment": "samr-440300-0016", "kind": "false"},
-    ),
-    (
-        "credit.repair.revoked",
-        "2024-09-12T10:00:00+08:00",
-        {"approval": "samr-440300-0019", "reason": "信用修复承诺不实"},
     ),
     (
         "credit.commitment.made",
