@@ -68,7 +68,9 @@ def load_demo(ledger: Ledger, subjects: int) -> list[demo.DemoEvent]:
     )
     recorded_at = {id(item): d.recorded_us for item, d in zip(items, generated, strict=True)}
     for batch in demo_batches(items, generated, 1000):
-        outcomes = ledger.submit(batch, now_us=max(recorded_at[id(i)] for i in batch))
+        outcomes = ledger.submit(
+            batch, now_us=max(recorded_at[id(i)] for i in batch), system=True
+        )
         assert all(o.status != "rejected" for o in outcomes), [
             o for o in outcomes if o.status == "rejected"
         ][:3]
