@@ -152,8 +152,6 @@ def _refuse(
 def _finding(ag: Agencies, state: SubjectState, event: Envelope, party: Party) -> Rejection | None:
     if party.role in ("agency", "platform") and ag.records_findings(party):
         return None
-    if event.type == "credit.commitment.breached":
-        return _breach(ag, state, event, party)
     return _refuse(
         ag,
         event,
@@ -374,7 +372,7 @@ def _bound_to_finding(
 
 AUTHORITY: dict[str, Check] = {
     **dict.fromkeys(FINDINGS - {"credit.commitment.breached"}, _finding),
-    "credit.commitment.breached": _finding,
+    "credit.commitment.breached": _breach,
     "credit.interview.held": _bound_to_finding,
     "credit.penalty.withdrawn": _responsible_acts("penalty", "withdrawal of a decision"),
     "credit.record.revoked": _responsible_acts("target", "revocation of a decision"),
