@@ -63,7 +63,7 @@ from events.reasons import Reason, Rejection
 from events.recorded import RecordedEvent
 from events.vocabulary import EVENT_TYPES
 
-__all__ = ["AUTHORITY", "authority_check", "unverified"]
+__all__ = ["AUTHORITY", "authority_check", "check_recorded", "unverified"]
 
 FINDINGS = frozenset(
     {
@@ -441,6 +441,28 @@ def authorised(state: SubjectState, event: Envelope, context: Context) -> Reject
     return authority_check(agencies, state, event)
 
 
+def check_recorded(ag: Agencies, state: SubjectState, record: RecordedEvent) -> Rejection | None:
+    """:func:`authority_check` of a record already in the stream, on the fold of the
+    records before it (``state``). A reference that does not resolve on that fold
+    is not this check's to judge (None)."""
+    if record.type not in EVENT_TYPES:
+        return None
+    envelope = Envelope(
+        id=record.id,
+        source=record.source,
+        type=record.type,
+        subject=record.subject,
+        time=record.time,
+        time_us=record.time_us,
+        data=record.data,
+        schema_version=record.schema_version,
+    )
+    try:
+        return authority_check(ag, state, envelope)
+    except (KeyError, TypeError):
+        return None
+
+
 def unverified(
     subject: str, records: Iterable[RecordedEvent], ag: Agencies | None = None
 ) -> dict[str, Rejection]:
@@ -452,23 +474,9 @@ def unverified(
     state = SubjectState(subject)
     found: dict[str, Rejection] = {}
     for record in records:
+        refusal = check_recorded(ag, state, record)
+        if refusal is not None:
+            found[record.id] = refusal
         spec = EVENT_TYPES.get(record.type)
-        if spec is not None:
-            envelope = Envelope(
-                id=record.id,
-                source=record.source,
-                type=record.type,
-                subject=record.subject,
-                time=record.time,
-                time_us=record.time_us,
-                data=record.data,
-                schema_version=record.schema_version,
-            )
-            try:
-                refusal = authority_check(ag, state, envelope)
-            except (KeyError, TypeError):  # a reference that never resolved: not ours to judge
-                refusal = None
-            if refusal is not None:
-                found[record.id] = refusal
         state.evolve(record, spec.references.keys() if spec is not None else ())
     return found

@@ -27,7 +27,7 @@ from bench import cli as bench_cli
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import InvalidInstant, cst_text
 from events.reasons import InvalidEvent
-from ledger import backup, deadlines, feed, ingest, logs, persons, spotcheck
+from ledger import backup, deadlines, feed, ingest, logs, persons, spotcheck, unverified
 from ledger.app import Ledger, Outcome
 from ledger.audit import cli as audit_cli
 from ledger.bootstrap import ConfigurationError, bootstrap
@@ -47,6 +47,7 @@ COMMAND_AREAS = (
     audit_cli,
     bench_cli,
     backup,
+    unverified,
 )
 """Modules that add their own subcommands with ``register(subparsers, bootstrap)``."""
 
