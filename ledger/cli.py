@@ -27,7 +27,17 @@ from bench import cli as bench_cli
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import InvalidInstant, cst_text
 from events.reasons import InvalidEvent
-from ledger import backup, deadlines, feed, ingest, logs, persons, spotcheck, unverified
+from ledger import (
+    backup,
+    calendars,
+    deadlines,
+    feed,
+    ingest,
+    logs,
+    persons,
+    spotcheck,
+    unverified,
+)
 from ledger.app import Ledger, Outcome
 from ledger.audit import cli as audit_cli
 from ledger.bootstrap import ConfigurationError, bootstrap
@@ -48,6 +58,7 @@ COMMAND_AREAS = (
     bench_cli,
     backup,
     unverified,
+    calendars,
 )
 """Modules that add their own subcommands with ``register(subparsers, bootstrap)``."""
 
