@@ -127,6 +127,24 @@ def _filed_by_subject(ag: Agencies, responsible: str) -> bool:
     return ag.party(responsible).role == "subject"
 
 
+def _not_the_subject(
+    ag: Agencies, event: Envelope, party: Party, responsible: str, target: EventFacts
+) -> Rejection | None:
+    """A subject never approves, resolves, revokes, lifts or closes anything about
+    itself — not even a record it filed itself (the agency or platform it filed
+    with acts on that). Other sources fall through to the act's own check."""
+    if party.role != "subject" or party.source != responsible:
+        return None
+    return _refuse(
+        ag,
+        event,
+        f"an agency or credit platform ('{target.id}' was filed by the subject itself; a "
+        "subject never approves, resolves or revokes anything about itself)",
+        responsible,
+        ref=target.id,
+    )
+
+
 def _refuse(
     ag: Agencies,
     event: Envelope,
@@ -165,7 +183,12 @@ def _breach(ag: Agencies, state: SubjectState, event: Envelope, party: Party) ->
         return None
     target = _target(state, event, "commitment")
     responsible = responsible_agency(target)
-    if _superior(ag, party, responsible):
+    rejection = _not_the_subject(ag, event, party, responsible, target)
+    if rejection is not None:
+        return rejection
+    if _superior(ag, party, responsible) or (
+        party.role in ("agency", "platform") and _filed_by_subject(ag, responsible)
+    ):
         return None
     return _refuse(
         ag,
@@ -186,6 +209,9 @@ def _responsible_acts(
     def check(ag: Agencies, state: SubjectState, event: Envelope, party: Party) -> Rejection | None:
         target = _target(state, event, field)
         responsible = _proposer(state, target)
+        rejection = _not_the_subject(ag, event, party, responsible, target)
+        if rejection is not None:
+            return rejection
         if _superior(ag, party, responsible):
             return None
         if system and party.role == "system":
@@ -230,6 +256,9 @@ def _listing(field: str, *, expiry: bool = False) -> Check:
     def check(ag: Agencies, state: SubjectState, event: Envelope, party: Party) -> Rejection | None:
         target = _target(state, event, field)
         responsible = _proposer(state, target)
+        rejection = _not_the_subject(ag, event, party, responsible, target)
+        if rejection is not None:
+            return rejection
         if _superior(ag, party, responsible):
             return None
         if expiry and party.role == "system" and event.data.get("reason") == "expired":
@@ -258,6 +287,9 @@ def _repair_decision(
 ) -> Rejection | None:
     target = _repair_target(state, event)
     responsible = _proposer(state, target)
+    rejection = _not_the_subject(ag, event, party, responsible, target)
+    if rejection is not None:
+        return rejection
     if _superior(ag, party, responsible):
         return None
     if event.type == "credit.repair.revoked" and party.role == "system":
@@ -286,6 +318,9 @@ def _resolution(
     if target is None:  # pragma: no cover - a filing always names a stream record
         return None
     responsible = _proposer(state, target)
+    rejection = _not_the_subject(ag, event, party, responsible, target)
+    if rejection is not None:
+        return rejection
     if _superior(ag, party, responsible):
         return None
     revoking = event.data.get("revoke") is True and event.data.get("outcome") == "upheld"

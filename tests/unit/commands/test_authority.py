@@ -464,6 +464,31 @@ def test_a_subject_never_approves_resolves_or_revokes_about_itself() -> None:
         assert isinstance(r, Rejection) and r.code == "not-authorised", type_
 
 
+def test_a_subject_never_revokes_even_what_it_filed() -> None:
+    s, p = _penalty()
+    objection = _objection(s, p)  # filed by the subject itself
+    r = s.decide(
+        s.event(
+            "credit.record.revoked",
+            at("2025-03-05"),
+            {"target": objection, "reason": "撤回"},
+            source=SELF,
+        )
+    )
+    assert isinstance(r, Rejection) and r.code == "not-authorised"
+    assert "never approves, resolves or revokes" in r.message
+    # the platform it was filed with may
+    ok = s.decide(
+        s.event(
+            "credit.record.revoked",
+            at("2025-03-05"),
+            {"target": objection, "reason": "撤回"},
+            source=PLATFORM,
+        )
+    )
+    assert isinstance(ok, Accepted)
+
+
 # -- row 7: filings: the subject itself, or any agency or platform ----------------------------
 
 
