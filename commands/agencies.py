@@ -148,6 +148,8 @@ class Agencies:
         self.regions: dict[str, str] = dict(merged.regions)
         self.evaluation_schemes = {k: frozenset(v) for k, v in merged.evaluation_schemes.items()}
         self._parents = sorted(merged.parents, key=lambda r: -len(r.prefix))
+        self._parties: dict[str, Party] = {}
+        """Agency and platform sources seen (a few thousand at most; subjects are not kept)."""
 
     # -- loading -------------------------------------------------------------------
 
@@ -177,6 +179,9 @@ class Agencies:
 
     def party(self, source: str) -> Party:
         """Classify a ``source`` (see the module docstring)."""
+        known = self._parties.get(source)
+        if known is not None:
+            return known
         if source == SYSTEM_SOURCE:
             return Party(source, "system")
         if source.startswith(_SUBJECT_PREFIX):
@@ -185,7 +190,10 @@ class Agencies:
         if not slash or kind not in self.kinds or not _REGION.match(region):
             return Party(source, "unknown")
         role = "platform" if kind == self.platform_kind else "agency"
-        return Party(source, role, kind, region)
+        party = Party(source, role, kind, region)
+        if len(self._parties) < 100_000:
+            self._parties[source] = party
+        return party
 
     def records_findings(self, party: Party) -> bool:
         """Whether the party records findings on its own authority."""
