@@ -36,6 +36,7 @@ from api.responses import JSONBytes
 from api.services import Services, services
 from api.submit import authorise, media_type, parse_body, read_body, submit
 from api.tokens import Principal, Role
+from api.unverified import flag_disclosure
 from api.views import NoCheckpoint, NotAvailable, UnknownList, UnknownSubject, View
 from events.codes import validate_subject_code
 from events.instants import InvalidInstant, parse_instant
@@ -176,6 +177,8 @@ def _read(
         raise ProblemError(
             404, Reason.UNKNOWN_SUBJECT, f"the ledger has no record of subject {code}"
         ) from e
+    if what == "disclosure" and principal.role is not Role.PUBLIC:
+        view = View(flag_disclosure(view.body, svc.ledger, code, known_at_us), view.personal)
     if view.personal and principal.role is not Role.PUBLIC:
         svc.access_log.record(
             principal,

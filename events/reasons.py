@@ -76,6 +76,9 @@ class Reason(StrEnum):
     """The referenced record was revoked; it can no longer be repaired, objected to or corrected."""
     WRONG_AGENCY = "wrong-agency"
     """Only the agency that made the finding may do this (谁认定、谁约谈)."""
+    NOT_AUTHORISED = "not-authorised"
+    """The `source` may not record this act (DOMAIN.md "Who may record what"); the message
+    names the responsible agency (谁认定、谁负责)."""
     SOURCE_NOT_ALLOWED = "source-not-allowed"
     """The authenticated principal may not submit events for this `source`."""
     OUT_OF_ORDER = "out-of-order"

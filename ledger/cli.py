@@ -27,7 +27,19 @@ from bench import cli as bench_cli
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import InvalidInstant, cst_text
 from events.reasons import InvalidEvent
-from ledger import backup, deadlines, feed, heartbeat, ingest, logs, persons, responsible, spotcheck
+from ledger import (
+    backup,
+    calendars,
+    deadlines,
+    feed,
+    heartbeat,
+    ingest,
+    logs,
+    persons,
+    responsible,
+    spotcheck,
+    unverified,
+)
 from ledger.app import Ledger, Outcome
 from ledger.audit import cli as audit_cli
 from ledger.bootstrap import ConfigurationError, bootstrap
@@ -48,6 +60,8 @@ COMMAND_AREAS = (
     audit_cli,
     bench_cli,
     backup,
+    unverified,
+    calendars,
 )
 """Modules that add their own subcommands with ``register(subparsers, bootstrap)``."""
 
@@ -92,6 +106,9 @@ EXAMPLES: dict[str, str] = {
     "healthcheck": "LEDGER_HEARTBEAT_FILE=/tmp/ledger-heartbeat ledger healthcheck --max-age 120",
     "schema": "ledger schema credit.penalty.decided",
     "persons": f"ledger persons {EXAMPLE_SUBJECT} --json",
+    "unverified": "ledger unverified --json   (or one subject: ledger unverified --subject CODE)",
+    "calendar": "LEDGER_CALENDAR_DIR=/var/lib/credit-ledger/calendars ledger calendar load 2027.json",
+    "calendar load": "LEDGER_CALENDAR_DIR=/var/lib/credit-ledger/calendars ledger calendar load 2027.json --replace",
 }
 """``ledger COMMAND --help`` ends with ``example: …`` from here (one place for all)."""
 
@@ -321,7 +338,10 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     counts: Counter[str] = Counter()
     rejections: Counter[str] = Counter()
     for batch in demo_batches(items, generated, settings.batch_size):
-        for outcome in ledger.submit(batch, now_us=max(recorded_at[id(i)] for i in batch)):
+        # system=True: the demo also plays the ledger's own jobs (the yearly spot-check
+        # draws are issued by the system source, as ``ledger spot-check`` issues them)
+        now = max(recorded_at[id(i)] for i in batch)
+        for outcome in ledger.submit(batch, now_us=now, system=True):
             counts[outcome.status] += 1
             if outcome.status == "rejected":
                 rejections[f"{outcome.code}"] += 1

@@ -45,11 +45,16 @@ Guarantees of :func:`generate` (the tests check them):
   published) are never repaired;
 * each subject's first event (in recorded order) carries ``data.subject_name``, the
   name :func:`names` gives for its code;
-* every spring (2024–2026) the market regulator of each region draws its graded
-  random spot check (双随机): the region's businesses by supervision tier (from
-  their findings of the two years before), drawn with
+* every spring (2024–2026) each region's market regulator has its graded random spot
+  check (双随机) drawn: the region's businesses by supervision tier (from their
+  findings of the two years before), drawn with
   :func:`commands.workflows.inspections.draw` at the Henan 2021 ratios, one
-  ``credit.inspection.selected`` per drawn subject.
+  ``credit.inspection.selected`` per drawn subject, issued by the ledger's system
+  source (DOMAIN.md: spot-check draws are the system's) with ``data.agency`` naming
+  the regulator — so the demo is loaded with ``system=True``;
+* every event's ``source`` may record it (DOMAIN.md "Who may record what",
+  :mod:`commands.authority`): repair of publication is decided by the credit
+  platform, the repair of a listing by its 认定单位.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ from typing import Any
 
 import chinese_calendar
 
+from commands.agencies import SYSTEM_SOURCE
 from commands.workflows.inspections import draw
 from events.codes import ALPHABET, complete_subject_code
 from events.instants import CST, to_us
@@ -1664,10 +1670,14 @@ class _Story:
         if request is None or commitment is None:
             return None
         approved = rng.random() < 0.8
+        # the platform decides repair of publication; a listing's repair is its 认定单位's
+        decider = (
+            ev.source.split("/")[0] if ev.type == "credit.list.designated" else "credit-platform"
+        )
         if not approved:
             rejection = self.emit(
                 "credit.repair.rejected",
-                "credit-platform",
+                decider,
                 self.wd_after(request, 3, 10),
                 {
                     "request": request.id,
@@ -1691,7 +1701,7 @@ class _Story:
                 return None
         approval = self.emit(
             "credit.repair.approved",
-            "credit-platform",
+            decider,
             self.wd_after(request, 2, 10),
             {
                 "request": request.id,
@@ -1730,7 +1740,7 @@ class _Story:
             else:
                 self.emit(
                     "credit.repair.revoked",
-                    "credit-platform",
+                    decider,
                     self.days_after(approval, 30, 200),
                     {
                         "approval": approval.id,
@@ -1901,7 +1911,7 @@ class _Story:
                 self.wd_after(prop, 1, 5),
                 "ndrc",
                 rng.choice(("legal-representative", "actual-controller", "principal")),
-                [ev],
+                [ev, prop],  # linked by the agency that proposed the listing, after it
             )
             if p is not None:
                 deps.append(p)
@@ -2155,7 +2165,7 @@ def _spot_checks(lives: list[tuple[_Subject, list[_Ev]]], seed: int) -> list[tup
                     t = _us_at(day, 10 * 3600)
                     ev = _Ev(
                         f"{draw_id}/{code}",
-                        f"samr/{region.code}",
+                        SYSTEM_SOURCE,
                         "credit.inspection.selected",
                         t,
                         t + rng.randint(600, 7200) * _US + rng.randint(0, _US - 1),
@@ -2167,6 +2177,7 @@ def _spot_checks(lives: list[tuple[_Subject, list[_Ev]]], seed: int) -> list[tup
                             "population": result.population[tier],
                             "drawn": len(codes),
                             "scheme": "henan-2021",
+                            "agency": f"samr/{region.code}",
                         },
                     )
                     out.append((ev, subject_of[code]))

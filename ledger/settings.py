@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     )
     calendar_dir: Path | None = Field(None, description="Extra official calendars (YYYY.json)")
     rules_dir: Path | None = Field(None, description="Extra or replacement rule sets (*.json)")
+    agencies_file: Path | None = Field(
+        None,
+        description="Extra agency kinds, regions and hierarchy exceptions (commands/agencies.json "
+        "format), merged over the shipped ones",
+    )
     kafka_bootstrap: str | None = Field(
         None, description="Kafka bootstrap servers; turns on ingestion"
     )

@@ -26,7 +26,7 @@ def run(url: str, *argv: str) -> int:
 @pytest.fixture
 def story_url(store_url: str) -> str:
     app = bootstrap(Settings(database_url=store_url))
-    outcomes = app.submit(parse_submission(orjson.dumps(STORY)))
+    outcomes = app.submit(parse_submission(orjson.dumps(STORY)), system=True)
     assert all(o.status == "recorded" for o in outcomes), [o.to_json() for o in outcomes]
     app.recorder.datastore.close()  # type: ignore[attr-defined]
     return store_url

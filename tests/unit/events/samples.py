@@ -1,6 +1,7 @@
 """One valid CloudEvent per event type, telling one subject's story in order.
 
-``STORY`` is the whole story of subject 91440300708461136T from samr/440300:
+``STORY`` is the whole story of subject 91440300708461136T from samr/440300
+(the spot-check selection from the ledger's system source, so ``system=True``):
 complete, valid events in chronological order, every reference pointing at an
 earlier event, and every step allowed by the workflow rules of ``commands/``
 (so submitting ``STORY`` in order records every event). ``SAMPLES`` maps each
@@ -237,11 +238,16 @@ _STORY: list[tuple[str, str, dict[str, Any]] | tuple[str, str, dict[str, Any], s
 ]
 
 
+SYSTEM_SOURCE = "credit-ledger/system"
+"""The spot-check selection is the ledger's own (DOMAIN.md "Who may record what"):
+submit ``STORY`` with ``system=True``."""
+
+
 def _event(event_id: str, type_name: str, time: str, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "specversion": "1.0",
         "id": event_id,
-        "source": SOURCE,
+        "source": SYSTEM_SOURCE if type_name == "credit.inspection.selected" else SOURCE,
         "type": type_name,
         "subject": SUBJECT,
         "time": time,
