@@ -6,7 +6,6 @@ The data set is generated once per module (``demo`` fixture); every test reads i
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
@@ -45,15 +44,8 @@ COMMITMENT_ENDS = {
 
 
 @pytest.fixture(scope="module")
-def timed() -> tuple[list[DemoEvent], float]:
-    start = time.perf_counter()
-    events = generate()
-    return events, time.perf_counter() - start
-
-
-@pytest.fixture(scope="module")
-def demo(timed: tuple[list[DemoEvent], float]) -> list[DemoEvent]:
-    return timed[0]
+def demo() -> list[DemoEvent]:
+    return generate()
 
 
 @pytest.fixture(scope="module")
@@ -100,10 +92,9 @@ def test_same_seed_same_output_different_seed_different_output() -> None:
     assert names(120, 7) != names(120, 8)
 
 
-def test_default_generation_is_fast_and_large(timed: tuple[list[DemoEvent], float]) -> None:
-    events, seconds = timed
-    assert seconds < 3.0
-    assert len(events) >= 20_000
+def test_default_generation_is_large(demo: list[DemoEvent]) -> None:
+    # its speed is not asserted here (a timed unit test fails on a loaded machine)
+    assert len(demo) >= 20_000
 
 
 def test_every_event_type_is_present(demo: list[DemoEvent]) -> None:
