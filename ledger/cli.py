@@ -71,7 +71,7 @@ LONG_RUNNING = ("serve", "ingest", "project", "tick", "feed")
 PERIODIC = ("tick", "checkpoint", "verify")
 """Jobs a service runs on a schedule: they get ``--every SECONDS``."""
 
-EXAMPLE_SUBJECT = "92110000MAW1WJEQ4X"
+EXAMPLE_SUBJECT = "91440100423988735H"
 """The demo's example subject (``ledger.demo.example_subject``; README uses it too)."""
 
 EXAMPLES: dict[str, str] = {
