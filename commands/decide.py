@@ -205,6 +205,11 @@ def _check_references(state: SubjectState, event: Envelope) -> Rejection | None:
     return None
 
 
+check_references = _check_references
+"""The structural reference checks, for rules that judge a record as it would be
+recorded (a corrected record's changed references: ``commands.workflows.corrections``)."""
+
+
 # The workflow rules (objections, repair, commitments, lists …) register
 # themselves in RULES and DERIVERS when their modules are imported.
 from commands import workflows  # noqa: E402, F401
