@@ -11,7 +11,8 @@ A restore refuses a target ledger that already holds records unless ``--force`` 
 replaces everything in the target schema or file). After it, ``--verify`` (the default)
 rechecks the whole restored store and its checkpoints (``ledger verify``) and exits 1 if it
 does not verify. The person secret (``LEDGER_PERSON_SECRET_FILE``) and the signing key are
-not in the database: back them up separately.
+not in the database: back them up separately. Every restore re-applies the erasure log
+(``LEDGER_ERASURE_LOG``, :mod:`ledger.erasures`), so no erased person comes back.
 
 Exit status: 0 done; 1 refused, the tool failed, or the restored store does not verify;
 2 bad usage.
@@ -367,6 +368,14 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(
         f"restored {size:,} records from {args.file} in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
+    from ledger.erasures import reapply_erasures
+
+    erased = reapply_erasures(settings)  # a restore never brings an erased person back
+    print(
+        f"re-applied {erased.logged} logged person erasure(s) from {settings.erasure_log} "
+        f"({erased.destroyed} key(s) destroyed again); person index re-keyed",
         file=sys.stderr,
     )
     code = 0
