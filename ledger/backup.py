@@ -373,11 +373,12 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     from ledger.erasures import reapply_erasures
 
     erased = reapply_erasures(settings)  # a restore never brings an erased person back
-    print(
-        f"re-applied {erased.logged} logged person erasure(s) from {settings.erasure_log} "
-        f"({erased.destroyed} key(s) destroyed again); person index re-keyed",
-        file=sys.stderr,
-    )
+    if erased.logged:
+        print(
+            f"re-applied {erased.logged} logged person erasure(s) from {settings.erasure_log} "
+            f"({erased.destroyed} key(s) destroyed again); person secret rotated",
+            file=sys.stderr,
+        )
     code = 0
     if args.verify:
         code = verify_restored(settings, args.public_key)

@@ -10,8 +10,9 @@ destroys the key (an interrupted erasure is completed by the next re-application
 :func:`reapply_erasures` runs after ``ledger restore``: it destroys again every
 logged key the restored database still holds (and its index rows), then rotates
 the person secret (re-keying the restored index; a restored old secret file is
-destroyed with it), or, with nothing logged, re-keys the restored index under the
-current secret.
+destroyed with it). With nothing logged it does nothing (an index keyed with a
+secret the file no longer holds is reported when a person is next linked:
+``ledger rotate-person-secret`` re-keys it).
 """
 
 from __future__ import annotations
@@ -74,17 +75,18 @@ class Reapplied:
 
 def reapply_erasures(settings: Settings) -> Reapplied:
     """Re-apply the erasure log to the ledger at ``settings.database_url`` (module
-    docstring). Idempotent."""
+    docstring). Idempotent; with nothing logged it touches nothing."""
+    logged = ErasureLog(settings.erasure_log).key_ids()
+    if not logged:
+        return Reapplied(0, 0, 0)
     from ledger.bootstrap import bootstrap
     from ledger.persons import keystore_of, legacy_numbers
 
     ledger = bootstrap(settings)
     try:
         keystore = keystore_of(ledger, settings)
-        logged = ErasureLog(settings.erasure_log).key_ids()
         destroyed = sum(keystore.erase(key_id) for key_id in logged)
-        numbers = legacy_numbers(ledger, keystore)
-        indexed = keystore.rotate(numbers) if logged else keystore.reindex(None, numbers)
+        indexed = keystore.rotate(legacy_numbers(ledger, keystore))
     finally:
         ledger.recorder.datastore.close()  # type: ignore[attr-defined]
     return Reapplied(len(logged), destroyed, indexed)

@@ -1,0 +1,81 @@
+"""A restore never brings an erased person back: ``ledger erase-person`` logs the
+erasure outside the database (``LEDGER_ERASURE_LOG``), and ``ledger restore`` of a
+backup taken before the erasure destroys the key again, drops its index row and
+rotates the person secret. Both stores, through the ``ledger`` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from events.envelope import parse_submission
+from ledger.audit.checkpoints import issue_checkpoint
+from ledger.audit.keys import load_or_create_key, public_key_b64
+from ledger.bootstrap import bootstrap
+from ledger.cli import main
+from ledger.erasures import ErasureLog
+from ledger.personal import PersonSecrets, reveal
+from ledger.settings import Settings
+from tests.scenarios.support import at, event
+
+FIRM = "91440300708461136T"
+NUMBER = "11010519491231002X"
+OTHER = "440301199001010013"
+
+
+def link(number: str, ident: str) -> dict:
+    data = {"role": "principal", "name": "张三", "id_number": number}
+    return event("credit.person.linked", FIRM, at("2024-03-01"), data, "samr/440300", id=ident)
+
+
+def test_a_restore_reapplies_the_erasure_log(
+    store_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("LEDGER_PERSON_SECRET_FILE", str(tmp_path / "person.key"))
+    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(tmp_path / "signing.key"))
+    monkeypatch.setenv("LEDGER_ERASURE_LOG", str(tmp_path / "log" / "erasures.jsonl"))
+    monkeypatch.setenv("LEDGER_DATABASE_URL", store_url)
+    settings = Settings()
+    ledger = bootstrap(settings)
+    try:
+        outcomes = ledger.submit(
+            parse_submission(orjson.dumps([link(NUMBER, "l-1"), link(OTHER, "l-2")]))
+        )
+        assert [o.status for o in outcomes] == ["recorded", "recorded"]
+        key = load_or_create_key(settings.signing_key_file)
+        issue_checkpoint(ledger.recorder, key, settings.name, ledger.clock())
+        erased_id = ledger.stream(FIRM)[0].data["id_number"]["key"]
+    finally:
+        ledger.recorder.datastore.close()  # type: ignore[attr-defined]
+    backup_file = tmp_path / "before-erasure.backup"
+    assert main(["backup", str(backup_file)]) == 0
+    secret_at_backup = PersonSecrets(settings.person_secret_file).current
+
+    assert main(["erase-person", NUMBER]) == 0
+    assert ErasureLog(settings.erasure_log).key_ids() == [erased_id]
+    capsys.readouterr()
+
+    public = public_key_b64(load_or_create_key(settings.signing_key_file))
+    assert main(["restore", str(backup_file), "--force", "--public-key", public]) == 0
+    err = capsys.readouterr().err
+    assert "re-applied 1 logged person erasure(s)" in err and "OK:" in err
+
+    ledger = bootstrap(settings)
+    try:
+        keys = ledger.keystore
+        assert keys is not None
+        row = keys.lookup(erased_id)
+        assert row is not None and row.key is None  # destroyed again
+        assert keys.find(NUMBER, include_erased=True) is None  # no index row
+        assert secret_at_backup not in PersonSecrets(settings.person_secret_file).all()
+        first, second = ledger.stream(FIRM)
+        assert reveal(first.data, keys, "auditor")["id_number"] == "erased"
+        assert reveal(second.data, keys, "auditor")["id_number"] == OTHER
+        assert keys.find(OTHER) == second.data["id_number"]["key"]
+    finally:
+        ledger.recorder.datastore.close()  # type: ignore[attr-defined]
