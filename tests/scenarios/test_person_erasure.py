@@ -130,7 +130,11 @@ def test_a_person_erased_leaves_the_chain_verifiable(
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(), bootstrap)
     args = parser.parse_args(["erase-person", NUMBER, "--json"])
-    settings = Settings(database_url=store_url, person_secret_file=secret_file)
+    settings = Settings(
+        database_url=store_url,
+        person_secret_file=secret_file,
+        erasure_log=tmp_path / "erasures.jsonl",
+    )
     assert args.handler(args, settings) == 0
 
     row = keys.lookup(person)
