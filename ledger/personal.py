@@ -44,13 +44,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import fcntl
 import hashlib
 import hmac
-import os
 import secrets
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -61,7 +58,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from events.envelope import Envelope, Refused
 from events.personal import CORRECTION_CARRIERS, PERSONAL_FIELDS, is_sealed, mask_id_number
-from events.reasons import InvalidEvent
+from events.reasons import InvalidEvent, Reason, Rejection
+from ledger.person_secrets import PersonSecrets, fingerprint, load_secret
 
 __all__ = [
     "CLEAR_ROLES",
@@ -99,142 +97,6 @@ def _now_us() -> int:
     import time
 
     return time.time_ns() // 1000
-
-
-# -- the person secret ----------------------------------------------------------------
-
-
-def fingerprint(secret: bytes) -> str:
-    """A public name of a secret (reveals nothing of it): which secret keys the index."""
-    return hashlib.sha256(b"credit-ledger person secret:" + secret).hexdigest()[:16]
-
-
-class PersonSecrets:
-    """The HMAC secrets of the person index, the current one first.
-
-    Backed by ``path`` (one hex secret of at least 16 bytes a line; created with
-    one random secret, mode 0600, on first use; re-read whenever the file
-    changes, so every process follows a rotation) or, without a path, held in
-    memory. Only during a rotation does it hold more than one secret: the new one
-    first, the old ones until every index row is re-keyed.
-    """
-
-    def __init__(self, path: Path | None = None, initial: Sequence[bytes] = ()) -> None:
-        self.path = Path(path) if path is not None else None
-        self._secrets: tuple[bytes, ...] = tuple(initial)
-        self._stamp: tuple[int, int, int] | None = None
-        if self.path is None and not self._secrets:
-            self._secrets = (secrets.token_bytes(32),)
-
-    def all(self) -> tuple[bytes, ...]:
-        """Every secret held, current first (the file re-read if it changed)."""
-        if self.path is not None:
-            self._reload(self.path)
-        return self._secrets
-
-    @property
-    def current(self) -> bytes:
-        return self.all()[0]
-
-    def by_fingerprint(self, name: str) -> bytes | None:
-        return next((s for s in self.all() if fingerprint(s) == name), None)
-
-    def _reload(self, path: Path) -> None:
-        if not path.exists():
-            self._write([secrets.token_bytes(32)], exclusive=True)
-        stat = path.stat()
-        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        if stamp == self._stamp:
-            return
-        found = []
-        for number, line in enumerate(path.read_text().splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                secret = bytes.fromhex(line.strip())
-            except ValueError:
-                raise ValueError(f"{path}: line {number} is not a hex secret") from None
-            if len(secret) < 16:
-                raise ValueError(f"{path}: the person secret must hold at least 16 bytes (hex)")
-            found.append(secret)
-        if not found:
-            raise ValueError(f"{path}: holds no person secret")
-        self._secrets, self._stamp = tuple(found), stamp
-
-    def _write(self, values: Sequence[bytes], *, exclusive: bool = False) -> None:
-        """Replace the file atomically with ``values``; the replaced file's bytes are
-        overwritten with zeros after the swap (best effort: a copy-on-write file
-        system or a snapshot may keep them)."""
-        if self.path is None:
-            self._secrets = tuple(values)
-            return
-        path = self.path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = "".join(v.hex() + "\n" for v in values).encode()
-        if exclusive:
-            with contextlib.suppress(FileExistsError):
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as f:
-                    f.write(text)
-                    f.flush()
-                    os.fsync(f.fileno())
-            return
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, text)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        old = os.open(path, os.O_RDWR) if path.exists() else None
-        try:
-            os.replace(tmp, path)
-            _fsync_dir(path.parent)
-            if old is not None:
-                os.pwrite(old, b"\0" * os.fstat(old).st_size, 0)
-                os.fsync(old)
-        finally:
-            if old is not None:
-                os.close(old)
-        self._stamp = None
-
-    def begin_rotation(self) -> bytes:
-        """Put a new random secret first (the old ones stay until :meth:`end_rotation`)."""
-        new = secrets.token_bytes(32)
-        self._write([new, *self.all()])
-        return new
-
-    def end_rotation(self, keep: bytes) -> None:
-        """Keep only ``keep``: every other secret is destroyed."""
-        self._write([keep])
-
-    @contextlib.contextmanager
-    def rotation_lock(self) -> Iterator[None]:
-        """Serialises rotations between processes (a lock file beside the secret)."""
-        if self.path is None:
-            yield
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(self.path.name + ".lock"), "a") as f:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def load_secret(path: Path) -> bytes:
-    """The current person secret in ``path`` (created if the file does not exist)."""
-    return PersonSecrets(path).current
 
 
 # -- sealing -------------------------------------------------------------------------------
@@ -805,7 +667,8 @@ def protect_items(
     items: Sequence[Envelope | Refused], keystore: KeyStore
 ) -> list[Envelope | Refused]:
     """:func:`protect` over a submission (refusals passed through; an item that
-    cannot be protected becomes a ``Refused`` at its index)."""
+    cannot be protected becomes a ``Refused`` at its index: ``unavailable`` while the
+    person index is keyed with a secret this process does not hold)."""
     out: list[Envelope | Refused] = []
     for index, item in enumerate(items):
         if isinstance(item, Refused):
@@ -815,6 +678,10 @@ def protect_items(
             out.append(protect(item, keystore))
         except InvalidEvent as exc:
             out.append(Refused(index, item.id, item.source, exc.rejection))
+        except StaleIndex as exc:
+            out.append(
+                Refused(index, item.id, item.source, Rejection(Reason.UNAVAILABLE, str(exc)))
+            )
     return out
 
 
