@@ -632,7 +632,9 @@ def protect(envelope: Envelope, keystore: KeyStore) -> Envelope:
     ``PROTECTED_FIELDS`` sealed (``{"enc", "key"}``); for a correction
     (``events.personal.CORRECTION_CARRIERS``), the same fields in ``data.changes``
     sealed the same way (the decision then judges the corrected record); any
-    other event, or one already sealed, unchanged. Deterministic while the person
+    other event, or a link already sealed, unchanged. A correction that arrives with
+    a sealed-looking personal field is refused (``invalid-field``): only the ledger
+    seals, so no submitter can point a record at a person key of its choosing. Deterministic while the person
     is not erased (a resubmission seals to the same bytes). A value that is not a
     non-blank string is left for the decision to refuse."""
     if envelope.type == PERSON_LINKED:
@@ -649,9 +651,17 @@ def protect(envelope: Envelope, keystore: KeyStore) -> Envelope:
         return replace(envelope, data=data)
     if envelope.type in CORRECTION_CARRIERS:
         changes = envelope.data.get("changes")
-        if not isinstance(changes, dict) or not any(
-            _sealable(changes.get(n)) for n in PROTECTED_FIELDS
-        ):
+        if not isinstance(changes, dict):
+            return envelope
+        for name in PROTECTED_FIELDS:
+            if is_sealed(changes.get(name)):
+                raise InvalidEvent(
+                    Reason.INVALID_FIELD,
+                    f"{envelope.type}: data.changes.{name} must be the value itself, a "
+                    "non-blank string; the ledger seals personal data itself",
+                    field=f"data.changes.{name}",
+                )
+        if not any(_sealable(changes.get(n)) for n in PROTECTED_FIELDS):
             return envelope
         changed = dict(changes)
         for name in PROTECTED_FIELDS:

@@ -128,6 +128,11 @@ REFUSED = [
         "data.changes.id_number",
     ),
     (
+        correction("x-pii-forged", "l-1", {"id_number": {"enc": "AAAA", "key": "pk-" + "0" * 32}}),
+        "invalid-field",
+        "data.changes.id_number",
+    ),
+    (
         ev(
             "x-resolved",
             "credit.objection.resolved",
@@ -228,5 +233,13 @@ def test_the_api_refuses_each_invalid_correction(settings: Settings, tmp_path: P
         assert response.status_code == 201, response.text
         text = orjson.dumps([r.data for r in ledger.stream(SUBJECT)]).decode()
         assert CORRECTED_NUMBER not in text and "garbage" not in text
+        # an auditor reads the corrected number in clear, as the first one
+        auditor = tokens.add("auditor", name="auditor")[0]
+        history = client.get(
+            f"/v1/subjects/{SUBJECT}/history", headers={"Authorization": f"Bearer {auditor}"}
+        )
+        assert history.status_code == 200, history.text
+        (fix,) = [e for e in history.json()["events"] if e["id"] == "ok-pii"]
+        assert fix["data"]["changes"]["id_number"] == CORRECTED_NUMBER
     finally:
         ledger.recorder.datastore.close()  # type: ignore[attr-defined]

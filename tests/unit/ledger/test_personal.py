@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from events.envelope import parse_event
+from events.envelope import Refused, parse_event
 from ledger.personal import (
     MemoryKeyStore,
     PersonKey,
@@ -15,6 +15,7 @@ from ledger.personal import (
     legacy_key_id,
     mask,
     protect,
+    protect_items,
     reveal,
 )
 from tests.unit.events.samples import SAMPLES
@@ -160,6 +161,10 @@ def test_a_corrected_number_is_sealed_exactly_as_on_first_submission() -> None:
     for bad in (123, "  ", None):
         event = parse_event(correction({"id_number": bad}))
         assert protect(event, keys) is event
+    # a submitter cannot hand in a sealed value (a person key of its choosing)
+    forged = parse_event(correction({"id_number": linked}))
+    (refused,) = protect_items([forged], keys)
+    assert isinstance(refused, Refused) and refused.rejection.code == "invalid-field"
 
 
 def test_a_resolution_carrying_changes_is_sealed_too() -> None:
