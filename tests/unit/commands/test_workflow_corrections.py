@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from commands.workflows.common import effective_data
 from commands.workflows.persons import tenures
+from events.personal import unsealed_for_validation
+from events.reasons import InvalidEvent, Reason, Rejection
+from events.vocabulary import validate_data
 from ledger.personal import MemoryKeyStore, protect
 from tests.unit.commands.stream import Stream, at
-
-SEALED = {"enc": "c2VhbGVk", "key": "pk-0123456789abcdef0123456789abcdef"}
 
 
 def corrected(s: Stream, target: str, changes: dict, day: str = "2025-06-01") -> tuple:
@@ -155,3 +160,84 @@ def test_a_corrected_identity_number_is_accepted_sealed_and_moves_the_tenure() -
     )
     rejection = s.decide(protect(blank, keys))
     assert getattr(rejection, "code", None) == "invalid-field"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _targets() -> tuple[Stream, list[str]]:
+    s = Stream()
+    commitment = s.ok(
+        "credit.commitment.made",
+        at("2025-01-02"),
+        {"commitment_type": "voluntary", "matter": "m", "due": "2025-03-01"},
+    )
+    penalty = s.penalty("2025-02-10")
+    order = s.ok(
+        "credit.rectification.ordered",
+        at("2025-02-12"),
+        {"finding": penalty, "deadline": "2025-03-12"},
+    )
+    linked = s.event(
+        "credit.person.linked",
+        at("2025-01-03"),
+        {"role": "principal", "name": "张三", "id_number": "11010519491231002X"},
+    )
+    s.submit(protect(linked, MemoryKeyStore()))
+    link = linked.id
+    fix = s.ok(
+        "credit.record.corrected",
+        at("2025-03-01"),
+        {"target": penalty, "changes": {"sector": "drugs"}},
+    )
+    return s, [commitment, penalty, order, link, fix, "e-none"]
+
+
+TARGET_STREAM, TARGETS = _targets()
+FIELD_NAMES = sorted(
+    {
+        "due",
+        "severity",
+        "amount",
+        "finding",
+        "kinds",
+        "id_number",
+        "target",
+        "changes",
+        "deadline",
+        "x",
+    }
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    target=st.sampled_from(TARGETS),
+    changes=st.dictionaries(
+        st.sampled_from(FIELD_NAMES) | st.text(max_size=5), JSON, min_size=1, max_size=3
+    ),
+)
+def test_any_correction_is_decided_never_raises(target: str, changes: dict) -> None:
+    """Whatever ``changes`` hold, the decision is an acceptance or a rejection with a
+    stable reason code — never an exception; an accepted one leaves a valid record."""
+    try:
+        event = TARGET_STREAM.event(
+            "credit.record.corrected", at("2025-06-01"), {"target": target, "changes": changes}
+        )
+    except InvalidEvent:
+        return  # refused at the door (e.g. a float or a control character)
+    decision = TARGET_STREAM.decide(event)
+    if isinstance(decision, Rejection):
+        assert decision.code in set(Reason)
+        return
+    facts = TARGET_STREAM.state.events[target]
+    merged = unsealed_for_validation(
+        facts.type, {**effective_data(TARGET_STREAM.state, target), **changes}
+    )
+    validate_data(facts.type, merged)
