@@ -1,7 +1,9 @@
 """A restore never brings an erased person back: ``ledger erase-person`` logs the
 erasure outside the database (``LEDGER_ERASURE_LOG``), and ``ledger restore`` of a
 backup taken before the erasure destroys the key again, drops its index row and
-rotates the person secret. Both stores, through the ``ledger`` command line."""
+rotates the person secret; a lost person secret file is refused, never splits a
+person, until ``ledger rotate-person-secret``. Both stores, through the ``ledger``
+command line."""
 
 from __future__ import annotations
 
@@ -77,5 +79,40 @@ def test_a_restore_reapplies_the_erasure_log(
         assert reveal(first.data, keys, "auditor")["id_number"] == "erased"
         assert reveal(second.data, keys, "auditor")["id_number"] == OTHER
         assert keys.find(OTHER) == second.data["id_number"]["key"]
+    finally:
+        ledger.recorder.datastore.close()  # type: ignore[attr-defined]
+
+
+def test_a_replaced_person_secret_is_refused_until_rotated(
+    store_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An index keyed with a secret the file no longer holds (a lost or wrongly
+    restored secret file): a new link is refused as ``unavailable`` — never a second
+    key for a known person — until ``ledger rotate-person-secret`` re-keys it."""
+    secret_file = tmp_path / "person.key"
+    monkeypatch.setenv("LEDGER_PERSON_SECRET_FILE", str(secret_file))
+    monkeypatch.setenv("LEDGER_ERASURE_LOG", str(tmp_path / "erasures.jsonl"))
+    monkeypatch.setenv("LEDGER_DATABASE_URL", store_url)
+    events = tmp_path / "links.json"
+    events.write_bytes(orjson.dumps([link(NUMBER, "l-1")]))
+    assert main(["submit", str(events)]) == 0
+    secret_file.unlink()  # the file is lost: a new random secret is created on use
+    events.write_bytes(orjson.dumps([link(NUMBER, "l-2"), link(OTHER, "l-3")]))
+    capsys.readouterr()
+    assert main(["submit", str(events), "--json"]) == 1
+    results = [orjson.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["code"] for r in results] == ["unavailable", "unavailable"]
+    assert "rotate-person-secret" in results[0]["message"]
+
+    assert main(["rotate-person-secret"]) == 0
+    assert main(["submit", str(events)]) == 0
+    ledger = bootstrap(Settings())
+    try:
+        first, second, third = ledger.stream(FIRM)
+        assert first.data["id_number"]["key"] == second.data["id_number"]["key"]  # one person
+        assert third.data["id_number"]["key"] != first.data["id_number"]["key"]
     finally:
         ledger.recorder.datastore.close()  # type: ignore[attr-defined]
