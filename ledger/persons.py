@@ -129,13 +129,33 @@ def cmd_erase_person(
     ledger = bootstrap(settings)
     keystore = keystore_of(ledger, settings)
     log = ErasureLog(settings.erasure_log)
-    key_id, destroyed = erase_person(
-        keystore,
-        args.id_number,
-        key_id=args.key_id,
-        numbers=lambda: legacy_numbers(ledger, keystore),
-        record=lambda person_key_id: log.append(person_key_id, keystore.clock()),
-    )
+    logged: list[str] = []
+
+    def record(person_key_id: str) -> None:
+        log.append(person_key_id, keystore.clock())
+        logged.append(person_key_id)
+
+    try:
+        key_id, destroyed = erase_person(
+            keystore,
+            args.id_number,
+            key_id=args.key_id,
+            numbers=lambda: legacy_numbers(ledger, keystore),
+            record=record,
+        )
+    except OSError as e:
+        if not logged:
+            print(
+                f"ledger: the erasure could not be logged in {log.path} ({e}); nothing was "
+                "destroyed: make LEDGER_ERASURE_LOG writable and run erase-person again",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                _rotation_failed(settings, e, "the key was destroyed and the erasure logged"),
+                file=sys.stderr,
+            )
+        return 1
     subjects = sorted(linked_subjects(ledger, key_id)) if key_id is not None else []
     result = {"person_key_id": key_id, "erased_now": destroyed, "linked_subjects": subjects}
     if args.json:
@@ -157,7 +177,11 @@ def cmd_rotate_person_secret(
     ledger = bootstrap(settings)
     keystore = keystore_of(ledger, settings)
     numbers = legacy_numbers(ledger, keystore)
-    kept = keystore.rotate(numbers)
+    try:
+        kept = keystore.rotate(numbers)
+    except OSError as e:
+        print(_rotation_failed(settings, e, "the rotation did not complete"), file=sys.stderr)
+        return 1
     if args.json:
         sys.stdout.write(orjson.dumps({"indexed": kept, "legacy": len(numbers)}).decode() + "\n")
     print(
@@ -167,3 +191,11 @@ def cmd_rotate_person_secret(
         file=sys.stderr,
     )
     return 0
+
+
+def _rotation_failed(settings: Settings, error: OSError, done: str) -> str:
+    return (
+        f"ledger: {done}, but the person secret {settings.person_secret_file} could not be "
+        f"rotated ({error}); it must be a writable file in a writable directory shared by "
+        "every service (not a read-only mount): fix that and run `ledger rotate-person-secret`"
+    )

@@ -116,3 +116,27 @@ def test_a_replaced_person_secret_is_refused_until_rotated(
         assert third.data["id_number"]["key"] != first.data["id_number"]["key"]
     finally:
         ledger.recorder.datastore.close()  # type: ignore[attr-defined]
+
+
+def test_an_unwritable_person_secret_is_a_clear_error_after_the_key_is_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A read-only secret (e.g. a Docker secret mount): the erasure is logged and the
+    key destroyed, then a one-line error says how to finish the rotation (exit 1)."""
+    monkeypatch.setenv("LEDGER_PERSON_SECRET_FILE", str(tmp_path / "person.key"))
+    monkeypatch.setenv("LEDGER_ERASURE_LOG", str(tmp_path / "erasures.jsonl"))
+    monkeypatch.setenv("LEDGER_DATABASE_URL", f"sqlite:///{tmp_path / 'l.db'}")
+    events = tmp_path / "links.json"
+    events.write_bytes(orjson.dumps([link(NUMBER, "l-1")]))
+    assert main(["submit", str(events)]) == 0
+
+    def read_only(self: PersonSecrets) -> bytes:
+        raise PermissionError(13, "Read-only file system", str(self.path))
+
+    monkeypatch.setattr(PersonSecrets, "begin_rotation", read_only)
+    capsys.readouterr()
+    assert main(["erase-person", NUMBER]) == 1
+    err = capsys.readouterr().err
+    assert "the key was destroyed and the erasure logged" in err
+    assert "rotate-person-secret" in err and "Traceback" not in err
+    assert len(ErasureLog(tmp_path / "erasures.jsonl").key_ids()) == 1
