@@ -157,6 +157,9 @@ def test_a_corrected_number_is_sealed_exactly_as_on_first_submission() -> None:
     assert fresh["id_number"]["key"] == keys.find(OTHER)
     shown = reveal(corrected.data, keys, "public")["changes"]
     assert shown == {"id_number": "11****************", "name": "李四"}
+    # …and erasable: erasing the corrected number's person makes it unreadable
+    erase_person(keys, OTHER)
+    assert reveal({"changes": fresh}, keys, "auditor")["changes"]["id_number"] == "erased"
     # what is not a non-blank string is left for the decision to refuse
     for bad in (123, "  ", None):
         event = parse_event(correction({"id_number": bad}))
