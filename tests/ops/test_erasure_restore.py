@@ -12,6 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from api.problems import status_of_rejection
 from events.envelope import parse_submission
 from ledger.audit.checkpoints import issue_checkpoint
 from ledger.audit.keys import load_or_create_key, public_key_b64
@@ -106,6 +107,7 @@ def test_a_replaced_person_secret_is_refused_until_rotated(
     results = [orjson.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["code"] for r in results] == ["unavailable", "unavailable"]
     assert "rotate-person-secret" in results[0]["message"]
+    assert status_of_rejection(results[0]["code"]) == 503  # the API answers: retry later
 
     assert main(["rotate-person-secret"]) == 0
     assert main(["submit", str(events)]) == 0
