@@ -2,7 +2,7 @@
 them, and ``ledger erase-person``.
 
 ``person_extensions`` finds the subjects a person is linked to (a read of the
-``credit.person.linked`` records only) and hands their states to the pure
+``credit.person.linked`` records and of the corrections that change a number) and hands their states to the pure
 :func:`commands.workflows.persons.extensions_for_person` (seed 000 §十二).
 ``ledger erase-person ID_NUMBER`` logs the erasure outside the database
 (:mod:`ledger.erasures`), destroys the person's key and index rows and rotates the
