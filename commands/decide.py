@@ -110,6 +110,13 @@ def referenced(state: SubjectState, event: Envelope, name: str) -> EventFacts:
     return state.events[event.data[name]]
 
 
+def check_references(state: SubjectState, event: Envelope) -> Rejection | None:
+    """The structural reference checks of :func:`decide`, for rules that judge a
+    record as it would be recorded (a corrected record's changed references,
+    ``commands.workflows.corrections``)."""
+    return _check_references(state, event)
+
+
 def decide(state: SubjectState, event: Envelope, context: Context) -> Decision:
     """Accept ``event`` onto the stream whose fold is ``state``, or say why not.
 

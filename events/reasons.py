@@ -96,7 +96,8 @@ class Reason(StrEnum):
     DESIGNATION_TOO_EARLY = "designation-too-early"
     """A list designation before the proposal's notice and objection window has closed."""
     PERSON_ERASED = "person-erased"
-    """The responsible person's key was erased; personal data about them is no longer recorded."""
+    """No longer issued (kept so the code never changes meaning): a link of an erased
+    person's number now starts a fresh key (DOMAIN.md, Clarifications, Personal data)."""
 
     # -- the criteria of the serious acts (commands/workflows/criteria.py) -----------
     NOT_MINOR = "not-minor"

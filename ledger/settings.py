@@ -29,8 +29,13 @@ class Settings(BaseSettings):
     signing_key_file: Path = Field(Path("./signing.key"), description="Ed25519 key for checkpoints")
     person_secret_file: Path = Field(
         Path("./person.key"),
-        description="HMAC secret naming responsible persons' keys (created if missing; keep it "
-        "outside the database)",
+        description="HMAC secret of the erasable index from identity numbers to person keys "
+        "(created if missing; rotated at every erasure; keep it outside the database)",
+    )
+    erasure_log: Path = Field(
+        Path("./erasures.jsonl"),
+        description="Append-only log of person erasures, outside the database: re-applied "
+        "after a restore",
     )
     calendar_dir: Path | None = Field(None, description="Extra official calendars (YYYY.json)")
     rules_dir: Path | None = Field(None, description="Extra or replacement rule sets (*.json)")

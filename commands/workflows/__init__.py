@@ -4,6 +4,7 @@ Importing this package registers every rule in ``commands.decide.RULES`` (and
 the derived events in ``DERIVERS``); ``commands.decide`` imports it. One module
 per lifecycle:
 
+* :mod:`.corrections` — a correction is judged as the corrected record would be.
 * :mod:`.objections` — 异议: one pending per record, resolved once, carried
   corrections, who may correct; objection deadlines.
 * :mod:`.repair` — 信用修复: minimum period, obligations, request → decision → revocation.
@@ -28,6 +29,7 @@ follows still open (not revoked, not already closed)?" is one shared check,
 
 from commands.workflows import (
     commitments,
+    corrections,
     criteria,
     findings,
     inspections,
@@ -39,6 +41,7 @@ from commands.workflows import (
 
 __all__ = [
     "commitments",
+    "corrections",
     "criteria",
     "findings",
     "inspections",

@@ -68,22 +68,24 @@ class Tenure:
 
 
 def tenures(state: SubjectState) -> list[Tenure]:
-    """Every protected person link of the subject as a tenure, in valid-time order."""
+    """Every protected person link of the subject as a tenure, in valid-time order
+    (a link's person and role as corrected)."""
     links = sorted(
         (f for f in state.events.values() if f.type == LINKED and f.id not in state.revoked),
         key=lambda f: (f.time_us, f.seq),
     )
+    current = [effective_data(state, link.id) for link in links]  # corrections applied
     found: list[Tenure] = []
     for i, link in enumerate(links):
-        person = person_key_of(link.data)
+        person = person_key_of(current[i])
         if person is None:
             continue
-        role = str(link.data.get("role"))
+        role = str(current[i].get("role"))
         end = next(
             (
-                later.time_us
-                for later in links[i + 1 :]
-                if later.data.get("role") == role and person_key_of(later.data) != person
+                links[j].time_us
+                for j in range(i + 1, len(links))
+                if current[j].get("role") == role and person_key_of(current[j]) != person
             ),
             None,
         )
