@@ -106,6 +106,7 @@ EXAMPLES: dict[str, str] = {
     "healthcheck": "LEDGER_HEARTBEAT_FILE=/tmp/ledger-heartbeat ledger healthcheck --max-age 120",
     "schema": "ledger schema credit.penalty.decided",
     "persons": f"ledger persons {EXAMPLE_SUBJECT} --json",
+    "rotate-person-secret": "ledger rotate-person-secret   (after restoring an old person secret file)",
     "unverified": "ledger unverified --json   (or one subject: ledger unverified --subject CODE)",
     "calendar": "LEDGER_CALENDAR_DIR=/var/lib/credit-ledger/calendars ledger calendar load 2027.json",
     "calendar load": "LEDGER_CALENDAR_DIR=/var/lib/credit-ledger/calendars ledger calendar load 2027.json --replace",
