@@ -2273,7 +2273,7 @@ def _positive_side(
             e
             for e in sorted(events, key=lambda e: e.t)
             if e.type == "credit.evaluation.published"
-            and str(e.data.get("scheme", "")).startswith("public-credit-comprehensive-evaluation")
+            and e.data.get("scheme") == "national-comprehensive"
         ]
         clean = not any(e.type in _FINDING_WEIGHT_TYPES for e in events)
         if clean and len(grades) >= 2 and all(g.data["grade"] == "优" for g in grades[-2:]):

@@ -121,6 +121,7 @@ _SCHEME_NAMES = {
     "public-credit-comprehensive-evaluation": "公共信用综合评价",
     "national-comprehensive": "全国公共信用综合评价",
     "market-regulation-credit-risk-classification": "市场监管信用风险分类",
+    "market-regulation": "市场监管信用风险分类",
     "tax": "纳税信用等级评价",
     "customs": "海关企业信用等级",
 }
@@ -150,11 +151,15 @@ _AUTHORITIES = {
 }
 
 
-def agency_name(source: str) -> str:
-    """The Chinese name of the agency ``source`` (``KIND/REGION``), for people.
-
-    One function so that the agency registry (``commands/agencies.json`` of the authority
-    work) can answer here once it is merged; until then a small table of kinds."""
+def agency_name(source: str, rules: Any = None) -> str:
+    """The Chinese name of the agency ``source`` (``KIND/REGION``), for people: from the
+    agency registry of ``rules`` (``commands/agencies.json``: 深圳市市场监管), else from a
+    small table of kinds (市场监督管理局（440300）)."""
+    agencies = getattr(rules, "agencies", None)
+    if agencies is not None:
+        named = str(agencies.name(source))
+        if named.startswith(source + "（") and named.endswith("）"):
+            return named[len(source) + 1 : -1]
     kind, _, region = source.partition("/")
     name = _AGENCY_KINDS.get(kind)
     if name is None:
@@ -231,7 +236,7 @@ def _section_item(
         "kind": item.get("kind"),
         "title": _item_title(item),
         "agency": agency,
-        "agency_name": agency_name(agency),
+        "agency_name": agency_name(agency, reads.rules),
         "document": item.get("document"),
         "basis": item.get("basis"),
         "date": item.get("date") or item.get("from"),
@@ -267,7 +272,9 @@ def _scheme(name: str) -> tuple[str, str | None]:
     return (found.group(1), found.group(2)) if found else (name, None)
 
 
-def _evaluations(history: list[dict[str, Any]], as_of_day: date) -> list[dict[str, Any]]:
+def _evaluations(
+    history: list[dict[str, Any]], as_of_day: date, rules: Any = None
+) -> list[dict[str, Any]]:
     """The latest valid evaluation of each scheme (a newer grade replaces only its own
     scheme's; a revoked one is left out)."""
     revoked = _revoked(history)
@@ -293,7 +300,7 @@ def _evaluations(history: list[dict[str, Any]], as_of_day: date) -> list[dict[st
             "title": f"{_SCHEME_NAMES.get(scheme, scheme)}{_period(data.get('period') or year)}："
             f"{data.get('grade')}",
             "agency": record["source"],
-            "agency_name": agency_name(record["source"]),
+            "agency_name": agency_name(record["source"], rules),
             "document": data.get("document"),
             "basis": data.get("basis"),
             "date": _cst_day_of(record["time"]),
@@ -327,7 +334,7 @@ _COMMITMENT_ENDS = {
 }
 
 
-def _commitments(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _commitments(history: list[dict[str, Any]], rules: Any = None) -> list[dict[str, Any]]:
     """Every commitment made (not revoked) and how it ended, if it did; repair commitments
     (信用修复型) are left out: they exist because of a repair and name the repaired record,
     whose existence public output must not hint at (DOMAIN.md "What the public sees")."""
@@ -356,7 +363,7 @@ def _commitments(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "title": f"{kind}信用承诺：{data.get('matter', '')}（{status}）",
             "status": status,
             "agency": record["source"],
-            "agency_name": agency_name(record["source"]),
+            "agency_name": agency_name(record["source"], rules),
             "document": data.get("document"),
             "basis": data.get("basis"),
             "date": _cst_day_of(record["time"]),
@@ -407,9 +414,9 @@ def report_content(
         source = item.get("agency") if item.get("agency") in found else found[0]
         sections[key].append(_section_item(reads, item, str(source), sources))
     as_of_day = _cst_day(as_of_us)
-    evaluations = _evaluations(history, as_of_day)
+    evaluations = _evaluations(history, as_of_day, reads.rules)
     sections["evaluations"] = evaluations
-    sections["commitments"] = _commitments(history)
+    sections["commitments"] = _commitments(history, reads.rules)
     for items in sections.values():
         items.sort(key=lambda i: (str(i.get("date") or ""), i["id"]))
     lists = [

@@ -26,7 +26,8 @@ def _graded(ledger: Ledger, subject: str, *grades: str) -> list[str]:
                 subject,
                 at(f"{year + 1}-05-06"),
                 {
-                    "scheme": f"public-credit-comprehensive-evaluation-{year}",
+                    "scheme": "national-comprehensive",
+                    "period": str(year),
                     "grade": grade,
                     "valid_until": f"{year + 2}-06-30",
                 },
