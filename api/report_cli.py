@@ -70,7 +70,7 @@ def register(subparsers: Any, bootstrap: Bootstrap) -> None:
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings, bootstrap: Bootstrap) -> int:
-    from api.report_render import render_html, render_pdf
+    from api.report_render import PdfUnavailable, render_html, render_pdf
     from projections.report import ReportRefused
 
     try:
@@ -96,7 +96,11 @@ def cmd_report(args: argparse.Namespace, settings: Settings, bootstrap: Bootstra
         print(f"ledger: {e}", file=sys.stderr)
         return 2
     if args.format == "pdf":
-        data = render_pdf(report)
+        try:
+            data = render_pdf(report)
+        except PdfUnavailable as e:
+            print(f"ledger: {e}", file=sys.stderr)
+            return 2
     elif args.format == "html":
         data = render_html(report).encode()
     else:

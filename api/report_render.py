@@ -23,7 +23,7 @@ from events.instants import CST
 from ledger.audit.reports import report_hash
 from ledger.chain import canonical
 
-__all__ = ["ATTACHMENT_NAME", "render_html", "render_pdf"]
+__all__ = ["ATTACHMENT_NAME", "PdfUnavailable", "render_html", "render_pdf"]
 
 ATTACHMENT_NAME = "credit-report.json"
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -57,9 +57,24 @@ def render_html(report: Mapping[str, Any]) -> str:
     )
 
 
+class PdfUnavailable(RuntimeError):
+    """WeasyPrint or the system libraries it needs (Pango) cannot be loaded here; the
+    message says what to install (``tools/ensure-report-deps.sh``)."""
+
+
 def render_pdf(report: Mapping[str, Any]) -> bytes:
-    """The report typeset as PDF with ``credit-report.json`` attached."""
-    from weasyprint import HTML, Attachment  # heavy: only when a PDF is asked for
+    """The report typeset as PDF with ``credit-report.json`` attached.
+
+    Raises:
+        PdfUnavailable: WeasyPrint or Pango is missing (the JSON report still works).
+    """
+    try:
+        from weasyprint import HTML, Attachment  # heavy: only when a PDF is asked for
+    except (ImportError, OSError) as e:
+        raise PdfUnavailable(
+            f"PDF reports need WeasyPrint with Pango and the Noto CJK fonts "
+            f"(tools/ensure-report-deps.sh): {e}"
+        ) from e
 
     attachment = Attachment(
         string=canonical(dict(report)),

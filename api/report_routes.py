@@ -72,7 +72,7 @@ def report_issuer(svc: Services) -> Any:
 def _issue(
     svc: Services, principal: Principal, code: str, as_of: str | None, pdf: bool
 ) -> Response:
-    from api.report_render import render_pdf
+    from api.report_render import PdfUnavailable, render_pdf
     from projections.report import ReportRefused
 
     code = subject_code(code)
@@ -93,8 +93,12 @@ def _issue(
     except ReportRefused as e:
         raise ProblemError(400, Reason.INVALID_REQUEST, str(e)) from e
     if pdf:
+        try:
+            data = render_pdf(report)
+        except PdfUnavailable as e:
+            raise ProblemError(503, Reason.UNAVAILABLE, str(e)) from e
         return Response(
-            render_pdf(report),
+            data,
             media_type=PDF,
             headers={
                 "Content-Disposition": f'attachment; filename="credit-report-{code}-'

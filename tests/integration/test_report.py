@@ -341,3 +341,14 @@ def test_the_verifier_checks_more_than_the_signature(
         result = _verify(path, public_key)
         assert result.returncode == 1 and expected in result.stdout, (expected, result.stdout)
     assert redacted["seq"] >= 1
+
+
+def test_without_weasyprint_the_pdf_is_unavailable_and_the_json_is_not(
+    client: TestClient, demo_app: DemoApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import fails as without Pango
+    code = demo_app.subjects()[0]
+    pdf = client.get(f"/v1/subjects/{code}/report.pdf")
+    assert pdf.status_code == 503 and pdf.json()["code"] == "unavailable"
+    assert "ensure-report-deps.sh" in pdf.json()["detail"]
+    assert client.get(f"/v1/subjects/{code}/report").status_code == 200
