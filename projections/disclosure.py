@@ -216,7 +216,16 @@ def astuple_cut(cut: Cut) -> tuple[Any, ...]:
 
 
 _FIRST_CAUSES = frozenset(
-    {"decided", "designated", "imposed", "applied", "linked", "registered", "withdrawal notice"}
+    {
+        "decided",
+        "designated",
+        "imposed",
+        "applied",
+        "linked",
+        "registered",
+        "withdrawal notice",
+        "granted",
+    }
 )
 
 

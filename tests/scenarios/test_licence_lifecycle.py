@@ -167,3 +167,13 @@ def test_an_incentive_comes_from_the_list_and_ends_once(ledger: Ledger) -> None:
     )
     now = views(ledger, SUBJECT)
     assert now is not None and not item(now[1], grant)["published"]  # type: ignore[index]
+
+
+def test_a_licence_reads_as_published_from_its_grant(ledger: Ledger) -> None:
+    (granted,) = recorded(
+        ledger, event("credit.license.granted", SUBJECT, at("2025-03-03"), LICENCE, SAMR)
+    )
+    found = views(ledger, SUBJECT, parse_instant("2025-03-10"))
+    assert found is not None
+    reason = item(found[1], granted)["reason"]  # type: ignore[index]
+    assert reason.startswith("published: licence (行政许可) 食品经营许可"), reason
