@@ -33,7 +33,7 @@ from api.tokens import Principal
 from api.views import UnknownSubject
 from events.codes import validate_subject_code
 from events.instants import CST, InvalidInstant, from_us, parse_instant
-from events.reasons import InvalidEvent, Reason
+from events.reasons import InvalidEvent
 
 __all__ = ["TABS", "pages_router"]
 
@@ -75,9 +75,7 @@ def index(request: Request) -> Response:
 
 
 @pages_router.get("/search")
-def search(
-    request: Request, svc: Annotated[Services, Depends(services)], q: str = ""
-) -> Response:
+def search(request: Request, svc: Annotated[Services, Depends(services)], q: str = "") -> Response:
     query = q.strip()
     hits = svc.names.search(query) if query else []
     if len(hits) == 1 and hits[0].subject == query.upper():
@@ -97,8 +95,8 @@ def _as_of(text: str | None) -> int | None:
         return None
     try:
         return parse_instant(text)
-    except (InvalidInstant, ValueError) as e:
-        raise ProblemError(400, Reason.INVALID_INSTANT, str(e)) from e
+    except InvalidInstant as e:
+        raise ProblemError(400, e.reason, f"as_of: {e}") from e
 
 
 @pages_router.get("/subjects/{code}")
@@ -115,7 +113,12 @@ def subject_page(
         as_of_us = _as_of(as_of)
         view = svc.views.disclosure(checked, as_of_us, None)
     except UnknownSubject:
-        return _error(request, 404, "未找到主体 Subject not found", f"没有 {checked} 的记录 / no records of {checked}")
+        return _error(
+            request,
+            404,
+            "未找到主体 Subject not found",
+            f"没有 {checked} 的记录 / no records of {checked}",
+        )
     except ProblemError as e:
         return _error(request, 400, "日期有误 Invalid date", e.detail)
     body = view.body

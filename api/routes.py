@@ -136,14 +136,15 @@ def subject_code(code: str) -> str:
 
 
 def instant(name: str, text: str | None) -> int | None:
-    """Microseconds UTC of a query instant, or a 400 ``invalid-instant`` problem."""
+    """Microseconds UTC of a query instant, or a 400 problem: ``invalid-instant`` for
+    text that is no instant, ``date-out-of-range`` for one outside the accepted range."""
     if text is None:
         return None
     try:
         return parse_instant(text)
-    except (InvalidInstant, ValueError, OverflowError) as e:
+    except InvalidInstant as e:
         raise ProblemError(
-            400, Reason.INVALID_INSTANT, f"{name}: {e}", invalid=[{"name": name, "reason": str(e)}]
+            400, e.reason, f"{name}: {e}", invalid=[{"name": name, "reason": str(e)}]
         ) from e
 
 
@@ -295,7 +296,7 @@ async def post_events(
 
 
 def _wait_for_views(svc: Services, positions: list[int]) -> str:
-    """"true" once the views have processed the last of ``positions``, else "false"."""
+    """ "true" once the views have processed the last of ``positions``, else "false"."""
     waiter = svc.extras.get("wait_for_position")
     if not positions:
         return "true"

@@ -255,7 +255,9 @@ class LedgerViews:
         if older is not None and newer is not None:
             with self.ledger.recorder.audit_reader() as cursor:
                 try:
-                    proof = proofs.consistency_proof(self.ledger.recorder, cursor, older, newer).path
+                    proof = proofs.consistency_proof(
+                        self.ledger.recorder, cursor, older, newer
+                    ).path
                 except proofs.ProofError as e:
                     raise NotAvailable(f"the store fails its own audit checks: {e}") from e
         body: dict[str, Any] = {

@@ -16,6 +16,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from commands.services import RuleServices
+from events.dates import use_date_range
 from ledger.app import Ledger, system_clock_us
 from ledger.audit.verifications import create_verifications_table
 from ledger.personal import open_keystore
@@ -87,6 +88,7 @@ def bootstrap(
 ) -> Ledger:
     """The ledger application wired from settings (defaults: the environment)."""
     settings = settings or Settings()
+    use_date_range(settings.date_range)
     recorder = open_recorder(
         settings.database_url, pool_size=settings.pool_size, lock_timeout_s=settings.lock_timeout_s
     )
