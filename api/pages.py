@@ -120,7 +120,7 @@ def subject_page(
             f"没有 {checked} 的记录 / no records of {checked}",
         )
     except ProblemError as e:
-        return _error(request, 400, "日期有误 Invalid date", e.detail)
+        return _error(request, 400, "日期有误 Invalid date", f"{e.detail} [{e.code}]")
     body = view.body
     published = [i for i in body.get("items", []) if i.get("published")]
     tabs = [
@@ -160,7 +160,7 @@ def list_page(
     try:
         as_of_us = _as_of(as_of)
     except ProblemError as e:
-        return _error(request, 400, "日期有误 Invalid date", e.detail)
+        return _error(request, 400, "日期有误 Invalid date", f"{e.detail} [{e.code}]")
     body = svc.views.list_members(name, as_of_us, None).body
     zh, en = LIST_TITLES[name]
     return _page(

@@ -19,6 +19,7 @@ from api.models import (
     CODE_PATTERN,
     EXAMPLE_CODE,
     EXAMPLE_EVENT,
+    INSTANT_FORMAT,
     AuditBundle,
     Checkpoint,
     Consistency,
@@ -37,6 +38,7 @@ from api.submit import authorise, parse_body, submit
 from api.tokens import Principal, Role
 from api.views import NoCheckpoint, NotAvailable, UnknownList, UnknownSubject, View
 from events.codes import validate_subject_code
+from events.dates import DEFAULT_RANGE
 from events.instants import InvalidInstant, parse_instant
 from events.reasons import InvalidEvent, Reason
 from projections.views import LIST_NAMES
@@ -74,11 +76,11 @@ CodeParam = Annotated[
 ]
 _INSTANT_DOC = (
     "RFC 3339 date-time with offset, or a date YYYY-MM-DD meaning the end of that day "
-    "in China Standard Time (UTC+8). Default: now."
+    f"in China Standard Time (UTC+8), within {DEFAULT_RANGE.text} (the default range; "
+    "LEDGER_DATE_FIRST/LEDGER_DATE_LAST): outside it a 400 date-out-of-range, unparsable "
+    "a 400 invalid-instant. Default: now."
 )
-_INSTANT_SCHEMA = {
-    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
-}
+_INSTANT_SCHEMA = {"type": "string", "format": INSTANT_FORMAT}
 AsOf = Annotated[
     str | None,
     Query(
