@@ -307,7 +307,9 @@ class Consistency(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
-        json_schema_extra={"examples": [{"from": 1000, "to": 22312, "proof": ["ab12…", "cd34…"]}]},
+        json_schema_extra={
+            "examples": [{"from": 1000, "to": 22312, "proof": ["ab12…", "cd34…"]}]
+        },
     )
 
     from_: int = Field(alias="from")
@@ -315,9 +317,7 @@ class Consistency(BaseModel):
     proof: list[str] = Field(description="RFC 9162 §2.1.4 proof, hex node hashes")
     from_root: str | None = Field(None, description="Root of the first `from` leaves (hex)")
     to_root: str | None = Field(None, description="Root of the first `to` leaves (hex)")
-    from_checkpoint: Checkpoint | None = Field(
-        None, description="Signed checkpoint of `from`, if any"
-    )
+    from_checkpoint: Checkpoint | None = Field(None, description="Signed checkpoint of `from`, if any")
     to_checkpoint: Checkpoint | None = Field(None, description="Signed checkpoint of `to`, if any")
 
 
@@ -344,12 +344,7 @@ class AuditBundle(BaseModel):
                     },
                     "records": [
                         {
-                            "record": {
-                                "format": 1,
-                                "subject": EXAMPLE_CODE,
-                                "seq": 1,
-                                "position": 17,
-                            },
+                            "record": {"format": 1, "subject": EXAMPLE_CODE, "seq": 1, "position": 17},
                             "hash": "9f2c…",
                             "inclusion": ["ab12…"],
                         }

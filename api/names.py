@@ -50,7 +50,9 @@ class NameIndex:
         with self._lock:
             read = 0
             while True:
-                rows = self.ledger.recorder.select_notification_rows(self._synced + 1, _PAGE)
+                rows = self.ledger.recorder.select_notification_rows(
+                    self._synced + 1, _PAGE
+                )
                 for row in rows:
                     subject = row[_SUBJECT]
                     if row[_TOPIC] == PERSON_TYPE:

@@ -34,6 +34,7 @@ from api.views import UnknownSubject
 from events.codes import validate_subject_code
 from events.instants import CST, InvalidInstant, from_us, parse_instant
 from events.reasons import InvalidEvent
+from projections.reads import SubjectViewsFailed
 
 __all__ = ["TABS", "pages_router"]
 
@@ -75,7 +76,9 @@ def index(request: Request) -> Response:
 
 
 @pages_router.get("/search")
-def search(request: Request, svc: Annotated[Services, Depends(services)], q: str = "") -> Response:
+def search(
+    request: Request, svc: Annotated[Services, Depends(services)], q: str = ""
+) -> Response:
     query = q.strip()
     hits = svc.names.search(query) if query else []
     if len(hits) == 1 and hits[0].subject == query.upper():
@@ -113,14 +116,11 @@ def subject_page(
         as_of_us = _as_of(as_of)
         view = svc.views.disclosure(checked, as_of_us, None)
     except UnknownSubject:
-        return _error(
-            request,
-            404,
-            "未找到主体 Subject not found",
-            f"没有 {checked} 的记录 / no records of {checked}",
-        )
+        return _error(request, 404, "未找到主体 Subject not found", f"没有 {checked} 的记录 / no records of {checked}")
     except ProblemError as e:
         return _error(request, 400, "日期有误 Invalid date", f"{e.detail} [{e.code}]")
+    except SubjectViewsFailed as e:
+        return _error(request, 503, "暂时无法显示 Temporarily unavailable", str(e))
     body = view.body
     published = [i for i in body.get("items", []) if i.get("published")]
     tabs = [

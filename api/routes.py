@@ -41,6 +41,7 @@ from events.codes import validate_subject_code
 from events.dates import DEFAULT_RANGE
 from events.instants import InvalidInstant, parse_instant
 from events.reasons import InvalidEvent, Reason
+from projections.reads import SubjectViewsFailed
 from projections.views import LIST_NAMES
 
 __all__ = ["health_router", "v1_router"]
@@ -175,6 +176,8 @@ def _read(
         raise ProblemError(
             404, Reason.UNKNOWN_SUBJECT, f"the ledger has no record of subject {code}"
         ) from e
+    except SubjectViewsFailed as e:
+        raise ProblemError(503, Reason.UNAVAILABLE, str(e)) from e
     if view.personal and principal.role is not Role.PUBLIC:
         svc.access_log.record(
             principal,
@@ -298,7 +301,7 @@ async def post_events(
 
 
 def _wait_for_views(svc: Services, positions: list[int]) -> str:
-    """ "true" once the views have processed the last of ``positions``, else "false"."""
+    """"true" once the views have processed the last of ``positions``, else "false"."""
     waiter = svc.extras.get("wait_for_position")
     if not positions:
         return "true"

@@ -66,9 +66,7 @@ def parse_body(body: bytes, content_type: str | None) -> tuple[bool, list[Envelo
         document = orjson.loads(body)
     except orjson.JSONDecodeError as e:
         raise ProblemError(
-            400,
-            Reason.NOT_JSON,
-            f"the body is not JSON ({e.msg} at line {e.lineno}, column {e.colno})",
+            400, Reason.NOT_JSON, f"the body is not JSON ({e.msg} at line {e.lineno}, column {e.colno})"
         ) from e
     if isinstance(document, list):
         if len(document) > MAX_BATCH:
@@ -92,9 +90,7 @@ def _refuse(index: int, env: Envelope, code: Reason, message: str, **details: st
     return Refused(index, env.id, env.source, Rejection(code, message, dict(details)))
 
 
-def authorise(
-    principal: Principal, items: Sequence[Envelope | Refused]
-) -> list[Envelope | Refused]:
+def authorise(principal: Principal, items: Sequence[Envelope | Refused]) -> list[Envelope | Refused]:
     """The items with those the principal may not submit turned into refusals."""
     out: list[Envelope | Refused] = []
     for index, item in enumerate(items):

@@ -255,9 +255,7 @@ class LedgerViews:
         if older is not None and newer is not None:
             with self.ledger.recorder.audit_reader() as cursor:
                 try:
-                    proof = proofs.consistency_proof(
-                        self.ledger.recorder, cursor, older, newer
-                    ).path
+                    proof = proofs.consistency_proof(self.ledger.recorder, cursor, older, newer).path
                 except proofs.ProofError as e:
                     raise NotAvailable(f"the store fails its own audit checks: {e}") from e
         body: dict[str, Any] = {
@@ -273,14 +271,18 @@ class LedgerViews:
 
     # -- health --------------------------------------------------------------------
     def readiness(self) -> dict[str, Any]:
-        """``database`` ok (the ledger's size read), the views' positions and
-        ``projections_lag``: how many records the slowest view trails by."""
+        """``database`` ok (the ledger's size read), the views' positions,
+        ``projections_lag``: how many records the slowest view trails by, and
+        ``failed_subjects``: how many subjects' views are marked failed and the first
+        20 of them (subject, event id, ledger position, error, when)."""
         size = self.ledger.size()
         positions = self.reads.store.positions()
         lag = size - min(positions.values()) if positions else size
+        failed, first = self.reads.store.failed_subjects(limit=20)
         return {
             "database": "ok",
             "ledger_size": size,
             "views": positions,
             "projections_lag": max(lag, 0),
+            "failed_subjects": {"count": failed, "subjects": [f.to_json() for f in first]},
         }

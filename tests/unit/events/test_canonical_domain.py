@@ -20,9 +20,7 @@ def test_key_above_u_ffff_is_refused_with_its_path() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.text() | st.integers(-(2**60), 2**60),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
-    ),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
     max_leaves=12,
 )
 
