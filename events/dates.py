@@ -31,6 +31,7 @@ from events.reasons import InvalidEvent, Reason
 
 __all__ = [
     "DEFAULT_RANGE",
+    "WIDEST_RANGE",
     "DateRange",
     "add_days",
     "date_range",
@@ -120,6 +121,8 @@ class DateRange:
 
 DEFAULT_RANGE = DateRange(date(1949, 10, 1), date(2199, 12, 31))
 """DOMAIN.md: dates and instants outside 1949-10-01 … 2199-12-31 are refused."""
+WIDEST_RANGE = DateRange(_LOWEST, _HIGHEST)
+"""The widest range the settings may name (the folds are tested over it too)."""
 
 _active = [DEFAULT_RANGE]
 
