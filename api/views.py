@@ -199,9 +199,17 @@ class LedgerViews:
             return found
         found = latest_checkpoint(self.ledger.recorder)
         if found is None and self.signing_key is not None:
-            found = issue_checkpoint(
-                self.ledger.recorder, self.signing_key, self.origin, self.clock()
-            )
+            from eventsourcing.persistence import IntegrityError
+
+            try:
+                found = issue_checkpoint(
+                    self.ledger.recorder, self.signing_key, self.origin, self.clock()
+                )
+            except IntegrityError as e:  # heads of a deleted checkpoint are still stored
+                raise NotAvailable(
+                    "the store fails its own audit checks: it holds the subject heads of a "
+                    "checkpoint that is missing; no checkpoint was signed"
+                ) from e
         if found is None:
             raise NoCheckpoint("no checkpoint has been issued yet (`ledger checkpoint`)")
         return found
