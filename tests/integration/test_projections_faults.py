@@ -45,39 +45,49 @@ def demo(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 def _subjects(app: Ledger) -> list[str]:
     runner = ProjectionRunner(app.recorder, app.rules)  # type: ignore[arg-type]
-    ids = runner.store.streams
-    del ids
     with runner.store.read_cursor() as cursor:
         cursor.execute(f"SELECT DISTINCT subject FROM {app.recorder.events_table}")  # type: ignore[attr-defined]
         return sorted(r[0] for r in cursor.fetchall())
 
 
-def _fault_for(victim: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The runner's standing fold raises for ``victim`` (as a far-future date once did)."""
-    real = runner_module.standing_of
+def _fault_for(victim: str, monkeypatch: pytest.MonkeyPatch, module: Any = runner_module) -> None:
+    """``module``'s standing fold (the runner's by default) raises for ``victim``, as a
+    far-future date once made it do."""
+    real = module.standing_of
 
     def faulty(timeline: Any, at: int, rules: Any) -> Any:
         if timeline.subject == victim:
             raise OverflowError("date value out of range")
         return real(timeline, at, rules)
 
-    monkeypatch.setattr(runner_module, "standing_of", faulty)
+    monkeypatch.setattr(module, "standing_of", faulty)
+
+
+def _unconditional_commitment(app: Ledger, subject: str) -> Any:
+    """One of ``subject``'s recorded commitments without a due date, or None."""
+    return next(
+        (
+            r
+            for r in app.stream(subject)
+            if r.type == "credit.commitment.made" and r.data.get("due") is None
+        ),
+        None,
+    )
 
 
 def _another_commitment(app: Ledger, subject: str, ident: str) -> dict[str, Any]:
     """A copy of one of ``subject``'s recorded commitments (same source), made later."""
-    for record in app.stream(subject):
-        if record.type == "credit.commitment.made" and record.data.get("due") is None:
-            return {
-                "specversion": "1.0",
-                "id": ident,
-                "source": record.source,
-                "type": record.type,
-                "subject": subject,
-                "time": "2026-11-21T10:00:00+08:00",
-                "data": copy.deepcopy(record.data),
-            }
-    raise AssertionError(f"{subject} made no unconditional commitment")
+    record = _unconditional_commitment(app, subject)
+    assert record is not None, f"{subject} made no unconditional commitment"
+    return {
+        "specversion": "1.0",
+        "id": ident,
+        "source": record.source,
+        "type": record.type,
+        "subject": subject,
+        "time": "2026-11-21T10:00:00+08:00",
+        "data": copy.deepcopy(record.data),
+    }
 
 
 def _current_everywhere_but(app: Ledger, runner: ProjectionRunner, victim: str) -> None:
@@ -103,21 +113,8 @@ def test_a_failing_subject_is_marked_and_the_others_stay_current(
 ) -> None:
     app = demo
     subjects = _subjects(app)
-    victim = next(
-        s
-        for s in subjects
-        if any(
-            r.type == "credit.commitment.made" and r.data.get("due") is None for r in app.stream(s)
-        )
-    )
-    other = next(
-        s
-        for s in subjects
-        if s != victim
-        and any(
-            r.type == "credit.commitment.made" and r.data.get("due") is None for r in app.stream(s)
-        )
-    )
+    committed = [s for s in subjects if _unconditional_commitment(app, s) is not None]
+    victim, other = committed[0], committed[1]
     _fault_for(victim, monkeypatch)
     runner = ProjectionRunner(app.recorder, app.rules, batch_size=50)  # type: ignore[arg-type]
 
@@ -168,6 +165,23 @@ def test_a_failing_subject_is_marked_and_the_others_stay_current(
     (shown,) = ready["checks"]["failed_subjects"]["subjects"]
     assert (shown["subject"], shown["event_id"]) == (victim, failed[0].event_id)
     assert "ledger_projection_failed_subjects 1.0" in client.get("/metrics").text
+
+    # When even the live fold raises, its reads are a 503 problem, not a 500.
+    from projections import live as live_module
+
+    real_live = live_module.standing_of
+    _fault_for(victim, monkeypatch, live_module)
+    api_client = TestClient(api, raise_server_exceptions=False)
+    answer = api_client.get(
+        f"/v1/subjects/{victim}/standing",
+        headers={
+            "Authorization": f"Bearer {TokenStore(tmp_path / 'tokens.json').add('auditor')[0]}"
+        },
+    )
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["code"] == "unavailable"
+    assert f"ledger rebuild --subject {victim}" in answer.json()["detail"]
+    monkeypatch.setattr(live_module, "standing_of", real_live)
 
     # A retry that still fails keeps the mark and says why (exit 1, no traceback).
     code = main(["--database-url", store_url, "rebuild", "--subject", victim])
