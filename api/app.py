@@ -24,7 +24,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
-from api import problems
+from api import docs, problems
 from api.access_log import AccessLog
 from api.metrics import metrics_router
 from api.models import cloudevent_components
@@ -33,6 +33,7 @@ from api.pages import pages_router
 from api.problems import PROBLEM_MEDIA_TYPE
 from api.routes import health_router, v1_router
 from api.services import Services
+from api.submit import MAX_BODY_BYTES
 from api.tokens import TokenStore
 from api.views import LedgerViews, Views
 from ledger.app import Ledger
@@ -72,6 +73,7 @@ def create_app(
     ready_lag: int = 1000,
     extras: dict[str, Any] | None = None,
     metrics: LedgerMetrics | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """The app over ``ledger``. ``views`` defaults to :class:`LedgerViews`;
     ``names`` to a :class:`NameIndex` filled now; ``clock`` to the ledger's;
@@ -86,7 +88,8 @@ def create_app(
     ``metrics`` (served at ``GET /metrics``) defaults to a fresh
     :class:`~ledger.metrics.LedgerMetrics`, which then becomes the ledger's submit
     observer if it has none; its projection lag gauge reads the views' readiness, its
-    verify metrics the runs ``ledger verify`` recorded in the store."""
+    verify metrics the runs ``ledger verify`` recorded in the store. ``max_body_bytes``
+    bounds what is read of a request body (413 beyond it)."""
     clock = clock or ledger.clock
     index = names or NameIndex(ledger)
     index.refresh()
@@ -109,11 +112,14 @@ def create_app(
         names=index,
         clock=clock,
         ready_lag=ready_lag,
+        max_body_bytes=max_body_bytes,
         extras=extra,
     )
     app = FastAPI(
         lifespan=following(runner, clock) if runner is not None else None,
         title="credit-ledger",
+        docs_url=None,  # api.docs serves /docs from local files
+        redoc_url=None,
         version="1.0.0",
         description=DESCRIPTION,
         openapi_tags=[
@@ -141,6 +147,7 @@ def create_app(
     app.include_router(metrics_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    docs.install(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -58,4 +58,5 @@ def build_app(
         origin=settings.name,
         runner=runner,
         metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
     )

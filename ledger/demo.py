@@ -73,6 +73,8 @@ __all__ = [
     "DEMO_NOW",
     "DEMO_START",
     "DemoEvent",
+    "agencies",
+    "example_subject",
     "generate",
     "id_number_check",
     "names",
@@ -2207,3 +2209,22 @@ def generate(subjects: int = 1200, seed: int = 20261120) -> list[DemoEvent]:
         )
         for ev, s in pairs
     ]
+
+
+def example_subject(events: Sequence[DemoEvent]) -> str:
+    """The demo's example subject, the one README and ``ledger demo`` name: the
+    subject whose history shows the most — most distinct event types, then most
+    events, then the smallest code (deterministic for a given data set)."""
+    types: dict[str, set[str]] = {}
+    counts: dict[str, int] = {}
+    for d in events:
+        code = d.event["subject"]
+        types.setdefault(code, set()).add(d.event["type"])
+        counts[code] = counts.get(code, 0) + 1
+    return min(types, key=lambda code: (-len(types[code]), -counts[code], code))
+
+
+def agencies() -> frozenset[str]:
+    """Every agency ``source`` the demo may emit: each agency kind it uses, at each of its
+    regions (the prefecture-level code its subjects carry)."""
+    return frozenset(f"{kind}/{r.code}" for kind in _DOC_PREFIX for r in _REGIONS)

@@ -54,8 +54,9 @@ from tqdm import tqdm
 from commands.services import RuleServices
 from events.codes import subject_stream_id
 from events.recorded import RecordedEvent
+from ledger import heartbeat
 from ledger.recorders import LedgerSQL, row_to_event
-from projections.disclosure import plans_of
+from projections.disclosure import corrected_mark, plans_of
 from projections.lifecycles import ban_lifecycle, day_text, designation_lifecycle, list_name
 from projections.standing import standing_of
 from projections.timeline import Timeline
@@ -98,6 +99,7 @@ def membership_rows(timeline: Timeline) -> dict[tuple[int, int], ListRow]:
             "agency": entry.source,
             "document": entry.data.get("document"),
             "basis": entry.data.get("basis"),
+            **corrected_mark(entry),
         }
         for iv in designation_lifecycle(entry).final():
             body = dumps({**body_base, "since": day_text(iv.start_us)})
@@ -116,6 +118,7 @@ def membership_rows(timeline: Timeline) -> dict[tuple[int, int], ListRow]:
             "agency": entry.source,
             "document": entry.data.get("document"),
             "basis": entry.data.get("basis"),
+            **corrected_mark(entry),
         }
         for iv in ban_lifecycle(entry).final():
             body = dumps({**body_base, "since": day_text(iv.start_us)})
@@ -744,6 +747,7 @@ class ProjectionRunner:
         """Keep the views current until ``stop`` is set (module docstring)."""
         next_refresh = 0.0
         while not stop.is_set():
+            heartbeat.beat()
             self.catch_up()
             if clock is not None and time.monotonic() >= next_refresh:
                 self.refresh(clock())
@@ -777,6 +781,7 @@ class ProjectionRunner:
             thread.start()
             try:
                 while not stop.is_set():
+                    heartbeat.beat()
                     if failure:
                         raise RuntimeError(f"subscription stopped: {failure[0]}")
                     try:
