@@ -110,6 +110,7 @@ def test_a_failing_subject_is_marked_and_the_others_stay_current(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     app = demo
     subjects = _subjects(app)
@@ -181,6 +182,11 @@ def test_a_failing_subject_is_marked_and_the_others_stay_current(
     assert answer.status_code == 503, answer.text
     assert answer.json()["code"] == "unavailable"
     assert f"ledger rebuild --subject {victim}" in answer.json()["detail"]
+    caplog.clear()
+    assert main(["--database-url", store_url, "standing", victim]) == 1
+    said = capsys.readouterr().err
+    assert said.strip().endswith(f"retries them with `ledger rebuild --subject {victim}`")
+    assert "Traceback" not in said
     monkeypatch.setattr(live_module, "standing_of", real_live)
 
     # A retry that still fails keeps the mark and says why (exit 1, no traceback).
