@@ -11,9 +11,11 @@ far-future date.
 
 Everything outside is refused with ``Reason.DATE_OUT_OF_RANGE`` and a message
 naming the field and the range. The check lives here and only here; the
-parsers (:mod:`events.fields`, :mod:`events.times`, :mod:`events.instants`)
-call it. Because the folds only ever see dates within the range, their date
-arithmetic cannot leave the years 1–9999 (see :func:`add_days`).
+parsers (:mod:`events.fields`, :mod:`events.vocabulary` for ``changes``,
+:mod:`events.times`, :mod:`events.instants`) call it. Within the range the
+folds' date arithmetic stays far inside the years 1–9999 (a property test holds
+them to it); records admitted before the range was enforced may still carry
+e.g. 9999-12-31, so the folds' day arithmetic saturates (:func:`add_days`).
 
 The range in force is process-wide: :func:`use_date_range` is called once by
 the composition root (``ledger.bootstrap``) from the settings, before any
