@@ -240,3 +240,20 @@ def test_rebuild_of_an_unknown_subject_is_a_clear_error(
     assert main(["--database-url", store_url, "rebuild", "--subject", "91440300708461136T"]) == 1
     err = capsys.readouterr().err
     assert "no records of subject 91440300708461136T" in err and "Traceback" not in err
+
+
+def test_a_failing_refresh_marks_only_that_subject(
+    demo: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The calendar refresh of stale standings contains a fold that raises too."""
+    app = demo
+    runner = ProjectionRunner(app.recorder, app.rules)  # type: ignore[arg-type]
+    runner.catch_up()
+    later = parse_instant("2199-12-31")
+    stale = runner.store.stale_standings(later, 10_000)
+    assert len(stale) >= 2
+    victim = stale[0]
+    _fault_for(victim, monkeypatch)
+    assert runner.refresh(later) == len(stale) - 1
+    assert runner.store.failed_among(_subjects(app)) == {victim}
+    assert victim not in runner.store.stale_standings(later, 10_000)  # not retried in a loop
