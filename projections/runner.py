@@ -26,6 +26,16 @@ Following: on PostgreSQL :meth:`follow` consumes ``recorder.subscribe(gt=…)``
 it is a pull loop. :meth:`wait` gives read-your-writes: it returns once every
 view has processed a ledger position.
 
+Fault containment: a subject whose fold raises (at loading, folding, the
+standing, the disclosure plans or the calendar refresh) does not stop the views.
+Its writes of that batch are dropped, it is recorded in ``view_failed_subjects``
+(the record and the error) in the batch's own transaction, an ERROR log line
+names the subject and the event id, and every other subject's rows and the
+tracking position go on. A subject so marked is skipped by later batches (its
+rows are left as they were and ``projections.reads`` does not serve them) until
+:meth:`ProjectionRunner.rebuild_subject` (``ledger rebuild --subject CODE``) or a
+full rebuild folds it again.
+
 Every view is a function of the ledger prefix it has processed, whatever the
 batch sizes (the property the tests check): the standing is read as of its
 subject's last record, disclosure plans hold all known ends, and list
