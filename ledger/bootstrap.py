@@ -128,9 +128,11 @@ def bootstrap(
     use_date_range(settings.date_range)
     check_key_files(settings)
     try:
-        rules = RuleServices.load(settings.calendar_dir, settings.rules_dir)
+        rules = RuleServices.load(settings.calendar_dir, settings.rules_dir, settings.agencies_file)
     except (OSError, ValueError) as e:
-        raise ConfigurationError(f"LEDGER_CALENDAR_DIR / LEDGER_RULES_DIR: {e}") from e
+        raise ConfigurationError(
+            f"LEDGER_CALENDAR_DIR / LEDGER_RULES_DIR / LEDGER_AGENCIES_FILE: {e}"
+        ) from e
     recorder = open_recorder(
         settings.database_url, pool_size=settings.pool_size, lock_timeout_s=settings.lock_timeout_s
     )
