@@ -136,6 +136,9 @@ def create_app(
         if ledger.observer is None:
             ledger.observer = metrics.observe_submit
     metrics.track_projection_lag(lambda: float(svc.views.readiness().get("projections_lag", 0)))
+    metrics.track_failed_subjects(
+        lambda: float(svc.views.readiness().get("failed_subjects", {}).get("count", 0))
+    )
     metrics.track_verifications(lambda: verification_summary(ledger.recorder))
     app.state.metrics = metrics
     problems.install(app)

@@ -230,9 +230,17 @@ class LedgerViews:
             return found
         found = latest_checkpoint(self.ledger.recorder)
         if found is None and self.signing_key is not None:
-            found = issue_checkpoint(
-                self.ledger.recorder, self.signing_key, self.origin, self.clock()
-            )
+            from eventsourcing.persistence import IntegrityError
+
+            try:
+                found = issue_checkpoint(
+                    self.ledger.recorder, self.signing_key, self.origin, self.clock()
+                )
+            except IntegrityError as e:  # heads of a deleted checkpoint are still stored
+                raise NotAvailable(
+                    "the store fails its own audit checks: it holds the subject heads of a "
+                    "checkpoint that is missing; no checkpoint was signed"
+                ) from e
         if found is None:
             raise NoCheckpoint("no checkpoint has been issued yet (`ledger checkpoint`)")
         return found
@@ -302,14 +310,18 @@ class LedgerViews:
 
     # -- health --------------------------------------------------------------------
     def readiness(self) -> dict[str, Any]:
-        """``database`` ok (the ledger's size read), the views' positions and
-        ``projections_lag``: how many records the slowest view trails by."""
+        """``database`` ok (the ledger's size read), the views' positions,
+        ``projections_lag``: how many records the slowest view trails by, and
+        ``failed_subjects``: how many subjects' views are marked failed and the first
+        20 of them (subject, event id, ledger position, error, when)."""
         size = self.ledger.size()
         positions = self.reads.store.positions()
         lag = size - min(positions.values()) if positions else size
+        failed, first = self.reads.store.failed_subjects(limit=20)
         return {
             "database": "ok",
             "ledger_size": size,
             "views": positions,
             "projections_lag": max(lag, 0),
+            "failed_subjects": {"count": failed, "subjects": [f.to_json() for f in first]},
         }

@@ -32,6 +32,10 @@ class Reason(StrEnum):
     """`type` is not in the vocabulary (DOMAIN.md)."""
     INVALID_TIME = "invalid-time"
     """`time` is not an RFC 3339 date-time with an offset."""
+    DATE_OUT_OF_RANGE = "date-out-of-range"
+    """A `time`, a date field of `data` (or of its `changes`) or a query instant (`as_of`,
+    `known_at`) lies outside the dates the ledger accepts (1949-10-01 … 2199-12-31 by default,
+    DOMAIN.md); an indefinite period is null, never a far-future date."""
     TIME_IN_FUTURE = "time-in-future"
     """`time` is later than the moment the ledger records the event (beyond clock skew)."""
     DATA_TOO_LARGE = "data-too-large"

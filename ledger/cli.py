@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 from tqdm import tqdm
 
 from api import cli as api_cli
@@ -173,6 +174,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides["database_url"] = args.database_url
     try:
         settings = Settings(**overrides)
+    except ValidationError as e:  # a LEDGER_* setting that cannot be used
+        for error in e.errors(include_url=False):
+            name = "_".join(str(p) for p in error["loc"]).upper()
+            where = f"setting LEDGER_{name}" if name else "settings"
+            message = error["msg"].removeprefix("Value error, ")
+            print(f"ledger: {where}: {message}", file=sys.stderr)
+        return 2
+    try:
         if getattr(args, "long_running", False):
             logs.configure(settings.log_format, settings.log_level)
         if settings.heartbeat_file and (
@@ -189,6 +198,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except Exception as e:  # the last resort: one line, never a traceback
+        if args.traceback:
+            raise
+        print(
+            f"ledger: {args.command_name} failed: {type(e).__name__}: {e} "
+            "(`ledger --traceback …` shows where)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,7 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--database-url", help="override LEDGER_DATABASE_URL (default sqlite:///./ledger.db)"
     )
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    parser.add_argument(
+        "--traceback",
+        action="store_true",
+        help="on an unexpected error, show the Python traceback instead of one line",
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command_name")
 
     p = sub.add_parser(
         "submit", help="record CloudEvents from a file (JSON object, array or lines)"

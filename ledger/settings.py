@@ -3,11 +3,14 @@ environment variables (every field has a working default; README lists them)."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from events.dates import DEFAULT_RANGE, DateRange
 
 
 class Settings(BaseSettings):
@@ -83,3 +86,22 @@ class Settings(BaseSettings):
         ge=1024,
         description="`ledger serve`: the largest request body read (413 beyond it, before buffering)",
     )
+    date_first: date = Field(
+        DEFAULT_RANGE.first,
+        description="The first day (China Standard Time) of every date and instant the ledger "
+        "accepts: event times, date fields, as_of/known_at",
+    )
+    date_last: date = Field(
+        DEFAULT_RANGE.last,
+        description="The last day (China Standard Time) of every date and instant accepted",
+    )
+
+    @model_validator(mode="after")
+    def _dates_ordered(self) -> Settings:
+        self.date_range  # noqa: B018 - raises ValueError when the range is unusable
+        return self
+
+    @property
+    def date_range(self) -> DateRange:
+        """The accepted range of dates and instants (events.dates)."""
+        return DateRange(self.date_first, self.date_last)
