@@ -31,6 +31,7 @@ from tqdm import tqdm
 from events.codes import validate_subject_code
 from ledger.app import Ledger
 from ledger.audit.bundle import BundleError, build_bundle
+from ledger.audit.checkpoint_log import CheckpointLog, load_checkpoint, verify_published
 from ledger.audit.checkpoints import (
     Checkpoint,
     CheckpointError,
@@ -107,6 +108,13 @@ def register(subparsers: Any, bootstrap: Bootstrap) -> None:
         "--public-key",
         help="the ledger's public key (base64 or a file); default: from the signing key file",
     )
+    p.add_argument(
+        "--checkpoint",
+        metavar="FILE|URL",
+        help="check the store against this published checkpoint (a file, or an http(s) URL "
+        "such as another copy's /v1/checkpoints/latest); default: every checkpoint in the "
+        "checkpoint log (LEDGER_CHECKPOINT_LOG)",
+    )
     p.set_defaults(handler=wrap(cmd_verify))
 
     p = subparsers.add_parser(
@@ -161,8 +169,11 @@ def _checkpoint(ledger: Ledger, size: int | None, settings: Settings) -> Checkpo
 
 
 def _issue(ledger: Ledger, settings: Settings) -> Checkpoint:
+    """Sign a checkpoint, consistent with and written to the checkpoint log."""
     key = load_or_create_key(settings.signing_key_file)
-    return issue_checkpoint(ledger.recorder, key, settings.name, ledger.clock())
+    return issue_checkpoint(
+        ledger.recorder, key, settings.name, ledger.clock(), log=CheckpointLog.of(settings)
+    )
 
 
 def _trusted_key(arg: str | None, settings: Settings) -> bytes | None:
@@ -214,6 +225,7 @@ def cmd_checkpoint(args: argparse.Namespace, settings: Settings, bootstrap: Boot
         print(f"  heads_root  {cp.heads_root}")
         print(f"  issued_us   {cp.issued_us}")
         print(f"  signature   {cp.signature}")
+        print(f"  published   {CheckpointLog.of(settings).path_of(cp)}")
         print(f"  public key  {public_key_b64(load_or_create_key(settings.signing_key_file))}")
     print(
         f"checkpoint {cp.size:,} {'issued' if fresh else 'already issued'} in "
@@ -228,6 +240,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings, bootstrap: Bootstra
         raise _Usage("--workers must be at least 1")
     ledger = bootstrap(settings)
     key = _trusted_key(args.public_key, settings)
+    given = [load_checkpoint(args.checkpoint)] if args.checkpoint else []
     workers = 1 if ":memory:" in settings.database_url else args.workers
     factory = functools.partial(open_recorder, settings.database_url, pool_size=1)
     with tqdm(
@@ -245,6 +258,14 @@ def cmd_verify(args: argparse.Namespace, settings: Settings, bootstrap: Bootstra
             workers=workers,
             open_recorder=factory,
         )
+    verify_published(
+        ledger.recorder,
+        report,
+        origin=settings.name,
+        log=CheckpointLog.of(settings),
+        given=given,
+        public_key=key,
+    )
     if args.json:
         _write_json(report.to_json())
     elif report.failure is not None:
