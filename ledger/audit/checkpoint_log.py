@@ -362,6 +362,10 @@ class LogCheck:
     checked: int = 0
     newest: Checkpoint | None = None
     conflict: str | None = None
+    reason: Reason | None = None
+    """:attr:`Reason.BEHIND_PUBLISHED` when the only conflict is that the store holds fewer
+    records than the newest checkpoint (every published root it can be checked against
+    matched): a rolled-back store; :attr:`Reason.FORKS_PUBLISHED` for another history."""
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -424,14 +428,16 @@ def check_store(
     newest = max(published, key=lambda cp: (cp.size, cp.issued_us))
     check.newest = newest
     try:
-        refused = store_conflict(recorder, cursor, newest)
-        if refused is None:
-            refused = _other_roots(recorder, cursor, roots, newest.size)
+        size = recorder.ledger_size(cursor)
+        refused = store_conflict(recorder, cursor, newest, size)
+        if refused is None or refused.reason == Reason.BEHIND_PUBLISHED:
+            refused = _other_roots(recorder, cursor, roots, min(newest.size, size + 1)) or refused
     except LookupError as e:
         check.conflict = f"the store lacks a Merkle node to check the published checkpoints: {e}"
         return check
     if refused is not None:
         check.conflict = str(refused)
+        check.reason = refused.reason
         return check
     check.checked = len(published)
     return check
@@ -471,10 +477,13 @@ def verify_published(
     log: CheckpointLog | None,
     given: Sequence[Checkpoint] = (),
     public_key: bytes | None = None,
+    allow_behind: bool = False,
 ) -> None:
     """After :func:`~ledger.audit.verify.verify_store` found ``report`` ok: check the store
     against the published checkpoints (:func:`check_store`) and put the outcome in
-    ``report`` (a failure of check ``published``, warnings, figures)."""
+    ``report`` (a failure of check ``published``, warnings, figures). With
+    ``allow_behind``, a store that is only behind the newest published checkpoint (a
+    consistent earlier state) gets a warning instead of the failure."""
     if not report.ok:
         return
     with recorder.audit_reader() as cursor:
@@ -485,4 +494,7 @@ def verify_published(
     report.published = check.checked
     report.published_size = check.newest.size if check.newest is not None else None
     if check.conflict is not None:
-        report.failure = Failure("published", check.conflict)
+        if allow_behind and check.reason == Reason.BEHIND_PUBLISHED:
+            report.warnings.append(check.conflict)
+        else:
+            report.failure = Failure("published", check.conflict)
