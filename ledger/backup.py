@@ -171,7 +171,9 @@ def backup(url: str, file: Path, *, now_us: int | None = None) -> int:
                 contextlib.closing(sqlite3.connect(payload)) as dst,
             ):
                 src.backup(dst)
-            size = _sqlite_size(payload)
+                # One self-contained file: no WAL beside it (the ledger turns WAL on again).
+                dst.execute("PRAGMA journal_mode=DELETE")
+                size = int(dst.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()[0])
             write_backup(payload, file, store="sqlite", records=size, schema=None, now_us=now)
             return size
         target = PgTarget.from_url(url)
@@ -199,7 +201,8 @@ def backup(url: str, file: Path, *, now_us: int | None = None) -> int:
         )
         return pg_size
     finally:
-        payload.unlink(missing_ok=True)
+        for path in (payload, *_sidecars(payload)):
+            path.unlink(missing_ok=True)
 
 
 def _sqlite_size(path: Path) -> int:
@@ -292,7 +295,10 @@ def _same_count(contents: Contents, records: int, file: Path) -> None:
 
 
 def _checked(check: Check | None, url: str) -> None:
-    reason = None if check is None else check(url)
+    try:
+        reason = None if check is None else check(url)
+    except Exception as e:  # a copy too damaged to read: refused like one that fails
+        reason = f"it cannot be read: {e!r}"
     if reason is not None:
         raise BackupError(
             f"the restored copy does not verify ({reason}); it was removed and the live "
@@ -497,7 +503,7 @@ def _schema_renamer(source: str, staging: str) -> Callable[[bytes], bytes]:
     if re.fullmatch(r"[a-z_][a-z0-9_$]*", source):
         forms.append(re.escape(source))
     pattern = re.compile(rb'(?<![\w"$])(?:' + "|".join(forms).encode() + rb")\.", flags=re.ASCII)
-    replacement = staging.encode() + b"."
+    replacement = ('"' + staging.replace('"', '""') + '".').encode()
     return lambda line: pattern.sub(replacement, line)
 
 
