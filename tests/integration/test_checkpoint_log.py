@@ -10,8 +10,12 @@ itself, and must fail against the log.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
+import http.server
 import random
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +24,7 @@ from typing import Any
 import orjson
 import pytest
 
+from api.views import LedgerViews, NotAvailable
 from ledger import chain
 from ledger.app import Ledger
 from ledger.audit.checkpoint_log import CheckpointLog, parse_checkpoint
@@ -70,6 +75,20 @@ def opened(env: Settings) -> Iterator[Ledger]:
 
 def _close(ledger: Ledger) -> None:
     ledger.recorder.datastore.close()  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def _serving(directory: Path) -> Iterator[str]:
+    """``directory`` over HTTP on a free loopback port; the base URL."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _log(settings: Settings) -> CheckpointLog:
@@ -222,7 +241,25 @@ def test_rewritten_store_without_checkpoint_rows_fails_against_the_log(
     assert main(["verify", "--checkpoint", copy.as_uri()]) == 1
     capsys.readouterr()
 
-    # And the forged state is not signed.
+    # ... or served over HTTP (another copy's /v1/checkpoints/latest).
+    with _serving(copy.parent) as base:
+        assert main(["verify", "--checkpoint", f"{base}/{copy.name}"]) == 1
+        assert "published" in capsys.readouterr().out
+
+    # And the forged state is not signed: not by the API when a bundle is asked for ...
+    ledger = bootstrap(env)
+    try:
+        views = LedgerViews(
+            ledger,
+            signing_key=load_or_create_key(env.signing_key_file),
+            origin=env.name,
+            checkpoint_log=_log(env),
+        )
+        with pytest.raises(NotAvailable, match="forks-published-checkpoint"):
+            views._checkpoint(None)
+    finally:
+        _close(ledger)
+    # ... nor by `ledger checkpoint`.
     assert main(["checkpoint"]) == 1
     assert "forks-published-checkpoint" in capsys.readouterr().err
     assert len(_log(env).names()) == 1
