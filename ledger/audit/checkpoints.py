@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from eventsourcing.persistence import IntegrityError
 
 from ledger import merkle
 from ledger.chain import canonical
@@ -336,7 +337,15 @@ def issue_checkpoint(
             issued_us=issued,
             heads_root=heads_root,
         )
-        if _store(recorder, cp, latest, heads, head_nodes, log):
+        try:
+            stored = _store(recorder, cp, latest, heads, head_nodes, log)
+        except IntegrityError as e:
+            raise CheckpointError(
+                f"checkpoint {size} cannot be stored: the store already holds head rows of a "
+                f"checkpoint of size {size} but not its checkpoint row (deleted?); nothing was "
+                f"signed. Run `ledger verify`. ({e})"
+            ) from e
+        if stored:
             if log is not None:
                 log.announce(cp)
             return cp
@@ -392,8 +401,6 @@ def _store(
         now = rows[0][0] if rows else None
         if now != (expected_latest.size if expected_latest is not None else None):
             return False
-        if log is not None:
-            log.write(cp)
         recorder._insert_rows(
             cursor,
             CHECKPOINTS_TABLE,
@@ -414,4 +421,6 @@ def _store(
                 "size, level, idx, hash",
                 [(cp.size, lvl, idx, h) for lvl, idx, h in head_nodes],
             )
+        if log is not None:
+            log.write(cp)  # the last step before the commit: a failed write issues nothing
     return True

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import hashlib
 import http.server
+import os
 import random
 import threading
 import uuid
@@ -352,3 +353,22 @@ def test_checkpoints_are_published_to_kafka(
     assert main(["checkpoint"]) == 1
     assert "not sent to Kafka" in capsys.readouterr().err
     assert len(_log(env).names()) == 2
+
+
+def test_a_deleted_checkpoint_row_gives_a_clear_refusal(
+    env: Settings, opened: Ledger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 16, item 8: the only checkpoint row deleted (its head rows left), an audit
+    bundle needs a new checkpoint of the same size: refused with a message, not an
+    IntegrityError, and nothing is added to the log."""
+    assert main(["checkpoint"]) == 0
+    rec: Any = opened.recorder
+    with rec._write_cursor() as cur:
+        cur.execute(f"SELECT subject FROM {rec.events_table} ORDER BY notification_id")
+        code = cur.fetchone()[0]
+        cur.execute(f"DELETE FROM {_table(opened, CHECKPOINTS_TABLE)}")
+    capsys.readouterr()
+    assert main(["audit-bundle", code, "-o", os.devnull]) == 1
+    err = capsys.readouterr().err
+    assert "cannot be stored" in err and "Traceback" not in err
+    assert len(_log(env).names()) == 1
