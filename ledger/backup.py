@@ -671,5 +671,6 @@ def verify_restored(
         print("ledger: warning: the backup holds no checkpoint to verify against", file=sys.stderr)
     if report.failure is not None:
         print(f"FAIL: {report.failure.describe()}")
-    print(report.summary(), file=sys.stderr)
+    if full or report.failure is not None:
+        print(report.summary(), file=sys.stderr)
     return None if report.failure is None else report.failure.describe()
