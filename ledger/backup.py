@@ -472,6 +472,8 @@ def _load(target: PgTarget, payload: Path, toc: str, source: str, staging: str, 
         )
         assert dump.stdout is not None and load.stdin is not None
         in_data = False
+        shown = 0
+        bar = tqdm(unit="B", unit_scale=True, desc="load", disable=None, file=sys.stderr)
         try:
             for line in dump.stdout:
                 if in_data:
@@ -480,9 +482,14 @@ def _load(target: PgTarget, payload: Path, toc: str, source: str, staging: str, 
                     in_data = line.startswith(b"COPY ") and line.rstrip().endswith(b"FROM stdin;")
                     line = rename(line)
                 load.stdin.write(line)
+                shown += len(line)
+                if shown >= 1 << 20:
+                    bar.update(shown)
+                    shown = 0
         except BrokenPipeError:
             pass  # psql stopped at an error: its status and message say which
         finally:
+            bar.close()
             with contextlib.suppress(BrokenPipeError):
                 load.stdin.close()
             dump.stdout.close()
