@@ -33,6 +33,7 @@ from api.pages import pages_router
 from api.problems import PROBLEM_MEDIA_TYPE
 from api.routes import health_router, v1_router
 from api.services import Services
+from api.submit import MAX_BODY_BYTES
 from api.tokens import TokenStore
 from api.views import LedgerViews, Views
 from ledger.app import Ledger
@@ -73,6 +74,7 @@ def create_app(
     ready_lag: int = 1000,
     extras: dict[str, Any] | None = None,
     metrics: LedgerMetrics | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """The app over ``ledger``. ``views`` defaults to :class:`LedgerViews`;
     ``names`` to a :class:`NameIndex` filled now; ``clock`` to the ledger's;
@@ -89,7 +91,8 @@ def create_app(
     ``metrics`` (served at ``GET /metrics``) defaults to a fresh
     :class:`~ledger.metrics.LedgerMetrics`, which then becomes the ledger's submit
     observer if it has none; its projection lag gauge reads the views' readiness, its
-    verify metrics the runs ``ledger verify`` recorded in the store."""
+    verify metrics the runs ``ledger verify`` recorded in the store. ``max_body_bytes``
+    bounds what is read of a request body (413 beyond it)."""
     clock = clock or ledger.clock
     index = names or NameIndex(ledger)
     index.refresh()
@@ -113,6 +116,7 @@ def create_app(
         names=index,
         clock=clock,
         ready_lag=ready_lag,
+        max_body_bytes=max_body_bytes,
         extras=extra,
     )
     app = FastAPI(

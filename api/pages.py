@@ -26,9 +26,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse, Response
 
+from api.audience import audience_of
 from api.auth import COOKIE, ENDPOINT_ROLES, current_principal
 from api.problems import ProblemError, reason_docs
 from api.services import Services, services
+from api.submit import read_body
 from api.tokens import Principal
 from api.views import UnknownSubject
 from events.codes import validate_subject_code
@@ -48,6 +50,7 @@ TABS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("ban", "禁入与惩戒", "Bans and measures", ("ban", "measure")),
     ("registration", "守信信息", "Positive information", ("registration",)),
     ("person", "责任人", "Responsible persons", ("person",)),
+    ("notice", "撤回说明", "Withdrawal notices", ("withdrawal-notice",)),
 ]
 """(id, Chinese label, English label, disclosure item kinds) of the subject page's tabs."""
 
@@ -113,7 +116,9 @@ def subject_page(
         return checked
     try:
         as_of_us = _as_of(as_of)
-        view = svc.views.disclosure(checked, as_of_us, None)
+        view = svc.views.disclosure(
+            checked, as_of_us, None, audience_of(current_principal(request))
+        )
     except UnknownSubject:
         return _error(request, 404, "未找到主体 Subject not found", f"没有 {checked} 的记录 / no records of {checked}")
     except ProblemError as e:
@@ -158,7 +163,9 @@ def list_page(
         as_of_us = _as_of(as_of)
     except ProblemError as e:
         return _error(request, 400, "日期有误 Invalid date", e.detail)
-    body = svc.views.list_members(name, as_of_us, None).body
+    body = svc.views.list_members(
+        name, as_of_us, None, audience_of(current_principal(request))
+    ).body
     zh, en = LIST_TITLES[name]
     return _page(
         request,
@@ -188,9 +195,15 @@ def login_form(request: Request, next: str = "/") -> Response:
     return _page(request, "login.html", {"next": _safe_next(next), "failed": False})
 
 
+LOGIN_MAX_BYTES = 16 * 1024
+"""The login form holds a token and a path: a larger body is refused (413) unread."""
+
+
 @pages_router.post("/login")
 async def login(request: Request, svc: Annotated[Services, Depends(services)]) -> Response:
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    length = request.headers.get("content-length")
+    body = await read_body(length, request.stream(), LOGIN_MAX_BYTES)
+    form = parse_qs(body.decode("utf-8", "replace"))
     token = (form.get("token") or [""])[0].strip()
     target = _safe_next((form.get("next") or ["/"])[0])
     principal = svc.tokens.verify(token) if token else None

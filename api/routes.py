@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from api.audience import audience_of
 from api.auth import require
 from api.models import (
     CODE_FORMAT,
@@ -33,7 +34,7 @@ from api.models import (
 from api.problems import ProblemError, status_of_rejection
 from api.responses import JSONBytes
 from api.services import Services, services
-from api.submit import authorise, parse_body, submit
+from api.submit import authorise, media_type, parse_body, read_body, submit
 from api.tokens import Principal, Role
 from api.views import NoCheckpoint, NotAvailable, UnknownList, UnknownSubject, View
 from events.codes import validate_subject_code
@@ -55,7 +56,7 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Unknown subject, list or resource",
         409: "Conflict (id reused with other content, write conflict)",
         413: "Body or batch too large",
-        415: "Body is not JSON",
+        415: "Content-Type missing or not JSON (application/json, CloudEvents JSON, JSON lines)",
         422: "The event was rejected (reason in `code`)",
         503: "Not available now (database or projections)",
     }
@@ -166,6 +167,8 @@ def _read(
     try:
         if what == "history":
             view: View = svc.views.history(code, as_of_us, known_at_us, principal.role.value)
+        elif what == "disclosure":
+            view = svc.views.disclosure(code, as_of_us, known_at_us, audience_of(principal))
         else:
             view = getattr(svc.views, what)(code, as_of_us, known_at_us)
     except UnknownSubject as e:
@@ -186,25 +189,34 @@ def _read(
 
 # -- events -----------------------------------------------------------------------------
 
+_EVENT_OR_BATCH = {
+    "oneOf": [
+        {"$ref": "#/components/schemas/CloudEvent"},
+        {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/CloudEvent"},
+            "maxItems": 10_000,
+        },
+    ]
+}
 _EVENTS_BODY = {
     "required": True,
     "content": {
         "application/json": {
-            "schema": {
-                "oneOf": [
-                    {"$ref": "#/components/schemas/CloudEvent"},
-                    {
-                        "type": "array",
-                        "items": {"$ref": "#/components/schemas/CloudEvent"},
-                        "maxItems": 10_000,
-                    },
-                ]
-            },
+            "schema": _EVENT_OR_BATCH,
             "examples": {
                 "one": {"summary": "One event", "value": EXAMPLE_EVENT},
                 "batch": {"summary": "A batch", "value": [EXAMPLE_EVENT]},
             },
-        }
+        },
+        "application/cloudevents+json": {"schema": {"$ref": "#/components/schemas/CloudEvent"}},
+        "application/cloudevents-batch+json": {
+            "schema": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/CloudEvent"},
+                "maxItems": 10_000,
+            }
+        },
     },
 }
 
@@ -216,7 +228,10 @@ _EVENTS_BODY = {
     description=(
         "One object: 201 recorded, 200 repeat (same source and id, same content), or a "
         "problem with the reason `code`. An array: 200 with one result per event, in input "
-        "order (`submit --json` shape). One round of appends per request. Agencies may "
+        "order (`submit --json` shape). JSON lines (`application/jsonl` or "
+        "`application/x-ndjson`, one event a line) are answered like an array. Any other "
+        "or no `Content-Type` is a 415; a body over the server's limit a 413, decided "
+        "before it is read. One round of appends per request. Agencies may "
         "submit only as their own `source`; objection handlers only "
         "objection.resolved, record.corrected and record.revoked."
     ),
@@ -265,8 +280,11 @@ async def post_events(
         ),
     ] = False,
 ) -> Response:
-    body = await request.body()
-    batch, items = parse_body(body, request.headers.get("content-type"))
+    media = media_type(request.headers.get("content-type"))
+    body = await read_body(
+        request.headers.get("content-length"), request.stream(), svc.max_body_bytes
+    )
+    batch, items = parse_body(body, media)
     items = authorise(principal, items)
     outcomes = await run_in_threadpool(submit, svc.ledger, items)
     headers: dict[str, str] = {}
@@ -351,6 +369,13 @@ def get_history(
     "/subjects/{code}/disclosure",
     tags=["subjects"],
     summary="What is public about the subject (信用中国 view), personal data masked",
+    description=(
+        "The public (no token) sees only records published now, at any `as_of` / "
+        "`known_at`, with their current (corrected, 已更正) content, and the notice of a "
+        "withdrawn or revoked penalty decision. Auditors and objection handlers see every "
+        "record, an agency every record it is responsible for; an item whose publication "
+        "ended carries `publication_ended` (why, on, by)."
+    ),
     response_model=Disclosure,
     responses=_problems(400, 401, 404, 503),
 )
@@ -433,7 +458,7 @@ def get_list(
     as_of_us = instant("as_of", as_of)
     known_at_us = instant("known_at", known_at)
     try:
-        view = svc.views.list_members(list_name, as_of_us, known_at_us)
+        view = svc.views.list_members(list_name, as_of_us, known_at_us, audience_of(principal))
     except UnknownList as e:
         names = ", ".join(svc.views.list_names())
         raise ProblemError(

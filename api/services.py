@@ -28,7 +28,8 @@ class Services:
     ``ready_lag`` is how many records the projections may trail the ledger by
     and still be ready (``/readyz``); ``wait_for_projections`` is how long a
     submission waits, at most, for the projections to catch up with what it
-    wrote (read-your-writes), in seconds.
+    wrote (read-your-writes), in seconds; ``max_body_bytes`` the largest request
+    body read (``LEDGER_MAX_BODY_BYTES``).
     """
 
     ledger: Ledger
@@ -39,6 +40,7 @@ class Services:
     clock: Callable[[], int]
     ready_lag: int = 1000
     wait_for_projections: float = 5.0
+    max_body_bytes: int = 32 * 1024 * 1024
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -1,13 +1,21 @@
-"""``POST /v1/events``: one CloudEvent or a JSON array of them.
+"""``POST /v1/events``: one CloudEvent, a JSON array of them, or JSON lines.
 
 Contract (DESIGN.md "HTTP API (v1)"):
+
+* the door: ``Content-Type`` must be ``application/json``,
+  ``application/cloudevents+json``, ``application/cloudevents-batch+json`` (one
+  JSON document) or ``application/jsonl`` / ``application/x-ndjson`` (JSON lines),
+  else 415 ``unsupported-media-type`` (also when missing); a body over
+  ``LEDGER_MAX_BODY_BYTES`` is a 413 ``payload-too-large`` decided from
+  ``Content-Length`` or, while streaming, as soon as the limit is passed — never
+  after buffering it all;
 
 * one object → 201 ``recorded`` (``Location`` names the subject's history),
   200 ``repeat`` (the same (source, id) with the same content: the first
   recording's result), or a problem: 403 ``source-not-allowed`` /
   ``type-not-allowed``, 409 ``id-reused`` / ``write-conflict``, 400 ``not-json``,
   otherwise 422 with the rejection's reason code;
-* an array → 200 with one result per element in input order (the
+* an array (or JSON lines) → 200 with one result per element in input order (the
   ``submit --json`` shape), whatever each one's status; an empty array → [];
 * the whole request is ONE :meth:`Ledger.submit` call (one round of appends).
 
@@ -20,9 +28,10 @@ others of a batch still are.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import orjson
+from starlette.requests import ClientDisconnect
 
 from api.auth import HANDLER_TYPES
 from api.problems import ProblemError
@@ -31,37 +40,90 @@ from events.envelope import Envelope, Refused, parse_submission
 from events.reasons import Reason, Rejection
 from ledger.app import Ledger, Outcome
 
-__all__ = ["JSON_MEDIA_TYPES", "MAX_BATCH", "MAX_BODY_BYTES", "authorise", "parse_body", "submit"]
+__all__ = [
+    "JSON_LINES_MEDIA_TYPES",
+    "JSON_MEDIA_TYPES",
+    "MAX_BATCH",
+    "MAX_BODY_BYTES",
+    "authorise",
+    "media_type",
+    "parse_body",
+    "read_body",
+    "submit",
+]
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
-"""The largest request body accepted (32 MiB)."""
+"""The default largest request body accepted (32 MiB; ``LEDGER_MAX_BODY_BYTES``)."""
 MAX_BATCH = 10_000
 """The most events in one request."""
 JSON_MEDIA_TYPES = frozenset(
     {"application/json", "application/cloudevents+json", "application/cloudevents-batch+json"}
 )
+"""One JSON document: a CloudEvent object or an array of them."""
+JSON_LINES_MEDIA_TYPES = frozenset({"application/jsonl", "application/x-ndjson"})
+"""JSON lines (one CloudEvent a line), always answered as a batch."""
 
 
-def parse_body(body: bytes, content_type: str | None) -> tuple[bool, list[Envelope | Refused]]:
-    """(is it a batch, the parsed items). Raises a 4xx :class:`ProblemError` when
-    the request as a whole cannot be read: wrong media type (415), not JSON (400),
-    too large (413), neither an object nor an array (400)."""
-    if content_type:
-        media = content_type.split(";", 1)[0].strip().lower()
-        if media not in JSON_MEDIA_TYPES:
+def media_type(content_type: str | None) -> str:
+    """The body's media type, lower case, or a 415 ``unsupported-media-type`` problem
+    when the ``Content-Type`` is missing or not one of the JSON media types."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media in JSON_MEDIA_TYPES or media in JSON_LINES_MEDIA_TYPES:
+        return media
+    accepted = ", ".join(sorted(JSON_MEDIA_TYPES | JSON_LINES_MEDIA_TYPES))
+    said = f"Content-Type {media!r} is not accepted" if media else "Content-Type is missing"
+    raise ProblemError(
+        415, Reason.UNSUPPORTED_MEDIA_TYPE, f"{said}; send one of: {accepted}", accepted=accepted
+    )
+
+
+def _too_large(limit: int, what: str) -> ProblemError:
+    return ProblemError(
+        413,
+        Reason.PAYLOAD_TOO_LARGE,
+        f"the body {what}; at most {limit} bytes are accepted",
+        limit=limit,
+    )
+
+
+async def read_body(
+    content_length: str | None, chunks: AsyncIterator[bytes], limit: int
+) -> bytes:
+    """The request body, read from ``chunks`` (the ASGI stream), never holding more
+    than ``limit`` bytes: a declared ``Content-Length`` over the limit is a 413 before
+    anything is read, and a body that grows past the limit while streaming (chunked
+    transfer, or a length that lied) a 413 as soon as it does; the rest is not read.
+    An unreadable ``Content-Length`` is a 400 ``invalid-request``."""
+    if content_length is not None:
+        text = content_length.strip()
+        if not text.isdigit() or not text.isascii():
             raise ProblemError(
-                415,
-                Reason.UNSUPPORTED_MEDIA_TYPE,
-                f"Content-Type {media!r} is not accepted; send application/json "
-                "(or application/cloudevents+json, application/cloudevents-batch+json)",
+                400, Reason.INVALID_REQUEST, f"Content-Length {content_length!r} is not a number"
             )
-    if len(body) > MAX_BODY_BYTES:
+        if int(text) > limit:
+            raise _too_large(limit, f"declares {int(text)} bytes (Content-Length)")
+    body = bytearray()
+    try:
+        async for chunk in chunks:
+            body += chunk
+            if len(body) > limit:
+                raise _too_large(limit, f"exceeded {limit} bytes while it was read")
+    except ClientDisconnect as e:
         raise ProblemError(
-            413,
-            Reason.PAYLOAD_TOO_LARGE,
-            f"the body has {len(body)} bytes; at most {MAX_BODY_BYTES} are accepted",
-            limit=MAX_BODY_BYTES,
-        )
+            400, Reason.INVALID_REQUEST, "the client went away before the body ended"
+        ) from e
+    return bytes(body)
+
+
+def parse_body(body: bytes, media: str) -> tuple[bool, list[Envelope | Refused]]:
+    """(is it a batch, the parsed items) of a body of media type ``media`` (from
+    :func:`media_type`). Raises a 4xx :class:`ProblemError` when the request as a
+    whole cannot be read: not JSON (400), too many events (413), neither an object nor
+    an array (400). JSON lines are a batch whatever their number of lines."""
+    if media in JSON_LINES_MEDIA_TYPES:
+        items = parse_submission(body)
+        _check_batch(len(items))
+        return True, items
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as e:
@@ -69,13 +131,7 @@ def parse_body(body: bytes, content_type: str | None) -> tuple[bool, list[Envelo
             400, Reason.NOT_JSON, f"the body is not JSON ({e.msg} at line {e.lineno}, column {e.colno})"
         ) from e
     if isinstance(document, list):
-        if len(document) > MAX_BATCH:
-            raise ProblemError(
-                413,
-                Reason.PAYLOAD_TOO_LARGE,
-                f"the batch has {len(document)} events; at most {MAX_BATCH} per request",
-                limit=MAX_BATCH,
-            )
+        _check_batch(len(document))
         return True, parse_submission(body)
     if not isinstance(document, dict):
         raise ProblemError(
@@ -84,6 +140,16 @@ def parse_body(body: bytes, content_type: str | None) -> tuple[bool, list[Envelo
             "the body must be one CloudEvent (a JSON object) or a JSON array of them",
         )
     return False, parse_submission(body)
+
+
+def _check_batch(size: int) -> None:
+    if size > MAX_BATCH:
+        raise ProblemError(
+            413,
+            Reason.PAYLOAD_TOO_LARGE,
+            f"the batch has {size} events; at most {MAX_BATCH} per request",
+            limit=MAX_BATCH,
+        )
 
 
 def _refuse(index: int, env: Envelope, code: Reason, message: str, **details: str) -> Refused:

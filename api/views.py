@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from api.names import PERSON_TYPE, NameIndex
 from ledger.app import Ledger
 from projections import reads as projection_reads
+from projections.public import PUBLIC, Audience
 from projections.standing import instant_text
 from projections.views import LIST_NAMES
 
@@ -65,13 +66,25 @@ class Views(Protocol):
 
     def standing(self, code: str, as_of_us: int | None, known_at_us: int | None) -> View: ...
 
-    def disclosure(self, code: str, as_of_us: int | None, known_at_us: int | None) -> View: ...
+    def disclosure(
+        self,
+        code: str,
+        as_of_us: int | None,
+        known_at_us: int | None,
+        audience: Audience = PUBLIC,
+    ) -> View: ...
 
     def history(
         self, code: str, as_of_us: int | None, known_at_us: int | None, role: str = "public"
     ) -> View: ...
 
-    def list_members(self, name: str, as_of_us: int | None, known_at_us: int | None) -> View: ...
+    def list_members(
+        self,
+        name: str,
+        as_of_us: int | None,
+        known_at_us: int | None,
+        audience: Audience = PUBLIC,
+    ) -> View: ...
 
     def list_names(self) -> list[str]: ...
 
@@ -134,9 +147,16 @@ class LedgerViews:
             raise UnknownSubject(code) from e
         return View(body, self.index.has_person(code))
 
-    def disclosure(self, code: str, as_of_us: int | None, known_at_us: int | None) -> View:
+    def disclosure(
+        self,
+        code: str,
+        as_of_us: int | None,
+        known_at_us: int | None,
+        audience: Audience = PUBLIC,
+    ) -> View:
+        """The disclosure as ``audience`` may see it (default: the public's)."""
         try:
-            body = self.reads.disclosure(code, as_of_us, known_at_us)
+            body = self.reads.disclosure(code, as_of_us, known_at_us, audience)
         except projection_reads.UnknownSubject as e:
             raise UnknownSubject(code) from e
         return View(body, False)
@@ -182,9 +202,16 @@ class LedgerViews:
     def list_names(self) -> list[str]:
         return list(LIST_NAMES)
 
-    def list_members(self, name: str, as_of_us: int | None, known_at_us: int | None) -> View:
+    def list_members(
+        self,
+        name: str,
+        as_of_us: int | None,
+        known_at_us: int | None,
+        audience: Audience = PUBLIC,
+    ) -> View:
+        """The members as ``audience`` may see them (default: the public's)."""
         try:
-            body = self.reads.list_members(name, as_of_us, known_at_us)
+            body = self.reads.list_members(name, as_of_us, known_at_us, audience)
         except projection_reads.UnknownList as e:
             raise UnknownList(name) from e
         return View(body)

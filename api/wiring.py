@@ -60,4 +60,5 @@ def build_app(
         checkpoint_log=CheckpointLog.of(settings),
         runner=runner,
         metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
     )

@@ -44,6 +44,7 @@ __all__ = [
     "GradeScheme",
     "MinorDefinition",
     "NoRuleSet",
+    "NoticePeriod",
     "ObjectionProfile",
     "PeriodOverride",
     "Procedures",
@@ -259,6 +260,14 @@ class Deadline:
 
 
 @dataclass(frozen=True)
+class NoticePeriod:
+    """A period in months during which a notice stays public, and its source."""
+
+    months: int
+    source: str
+
+
+@dataclass(frozen=True)
 class RepairRule:
     """When repair may be requested and what it needs.
 
@@ -308,6 +317,10 @@ class RuleSet:
     """family → severity → the base period (no sector override)."""
     sector_overrides: Mapping[str, PeriodOverride]
     minor_definition: MinorDefinition | None = None
+    withdrawal_notice: NoticePeriod | None = None
+    """How long the public sees the notice of a withdrawn or revoked penalty decision
+    (行政处罚法 Art. 48: agency, date, reason; never the decision's content). None:
+    no notice (the decision simply leaves public output)."""
     _table: Mapping[tuple[str, str, str], DisclosurePeriod] = field(
         default_factory=lambda: MappingProxyType({}), init=False, repr=False, compare=False
     )
@@ -382,6 +395,7 @@ class RuleSet:
                 "minor_definition",
                 "periods",
                 "sector_overrides",
+                "withdrawal_notice",
             },
             where,
         )
@@ -505,7 +519,19 @@ class RuleSet:
             periods=MappingProxyType(periods),
             sector_overrides=MappingProxyType(overrides),
             minor_definition=minor,
+            withdrawal_notice=_notice(obj.get("withdrawal_notice"), f"{where}: withdrawal_notice"),
         )
+
+
+def _notice(value: Any, where: str) -> NoticePeriod | None:
+    if value is None:
+        return None
+    d = _obj(value, where)
+    _check_keys(d, {"months", "source"}, where)
+    return NoticePeriod(
+        months=_int(_require(d, "months", where), f"{where}.months", 1),
+        source=_str(_require(d, "source", where), f"{where}.source"),
+    )
 
 
 def _deadline(value: Any, where: str) -> Deadline:

@@ -38,6 +38,9 @@ class Reason(StrEnum):
     """`data` serialises to more than the size limit (64 KiB)."""
     FLOAT_NOT_ALLOWED = "float-not-allowed"
     """A JSON number with a fraction or exponent appears in `data`; money is a decimal string."""
+    CONTROL_CHARACTER = "control-character"
+    """A string or key in `data` holds a control character (C0 other than tab, line feed and
+    carriage return; DEL; C1) or a Unicode noncharacter (U+FFFE, U+FFFF, …)."""
 
     # -- the subject code ----------------------------------------------------------
     CODE_LENGTH = "subject-code-length"

@@ -5,6 +5,15 @@ floating-point numbers anywhere (money is a decimal string), integers within
 I-JSON's exact range ±(2**53 − 1), object keys that are strings, and only JSON
 values (dict, list, str, int, bool, None). Pure and allocation-free on the
 happy path.
+
+It also keeps text clean for every reader of the record (terminals, CSV, XML,
+PostgreSQL, which cannot store NUL in text): no string or key in ``data`` holds a
+control character other than tab, line feed and carriage return (free text such as
+a finding's description may have line breaks; nothing else needs a control
+character), and no Unicode noncharacter (U+FFFE, U+FFFF, U+FDD0–U+FDEF and the
+last two code points of every plane), which is not for interchange. Refused: C0
+(U+0000–U+001F except U+0009, U+000A, U+000D), DEL (U+007F), C1 (U+0080–U+009F).
+Since every path (CLI, API, Kafka) validates ``data`` here, all of them refuse these.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from typing import Any
 
 from events.reasons import InvalidEvent, Reason
 
-__all__ = ["MAX_SAFE_INTEGER", "check_json_values", "json_path"]
+__all__ = ["FORBIDDEN_IN_TEXT", "MAX_SAFE_INTEGER", "check_json_values", "json_path"]
 
 MAX_SAFE_INTEGER = 2**53 - 1
 """The largest integer I-JSON (RFC 7493) guarantees to be exact."""
@@ -25,8 +34,18 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 (UTF-16 code units) and in code-point order, so canonical bytes would be ambiguous."""
 
 
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
+)
+FORBIDDEN_IN_TEXT = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_NONCHARACTERS}]")
+"""The characters no string or key of ``data`` may hold (module docstring)."""
+
+
 def _bad_key(key: Any) -> bool:
-    return type(key) is not str or (not key.isascii() and _ASTRAL.search(key) is not None)
+    return type(key) is not str or (
+        FORBIDDEN_IN_TEXT.search(key) is not None
+        or (not key.isascii() and _ASTRAL.search(key) is not None)
+    )
 
 
 def _clean(value: Any) -> bool:
@@ -43,7 +62,11 @@ def _clean(value: Any) -> bool:
         return _clean_scalar(value)
     for item in items:
         t = type(item)
-        if t is str or t is bool or item is None:
+        if t is str:
+            if FORBIDDEN_IN_TEXT.search(item) is None:
+                continue
+            return False
+        if t is bool or item is None:
             continue
         if t is int:
             if -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
@@ -60,7 +83,9 @@ def _clean(value: Any) -> bool:
 
 def _clean_scalar(value: Any) -> bool:
     """The slow path for scalars of unusual types (str subclasses are accepted)."""
-    if isinstance(value, str | bool) or value is None:
+    if isinstance(value, str):
+        return FORBIDDEN_IN_TEXT.search(value) is None
+    if isinstance(value, bool) or value is None:
         return True
     if isinstance(value, int):
         return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
@@ -102,11 +127,14 @@ def _problems(
 def check_json_values(data: Any, type_name: str) -> None:
     """Raise :class:`InvalidEvent` if ``data`` holds a float or a non-JSON value.
 
-    ``FLOAT_NOT_ALLOWED`` (any float, reported first wherever it is), else
-    ``INVALID_FIELD`` (an integer beyond ±(2**53 − 1), a non-string key, a key
-    with a character above U+FFFF, or a Python value that is not JSON). Data that
-    passes is in ``ledger.chain``'s canonical domain. The message names the JSON path, e.g.
-    ``data.amount``; ``details["fields"]`` holds the top-level field.
+    ``FLOAT_NOT_ALLOWED`` (any float, reported first wherever it is), else for the
+    first other problem depth first: ``CONTROL_CHARACTER`` (a string or key holding a
+    character of :data:`FORBIDDEN_IN_TEXT`; ``details["character"]`` is its code
+    point, ``U+0000``) or ``INVALID_FIELD`` (an integer beyond ±(2**53 − 1), a
+    non-string key, a key with a character above U+FFFF, or a Python value that is not
+    JSON). Data that passes is in ``ledger.chain``'s canonical domain. The message
+    names the JSON path, e.g. ``data.amount``; ``details["fields"]`` holds the
+    top-level field.
     """
     if _clean(data):
         return
@@ -126,6 +154,19 @@ def check_json_values(data: Any, type_name: str) -> None:
         )
     path, value = found["other"]
     where = json_path(path)
+    bad = FORBIDDEN_IN_TEXT.search(value) if isinstance(value, str) else None
+    if bad is not None:
+        character = f"U+{ord(bad.group()):04X}"
+        what = "key" if path and value == path[-1] else "string"
+        raise InvalidEvent(
+            Reason.CONTROL_CHARACTER,
+            f"{type_name}: {where}: the {what} holds the character {character} at position "
+            f"{bad.start() + 1}; control characters (other than tab, line feed and carriage "
+            "return) and Unicode noncharacters are not accepted",
+            fields=[str(path[0])] if path else [],
+            path=where,
+            character=character,
+        )
     if isinstance(value, str) and path and value == path[-1]:
         problem = (
             "is an object key with a character above U+FFFF, which canonical JSON "

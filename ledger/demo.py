@@ -73,6 +73,7 @@ __all__ = [
     "DEMO_NOW",
     "DEMO_START",
     "DemoEvent",
+    "agencies",
     "generate",
     "id_number_check",
     "names",
@@ -2207,3 +2208,9 @@ def generate(subjects: int = 1200, seed: int = 20261120) -> list[DemoEvent]:
         )
         for ev, s in pairs
     ]
+
+
+def agencies() -> frozenset[str]:
+    """Every agency ``source`` the demo may emit: each agency kind it uses, at each of its
+    regions (the prefecture-level code its subjects carry)."""
+    return frozenset(f"{kind}/{r.code}" for kind in _DOC_PREFIX for r in _REGIONS)

@@ -14,12 +14,22 @@ itself changed — and produces one CloudEvent per item whose public status chan
 ``updated``
     an item shown before and after, with different content (a correction).
 
+What the public may see (``projections.public.feed_change``, DOMAIN.md "What the
+public sees"): an ``ended`` change is a removal that carries the item's
+``event_id`` only (mirrors delete it; no content, no cause, no reason); a
+``published`` or ``updated`` change of an item that is not published NOW (at the
+moment the feed produces it, with every record known) is not produced at all,
+so a feed that catches up never ships the content of a record repaired, expired,
+withdrawn or revoked since; an item shown carries its current content
+(corrections applied, marked 已更正).
+
 Each change is a CloudEvent of type ``credit.disclosure.changed`` keyed by the
 subject code (so one subject's changes stay in one partition, in ledger order),
 with ``data``: ``event_id`` (the item), ``change``, ``published``, ``from``,
 ``until``, ``reason``, ``position`` (the ledger position of the causing record),
 ``cause`` (that record's id, source, type, seq) and ``item`` (the item as now
-shown). Its ``id`` is ``disclosure:<position>:<event_id>``: the same change always
+shown); a removal (``ended``) has only ``event_id``, ``change``, ``published``
+and ``position``. Its ``id`` is ``disclosure:<position>:<event_id>``: the same change always
 gets the same id.
 
 Changes by the mere passage of time (a disclosure period running out) are not
@@ -40,7 +50,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -56,7 +66,8 @@ from ledger.bootstrap import ConfigurationError
 from ledger.ingest import configure_logging, setting_or_env, stop_on_signals
 from ledger.recorders import row_to_event
 from ledger.settings import Settings
-from projections.disclosure import disclosure
+from projections.disclosure import disclosure, public_items
+from projections.public import feed_change, published_items
 
 __all__ = [
     "CHANGE_TYPE",
@@ -91,6 +102,22 @@ class Change:
     def to_cloudevent(self, source: str) -> dict[str, Any]:
         """The CloudEvents 1.0 structured-JSON form (module docstring)."""
         c = self.cause
+        data: dict[str, Any] = {
+            "event_id": self.item["event_id"],
+            "change": self.change,
+            "published": self.item.get("published", False),
+            "position": c.position,
+        }
+        if self.change != "ended":
+            data.update(
+                {
+                    "from": self.item.get("from"),
+                    "until": self.item.get("until"),
+                    "reason": self.item.get("reason"),
+                    "cause": {"id": c.id, "source": c.source, "type": c.type, "seq": c.seq},
+                    "item": self.item,
+                }
+            )
         return {
             "specversion": "1.0",
             "id": f"disclosure:{c.position}:{self.item['event_id']}",
@@ -99,17 +126,7 @@ class Change:
             "subject": self.subject,
             "time": _rfc3339(c.recorded_us),
             "datacontenttype": "application/json",
-            "data": {
-                "event_id": self.item["event_id"],
-                "change": self.change,
-                "published": self.item.get("published", False),
-                "from": self.item.get("from"),
-                "until": self.item.get("until"),
-                "reason": self.item.get("reason"),
-                "position": c.position,
-                "cause": {"id": c.id, "source": c.source, "type": c.type, "seq": c.seq},
-                "item": self.item,
-            },
+            "data": data,
         }
 
 
@@ -192,15 +209,20 @@ class DisclosureFeed:
         records = [row_to_event(r) for r in rows]
         last = records[-1].position
         streams: dict[str, list[RecordedEvent]] = {}
+        shown_now: dict[str, dict[str, Mapping[str, Any]]] = {}
+        now = self.ledger.clock()
         memo: dict[str, tuple[int, int, Sequence[dict[str, Any]]]] = {}
         futures = []
         changes = 0
         for record in records:
             stream = streams.get(record.subject)
             if stream is None:
-                stream = [r for r in self.ledger.stream(record.subject) if r.position <= last]
+                everything = self.ledger.stream(record.subject)
+                stream = [r for r in everything if r.position <= last]
                 streams[record.subject] = stream
-            for change in self._changes(record, stream, memo):
+                current = disclosure(record.subject, everything, now, None, self.rules)
+                shown_now[record.subject] = published_items(public_items(current.items))
+            for change in self._changes(record, stream, memo, shown_now[record.subject]):
                 value = orjson.dumps(change.to_cloudevent(self.source))
                 futures.append(
                     self.producer.send(self.topic, key=record.subject.encode(), value=value)
@@ -238,10 +260,13 @@ class DisclosureFeed:
         record: RecordedEvent,
         stream: Sequence[RecordedEvent],
         memo: dict[str, tuple[int, int, Sequence[dict[str, Any]]]],
+        shown_now: Mapping[str, Mapping[str, Any]],
     ) -> list[Change]:
-        """The changes ``record`` makes to its subject's disclosure. ``memo`` keeps, per
-        subject, the last (seq, as_of, items) computed: the "after" of one record is
-        the "before" of the subject's next one when both were recorded at once."""
+        """The changes ``record`` makes to its subject's disclosure, as the public
+        feed carries them (``shown_now``: the items published now, by id; module
+        docstring). ``memo`` keeps, per subject, the last (seq, as_of, items)
+        computed: the "after" of one record is the "before" of the subject's next
+        one when both were recorded at once."""
         upto = [r for r in stream if r.position <= record.position]
         as_of = record.recorded_us
         known = memo.get(record.subject)
@@ -252,7 +277,12 @@ class DisclosureFeed:
             old = disclosure(record.subject, before, as_of, None, self.rules).items
         new = disclosure(record.subject, upto, as_of, None, self.rules).items
         memo[record.subject] = (record.seq, as_of, new)
-        return changes_between(record.subject, old, new, record)
+        out = []
+        for change in changes_between(record.subject, old, new, record):
+            shown = feed_change(change.change, change.item, shown_now)
+            if shown is not None:
+                out.append(Change(change.subject, change.change, shown, change.cause))
+        return out
 
     def run(
         self,

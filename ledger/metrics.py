@@ -12,7 +12,8 @@ Metrics:
 
 * ``ledger_events_total{outcome,type,agency}``: submitted events by outcome
   (recorded, repeat, rejected), CloudEvents ``type`` and ``source`` (the agency);
-  items that could not be parsed have type ``invalid``.
+  items that could not be parsed, or whose type is not in the vocabulary, have type
+  ``invalid``.
 * ``ledger_rejections_total{code}``: rejections by reason code.
 * ``ledger_submit_seconds``: histogram of the duration of one ``Ledger.submit``
   call (one append transaction, whatever the batch size).
@@ -27,6 +28,12 @@ Metrics:
   outcome finished (Unix seconds; absent for an outcome that never happened).
 * ``ledger_verify_last_records``: records checked by the latest run (absent before the
   first run).
+
+Label values never carry a string a client chose: ``type`` is a vocabulary type or
+``invalid``, ``code`` a :class:`~events.reasons.Reason` value or ``other``, and
+``agency`` what :meth:`LedgerMetrics.agency_label` makes of the source (a known
+agency, the system source, ``subject`` or ``other``). So the number of series, and the
+size of ``/metrics``, is bounded by the configuration, whatever is submitted.
 
 The verify metrics describe runs of other processes (``ledger verify`` is a one-shot
 command or ``verify --every``): :class:`VerificationCollector` reads them from the store
@@ -46,27 +53,58 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from commands.decide import SYSTEM_SOURCE
+from events.reasons import Reason
+from events.vocabulary import EVENT_TYPES
+
 if TYPE_CHECKING:
     from ledger.audit.verifications import VerificationSummary
 
 __all__ = ["CONTENT_TYPE_LATEST", "LedgerMetrics", "VerificationCollector"]
 
-_LABEL_MAX = 64
+OTHER = "other"
+"""The label value of anything outside a fixed or configured set."""
+SUBJECT = "subject"
+"""The agency label of a subject filing for itself (``source`` ``subject/USCC``)."""
 SUBMIT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 BATCH_BUCKETS = (1, 10, 100, 500, 1000, 2000, 5000, 10_000)
+_REASONS = frozenset(str(r) for r in Reason)
 
 
-def _label(value: Any, default: str) -> str:
-    if not isinstance(value, str) or not value:
-        return default
-    return value[:_LABEL_MAX]
+def shipped_agencies() -> frozenset[str]:
+    """The agency sources known without further configuration: the agencies of the
+    demo data set and the ledger's own system source.
+
+    A stand-in until the agency registry (issue 15) is the configuration: then
+    ``LedgerMetrics(known_agency=…)`` is handed its lookup."""
+    from ledger import demo
+
+    return demo.agencies() | {SYSTEM_SOURCE}
+
+
+def type_label(value: object) -> str:
+    """The ``type`` label: a vocabulary type, else ``invalid``."""
+    return value if isinstance(value, str) and value in EVENT_TYPES else "invalid"
+
+
+def code_label(value: object) -> str:
+    """The ``code`` label: a reason code of the fixed enumeration, else ``other``."""
+    return value if isinstance(value, str) and value in _REASONS else OTHER
 
 
 class LedgerMetrics:
     """The metric objects of one process, in ``registry`` (a fresh one by default)."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self,
+        registry: CollectorRegistry | None = None,
+        *,
+        known_agency: Callable[[str], bool] | None = None,
+    ) -> None:
+        """``known_agency(source)`` says whether a source is an agency the
+        configuration knows (default: membership in :func:`shipped_agencies`)."""
         self.registry = registry if registry is not None else CollectorRegistry()
+        self.known_agency = known_agency or shipped_agencies().__contains__
         r = self.registry
         self.events = Counter(
             "ledger_events",
@@ -110,14 +148,20 @@ class LedgerMetrics:
         for outcome in outcomes:
             item = items[outcome.index] if 0 <= outcome.index < len(items) else None
             record = outcome.record
-            if record is not None:
-                kind = record.type
-            else:
-                kind = _label(getattr(item, "type", None), "invalid")
-            agency = _label(outcome.source or getattr(item, "source", None), "unknown")
+            kind = type_label(record.type if record is not None else getattr(item, "type", None))
+            agency = self.agency_label(outcome.source or getattr(item, "source", None))
             self.events.labels(outcome.status, kind, agency).inc()
             if outcome.status == "rejected":
-                self.rejections.labels(_label(outcome.code, "unknown")).inc()
+                self.rejections.labels(code_label(outcome.code)).inc()
+
+    def agency_label(self, source: object) -> str:
+        """The ``agency`` label of a ``source``: the source itself when it is a known
+        agency (or the system source), ``subject`` for ``subject/…``, else ``other``."""
+        if not isinstance(source, str):
+            return OTHER
+        if self.known_agency(source):
+            return source
+        return SUBJECT if source.startswith(SUBJECT + "/") else OTHER
 
     def track_projection_lag(self, lag: Callable[[], float]) -> None:
         """Compute the projection lag gauge with ``lag()`` at each scrape."""

@@ -71,3 +71,8 @@ class Settings(BaseSettings):
         "text", description="Logs of long-running services: text, or json (one object a line)"
     )
     tokens_file: Path = Field(Path("./tokens.json"), description="Hashed API bearer tokens")
+    max_body_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="`ledger serve`: the largest request body read (413 beyond it, before buffering)",
+    )

@@ -41,7 +41,7 @@ from datetime import date
 from typing import Any
 
 from commands.calendar import CalendarUnknown
-from commands.rulesets import NoRuleSet, RuleSet
+from commands.rulesets import NoRuleSet, RuleSet, add_months
 from commands.services import RuleServices
 from events.recorded import RecordedEvent
 from projections.lifecycles import (
@@ -51,17 +51,24 @@ from projections.lifecycles import (
     Lifecycle,
     RulesFor,
     day_text,
+    finding_end_day,
+    grounds,
     lifecycles,
     list_name,
+    withdrawal,
 )
+from projections.public import ended_mark
 from projections.standing import instant_text
-from projections.timeline import Entry, Timeline, select, valid_day
+from projections.timeline import Entry, Timeline, day_start_us, select, valid_day
 
 __all__ = [
+    "CORRECTED_MARK",
     "LIST_LABELS",
+    "NOTICE_KIND",
     "PUBLIC_MEASURES",
     "Disclosure",
     "ItemPlan",
+    "corrected_mark",
     "disclosure",
     "disclosure_of",
     "mask_id_number",
@@ -214,7 +221,9 @@ def astuple_cut(cut: Cut) -> tuple[Any, ...]:
     return (cut.start_us, cut.end_us, cut.cause, cut.event, cut.restore_cause, cut.restore_event)
 
 
-_FIRST_CAUSES = frozenset({"decided", "designated", "imposed", "applied", "linked", "registered"})
+_FIRST_CAUSES = frozenset(
+    {"decided", "designated", "imposed", "applied", "linked", "registered", "withdrawal notice"}
+)
 
 
 def render(plan: ItemPlan, as_of_us: int) -> dict[str, Any] | None:
@@ -224,6 +233,7 @@ def render(plan: ItemPlan, as_of_us: int) -> dict[str, Any] | None:
         return None
     life = plan.lifecycle
     published = False
+    mark: dict[str, Any] | None = None
     start: date | None = None
     until: date | None = None
     periods: list[list[str | None]] = []
@@ -252,6 +262,7 @@ def render(plan: ItemPlan, as_of_us: int) -> dict[str, Any] | None:
             if ended is not None:
                 until = valid_day(ended[0])
                 reason = f"ended {until.isoformat()}: {ended[1]}"
+                mark = ended_mark(ended[1], until.isoformat(), ended[2])
             else:
                 reason = f"not yet published (from {plan.act_day.isoformat()})"
     return {
@@ -267,6 +278,7 @@ def render(plan: ItemPlan, as_of_us: int) -> dict[str, Any] | None:
         "reason": reason,
         "periods": periods,
         **plan.details,
+        **({} if mark is None else {"publication_ended": mark}),
     }
 
 
@@ -368,8 +380,127 @@ def plans_of(timeline: Timeline, rules: RuleServices) -> list[ItemPlan]:
             plans.append(_person_plan(entry, facts.registrations[seq]))
         elif kind == "credit.registration.submitted":
             plans.append(_registration_plan(entry, facts.registrations[seq]))
+        if kind == "credit.penalty.decided":
+            notice = _notice_plan(entry, plans[-1], facts.rules_for[seq], rules)
+            if notice is not None:
+                plans.append(notice)
+    plans.sort(key=lambda p: p.seq)
     timeline.memo[key] = tuple(plans)
     return plans
+
+
+CORRECTED_MARK = "已更正"
+"""The mark of an item whose values were corrected (``credit.record.corrected``)."""
+
+
+def corrected_mark(entry: Entry) -> dict[str, Any]:
+    """``{"corrected": {mark 已更正, on, by, fields}}`` when live corrections apply
+    to ``entry`` (its ``data`` shows the corrected values), else ``{}``."""
+    live = [c for c in entry.corrections if c.revoked_by is None]
+    if not live:
+        return {}
+    fields: set[str] = set()
+    for correction in live:
+        changes = correction.data.get("changes")
+        if isinstance(changes, dict):
+            fields.update(str(k) for k in changes)
+    return {
+        "corrected": {
+            "mark": CORRECTED_MARK,
+            "on": live[-1].day.isoformat(),
+            "by": live[-1].id,
+            "fields": sorted(fields),
+        }
+    }
+
+
+def _marks(entry: Entry, lifecycle: Lifecycle) -> dict[str, Any]:
+    """``corrected`` (the item shows corrected values: the mark, the day of the
+    latest correction, the fields changed) and, for a record that never was in
+    force, ``publication_ended`` (revoked: when and by which event)."""
+    out = corrected_mark(entry)
+    if lifecycle.never is not None:
+        revocation = entry.revoked_by
+        cause = "record revoked"
+        if revocation is None:
+            for ground in grounds(entry):
+                if ground.revoked_by is not None:
+                    revocation = ground.revoked_by
+                    cause = f"the record it rests on ({ground.id}) was revoked"
+                    break
+        if revocation is not None:
+            out["publication_ended"] = ended_mark(
+                cause, revocation.day.isoformat(), revocation.id
+            )
+    return out
+
+
+NOTICE_KIND = "withdrawal-notice"
+"""The item kind of the notice a withdrawn or revoked penalty decision leaves."""
+
+
+def _notice_plan(
+    penalty: Entry, plan: ItemPlan, rules_for: RulesFor, rules: RuleServices
+) -> ItemPlan | None:
+    """The public notice of a penalty decision withdrawn (``credit.penalty.withdrawn``)
+    or revoked (``credit.record.revoked``) while it was published (行政处罚法 Art. 48):
+    the issuing agency, the day and the reason of the withdrawal — never the
+    decision's content or document number — public from the withdrawal for the
+    notice period of the rule set in force on that day (none: no notice)."""
+    ended_by = penalty.revoked_by or withdrawal(penalty)
+    if ended_by is None or rules_for.rule_set is None or rules_for.period is None:
+        return None
+    if not rules_for.period.publish:
+        return None  # never published: nothing to withdraw from publication
+    at_us = ended_by.time_us
+    if penalty.revoked_by is None:
+        others = tuple(c for c in plan.lifecycle.cuts if c.event != ended_by.id)
+        was_public = any(
+            iv.contains(at_us - 1) for iv in Lifecycle(plan.lifecycle.base, others).final()
+        )
+    else:
+        end_day = finding_end_day(penalty, rules_for)
+        natural = Interval(
+            penalty.time_us, None if end_day is None else day_start_us(end_day), "decided"
+        )
+        was_public = natural.contains(at_us - 1)
+    if not was_public:
+        return None
+    try:
+        notice = rules.rulebook.in_force(ended_by.day).withdrawal_notice
+    except NoRuleSet:
+        notice = rules_for.rule_set.withdrawal_notice
+    if notice is None:
+        return None
+    ends = day_start_us(add_months(ended_by.day, notice.months))
+    reason = ended_by.data.get("reason")
+    details = {
+        "agency": penalty.source,
+        "date": ended_by.day.isoformat(),
+        "withdrawal_reason": reason if isinstance(reason, str) else None,
+        "notice_until": add_months(ended_by.day, notice.months).isoformat(),
+        "notice_source": notice.source,
+    }
+    what = "revoked" if penalty.revoked_by is not None else "withdrawn"
+    lifecycle = Lifecycle(
+        (Interval(at_us, max(ends, at_us + 1), "withdrawal notice", "notice period over"),)
+    )
+    return ItemPlan(
+        event_id=ended_by.id,
+        seq=ended_by.seq,
+        type=ended_by.type,
+        kind=NOTICE_KIND,
+        act_day=ended_by.day,
+        effective_us=max(ended_by.effective_us, at_us),
+        recorded_us=ended_by.recorded_us,
+        lifecycle=lifecycle,
+        publishable=True,
+        withheld=None,
+        describe=f"notice: a penalty decision of {penalty.source} was {what} (撤回公示说明)",
+        publish_by=None,
+        publish_by_note=_NO_DEADLINE[1],
+        details=details,
+    )
 
 
 def _deadline(entry: Entry, rule_set: RuleSet | None, rules: RuleServices) -> tuple[
@@ -410,6 +541,7 @@ def _plan(
     deadline: tuple[date | None, str | None] = (None, None),
 ) -> ItemPlan:
     publish_by, note = deadline if publishable and lifecycle.never is None else (None, None)
+    details = {**details, **_marks(entry, lifecycle)}
     return ItemPlan(
         event_id=entry.id,
         seq=entry.seq,

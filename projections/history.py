@@ -31,7 +31,14 @@ import orjson
 from commands.services import RuleServices
 from events.instants import cst_text
 from events.recorded import RecordedEvent
-from projections.disclosure import PROTECTED_KEY, ItemPlan, mask_id_number, plans_of, render
+from projections.disclosure import (
+    CORRECTED_MARK,
+    PROTECTED_KEY,
+    ItemPlan,
+    mask_id_number,
+    plans_of,
+    render,
+)
 from projections.standing import Standing, instant_text, standing_of
 from projections.timeline import Entry, Timeline
 
@@ -126,6 +133,10 @@ class HistoryEntry:
     effective_us: int
     links: tuple[dict[str, Any], ...]
     changes: dict[str, Any]
+    corrected: dict[str, Any] | None = None
+    """When later corrections apply to the record: ``mark`` 已更正, ``by`` (their
+    ids) and ``data`` (the record's data with them applied; identity numbers
+    masked). ``data`` itself stays what was recorded."""
 
     def to_json(self) -> dict[str, Any]:
         out = self.record.to_json()
@@ -138,6 +149,8 @@ class HistoryEntry:
             links=list(self.links),
             changes=self.changes,
         )
+        if self.corrected is not None:
+            out["corrected"] = self.corrected
         return out
 
 
@@ -217,8 +230,12 @@ def history(
         if as_of_us is not None and effective > as_of_us:
             continue
         node = full.get(record.id)
-        links = _links(node) if node is not None and node.record is record else ()
-        entries.append(HistoryEntry(record, effective, tuple(links), changes[record.seq]))
+        own = node is not None and node.record is record
+        links = _links(node) if own and node is not None else ()
+        corrected = _corrected(node) if own and node is not None else None
+        entries.append(
+            HistoryEntry(record, effective, tuple(links), changes[record.seq], corrected)
+        )
     return History(subject, as_of_us, known_at_us, tuple(entries), full.subject_name)
 
 
@@ -381,6 +398,15 @@ def _disclosure_diff(
     return out
 
 
+def _corrected(entry: Entry) -> dict[str, Any] | None:
+    """The ``corrected`` mark of a history entry (see :class:`HistoryEntry`)."""
+    live = [c for c in entry.corrections if c.revoked_by is None]
+    if not live:
+        return None
+    data = {k: (_shown_id(v) if k == "id_number" else v) for k, v in entry.data.items()}
+    return {"mark": CORRECTED_MARK, "by": [c.id for c in live], "data": data}
+
+
 def _shown_id(value: Any) -> str:
     """An identity number as the history shows it: masked, or "(encrypted)" when
     the ledger stores it encrypted (readers with the right role decrypt it from
@@ -425,6 +451,13 @@ def _entry_text(e: HistoryEntry) -> list[str]:
     }
     if shown:
         lines.append("    " + "  ".join(f"{k}={_value(v)}" for k, v in shown.items()))
+    if e.corrected is not None:
+        was = {k: (_shown_id(v) if k == "id_number" else v) for k, v in r.data.items()}
+        now = {k: v for k, v in e.corrected["data"].items() if k not in was or was[k] != v}
+        lines.append(
+            f"    {e.corrected['mark']} corrected by {', '.join(e.corrected['by'])}: "
+            + "  ".join(f"{k}={_value(v)}" for k, v in now.items())
+        )
     for link in e.links:
         text = f"{link['relation']} #{link['seq']} {link['event_id']}"
         if "changed" in link:

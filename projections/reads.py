@@ -35,6 +35,7 @@ from ledger.recorders import LedgerSQL
 from projections.disclosure import ItemPlan, Reveal, public_items, render
 from projections.history import History
 from projections.live import LiveReads, UnknownSubject
+from projections.public import EVERYTHING, Audience, disclosure_for, members_for
 from projections.standing import instant_text
 from projections.views import LIST_NAMES, ViewStore, tracking_name, view_store_for
 
@@ -114,9 +115,24 @@ class Reads:
         return body
 
     def disclosure(
+        self,
+        subject: str,
+        as_of_us: int | None = None,
+        known_at_us: int | None = None,
+        audience: Audience = EVERYTHING,
+    ) -> dict[str, Any]:
+        """``disclosure --json`` (see :meth:`standing` for the instants) as
+        ``audience`` may see it (``projections.public``: the public sees only what
+        is published now, whatever the instants)."""
+        at = self._disclosure(subject, as_of_us, known_at_us)
+        if audience.everything:
+            return at
+        now = at if as_of_us is None and known_at_us is None else self._disclosure(subject)
+        return disclosure_for(audience, at, now)
+
+    def _disclosure(
         self, subject: str, as_of_us: int | None = None, known_at_us: int | None = None
     ) -> dict[str, Any]:
-        """``disclosure --json`` (see :meth:`standing` for the instants)."""
         now = self.clock()
         if as_of_us is None and known_at_us is None:
             head = self.store.stream_head(subject_stream_id(subject))
@@ -153,12 +169,27 @@ class Reads:
 
     # -- lists -----------------------------------------------------------------------------
     def list_members(
-        self, name: str, as_of_us: int | None = None, known_at_us: int | None = None
+        self,
+        name: str,
+        as_of_us: int | None = None,
+        known_at_us: int | None = None,
+        audience: Audience = EVERYTHING,
     ) -> dict[str, Any]:
         """The members of register ``name`` at ``as_of_us`` as known at
         ``known_at_us`` (None: now), from the list view. ``complete`` is false when
         the runner had not yet processed every record recorded by ``known_at``
-        (``behind`` says how many records it lags). Raises :class:`UnknownList`."""
+        (``behind`` says how many records it lags). ``audience``: who reads
+        (``projections.public``: the public sees a listing only while it is
+        current now). Raises :class:`UnknownList`."""
+        at = self._list_members(name, as_of_us, known_at_us)
+        if audience.everything:
+            return at
+        now = at if as_of_us is None and known_at_us is None else self._list_members(name)
+        return members_for(audience, at, now)
+
+    def _list_members(
+        self, name: str, as_of_us: int | None = None, known_at_us: int | None = None
+    ) -> dict[str, Any]:
         if name not in LIST_NAMES:
             raise UnknownList(f"no register {name!r}; known: {', '.join(LIST_NAMES)}")
         self.served_by = "ASYNC"

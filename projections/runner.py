@@ -55,7 +55,7 @@ from commands.services import RuleServices
 from events.codes import subject_stream_id
 from events.recorded import RecordedEvent
 from ledger.recorders import LedgerSQL, row_to_event
-from projections.disclosure import plans_of
+from projections.disclosure import corrected_mark, plans_of
 from projections.lifecycles import ban_lifecycle, day_text, designation_lifecycle, list_name
 from projections.standing import standing_of
 from projections.timeline import Timeline
@@ -91,6 +91,7 @@ def membership_rows(timeline: Timeline) -> dict[tuple[int, int], ListRow]:
             "agency": entry.source,
             "document": entry.data.get("document"),
             "basis": entry.data.get("basis"),
+            **corrected_mark(entry),
         }
         for iv in designation_lifecycle(entry).final():
             body = dumps({**body_base, "since": day_text(iv.start_us)})
@@ -109,6 +110,7 @@ def membership_rows(timeline: Timeline) -> dict[tuple[int, int], ListRow]:
             "agency": entry.source,
             "document": entry.data.get("document"),
             "basis": entry.data.get("basis"),
+            **corrected_mark(entry),
         }
         for iv in ban_lifecycle(entry).final():
             body = dumps({**body_base, "since": day_text(iv.start_us)})

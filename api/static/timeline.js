@@ -23,7 +23,7 @@
   const KINDS = {
     penalty: "行政处罚 penalty", violation: "失信行为 violation", list: "名单 list",
     ban: "禁入 ban", measure: "惩戒措施 measure", person: "责任人 person",
-    registration: "守信信息 registration",
+    registration: "守信信息 registration", "withdrawal-notice": "撤回说明 withdrawal notice",
   };
 
   function dayOf(offset) {
@@ -68,13 +68,20 @@
       <ul class="explain">${rows || "<li>无扣分 no deductions</li>"}</ul>`;
   }
 
+  const ENDED = {
+    repaired: "已修复 repaired", expired: "已到期 expired", withdrawn: "已撤回 withdrawn",
+    revoked: "已撤销 revoked", removed: "已移出 removed", lifted: "已解除 lifted",
+  };
+
   function renderDisclosure(d) {
     const items = d.items || [];
     if (!items.length) return '<p class="empty">无可公示记录 · nothing to disclose</p>';
     return `<table class="records"><thead><tr><th>记录 Record</th><th>状态 Status</th><th>期间 Period</th></tr></thead><tbody>${
       items.map((i) => `<tr class="ditem ${i.published ? "public" : "hidden"}" data-event-id="${esc(i.event_id)}" data-published="${i.published}">
         <td>${esc(KINDS[i.kind] || i.kind)}<br><code>${esc(i.event_id)}</code></td>
-        <td><b>${i.published ? "公示中 public" : "未公示 not public"}</b><div class="reason">${esc(i.reason)}</div></td>
+        <td><b>${i.published ? "公示中 public" : "未公示 not public"}</b>${
+          i.publication_ended ? ` <span class="ended" data-why="${esc(i.publication_ended.why)}">停止公示 ${esc(ENDED[i.publication_ended.why] || i.publication_ended.why)} ${esc(i.publication_ended.on || "")}</span>` : ""}${
+          i.corrected ? ` <span class="corrected">${esc(i.corrected.mark)} ${esc(i.corrected.on || "")}</span>` : ""}<div class="reason">${esc(i.reason)}</div></td>
         <td>${esc(i.from || "")} – ${esc(i.until || "")}</td></tr>`).join("")}</tbody></table>`;
   }
 

@@ -252,8 +252,9 @@ def test_feed_restart_after_a_crash_before_tracking_repeats_the_same_changes(app
     everything = [orjson.loads(m["value"]) for m in producer.sent]
     assert everything == first + first, "the replay produces the very same changes"
     unique = {c["id"]: c for c in everything}
+    # The feed runs after the repair: the repaired penalty's publication (position 0)
+    # is not shipped at all (it is not published now), only its removal by id.
     assert sorted((c["data"]["position"], c["data"]["change"]) for c in unique.values()) == [
-        (0, "published"),
         (1, "published"),
         (4, "ended"),
     ]

@@ -109,13 +109,16 @@ def test_sigkilled_ingester_restarted_five_times_records_everything_once(
 
     try:
         sizes = []
-        for _ in range(KILLS):
+        for kill in range(KILLS):
             before = ledger.size()
+            # Kill at a random point within this run's share of what is left, so that every
+            # kill lands mid-ingestion however fast the machine ingests.
+            share = max(1, (EVENTS - before) // (KILLS - kill + 1))
+            target = before + rng.randint(1, share)
             with ingester_process() as proc:
                 wait_for(
-                    lambda b=before: ledger.size() > b, 60, "the restarted ingester's progress"
+                    lambda t=target: ledger.size() >= t, 60, "the restarted ingester's progress"
                 )
-                time.sleep(rng.uniform(0.0, 0.5))
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
             sizes.append(ledger.size())

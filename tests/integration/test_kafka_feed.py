@@ -107,9 +107,17 @@ def record_story(ledger: Ledger) -> None:
         assert outcome.status == "recorded", outcome.to_json()
 
 
+def instant(text: str) -> int:
+    return int(datetime.fromisoformat(text).timestamp() * 1_000_000)
+
+
+CLOCK = [instant("2025-06-07T10:00:00+08:00")]
+"""The feed's "now" (the ledger's clock), moved by the test."""
+
+
 @pytest.fixture
 def pg_ledger(postgres_url: str) -> Iterator[Ledger]:
-    app = bootstrap(Settings(database_url=postgres_url))
+    app = bootstrap(Settings(database_url=postgres_url), clock=lambda: CLOCK[0])
     yield app
     app.recorder.datastore.close()  # type: ignore[attr-defined]
 
@@ -123,8 +131,11 @@ def test_repair_shows_publication_then_end_once_each_in_order(
     record_story(pg_ledger)
     producer = feed_producer(kafka_broker.bootstrap)
     try:
+        # the feed follows in time: on 2025-06-07 the penalty is published (content)
+        CLOCK[0] = instant("2025-06-07T10:00:00+08:00")
         first = DisclosureFeed(pg_ledger, producer, topic=topic, batch_size=2)
-        assert first.step() == 2  # positions 0 and 1, then "restart":
+        assert first.step() == 2  # positions 0 and 1, then "restart" after the repair:
+        CLOCK[0] = instant("2025-09-23T10:00:00+08:00")
         again = DisclosureFeed(pg_ledger, producer, topic=topic, batch_size=2)
         assert again.position() == 2
         assert again.run(until_caught_up=True) == 3
@@ -140,14 +151,20 @@ def test_repair_shows_publication_then_end_once_each_in_order(
     assert len({m.partition for m, c in zip(messages, changes, strict=True) if c in ours}) == 1
     penalty_id = f"feed-{SUBJECT[-4:]}-1"
     story = [
-        (c["data"]["change"], c["data"]["position"], c["data"]["until"])
+        (c["data"]["change"], c["data"]["position"], c["data"].get("until"))
         for c in ours
         if c["data"]["event_id"] == penalty_id
     ]
-    assert story == [("published", 0, "2028-06-02"), ("ended", 4, "2025-09-22")]
+    # the end is a removal: the id alone (DOMAIN.md "What the public sees": a
+    # repaired record leaves public output; mirrors delete it, no content, no cause)
+    assert story == [("published", 0, "2028-06-02"), ("ended", 4, None)]
     ended = next(c for c in ours if c["data"]["change"] == "ended")
-    assert ended["data"]["cause"]["type"] == "credit.repair.approved"
-    assert "repair approved" in ended["data"]["reason"]
+    assert ended["data"] == {
+        "event_id": penalty_id,
+        "change": "ended",
+        "published": False,
+        "position": 4,
+    }
     assert ended["id"] == f"disclosure:4:{penalty_id}"
     others = [c["data"]["change"] for c in changes if c["subject"] == OTHER]
     assert others == ["published"]

@@ -29,7 +29,9 @@ json_values = st.recursive(
 def test_what_passes_the_door_is_in_the_canonical_domain(data: dict) -> None:
     try:
         check_json_values(data, "t")
-    except InvalidEvent:
+    except InvalidEvent as refused:
+        if refused.rejection.code == "control-character":
+            return  # stricter than canonical JSON needs: tests/unit/events/test_text_characters.py
         with pytest.raises(ValueError):
             chain.canonical(data)
         return

@@ -28,15 +28,53 @@ def test_observe_submit_counts_by_outcome_type_and_agency() -> None:
 
     items: list[Any] = [Item(), Item()]
     outcomes = [
-        Outcome(0, "a", "samr/440300", "rejected", "invalid-subject", "bad"),
-        Outcome(1, "b", None, "rejected", "schema", "bad"),
+        Outcome(0, "a", "samr/440300", "rejected", "subject-code-check", "bad"),
+        Outcome(1, "b", None, "rejected", "missing-field", "bad"),
     ]
     m.observe_submit(items, outcomes, 0.02)
     labels = {"outcome": "rejected", "type": "credit.violation.recorded", "agency": "samr/440300"}
     assert _value(m, "ledger_events_total", **labels) == 2
-    assert _value(m, "ledger_rejections_total", code="schema") == 1
+    assert _value(m, "ledger_rejections_total", code="missing-field") == 1
     assert _value(m, "ledger_submit_seconds_count") == 1
     assert _value(m, "ledger_submit_batch_events_sum") == 2
+
+
+def test_labels_carry_no_client_chosen_string() -> None:
+    """Unknown sources, types and codes fold into fixed values: a flood of distinct
+    ones adds no series."""
+    m = LedgerMetrics(known_agency={"samr/440300"}.__contains__)
+
+    class Item:
+        def __init__(self, i: int) -> None:
+            self.type = f"credit.made.up.{i}"
+            self.source = ["samr/440301", f"x{i}", f"subject/{i}", "samr/440300"][i % 4]
+
+    items: list[Any] = [Item(i) for i in range(400)]
+    outcomes = [Outcome(i, str(i), None, "rejected", f"code-{i}", "bad") for i in range(400)]
+    m.observe_submit(items, outcomes, 0.01)
+    series = {
+        tuple(sorted(s.labels.items()))
+        for family in m.registry.collect()
+        if family.name in ("ledger_events", "ledger_rejections")
+        for s in family.samples
+        if s.name.endswith("_total")
+    }
+    assert {dict(s).get("agency") for s in series} == {"other", "subject", "samr/440300", None}
+    assert {dict(s).get("type") for s in series} == {"invalid", None}
+    assert {dict(s).get("code") for s in series} == {"other", None}
+    assert _value(m, "ledger_rejections_total", code="other") == 400
+
+
+def test_shipped_agencies_label_the_demo_sources_and_the_system_source() -> None:
+    from commands.decide import SYSTEM_SOURCE
+    from ledger import demo
+
+    m = LedgerMetrics()
+    sources = {e.event["source"] for e in demo.generate(60)}
+    assert {m.agency_label(s) for s in sources} == sources
+    assert m.agency_label(SYSTEM_SOURCE) == SYSTEM_SOURCE
+    assert m.agency_label("samr/999999") == "other"
+    assert m.agency_label(None) == "other"
 
 
 def test_ingest_lag_from_the_high_watermark() -> None:
