@@ -150,13 +150,14 @@ class CheckpointLog:
     producer: Callable[[], Any] | None = field(default=None, compare=False)
 
     @classmethod
-    def of(cls, settings: Settings) -> CheckpointLog:
-        """The log ``settings`` name (:func:`checkpoint_log_dir`)."""
-        return cls(
-            checkpoint_log_dir(settings),
-            settings.kafka_bootstrap,
-            settings.kafka_checkpoint_topic,
-        )
+    def of(cls, settings: Settings) -> CheckpointLog | None:
+        """The log ``settings`` name (:func:`checkpoint_log_dir`); None for an in-memory
+        store without ``LEDGER_CHECKPOINT_LOG`` (it vanishes with its process: a log kept
+        for it would only hold checkpoints of ledgers that no longer exist)."""
+        directory = checkpoint_log_dir(settings)
+        if directory is None:
+            return None
+        return cls(directory, settings.kafka_bootstrap, settings.kafka_checkpoint_topic)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -285,18 +286,19 @@ class CheckpointLog:
         return None
 
 
-def checkpoint_log_dir(settings: Settings) -> Path:
-    """``LEDGER_CHECKPOINT_LOG``, or its default: ``checkpoints/`` beside the SQLite file;
-    for PostgreSQL ``./checkpoints/DATABASE.SCHEMA/`` in the working directory (one log
-    per ledger, so that two ledgers run from one directory never share a log)."""
+def checkpoint_log_dir(settings: Settings) -> Path | None:
+    """``LEDGER_CHECKPOINT_LOG``, or its default: ``checkpoints/`` beside the SQLite file
+    (none for an in-memory one); for PostgreSQL ``./checkpoints/DATABASE.SCHEMA/`` in the
+    working directory (one log per ledger, so that two ledgers run from one directory never
+    share a log)."""
     if settings.checkpoint_log is not None:
         return settings.checkpoint_log
     url = urlparse(settings.database_url)
     if url.scheme == "sqlite":
         path = unquote(url.path[1:] if url.path.startswith("/") else url.path)
-        if path and path != ":memory:" and "mode=memory" not in url.query:
-            return Path(path).parent / "checkpoints"
-        return Path("checkpoints")
+        if not path or path == ":memory:" or "mode=memory" in url.query:
+            return None
+        return Path(path).parent / "checkpoints"
     database = unquote(url.path.lstrip("/")) or "postgres"
     schema = parse_qs(url.query).get("schema", ["public"])[0]
     return Path("checkpoints") / _safe(f"{database}.{schema}")

@@ -225,7 +225,8 @@ def cmd_checkpoint(args: argparse.Namespace, settings: Settings, bootstrap: Boot
         print(f"  heads_root  {cp.heads_root}")
         print(f"  issued_us   {cp.issued_us}")
         print(f"  signature   {cp.signature}")
-        print(f"  published   {CheckpointLog.of(settings).path_of(cp)}")
+        log = CheckpointLog.of(settings)
+        print(f"  published   {log.path_of(cp) if log is not None else '(no checkpoint log)'}")
         print(f"  public key  {public_key_b64(load_or_create_key(settings.signing_key_file))}")
     print(
         f"checkpoint {cp.size:,} {'issued' if fresh else 'already issued'} in "

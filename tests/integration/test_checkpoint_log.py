@@ -93,7 +93,9 @@ def _serving(directory: Path) -> Iterator[str]:
 
 
 def _log(settings: Settings) -> CheckpointLog:
-    return CheckpointLog.of(settings)
+    log = CheckpointLog.of(settings)
+    assert log is not None
+    return log
 
 
 def test_every_checkpoint_is_written_to_the_log(
@@ -315,13 +317,15 @@ def test_default_log_is_beside_the_sqlite_file(tmp_path: Path) -> None:
     sqlite = Settings(
         database_url=f"sqlite:///{tmp_path / 'db' / 'ledger.db'}", checkpoint_log=None
     )
-    assert CheckpointLog.of(sqlite).directory == tmp_path / "db" / "checkpoints"
+    assert _log(sqlite).directory == tmp_path / "db" / "checkpoints"
     pg = Settings(database_url="postgresql://x@h/db?schema=s1", checkpoint_log=None)
-    assert CheckpointLog.of(pg).directory == Path("checkpoints/db.s1")
+    assert _log(pg).directory == Path("checkpoints/db.s1")
     pg = Settings(database_url="postgresql://x@h/db", checkpoint_log=None)
-    assert CheckpointLog.of(pg).directory == Path("checkpoints/db.public")
+    assert _log(pg).directory == Path("checkpoints/db.public")
     given = Settings(database_url="postgresql://x@h/db", checkpoint_log=tmp_path / "log")
-    assert CheckpointLog.of(given).directory == tmp_path / "log"
+    assert _log(given).directory == tmp_path / "log"
+    memory = Settings(database_url="sqlite:///:memory:", checkpoint_log=None)
+    assert CheckpointLog.of(memory) is None
 
 
 def test_checkpoints_are_published_to_kafka(
