@@ -48,6 +48,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,8 +56,8 @@ from urllib.parse import parse_qs, quote, unquote, urlparse
 
 import psycopg
 from psycopg import sql
-from tqdm import tqdm
 
+from ledger import progress
 from ledger.app import Ledger
 from ledger.backup_file import BackupFileError, Contents, open_backup, write_backup
 from ledger.recorders import EVENTS_TABLE
@@ -141,13 +142,24 @@ def _kind(url: str) -> str:
     raise BackupError(f"{url!r}: the scheme must be sqlite or postgresql")
 
 
-def _run(cmd: list[str], env: dict[str, str]) -> str:
+def _run(
+    cmd: list[str],
+    env: dict[str, str],
+    *,
+    watch: Callable[[Callable[[], int | None]], AbstractContextManager[None]] | None = None,
+) -> str:
+    """Run a PostgreSQL client tool; its standard output. ``watch(pid)``, if given, is
+    entered while it runs (a progress bar: :mod:`ledger.progress`)."""
     if shutil.which(cmd[0]) is None:
         raise BackupError(f"{cmd[0]} not found on PATH (install the PostgreSQL client tools)")
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise BackupError(f"{cmd[0]} failed ({result.returncode}): {result.stderr.strip()}")
-    return result.stdout
+    process = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    with watch(lambda: process.pid if process.poll() is None else None) if watch else nullcontext():
+        stdout, stderr = process.communicate()
+    if process.returncode != 0:
+        raise BackupError(f"{cmd[0]} failed ({process.returncode}): {stderr.strip()}")
+    return stdout
 
 
 # -- backup ------------------------------------------------------------------------------
@@ -170,7 +182,7 @@ def backup(url: str, file: Path, *, now_us: int | None = None) -> int:
                 contextlib.closing(sqlite3.connect(source)) as src,
                 contextlib.closing(sqlite3.connect(payload)) as dst,
             ):
-                src.backup(dst)
+                _copy_pages(src, dst, "backup")
                 # One self-contained file: no WAL beside it (the ledger turns WAL on again).
                 dst.execute("PRAGMA journal_mode=DELETE")
                 size = int(dst.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()[0])
@@ -195,6 +207,7 @@ def backup(url: str, file: Path, *, now_us: int | None = None) -> int:
                 str(payload),
             ],
             target.env(),
+            watch=lambda _pid: progress.bytes_growing("backup", progress.file_size(payload)),
         )
         write_backup(
             payload, file, store="postgresql", records=pg_size, schema=target.schema, now_us=now
@@ -203,6 +216,18 @@ def backup(url: str, file: Path, *, now_us: int | None = None) -> int:
     finally:
         for path in (payload, *_sidecars(payload)):
             path.unlink(missing_ok=True)
+
+
+def _copy_pages(src: sqlite3.Connection, dst: sqlite3.Connection, desc: str) -> None:
+    """The SQLite online backup API, 1,024 pages a step, with a progress bar."""
+    with progress.bar(None, desc, unit="page") as shown:
+
+        def step(status: int, remaining: int, total: int) -> None:
+            shown.total = total
+            shown.n = total - remaining
+            shown.refresh()
+
+        src.backup(dst, pages=1024, progress=step)
 
 
 def _sqlite_size(path: Path) -> int:
@@ -473,7 +498,7 @@ def _load(target: PgTarget, payload: Path, toc: str, source: str, staging: str, 
         assert dump.stdout is not None and load.stdin is not None
         in_data = False
         shown = 0
-        bar = tqdm(unit="B", unit_scale=True, desc="load", disable=None, file=sys.stderr)
+        bar = progress.bar(None, "load", unit="B", unit_scale=True)
         try:
             for line in dump.stdout:
                 if in_data:
@@ -549,7 +574,7 @@ def register(subparsers: Any, bootstrap: Bootstrap) -> None:
     p = subparsers.add_parser(
         "restore", help="restore a backup beside the ledger, verify it, then swap it in"
     )
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="a file written by `ledger backup`")
     p.add_argument(
         "--force", action="store_true", help="replace a target that already holds records"
     )
@@ -646,14 +671,7 @@ def verify_restored(
         if full:
             with recorder.audit_reader() as cursor:
                 total = recorder.ledger_size(cursor)
-            with tqdm(
-                total=total,
-                unit="rec",
-                unit_scale=True,
-                desc="verify",
-                disable=None,
-                file=sys.stderr,
-            ) as bar:
+            with progress.bar(total, "verify", unit="rec", unit_scale=True) as bar:
                 report = verify_store(recorder, public_key=public_key, progress=bar.update)
         else:
             report = VerifyReport(warnings=["--no-verify: the restored copy was not rechecked"])

@@ -24,13 +24,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 import orjson
 from tqdm import tqdm
+
+from ledger import progress
 
 __all__ = ["MAGIC", "BackupFileError", "Contents", "open_backup", "write_backup"]
 
@@ -181,5 +182,5 @@ def _copy(src: BinaryIO, out: BinaryIO, size: int, digest: Any = None) -> None:
 
 
 def _bar(total: int, desc: str) -> tqdm[Any]:
-    """Progress in bytes, shown only on a terminal (``disable=None``)."""
-    return tqdm(total=total, unit="B", unit_scale=True, desc=desc, disable=None, file=sys.stderr)
+    """Progress in bytes, shown only on a terminal."""
+    return progress.bar(total, desc, unit="B", unit_scale=True)
