@@ -42,6 +42,7 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "disclosure": EVERYONE,
     "lists": EVERYONE,
     "audit-bundle": frozenset({Role.AUDITOR}),
+    "persons": frozenset({Role.AUDITOR}),
     "checkpoints": EVERYONE,
 }
 """Which roles may use which endpoint (DESIGN.md "HTTP API (v1)")."""

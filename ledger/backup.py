@@ -26,8 +26,9 @@ the command exits 1 with the reason. A target ledger that already holds records 
 refused unless ``--force``. A backup older than the newest checkpoint in the checkpoint log
 is refused unless ``--accept-rollback`` (AUDIT-FORMAT.md, "Rollback": the ledger then cannot
 sign until it holds those records again). The person secret (``LEDGER_PERSON_SECRET_FILE``)
-and the signing key are not in the database: back them up separately. Stop the services
-before a restore.
+and the signing key are not in the database: back them up separately. Every restore
+re-applies the erasure log (``LEDGER_ERASURE_LOG``, :mod:`ledger.erasures`) as its final
+step, so no erased person comes back. Stop the services before a restore.
 
 Exit status: 0 done; 1 refused, the tool failed, or the restored copy does not verify (the
 live ledger untouched); 2 bad usage.
@@ -284,6 +285,22 @@ def after_restore(settings: Settings) -> None:
     re-applied to a ledger brought back from a backup goes here (e.g. erasures recorded in
     their log outside the database after the backup was taken). Raises on failure; the
     restored ledger stays live either way."""
+    from ledger.erasures import reapply_erasures
+
+    try:
+        erased = reapply_erasures(settings)  # a restore never brings an erased person back
+    except OSError as e:
+        raise BackupError(
+            f"the ledger is restored, but the erasure log {settings.erasure_log} could not be "
+            f"re-applied ({e}): fix that and run `ledger restore` again, or `ledger "
+            "erase-person --key-id` for each logged key id, before starting the services"
+        ) from e
+    if erased.logged:
+        print(
+            f"re-applied {erased.logged} logged person erasure(s) from {settings.erasure_log} "
+            f"({erased.destroyed} key(s) destroyed again); person secret rotated",
+            file=sys.stderr,
+        )
 
 
 def _refuse(where: str, size: int) -> BackupError:
