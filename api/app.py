@@ -69,6 +69,7 @@ def create_app(
     keystore: Any | None = None,
     signing_key: Any | None = None,
     origin: str = "credit-ledger",
+    checkpoint_log: Any | None = None,
     runner: Any | None = None,
     ready_lag: int = 1000,
     extras: dict[str, Any] | None = None,
@@ -79,7 +80,9 @@ def create_app(
     ``names`` to a :class:`NameIndex` filled now; ``clock`` to the ledger's;
     ``keystore`` (``ledger.personal.KeyStore``) decrypts identity numbers for
     the roles that may read them (default: the ledger's own, if it has one);
-    ``signing_key`` is the checkpoint key (audit bundles; ``origin`` its name).
+    ``signing_key`` is the checkpoint key (audit bundles; ``origin`` its name), and
+    ``checkpoint_log`` (``ledger.audit.checkpoint_log.CheckpointLog``) where a checkpoint
+    the app issues is published.
     ``runner`` (``projections.runner.ProjectionRunner``), if given, is run in a
     background thread while the app is served (lifespan) to keep the
     materialised views current, and its ``wait`` serves ``POST /v1/events?wait=true``
@@ -108,6 +111,7 @@ def create_app(
             index=index,
             signing_key=signing_key,
             origin=origin,
+            checkpoint_log=checkpoint_log,
         ),
         names=index,
         clock=clock,

@@ -39,6 +39,7 @@ def build_app(
     With ``run_projections`` the app keeps the materialised views current
     itself (a projection runner thread while it is served); turn it off when a
     separate ``ledger project --follow`` does."""
+    from ledger.audit.checkpoint_log import CheckpointLog
     from ledger.audit.keys import load_or_create_key
     from ledger.metrics import LedgerMetrics
     from ledger.persons import keystore_of
@@ -56,6 +57,7 @@ def build_app(
         keystore=keystore_of(ledger, settings),
         signing_key=load_or_create_key(settings.signing_key_file),
         origin=settings.name,
+        checkpoint_log=CheckpointLog.of(settings),
         runner=runner,
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,

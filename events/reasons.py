@@ -127,6 +127,12 @@ class Reason(StrEnum):
     # -- the store -----------------------------------------------------------------
     CONFLICT = "write-conflict"
     """Concurrent writers kept conflicting beyond the retry bound; submit again."""
+    BEHIND_PUBLISHED = "behind-published-checkpoint"
+    """The store holds fewer records than a checkpoint published in the checkpoint log (records
+    were removed, or an older backup was restored): no checkpoint is signed until it holds them."""
+    FORKS_PUBLISHED = "forks-published-checkpoint"
+    """The store's tree is not consistent with a checkpoint published in the checkpoint log
+    (history was rewritten, or this is another ledger): no checkpoint is signed."""
 
     # -- the HTTP API (api/) -------------------------------------------------------
     TYPE_NOT_ALLOWED = "type-not-allowed"

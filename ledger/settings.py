@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     pool_size: int = Field(4, ge=1, description="PostgreSQL connections kept open")
     lock_timeout_s: int = Field(30, ge=1, description="How long a writer waits for the write lock")
     signing_key_file: Path = Field(Path("./signing.key"), description="Ed25519 key for checkpoints")
+    checkpoint_log: Path | None = Field(
+        None,
+        description="Directory receiving every signed checkpoint, outside the database (default: "
+        "checkpoints/ beside the SQLite file; ./checkpoints/DATABASE.SCHEMA/ for PostgreSQL)",
+    )
     person_secret_file: Path = Field(
         Path("./person.key"),
         description="HMAC secret of the erasable index from identity numbers to person keys "
@@ -62,6 +67,9 @@ class Settings(BaseSettings):
     kafka_max_poll_interval_ms: int = Field(300_000, ge=1000)
     kafka_session_timeout_ms: int = Field(30_000, ge=1000)
     kafka_heartbeat_interval_ms: int = Field(3000, ge=100)
+    kafka_checkpoint_topic: str = Field(
+        "credit.checkpoints", description="Where signed checkpoints are published (with Kafka)"
+    )
     kafka_feed_topic: str = Field(
         "credit.disclosure.changes", description="The disclosure change feed for downstream systems"
     )
