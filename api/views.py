@@ -238,8 +238,6 @@ class LedgerViews:
             return found
         found = latest_checkpoint(self.ledger.recorder)
         if found is None and self.signing_key is not None:
-            from eventsourcing.persistence import IntegrityError
-
             try:
                 found = issue_checkpoint(
                     self.ledger.recorder,
@@ -248,11 +246,6 @@ class LedgerViews:
                     self.clock(),
                     log=self.checkpoint_log,
                 )
-            except IntegrityError as e:  # heads of a deleted checkpoint are still stored
-                raise NotAvailable(
-                    "the store fails its own audit checks: it holds the subject heads of a "
-                    "checkpoint that is missing; no checkpoint was signed"
-                ) from e
             except CheckpointError as e:  # e.g. not consistent with the checkpoint log
                 raise NotAvailable(f"no checkpoint can be issued: {e}") from e
         if found is None:

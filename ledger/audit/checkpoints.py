@@ -343,7 +343,7 @@ def issue_checkpoint(
             raise CheckpointError(
                 f"checkpoint {size} cannot be stored: the store already holds head rows of a "
                 f"checkpoint of size {size} but not its checkpoint row (deleted?); nothing was "
-                f"signed. Run `ledger verify`. ({e})"
+                f"signed. Run `ledger verify`. ({str(e).splitlines()[0]})"
             ) from e
         if stored:
             if log is not None:

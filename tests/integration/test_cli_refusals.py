@@ -161,7 +161,7 @@ def test_audit_bundle_after_the_only_checkpoint_was_deleted(
         cursor.execute(f"DELETE FROM {store.table('ledger_checkpoints')}")
     app.recorder.datastore.close()  # type: ignore[attr-defined]
     capsys.readouterr()
-    refused(capsys, [*db, "audit-bundle", SUBJECT], 1, "was a checkpoint deleted?")
+    refused(capsys, [*db, "audit-bundle", SUBJECT], 1, "but not its checkpoint row (deleted?)")
     refused(capsys, [*db, "checkpoint"], 1, "nothing was signed")
 
 
