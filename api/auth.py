@@ -43,6 +43,7 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "lists": EVERYONE,
     "audit-bundle": frozenset({Role.AUDITOR}),
     "checkpoints": EVERYONE,
+    "warnings": frozenset({Role.AGENCY, Role.AUDITOR}),
 }
 """Which roles may use which endpoint (DESIGN.md "HTTP API (v1)")."""
 

@@ -33,6 +33,7 @@ from ledger.audit import cli as audit_cli
 from ledger.bootstrap import ConfigurationError, bootstrap
 from ledger.settings import Settings
 from projections import cli as projections_cli
+from projections import insight_cli
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -44,6 +45,7 @@ COMMAND_AREAS = (
     spotcheck,
     persons,
     projections_cli,
+    insight_cli,
     audit_cli,
     bench_cli,
     backup,

@@ -1,0 +1,166 @@
+"""Regulators' insight over the whole ledger: early warnings (and statistics, exports).
+
+* ``GET /v1/warnings`` (agency, auditor): the warnings of every subject at
+  ``as_of`` as known at ``known_at`` (``projections.warnings``), optionally of one
+  ``rule``; an agency sees only those of its own sector and region
+  (:meth:`~projections.warnings.RiskWarning.seen_by`), an auditor all. Paged by
+  ``limit`` and ``cursor`` (→ ``next``, ``total``).
+* ``/insight/warnings`` — the page for regulators: the same list, as of a day.
+
+The warning rule book is ``extras["warning_book"]`` when the composition root
+hands one (``api.wiring`` loads it with the settings' rules directory), else the
+shipped rules.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from api.auth import ENDPOINT_ROLES, current_principal, require
+from api.pages import _error, _page
+from api.problems import ProblemError
+from api.responses import JSONBytes
+from api.routes import AsOf, KnownAt, _problems, instant, known_query_only
+from api.services import Services, services
+from api.tokens import Principal, Role
+from commands.warning_rules import WarningBook
+from events.instants import CST, from_us
+from events.reasons import Reason
+from projections.views import view_store_for
+from projections.warnings import RiskWarning, ledger_warnings, warnings_body
+
+__all__ = ["insight_pages_router", "insight_router"]
+
+insight_router = APIRouter(prefix="/v1", dependencies=[Depends(known_query_only)])
+insight_pages_router = APIRouter(include_in_schema=False)
+
+MAX_PAGE = 1000
+
+
+def warning_book(svc: Services) -> WarningBook:
+    """The warning rules the app was given (the shipped ones by default)."""
+    book = svc.extras.get("warning_book")
+    if not isinstance(book, WarningBook):
+        book = svc.extras["warning_book"] = WarningBook.load()
+    return book
+
+
+def visible_warnings(
+    svc: Services,
+    principal: Principal,
+    as_of_us: int | None,
+    known_at_us: int | None,
+    rule: str | None,
+) -> tuple[int, list[RiskWarning]]:
+    """(the instant read, the warnings ``principal`` may see). Raises a 400
+    problem for an unknown rule."""
+    book = warning_book(svc)
+    if rule is not None and rule not in book.rule_ids():
+        raise ProblemError(
+            400,
+            Reason.INVALID_REQUEST,
+            f"rule: no rule {rule!r}; known: {', '.join(book.rule_ids())}",
+            invalid=[{"name": "rule", "reason": "unknown rule"}],
+        )
+    at = svc.clock() if as_of_us is None else as_of_us
+    ledger = svc.ledger
+    rules = ledger.rules
+    assert rules is not None
+    found = ledger_warnings(view_store_for(ledger.recorder), rules, book, at, known_at_us, rule)
+    if principal.role is not Role.AUDITOR:
+        agency = principal.agency or ""
+        found = [w for w in found if w.seen_by(agency)]
+    return at, found
+
+
+def _page_bounds(cursor: str | None, limit: int, total: int) -> tuple[int, int | None]:
+    if cursor is None:
+        start = 0
+    elif cursor.isdigit() and len(cursor) < 10:
+        start = int(cursor)
+    else:
+        raise ProblemError(
+            400,
+            Reason.INVALID_REQUEST,
+            "cursor: not a cursor this endpoint gave",
+            invalid=[{"name": "cursor", "reason": "unknown cursor"}],
+        )
+    end = start + limit
+    return start, end if end < total else None
+
+
+@insight_router.get(
+    "/warnings",
+    tags=["insight"],
+    summary="Early warnings (风险预警) of every subject, with evidence",
+    description="Each warning names its rule (`rule`, `rule_set` id@version), its evidence "
+    "(record ids) and `since` when it holds, read at `as_of` as known at `known_at`. An agency "
+    "sees the warnings of its own sector and region; an auditor all.",
+    responses=_problems(400, 401, 403),
+)
+def get_warnings(
+    principal: Annotated[Principal, Depends(require("warnings"))],
+    svc: Annotated[Services, Depends(services)],
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    rule: Annotated[str | None, Query(description="one rule id only")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    cursor: Annotated[str | None, Query(description="`next` of the previous page")] = None,
+) -> Response:
+    as_of_us = instant("as_of", as_of)
+    known_at_us = instant("known_at", known_at)
+    at, found = visible_warnings(svc, principal, as_of_us, known_at_us, rule)
+    start, following = _page_bounds(cursor, limit, len(found))
+    body: dict[str, Any] = warnings_body(found[start : start + limit], at, known_at_us)
+    body.update(total=len(found), next=None if following is None else str(following))
+    return JSONBytes(body)
+
+
+# -- the page for regulators ------------------------------------------------------------------
+
+
+def _day(us: int) -> str:
+    return from_us(us).astimezone(CST).date().isoformat()
+
+
+@insight_pages_router.get("/insight/warnings")
+def warnings_page(
+    request: Request,
+    principal: Annotated[Principal, Depends(current_principal)],
+    svc: Annotated[Services, Depends(services)],
+    as_of: str | None = None,
+    rule: str | None = None,
+) -> Response:
+    if principal.role not in ENDPOINT_ROLES["warnings"]:
+        if principal.anonymous:
+            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        return _error(
+            request,
+            403,
+            "无权访问 Not allowed",
+            f"角色 {principal.role.value} 不能查看风险预警 / this role may not see warnings",
+        )
+    try:
+        at, found = visible_warnings(
+            svc, principal, instant("as_of", as_of or None), None, rule or None
+        )
+    except ProblemError as exc:
+        return _error(request, 400, "请求有误 Bad request", exc.detail)
+    book = warning_book(svc)
+    rules = {r.id: r for rs in book.rule_sets for r in rs.rules}
+    counts = {rid: sum(1 for w in found if w.rule.id == rid) for rid in rules}
+    return _page(
+        request,
+        "warnings.html",
+        {
+            "as_of": _day(at),
+            "rule": rule or "",
+            "rules": rules,
+            "counts": counts,
+            "warnings": [w.to_json() for w in found],
+        },
+    )
