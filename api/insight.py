@@ -6,6 +6,12 @@
   (:meth:`~projections.warnings.RiskWarning.seen_by`), an auditor all. Paged by
   ``limit`` and ``cursor`` (→ ``next``, ``total``).
 * ``/insight/warnings`` — the page for regulators: the same list, as of a day.
+* ``GET /v1/statistics`` (agency, auditor): ``projections.statistics`` for a
+  ``region``, ``sector``, ``agency`` and period (``from``, ``to``); JSON, or CSV
+  with ``format=csv``. An agency's statistics are those of its own region (a
+  region outside it is a 403).
+* ``/insight/statistics`` — the same with charts (Apache ECharts, shipped in
+  ``api/static/vendor/echarts``; nothing from a CDN) and a CSV download link.
 
 The warning rule book is ``extras["warning_book"]`` when the composition root
 hands one (``api.wiring`` loads it with the settings' rules directory), else the
@@ -14,11 +20,12 @@ shipped rules.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from api.auth import ENDPOINT_ROLES, current_principal, require
 from api.pages import _error, _page
@@ -27,9 +34,11 @@ from api.responses import JSONBytes
 from api.routes import AsOf, KnownAt, _problems, instant, known_query_only
 from api.services import Services, services
 from api.tokens import Principal, Role
+from commands.jurisdiction import region_contains, sector_and_region
 from commands.warning_rules import WarningBook
 from events.instants import CST, from_us
 from events.reasons import Reason
+from projections.statistics import StatisticsFilter, statistics, statistics_csv
 from projections.views import view_store_for
 from projections.warnings import RiskWarning, ledger_warnings, warnings_body
 
@@ -162,5 +171,156 @@ def warnings_page(
             "rules": rules,
             "counts": counts,
             "warnings": [w.to_json() for w in found],
+        },
+    )
+
+
+# -- statistics -------------------------------------------------------------------------------
+
+
+def _region(text: str | None) -> str | None:
+    if text is None:
+        return None
+    if len(text) != 6 or not text.isdigit():
+        raise ProblemError(
+            400,
+            Reason.INVALID_REQUEST,
+            f"region: {text!r} is not a six-digit GB/T 2260 code",
+            invalid=[{"name": "region", "reason": "not a region code"}],
+        )
+    return text
+
+
+def _date(name: str, text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ProblemError(
+            400,
+            Reason.INVALID_REQUEST,
+            f"{name}: {text!r} is not a date written YYYY-MM-DD",
+            invalid=[{"name": name, "reason": "not a date"}],
+        ) from None
+
+
+def statistics_filter(
+    principal: Principal,
+    region: str | None,
+    sector: str | None,
+    agency: str | None,
+    start: str | None,
+    end: str | None,
+) -> StatisticsFilter:
+    """The filter a request asks for, bounded by what ``principal`` may see: an
+    agency only its own region. Raises 400 / 403 problems."""
+    wanted = _region(region)
+    if principal.role is not Role.AUDITOR:
+        own = sector_and_region(principal.agency or "")
+        if own is None:
+            raise ProblemError(
+                403, Reason.ROLE_NOT_ALLOWED, "this principal names no agency region"
+            )
+        if wanted is None:
+            wanted = own[1]
+        elif not region_contains(own[1], wanted):
+            raise ProblemError(
+                403,
+                Reason.ROLE_NOT_ALLOWED,
+                f"an agency of region {own[1]} sees the statistics of its own region only",
+            )
+    return StatisticsFilter(
+        region=wanted,
+        sector=sector or None,
+        agency=agency or None,
+        start=_date("from", start),
+        end=_date("to", end),
+    )
+
+
+def _statistics(svc: Services, filters: StatisticsFilter) -> dict[str, Any]:
+    rules = svc.ledger.rules
+    assert rules is not None
+    return statistics(view_store_for(svc.ledger.recorder), rules, filters)
+
+
+Region = Annotated[
+    str | None, Query(description="GB/T 2260 region: 000000 all, PP0000 a province …")
+]
+Sector = Annotated[str | None, Query(description="the recording agency's kind, e.g. samr")]
+Agency = Annotated[str | None, Query(description="one agency source, e.g. samr/440300")]
+From = Annotated[str | None, Query(alias="from", description="first valid day, YYYY-MM-DD")]
+To = Annotated[str | None, Query(alias="to", description="last valid day, YYYY-MM-DD")]
+
+
+@insight_router.get(
+    "/statistics",
+    tags=["insight"],
+    summary="Statistics for a region, sector, agency and period (JSON or CSV)",
+    description="Counts of records by kind and severity, list entries and exits, repairs, "
+    "objections (outcome, decision time against the deadline), publications late against the "
+    "7-working-day rule, grade distribution; computed by DuckDB at the views' position. "
+    "`format=csv` gives one long CSV. An agency sees its own region only.",
+    responses=_problems(400, 401, 403),
+)
+def get_statistics(
+    principal: Annotated[Principal, Depends(require("statistics"))],
+    svc: Annotated[Services, Depends(services)],
+    region: Region = None,
+    sector: Sector = None,
+    agency: Agency = None,
+    start: From = None,
+    end: To = None,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> Response:
+    filters = statistics_filter(principal, region, sector, agency, start, end)
+    body = _statistics(svc, filters)
+    if format == "csv":
+        return PlainTextResponse(
+            statistics_csv(body),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="statistics.csv"'},
+        )
+    return JSONBytes(body)
+
+
+@insight_pages_router.get("/insight/statistics")
+def statistics_page(
+    request: Request,
+    principal: Annotated[Principal, Depends(current_principal)],
+    svc: Annotated[Services, Depends(services)],
+    region: str | None = None,
+    sector: str | None = None,
+    agency: str | None = None,
+    start: Annotated[str | None, Query(alias="from")] = None,
+    end: Annotated[str | None, Query(alias="to")] = None,
+) -> Response:
+    if principal.role not in ENDPOINT_ROLES["statistics"]:
+        if principal.anonymous:
+            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        return _error(
+            request,
+            403,
+            "无权访问 Not allowed",
+            f"角色 {principal.role.value} 不能查看统计 / this role may not see statistics",
+        )
+    try:
+        filters = statistics_filter(
+            principal, region or None, sector or None, agency or None, start or None, end or None
+        )
+    except ProblemError as exc:
+        return _error(request, exc.status, "请求有误 Bad request", exc.detail)
+    body = _statistics(svc, filters)
+    query = {k: v for k, v in filters.to_json().items() if v}
+    return _page(
+        request,
+        "statistics.html",
+        {
+            "stats": body,
+            "filters": filters.to_json(),
+            "csv_url": "/v1/statistics?" + urlencode({**query, "format": "csv"}),
         },
     )

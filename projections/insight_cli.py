@@ -1,4 +1,4 @@
-"""The regulators' commands of ``ledger``: warnings (and, beside them, statistics and exports).
+"""The regulators' commands of ``ledger``: warnings, statistics (and exports).
 
 ``register(subparsers, bootstrap)`` adds them; each handler returns the exit
 status: 0 success, 2 bad usage (a bad instant or an unknown rule, with a clear
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from datetime import date
 
 import orjson
 
@@ -19,6 +20,8 @@ from commands.warning_rules import WarningBook
 from events.instants import InvalidInstant, parse_instant
 from ledger.app import Ledger
 from ledger.settings import Settings
+from projections.runner import ProjectionRunner
+from projections.statistics import StatisticsFilter, statistics, statistics_csv
 from projections.views import view_store_for
 from projections.warnings import ledger_warnings, warnings_body, warnings_text
 
@@ -40,8 +43,19 @@ def _instant(text: str | None, option: str) -> int | None:
         raise _Refused(f"{option}: {exc}") from None
 
 
+def _day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _Refused(f"{option}: {text!r} is not a date written YYYY-MM-DD") from None
+
+
 def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> None:
-    """Add ``warnings`` to the ``ledger`` command line."""
+    """Add ``warnings`` and ``statistics`` to the ``ledger`` command line."""
 
     def cmd_warnings(args: argparse.Namespace, settings: Settings) -> int:
         try:
@@ -79,3 +93,48 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
     p.add_argument("--rule", help="one rule id only (e.g. multi-agency-findings)")
     p.add_argument("--json", action="store_true", help="the JSON shape of GET /v1/warnings")
     p.set_defaults(handler=cmd_warnings)
+
+    def cmd_statistics(args: argparse.Namespace, settings: Settings) -> int:
+        try:
+            if args.region is not None and (len(args.region) != 6 or not args.region.isdigit()):
+                raise _Refused(f"--region: {args.region!r} is not a six-digit GB/T 2260 code")
+            filters = StatisticsFilter(
+                region=args.region,
+                sector=args.sector,
+                agency=args.agency,
+                start=_day(args.start, "--from"),
+                end=_day(args.end, "--to"),
+            )
+        except _Refused as exc:
+            print(f"ledger: {exc}", file=sys.stderr)
+            return 2
+        ledger = bootstrap(settings)
+        rules = ledger.rules or RuleServices.load()
+        store = view_store_for(ledger.recorder)
+        caught = ProjectionRunner(ledger.recorder, rules, store=store).catch_up(
+            progress=None, label="views"
+        )
+        if caught:
+            print(f"views caught up: {caught:,} records", file=sys.stderr)
+        body = statistics(store, rules, filters)
+        if args.format == "csv":
+            sys.stdout.write(statistics_csv(body))
+        else:
+            sys.stdout.write(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode() + "\n")
+        total = sum(r["count"] for r in body["records"])
+        print(
+            f"statistics of {total:,} records at ledger position {body['position']:,}",
+            file=sys.stderr,
+        )
+        return 0
+
+    p = subparsers.add_parser(
+        "statistics", help="statistics for a region, sector, agency and period (JSON or CSV)"
+    )
+    p.add_argument("--region", help="GB/T 2260 region (000000 all, PP0000 a province …)")
+    p.add_argument("--sector", help="the recording agency's kind, e.g. samr")
+    p.add_argument("--agency", help="one agency source, e.g. samr/440300")
+    p.add_argument("--from", dest="start", help="first valid day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", help="last valid day, YYYY-MM-DD")
+    p.add_argument("--format", choices=("json", "csv"), default="json")
+    p.set_defaults(handler=cmd_statistics)
