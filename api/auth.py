@@ -45,6 +45,7 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "checkpoints": EVERYONE,
     "warnings": frozenset({Role.AGENCY, Role.AUDITOR}),
     "statistics": frozenset({Role.AGENCY, Role.AUDITOR}),
+    "exports": frozenset({Role.AGENCY, Role.AUDITOR}),
 }
 """Which roles may use which endpoint (DESIGN.md "HTTP API (v1)")."""
 

@@ -10,6 +10,11 @@
   ``region``, ``sector``, ``agency`` and period (``from``, ``to``); JSON, or CSV
   with ``format=csv``. An agency's statistics are those of its own region (a
   region outside it is a 403).
+* ``GET /v1/exports/{kind}`` (agency, auditor): ``projections.exports`` of the
+  latest signed checkpoint at ``as_of`` in ``format`` (parquet, csv, jsonl), the
+  snapshot (with the checkpoint) in the ``Ledger-Snapshot`` header and, for
+  Parquet, in the file's metadata. An agency reads as its audience
+  (``api.audience``): its own records, and the published ones.
 * ``/insight/statistics`` — the same with charts (Apache ECharts, shipped in
   ``api/static/vendor/echarts``; nothing from a CDN) and a CSV download link.
 
@@ -24,9 +29,11 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+import orjson
+from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from api.audience import audience_of
 from api.auth import ENDPOINT_ROLES, current_principal, require
 from api.pages import _error, _page
 from api.problems import ProblemError
@@ -38,6 +45,7 @@ from commands.jurisdiction import region_contains, sector_and_region
 from commands.warning_rules import WarningBook
 from events.instants import CST, from_us
 from events.reasons import Reason
+from projections.exports import EXPORT_FORMATS, EXPORT_KINDS, export_table, write_export
 from projections.statistics import StatisticsFilter, statistics, statistics_csv
 from projections.views import view_store_for
 from projections.warnings import RiskWarning, ledger_warnings, warnings_body
@@ -322,5 +330,89 @@ def statistics_page(
             "stats": body,
             "filters": filters.to_json(),
             "csv_url": "/v1/statistics?" + urlencode({**query, "format": "csv"}),
+        },
+    )
+
+
+# -- exports ----------------------------------------------------------------------------------
+
+MEDIA_TYPES = {
+    "parquet": "application/vnd.apache.parquet",
+    "csv": "text/csv; charset=utf-8",
+    "jsonl": "application/jsonl",
+}
+
+
+@insight_router.get(
+    "/exports/{kind}",
+    tags=["insight"],
+    summary="A consistent snapshot for other systems (按需共享): Parquet, CSV or JSON lines",
+    description="`records`, `disclosure`, `lists` or `standing`, read at `as_of` from exactly the "
+    "records the latest signed checkpoint commits to. The snapshot (kind, as_of, position, "
+    "known_at, checkpoint) is in the `Ledger-Snapshot` header, and in a Parquet file's metadata "
+    "under `credit-ledger.snapshot`. An agency gets its own records and what is published.",
+    responses={
+        200: {
+            "description": "The export file",
+            "content": {m: {} for m in MEDIA_TYPES.values()},
+        },
+        **_problems(400, 401, 403, 503),
+    },
+    response_class=Response,
+)
+def get_export(
+    kind: Annotated[
+        str,
+        Path(description="what to export", json_schema_extra={"enum": list(EXPORT_KINDS)}),
+    ],
+    principal: Annotated[Principal, Depends(require("exports"))],
+    svc: Annotated[Services, Depends(services)],
+    as_of: AsOf = None,
+    format: Annotated[str, Query(description="parquet, csv or jsonl")] = "parquet",
+) -> Response:
+    from ledger.audit.checkpoints import latest_checkpoint
+
+    if kind not in EXPORT_KINDS:
+        raise ProblemError(
+            404, Reason.INVALID_REQUEST, f"no export {kind!r}; exports: {', '.join(EXPORT_KINDS)}"
+        )
+    if format not in EXPORT_FORMATS:
+        raise ProblemError(
+            400,
+            Reason.INVALID_REQUEST,
+            f"format: {format!r}; formats: {', '.join(EXPORT_FORMATS)}",
+            invalid=[{"name": "format", "reason": "unknown format"}],
+        )
+    as_of_us = instant("as_of", as_of)
+    ledger = svc.ledger
+    rules = ledger.rules
+    assert rules is not None
+    checkpoint = latest_checkpoint(ledger.recorder)
+    if checkpoint is None:
+        raise ProblemError(
+            503,
+            Reason.INVALID_REQUEST,
+            "no signed checkpoint yet: an export is the state one commits to",
+        )
+    now = svc.clock()
+    table, snapshot = export_table(
+        kind,
+        view_store_for(ledger.recorder),
+        rules,
+        checkpoint.to_json(),
+        now if as_of_us is None else as_of_us,
+        now,
+        audience_of(principal),
+    )
+    data = write_export(table, snapshot, format)
+    return Response(
+        data,
+        media_type=MEDIA_TYPES[format],
+        headers={
+            "Ledger-Snapshot": orjson.dumps(snapshot.to_json())
+            .decode()
+            .encode("ascii", "backslashreplace")
+            .decode(),
+            "Content-Disposition": f'attachment; filename="{kind}.{format}"',
         },
     )

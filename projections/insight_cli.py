@@ -1,4 +1,4 @@
-"""The regulators' commands of ``ledger``: warnings, statistics (and exports).
+"""The regulators' commands of ``ledger``: warnings, statistics and exports.
 
 ``register(subparsers, bootstrap)`` adds them; each handler returns the exit
 status: 0 success, 2 bad usage (a bad instant or an unknown rule, with a clear
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable
 from datetime import date
 
@@ -20,6 +21,7 @@ from commands.warning_rules import WarningBook
 from events.instants import InvalidInstant, parse_instant
 from ledger.app import Ledger
 from ledger.settings import Settings
+from projections.exports import EXPORT_FORMATS, EXPORT_KINDS, export_table, write_export
 from projections.runner import ProjectionRunner
 from projections.statistics import StatisticsFilter, statistics, statistics_csv
 from projections.views import view_store_for
@@ -55,7 +57,7 @@ def _day(text: str | None, option: str) -> date | None:
 
 
 def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> None:
-    """Add ``warnings`` and ``statistics`` to the ``ledger`` command line."""
+    """Add ``warnings``, ``statistics`` and ``export`` to the ``ledger`` command line."""
 
     def cmd_warnings(args: argparse.Namespace, settings: Settings) -> int:
         try:
@@ -138,3 +140,64 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
     p.add_argument("--to", dest="end", help="last valid day, YYYY-MM-DD")
     p.add_argument("--format", choices=("json", "csv"), default="json")
     p.set_defaults(handler=cmd_statistics)
+
+    def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+        from ledger.audit.checkpoints import latest_checkpoint
+
+        try:
+            as_of = _instant(args.as_of, "--as-of")
+        except _Refused as exc:
+            print(f"ledger: {exc}", file=sys.stderr)
+            return 2
+        started = time.monotonic()
+        ledger = bootstrap(settings)
+        rules = ledger.rules or RuleServices.load()
+        checkpoint = latest_checkpoint(ledger.recorder)
+        if checkpoint is None:
+            print(
+                "ledger: no signed checkpoint yet: an export is the state a checkpoint commits "
+                "to; run `ledger checkpoint` first",
+                file=sys.stderr,
+            )
+            return 1
+        now = ledger.clock()
+        table, snapshot = export_table(
+            args.kind,
+            view_store_for(ledger.recorder),
+            rules,
+            checkpoint.to_json(),
+            now if as_of is None else as_of,
+            now,
+        )
+        data = write_export(table, snapshot, args.format)
+        meta = orjson.dumps(snapshot.to_json(), option=orjson.OPT_INDENT_2)
+        if args.output in (None, "-"):
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+            if args.format != "parquet":
+                print(meta.decode(), file=sys.stderr)
+        else:
+            with open(args.output, "wb") as out:
+                out.write(data)
+            if args.format != "parquet":
+                with open(f"{args.output}.snapshot.json", "wb") as out:
+                    out.write(meta + b"\n")
+        print(
+            f"exported {table.num_rows:,} {args.kind} rows ({len(data):,} bytes, {args.format}) "
+            f"of the {snapshot.position:,} records of checkpoint {snapshot.position:,} "
+            f"in {time.monotonic() - started:.1f} s",
+            file=sys.stderr,
+        )
+        return 0
+
+    p = subparsers.add_parser(
+        "export",
+        help="a consistent snapshot for other systems (按需共享), at the latest checkpoint",
+    )
+    p.add_argument("kind", choices=EXPORT_KINDS)
+    p.add_argument("--as-of", help="valid time: RFC 3339, or a date = end of that day in CST")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default="parquet")
+    p.add_argument(
+        "--output", help="file (default standard output); CSV and JSON lines get FILE.snapshot.json"
+    )
+    p.set_defaults(handler=cmd_export)

@@ -104,19 +104,39 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else bytes(value).decode("utf-8")
 
 
-def record_rows(store: ViewStore, upto: int, batch: int = 50_000) -> pa.Table:
-    """The records up to notification id ``upto`` (``data`` as JSON text)."""
+RECORD_HASH = pa.field("hash", pa.string())
+"""The extra column of :func:`record_rows` with ``hashes``: the record's audit hash (hex)."""
+
+
+def record_rows(
+    store: ViewStore,
+    upto: int,
+    batch: int = 50_000,
+    *,
+    hashes: bool = False,
+    source: str | None = None,
+) -> pa.Table:
+    """The records up to notification id ``upto`` (``data`` as JSON text, as
+    recorded: identity numbers stay encrypted), with their audit ``hash`` when
+    ``hashes``, only those of ``source`` when given."""
     recorder = store.recorder
-    columns = "notification_id, subject, originator_version, event_id, source, topic, time_us, recorded_us, state"
+    schema = _RECORDS.append(RECORD_HASH) if hashes else _RECORDS
+    columns = (
+        "notification_id, subject, originator_version, event_id, source, topic, time_us, "
+        "recorded_us, state, hash"
+    )
+    only = "" if source is None else " AND source = ?"
+    extra: tuple[str, ...] = () if source is None else (source,)
     batches: list[pa.RecordBatch] = []
     with store.read_cursor() as cursor:
         for low in range(0, upto, batch):
             cursor.execute(
                 store.sql(
                     f"SELECT {columns} FROM {recorder.events_table} "
-                    "WHERE notification_id > ? AND notification_id <= ? ORDER BY notification_id"
+                    f"WHERE notification_id > ? AND notification_id <= ?{only} "
+                    "ORDER BY notification_id"
                 ),
-                (low, min(low + batch, upto)),
+                (low, min(low + batch, upto), *extra),
             )
             rows = cursor.fetchall()
             if not rows:
@@ -134,11 +154,16 @@ def record_rows(store: ViewStore, upto: int, batch: int = 50_000) -> pa.Table:
                         pa.array(cols[6], pa.int64()),
                         pa.array(cols[7], pa.int64()),
                         pa.array([_text(s) for s in cols[8]], pa.string()),
+                        *(
+                            [pa.array([bytes(h).hex() for h in cols[9]], pa.string())]
+                            if hashes
+                            else []
+                        ),
                     ],
-                    schema=_RECORDS,
+                    schema=schema,
                 )
             )
-    return pa.Table.from_batches(batches, schema=_RECORDS)
+    return pa.Table.from_batches(batches, schema=schema)
 
 
 def _view_rows(store: ViewStore, sql: str, schema: pa.Schema) -> pa.Table:

@@ -42,7 +42,7 @@ store, stream by stream).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,8 +50,8 @@ from commands.jurisdiction import PLATFORM_KIND, region_contains, sector_and_reg
 from commands.rulesets import add_months
 from commands.services import RuleServices
 from commands.warning_rules import WarningBook, WarningRule
-from events.recorded import RecordedEvent
 from projections.lifecycles import FINDING_FAMILIES, lifecycles, marks, withdrawal
+from projections.scan import subject_streams
 from projections.standing import instant_text, open_items
 from projections.timeline import Entry, Timeline, day_start_us, valid_day
 from projections.views import ViewStore
@@ -418,25 +418,6 @@ def warnings_of(
 # -- over a whole ledger ----------------------------------------------------------------------
 
 
-def _streams(store: ViewStore, upto: int, page: int = 5000) -> Iterator[list[RecordedEvent]]:
-    """Every subject's records (seq order), one subject at a time, in one read."""
-    with store.read_cursor() as cursor:
-        after = None
-        current: list[RecordedEvent] = []
-        while True:
-            rows = store.stream_page(cursor, upto, after, page)
-            if not rows:
-                break
-            for record in rows:
-                if current and current[0].originator_id != record.originator_id:
-                    yield current
-                    current = []
-                current.append(record)
-            after = (rows[-1].originator_id, rows[-1].seq)
-        if current:
-            yield current
-
-
 def ledger_warnings(
     store: ViewStore,
     rules: RuleServices,
@@ -449,7 +430,7 @@ def ledger_warnings(
     ``known_at_us`` (None: everything recorded), ordered by rule, since, subject."""
     upto = store.recorder.max_notification_id() or 0
     out: list[RiskWarning] = []
-    for records in _streams(store, upto):
+    for records in subject_streams(store, upto):
         timeline = Timeline(records[0].subject, None, known_at_us).extend(records)
         out += warnings_of(timeline, as_of_us, rules, book, rule_id)
     out.sort(key=lambda w: (w.rule.id, w.since_us, w.subject))
