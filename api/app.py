@@ -24,7 +24,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
-from api import problems
+from api import docs, problems
 from api.access_log import AccessLog
 from api.insight import insight_pages_router, insight_router
 from api.metrics import metrics_router
@@ -119,6 +119,8 @@ def create_app(
     app = FastAPI(
         lifespan=following(runner, clock) if runner is not None else None,
         title="credit-ledger",
+        docs_url=None,  # api.docs serves /docs from local files
+        redoc_url=None,
         version="1.0.0",
         description=DESCRIPTION,
         openapi_tags=[
@@ -146,6 +148,7 @@ def create_app(
     app.include_router(metrics_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    docs.install(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

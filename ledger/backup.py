@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import psycopg
 from psycopg import sql
 
+from ledger import progress
 from ledger.app import Ledger
 from ledger.recorders import EVENTS_TABLE
 from ledger.settings import Settings
@@ -112,13 +114,24 @@ def _kind(url: str) -> str:
     raise BackupError(f"{url!r}: the scheme must be sqlite or postgresql")
 
 
-def _run(cmd: list[str], env: dict[str, str]) -> str:
+def _run(
+    cmd: list[str],
+    env: dict[str, str],
+    *,
+    watch: Callable[[Callable[[], int | None]], AbstractContextManager[None]] | None = None,
+) -> str:
+    """Run a PostgreSQL client tool; its standard output. ``watch(pid)``, if given, is
+    entered while it runs (a progress bar: :mod:`ledger.progress`)."""
     if shutil.which(cmd[0]) is None:
         raise BackupError(f"{cmd[0]} not found on PATH (install the PostgreSQL client tools)")
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise BackupError(f"{cmd[0]} failed ({result.returncode}): {result.stderr.strip()}")
-    return result.stdout
+    process = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    with watch(lambda: process.pid if process.poll() is None else None) if watch else nullcontext():
+        stdout, stderr = process.communicate()
+    if process.returncode != 0:
+        raise BackupError(f"{cmd[0]} failed ({process.returncode}): {stderr.strip()}")
+    return stdout
 
 
 # -- backup ------------------------------------------------------------------------------
@@ -139,7 +152,7 @@ def backup(url: str, file: Path) -> int:
             contextlib_closing(sqlite3.connect(source)) as src,
             contextlib_closing(sqlite3.connect(tmp)) as dst,
         ):
-            src.backup(dst)
+            _copy_pages(src, dst, "backup")
         os.replace(tmp, file)
         return _sqlite_size(file)
     target = PgTarget.from_url(url)
@@ -161,6 +174,7 @@ def backup(url: str, file: Path) -> int:
             str(file),
         ],
         target.env(),
+        watch=lambda _pid: progress.bytes_growing("backup", progress.file_size(file)),
     )
     return size
 
@@ -240,8 +254,20 @@ def _restore_sqlite(target: Path, file: Path, *, force: bool) -> int:
         contextlib_closing(sqlite3.connect(f"file:{file}?mode=ro", uri=True)) as src,
         contextlib_closing(sqlite3.connect(target)) as dst,
     ):
-        src.backup(dst)  # replaces every page of the target, WAL-safe
+        _copy_pages(src, dst, "restore")  # replaces every page of the target, WAL-safe
     return records
+
+
+def _copy_pages(src: sqlite3.Connection, dst: sqlite3.Connection, desc: str) -> None:
+    """The SQLite online backup API, 1,024 pages a step, with a progress bar."""
+    with progress.bar(None, desc, unit="page") as shown:
+
+        def step(status: int, remaining: int, total: int) -> None:
+            shown.total = total
+            shown.n = total - remaining
+            shown.refresh()
+
+        src.backup(dst, pages=1024, progress=step)
 
 
 def _dumped_schema(file: Path, target: PgTarget) -> str:
@@ -294,6 +320,9 @@ def _restore_postgres(target: PgTarget, file: Path, *, force: bool) -> int:
                 str(file),
             ],
             target.env(),
+            watch=lambda pid: progress.bytes_growing(
+                "restore", progress.process_read_bytes(pid), file.stat().st_size
+            ),
         )
     finally:
         os.unlink(listing.name)
@@ -325,7 +354,7 @@ def register(subparsers: Any, bootstrap: Bootstrap) -> None:
     p.set_defaults(handler=cmd_backup)
 
     p = subparsers.add_parser("restore", help="replace the ledger with a backup, then verify it")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="a file written by `ledger backup`")
     p.add_argument(
         "--force", action="store_true", help="replace a target that already holds records"
     )

@@ -6,6 +6,7 @@ with their own settings or clock. Nothing else reads the environment.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -82,11 +83,39 @@ def _create_tables(recorder: LedgerSQL) -> None:
             time.sleep(0.2 * (attempt + 1))
 
 
+KEY_FILES = (
+    ("LEDGER_SIGNING_KEY_FILE", "signing_key_file"),
+    ("LEDGER_PERSON_SECRET_FILE", "person_secret_file"),
+)
+"""The key files every service may need: (variable, settings field)."""
+
+
+def check_key_files(settings: Settings) -> None:
+    """Fail at start-up, naming the file, when a configured key file exists but this
+    process cannot read it (e.g. a Docker secret that kept the host's mode 0600 and
+    owner, read by the image's user, uid 10001). A missing file is not an error here:
+    it is created on first use."""
+    for variable, field in KEY_FILES:
+        path = Path(getattr(settings, field))
+        try:
+            with path.open("rb") as key:
+                key.read(1)
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise ConfigurationError(
+                f"{variable} {path}: cannot read it ({e.strerror}); it must be a file "
+                f"readable by the user this service runs as (uid {os.getuid()}), "
+                "see README \"Keys and secrets\""
+            ) from None
+
+
 def bootstrap(
     settings: Settings | None = None, *, clock: Callable[[], int] | None = None
 ) -> Ledger:
     """The ledger application wired from settings (defaults: the environment)."""
     settings = settings or Settings()
+    check_key_files(settings)
     recorder = open_recorder(
         settings.database_url, pool_size=settings.pool_size, lock_timeout_s=settings.lock_timeout_s
     )

@@ -27,7 +27,7 @@ from bench import cli as bench_cli
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import InvalidInstant, cst_text
 from events.reasons import InvalidEvent
-from ledger import backup, deadlines, feed, ingest, logs, persons, spotcheck
+from ledger import backup, deadlines, feed, heartbeat, ingest, logs, persons, spotcheck
 from ledger.app import Ledger, Outcome
 from ledger.audit import cli as audit_cli
 from ledger.bootstrap import ConfigurationError, bootstrap
@@ -58,6 +58,60 @@ LONG_RUNNING = ("serve", "ingest", "project", "tick", "feed")
 PERIODIC = ("tick", "checkpoint", "verify")
 """Jobs a service runs on a schedule: they get ``--every SECONDS``."""
 
+EXAMPLE_SUBJECT = "92110000MAW1WJEQ4X"
+"""The demo's example subject (``ledger.demo.example_subject``; README uses it too)."""
+
+EXAMPLES: dict[str, str] = {
+    "submit": "ledger submit examples/events.jsonl\n  cat events.json | ledger submit - --json",
+    "demo": f"ledger demo && ledger standing {EXAMPLE_SUBJECT}",
+    "ingest": "LEDGER_KAFKA_BOOTSTRAP=127.0.0.1:9092 LEDGER_METRICS_PORT=9100 ledger ingest",
+    "feed": "LEDGER_KAFKA_BOOTSTRAP=127.0.0.1:9092 ledger feed --once",
+    "serve": "ledger serve --host 0.0.0.0 --port 8000   (pages at /, API under /v1, docs at /docs)",
+    "token": "ledger token add --role agency --agency samr/310000",
+    "token add": "ledger token add --role agency --agency samr/310000 --name 上海市市场监管局",
+    "token list": "ledger token list --json",
+    "token revoke": "ledger token revoke 3f9a2c",
+    "tick": "ledger tick --at 2026-12-01   (or as a service: ledger tick --every 300)",
+    "spot-check": "ledger spot-check --seed 20260301 --json",
+    "erase-person": "ledger erase-person --key-id pk-0123456789abcdef0123456789abcdef   (or by identity number)",
+    "standing": f"ledger standing {EXAMPLE_SUBJECT} --as-of 2025-06-01 --json",
+    "disclosure": f"ledger disclosure {EXAMPLE_SUBJECT} --as-of 2025-06-01",
+    "history": f"ledger history {EXAMPLE_SUBJECT} --as-of 2025-01-20 --known-at 2025-01-20",
+    "lists": "ledger lists serious-dishonesty --as-of 2025-06-01",
+    "warnings": "ledger warnings --as-of 2025-06-30 --known-at 2025-06-30 --rule grade-fall",
+    "statistics": "ledger statistics --region 440000 --from 2025-01-01 --to 2025-12-31 --format csv",
+    "export": "ledger export disclosure --as-of 2026-06-30 --format parquet --output disclosure.parquet",
+    "rebuild": "ledger rebuild            (or one view: ledger rebuild standing)",
+    "project": "ledger project --follow",
+    "checkpoint": "ledger checkpoint && ledger checkpoint --public-key",
+    "verify": "ledger verify --public-key \"$(ledger checkpoint --public-key)\"",
+    "audit-bundle": f"ledger audit-bundle {EXAMPLE_SUBJECT} --output bundle.json",
+    "proof": "ledger proof inclusion 41 --checkpoint 1000",
+    "proof inclusion": "ledger proof inclusion 41 --checkpoint 1000",
+    "proof consistency": "ledger proof consistency 1000 2000",
+    "proof head": f"ledger proof head {EXAMPLE_SUBJECT}",
+    "bench": "ledger bench --scale smoke",
+    "backup": 'ledger backup "backups/ledger-$(date +%F).dump"',
+    "restore": "ledger restore backups/ledger-2026-11-20.dump --public-key \"$(cat public.key)\"",
+    "healthcheck": "LEDGER_HEARTBEAT_FILE=/tmp/ledger-heartbeat ledger healthcheck --max-age 120",
+    "schema": "ledger schema credit.penalty.decided",
+}
+"""``ledger COMMAND --help`` ends with ``example: …`` from here (one place for all)."""
+
+
+def add_examples(parser: argparse.ArgumentParser, prefix: str = "") -> None:
+    """Give every subcommand of ``parser`` (recursively) its :data:`EXAMPLES` line as
+    the help epilog, keeping the help text's line breaks."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for name, sub in action.choices.items():
+            command = f"{prefix}{name}"
+            if command in EXAMPLES and not sub.epilog:
+                sub.epilog = f"example:\n  {EXAMPLES[command]}"
+                sub.formatter_class = argparse.RawDescriptionHelpFormatter
+            add_examples(sub, f"{command} ")
+
 
 def make_periodic(parser: argparse.ArgumentParser) -> None:
     """Give a job ``--every SECONDS``: run it, wait, run again, until SIGTERM/SIGINT
@@ -77,7 +131,7 @@ def make_periodic(parser: argparse.ArgumentParser) -> None:
         code = 0
         while not stop.is_set():
             code = once(args, settings)
-            stop.wait(args.every)
+            heartbeat.wait(stop, args.every)
         return code
 
     parser.set_defaults(handler=periodic)
@@ -106,6 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings(**overrides)
         if getattr(args, "long_running", False):
             logs.configure(settings.log_format, settings.log_level)
+        if settings.heartbeat_file and (
+            getattr(args, "long_running", False) or getattr(args, "every", None)
+        ):
+            heartbeat.configure(settings.heartbeat_file)
         code: int = args.handler(args, settings)
         return code
     except (UsageError, ConfigurationError, InvalidInstant) as e:
@@ -135,9 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_submit)
 
     p = sub.add_parser("demo", help="load the deterministic demo data set and summarise it")
-    p.add_argument("--subjects", type=int, default=1200)
-    p.add_argument("--seed", type=int, default=20261120)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--subjects", type=int, default=1200, help="market subjects (default 1200)")
+    p.add_argument("--seed", type=int, default=20261120, help="random seed (default 20261120)")
+    p.add_argument("--json", action="store_true", help="the summary as one JSON object")
     p.set_defaults(handler=cmd_demo)
 
     for area in COMMAND_AREAS:
@@ -149,6 +207,19 @@ def build_parser() -> argparse.ArgumentParser:
         if name in sub.choices:
             sub.choices[name].set_defaults(long_running=True)
 
+    p = sub.add_parser(
+        "healthcheck",
+        help="exit 0 if this container's worker loop is alive (LEDGER_HEARTBEAT_FILE fresh)",
+    )
+    p.add_argument(
+        "--max-age",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="fail when the heartbeat file is older than this (default 120)",
+    )
+    p.set_defaults(handler=cmd_healthcheck)
+
     p = sub.add_parser("schema", help="print the JSON Schemas of the event types")
     p.add_argument("type", nargs="?", help="one type, e.g. credit.penalty.decided")
     p.add_argument(
@@ -159,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the files (default events/schemas)",
     )
     p.set_defaults(handler=cmd_schema)
+    add_examples(parser)
     return parser
 
 
@@ -259,6 +331,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     elapsed = time.perf_counter() - started
     types = Counter(d.event["type"] for d in generated)
     subjects = len({d.event["subject"] for d in generated})
+    example = demo.example_subject(generated)
     summary = {
         "subjects": subjects,
         "events": len(generated),
@@ -268,6 +341,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         "rejections": dict(rejections),
         "by_type": dict(sorted(types.items())),
         "ledger_size": ledger.size(),
+        "example_subject": example,
         "seconds": round(elapsed, 2),
     }
     if args.json:
@@ -284,8 +358,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  ledger size {summary['ledger_size']} records")
         for name, n in sorted(types.items()):
             print(f"  {name:<34} {n:>6}")
-        sample = generated[0].event["subject"]
-        print(f"  try: ledger history {sample}")
+        name = demo.names(args.subjects, args.seed).get(example, "")
+        print(f"example subject: {example} {name}")
+        print(f"  try: ledger standing {example}")
     print(f"demo loaded in {elapsed:.1f} s", file=sys.stderr)
     return 0
 
@@ -309,6 +384,29 @@ def demo_batches(
         if batch:
             yield batch
             bar.update(len(batch))
+
+
+# -- healthcheck -----------------------------------------------------------------------
+
+
+def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
+    """0 when ``LEDGER_HEARTBEAT_FILE`` was refreshed within ``--max-age`` seconds, 1
+    when it is older or missing (the worker is stuck or not started), 2 when no
+    heartbeat file is configured."""
+    if settings.heartbeat_file is None:
+        raise UsageError("LEDGER_HEARTBEAT_FILE is not set: there is no heartbeat to check")
+    age = heartbeat.age_s(settings.heartbeat_file)
+    if age is None:
+        print(f"unhealthy: {settings.heartbeat_file} does not exist", file=sys.stderr)
+        return 1
+    if age > args.max_age:
+        print(
+            f"unhealthy: {settings.heartbeat_file} is {age:.0f} s old (more than {args.max_age:g} s)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"healthy: heartbeat {age:.0f} s ago")
+    return 0
 
 
 # -- schema ----------------------------------------------------------------------------

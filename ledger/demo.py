@@ -74,6 +74,7 @@ __all__ = [
     "DEMO_START",
     "DemoEvent",
     "agencies",
+    "example_subject",
     "generate",
     "id_number_check",
     "names",
@@ -2208,6 +2209,19 @@ def generate(subjects: int = 1200, seed: int = 20261120) -> list[DemoEvent]:
         )
         for ev, s in pairs
     ]
+
+
+def example_subject(events: Sequence[DemoEvent]) -> str:
+    """The demo's example subject, the one README and ``ledger demo`` name: the
+    subject whose history shows the most — most distinct event types, then most
+    events, then the smallest code (deterministic for a given data set)."""
+    types: dict[str, set[str]] = {}
+    counts: dict[str, int] = {}
+    for d in events:
+        code = d.event["subject"]
+        types.setdefault(code, set()).add(d.event["type"])
+        counts[code] = counts.get(code, 0) + 1
+    return min(types, key=lambda code: (-len(types[code]), -counts[code], code))
 
 
 def agencies() -> frozenset[str]:

@@ -61,6 +61,7 @@ from kafka import KafkaProducer
 
 from commands.services import RuleServices
 from events.recorded import RecordedEvent
+from ledger import heartbeat
 from ledger.app import Ledger
 from ledger.bootstrap import ConfigurationError
 from ledger.ingest import configure_logging, setting_or_env, stop_on_signals
@@ -296,6 +297,7 @@ class DisclosureFeed:
         stop = stop or threading.Event()
         total = 0
         while not stop.is_set():
+            heartbeat.beat()
             n = self.step()
             total += n
             if n == 0:

@@ -62,8 +62,10 @@ from kafka.structs import OffsetAndMetadata
 
 from events.envelope import Envelope, Refused, parse_event
 from events.reasons import InvalidEvent, Reason, Rejection
+from ledger import heartbeat
 from ledger.app import Ledger, Outcome
 from ledger.bootstrap import ConfigurationError
+from ledger.progress import CatchUp
 from ledger.settings import Settings
 
 __all__ = [
@@ -410,6 +412,7 @@ class Ingester:
         stats = IngestStats()
         while not stop.is_set() and not (until is not None and until(stats)):
             polled = self.consumer.poll(timeout_ms=self.config.poll_timeout_ms)
+            heartbeat.beat()
             if self._listener.error is not None:
                 raise self._listener.error
             if not polled:
@@ -653,7 +656,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings, make: Callable[...,
     started = time.perf_counter()
     with stop_on_signals() as stop:
         try:
-            ingester = Ingester(ledger, config, metrics=serve_metrics(ledger, settings))
+            metrics = serve_metrics(ledger, settings)
+            if sys.stderr.isatty():  # a person watching: show the catching up
+                metrics = CatchUp(metrics)
+            ingester = Ingester(ledger, config, metrics=metrics)
         except KafkaError as e:
             log.error("cannot use Kafka at %s: %r", config.bootstrap_servers, e)
             return 1

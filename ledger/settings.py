@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         "text", description="Logs of long-running services: text, or json (one object a line)"
     )
     tokens_file: Path = Field(Path("./tokens.json"), description="Hashed API bearer tokens")
+    heartbeat_file: Path | None = Field(
+        None,
+        description="Long-running workers refresh this file on every turn of their loop; "
+        "`ledger healthcheck --max-age S` fails when it is older (container health checks)",
+    )
     max_body_bytes: int = Field(
         32 * 1024 * 1024,
         ge=1024,

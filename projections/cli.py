@@ -138,7 +138,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         ledger = bootstrap(settings)
         reads = _reads(ledger)
         runner = ProjectionRunner(ledger.recorder, reads.rules, store=reads.store)
-        caught = runner.catch_up(progress=None, label="views")
+        caught = runner.catch_up(progress=True, label="views")
         if caught:
             print(f"views caught up: {caught:,} records", file=sys.stderr)
         body = reads.list_members(args.name, as_of, known_at)
@@ -155,7 +155,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         parallel = settings.database_url.startswith("postgres") and args.workers > 1
         summary = runner.rebuild(
             [args.name] if args.name else None,
-            progress=None,
+            progress=True,  # a bar on a terminal only
             workers=args.workers if parallel else 1,
             open_recorder=functools.partial(open_recorder, settings.database_url, pool_size=1),
             open_rules=functools.partial(
@@ -169,7 +169,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         ledger = bootstrap(settings)
         rules = ledger.rules or RuleServices.load()
         runner = ProjectionRunner(ledger.recorder, rules, batch_size=settings.batch_size)
-        caught = runner.catch_up(progress=None)
+        caught = runner.catch_up(progress=True, label="project catching up")
         refreshed = runner.refresh(ledger.clock())
         print(
             f"views at ledger position {min(runner.positions().values()):,}: "
@@ -193,7 +193,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
     )
 
     p = subparsers.add_parser("lists", help="members of a public list or the market-ban register")
-    p.add_argument("name", choices=LIST_NAMES)
+    p.add_argument("name", choices=LIST_NAMES, help="which list: " + ", ".join(LIST_NAMES))
     p.add_argument("--as-of", help="valid time (default now)")
     p.add_argument("--known-at", help="recorded time (default now)")
     p.add_argument("--json", action="store_true")

@@ -54,6 +54,7 @@ from tqdm import tqdm
 from commands.services import RuleServices
 from events.codes import subject_stream_id
 from events.recorded import RecordedEvent
+from ledger import heartbeat
 from ledger.recorders import LedgerSQL, row_to_event
 from projections.disclosure import corrected_mark, plans_of
 from projections.lifecycles import ban_lifecycle, day_text, designation_lifecycle, list_name
@@ -614,6 +615,7 @@ class ProjectionRunner:
         """Keep the views current until ``stop`` is set (module docstring)."""
         next_refresh = 0.0
         while not stop.is_set():
+            heartbeat.beat()
             self.catch_up()
             if clock is not None and time.monotonic() >= next_refresh:
                 self.refresh(clock())
@@ -647,6 +649,7 @@ class ProjectionRunner:
             thread.start()
             try:
                 while not stop.is_set():
+                    heartbeat.beat()
                     if failure:
                         raise RuntimeError(f"subscription stopped: {failure[0]}")
                     try:
