@@ -194,7 +194,12 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         "export",
         help="a consistent snapshot for other systems (按需共享), at the latest checkpoint",
     )
-    p.add_argument("kind", choices=EXPORT_KINDS)
+    p.add_argument(
+        "kind",
+        choices=EXPORT_KINDS,
+        help="records (as recorded, with audit hashes), disclosure (published records), "
+        "lists (list members and bans) or standing (one row per subject)",
+    )
     p.add_argument("--as-of", help="valid time: RFC 3339, or a date = end of that day in CST")
     p.add_argument("--format", choices=EXPORT_FORMATS, default="parquet")
     p.add_argument(
