@@ -25,11 +25,12 @@ shipped rules.
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
@@ -45,7 +46,7 @@ from commands.jurisdiction import region_contains, sector_and_region
 from commands.warning_rules import WarningBook
 from events.instants import CST, from_us
 from events.reasons import Reason
-from projections.exports import EXPORT_FORMATS, EXPORT_KINDS, export_table, write_export
+from projections.exports import EXPORT_FORMATS, EXPORT_KINDS, export_of, write_export
 from projections.statistics import StatisticsFilter, statistics, statistics_csv
 from projections.views import view_store_for
 from projections.warnings import RiskWarning, ledger_warnings, warnings_body
@@ -395,7 +396,7 @@ def get_export(
             "no signed checkpoint yet: an export is the state one commits to",
         )
     now = svc.clock()
-    table, snapshot = export_table(
+    export = export_of(
         kind,
         view_store_for(ledger.recorder),
         rules,
@@ -404,15 +405,14 @@ def get_export(
         now,
         audience_of(principal),
     )
-    data = write_export(table, snapshot, format)
+    out = io.BytesIO()
+    write_export(export, format, out)
+    snapshot = json.dumps(export.snapshot.to_json(), separators=(",", ":"))  # ASCII: a header
     return Response(
-        data,
+        out.getvalue(),
         media_type=MEDIA_TYPES[format],
         headers={
-            "Ledger-Snapshot": orjson.dumps(snapshot.to_json())
-            .decode()
-            .encode("ascii", "backslashreplace")
-            .decode(),
+            "Ledger-Snapshot": snapshot,
             "Content-Disposition": f'attachment; filename="{kind}.{format}"',
         },
     )

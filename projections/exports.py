@@ -28,10 +28,9 @@ checkpoint) travels with the table: in the Parquet file's key-value metadata
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 import pyarrow as pa
@@ -43,7 +42,7 @@ from projections.disclosure import disclosure_of
 from projections.public import EVERYTHING, Audience, disclosure_for
 from projections.scan import subject_streams
 from projections.standing import instant_text, standing_of
-from projections.statistics import record_rows
+from projections.statistics import record_batches, record_schema
 from projections.timeline import Timeline
 from projections.views import ViewStore
 
@@ -51,8 +50,9 @@ __all__ = [
     "EXPORT_FORMATS",
     "EXPORT_KINDS",
     "METADATA_KEY",
+    "Export",
     "Snapshot",
-    "export_table",
+    "export_of",
     "write_export",
 ]
 
@@ -86,10 +86,6 @@ class Snapshot:
 
 def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
-
-
-def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
-    return pa.Table.from_pylist(rows, schema=schema)
 
 
 _DISCLOSURE = pa.schema(
@@ -218,7 +214,22 @@ def _standing_row(timeline: Timeline, as_of_us: int, rules: RuleServices) -> dic
     }
 
 
-def export_table(
+_SCHEMAS = {"disclosure": _DISCLOSURE, "lists": _LISTS, "standing": _STANDING}
+BATCH_ROWS = 10_000
+"""Rows per Arrow batch of the folded exports (memory stays bounded by a batch)."""
+
+
+@dataclass(frozen=True)
+class Export:
+    """An export ready to write: its columns, its batches (a one-pass iterator) and
+    the snapshot it holds."""
+
+    schema: pa.Schema
+    batches: Iterator[pa.RecordBatch]
+    snapshot: Snapshot
+
+
+def export_of(
     kind: str,
     store: ViewStore,
     rules: RuleServices,
@@ -226,10 +237,11 @@ def export_table(
     as_of_us: int,
     now_us: int,
     audience: Audience = EVERYTHING,
-) -> tuple[pa.Table, Snapshot]:
-    """The table of ``kind`` from the first ``checkpoint["size"]`` records, read at
+) -> Export:
+    """The export of ``kind`` from the first ``checkpoint["size"]`` records, read at
     ``as_of_us`` (``now_us``: the instant "published now" means) as ``audience``
-    may see it, with its :class:`Snapshot`. An agency's ``records`` are its own."""
+    may see it. An agency's ``records`` are its own. Raises ``ValueError`` for an
+    unknown kind."""
     if kind not in EXPORT_KINDS:
         raise ValueError(f"no export {kind!r}; exports: {', '.join(EXPORT_KINDS)}")
     size = int(checkpoint["size"])
@@ -237,46 +249,61 @@ def export_table(
     snapshot = Snapshot(kind, as_of_us, size, known, checkpoint)
     if kind == "records":
         source = None if audience.everything else (audience.agency or "")
-        return record_rows(store, size, hashes=True, source=source), snapshot
-    rows: list[dict[str, Any]] = []
+        batches = record_batches(store, size, hashes=True, source=source)
+        return Export(record_schema(hashes=True), batches, snapshot)
     make: Callable[[Timeline], list[dict[str, Any]]]
     if kind == "disclosure":
-        schema = _DISCLOSURE
 
         def make(t: Timeline) -> list[dict[str, Any]]:
             return _disclosure_rows(t, as_of_us, now_us, rules, audience)
     elif kind == "lists":
-        schema = _LISTS
 
         def make(t: Timeline) -> list[dict[str, Any]]:
             return _list_rows(t, as_of_us, now_us, rules, audience)
     else:
-        schema = _STANDING
 
         def make(t: Timeline) -> list[dict[str, Any]]:
             known = any(e.effective_us <= as_of_us for e in t.entries)
             return [_standing_row(t, as_of_us, rules)] if known else []
 
-    for records in subject_streams(store, size):
-        timeline = Timeline(records[0].subject).extend(records)
-        rows += make(timeline)
-    return _table(rows, schema), snapshot
+    schema = _SCHEMAS[kind]
+
+    def folded() -> Iterator[pa.RecordBatch]:
+        rows: list[dict[str, Any]] = []
+        for records in subject_streams(store, size):
+            rows += make(Timeline(records[0].subject).extend(records))
+            if len(rows) >= BATCH_ROWS:
+                yield pa.RecordBatch.from_pylist(rows, schema=schema)
+                rows = []
+        if rows:
+            yield pa.RecordBatch.from_pylist(rows, schema=schema)
+
+    return Export(schema, folded(), snapshot)
 
 
-def write_export(table: pa.Table, snapshot: Snapshot, fmt: str) -> bytes:
-    """The export file's bytes in ``fmt`` (Parquet carries the snapshot in its
-    metadata; CSV and JSON lines travel with ``snapshot.to_json()`` beside them)."""
-    out = io.BytesIO()
+def write_export(export: Export, fmt: str, out: BinaryIO) -> int:
+    """Write ``export`` to ``out`` in ``fmt``, batch by batch; return the rows
+    written. Parquet carries the snapshot in its metadata; CSV and JSON lines
+    travel with ``snapshot.to_json()`` beside them."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"no format {fmt!r}; formats: {', '.join(EXPORT_FORMATS)}")
+    rows = 0
     if fmt == "parquet":
-        meta = dict(table.schema.metadata or {})
-        meta[METADATA_KEY] = orjson.dumps(snapshot.to_json())
-        pq.write_table(table.replace_schema_metadata(meta), out, compression="zstd")
+        meta = {METADATA_KEY: orjson.dumps(export.snapshot.to_json())}
+        with pq.ParquetWriter(out, export.schema.with_metadata(meta), compression="zstd") as w:
+            for batch in export.batches:
+                w.write_batch(batch)
+                rows += batch.num_rows
+            if rows == 0:
+                w.write_table(export.schema.empty_table())
     elif fmt == "csv":
-        pa_csv.write_csv(table, out)
-    elif fmt == "jsonl":
-        for batch in table.to_batches(max_chunksize=10_000):
+        with pa_csv.CSVWriter(out, export.schema) as w:
+            for batch in export.batches:
+                w.write_batch(batch)
+                rows += batch.num_rows
+    else:
+        for batch in export.batches:
             for row in batch.to_pylist():
                 out.write(orjson.dumps(row) + b"\n")
-    else:
-        raise ValueError(f"no format {fmt!r}; formats: {', '.join(EXPORT_FORMATS)}")
-    return out.getvalue()
+            rows += batch.num_rows
+    return rows

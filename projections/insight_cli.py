@@ -9,6 +9,7 @@ message). The operator's command line sees everything (``projections.public``'s
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import time
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from commands.warning_rules import WarningBook
 from events.instants import InvalidInstant, parse_instant
 from ledger.app import Ledger
 from ledger.settings import Settings
-from projections.exports import EXPORT_FORMATS, EXPORT_KINDS, export_table, write_export
+from projections.exports import EXPORT_FORMATS, EXPORT_KINDS, export_of, write_export
 from projections.runner import ProjectionRunner
 from projections.statistics import StatisticsFilter, statistics, statistics_csv
 from projections.views import view_store_for
@@ -161,7 +162,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
             )
             return 1
         now = ledger.clock()
-        table, snapshot = export_table(
+        export = export_of(
             args.kind,
             view_store_for(ledger.recorder),
             rules,
@@ -169,22 +170,26 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
             now if as_of is None else as_of,
             now,
         )
-        data = write_export(table, snapshot, args.format)
-        meta = orjson.dumps(snapshot.to_json(), option=orjson.OPT_INDENT_2)
+        meta = orjson.dumps(export.snapshot.to_json(), option=orjson.OPT_INDENT_2)
         if args.output in (None, "-"):
-            sys.stdout.buffer.write(data)
+            buffer = io.BytesIO()
+            rows = write_export(export, args.format, buffer)
+            size = buffer.tell()
+            sys.stdout.buffer.write(buffer.getvalue())
             sys.stdout.buffer.flush()
             if args.format != "parquet":
                 print(meta.decode(), file=sys.stderr)
         else:
             with open(args.output, "wb") as out:
-                out.write(data)
+                rows = write_export(export, args.format, out)
+                size = out.tell()
             if args.format != "parquet":
                 with open(f"{args.output}.snapshot.json", "wb") as out:
                     out.write(meta + b"\n")
+        position = export.snapshot.position
         print(
-            f"exported {table.num_rows:,} {args.kind} rows ({len(data):,} bytes, {args.format}) "
-            f"of the {snapshot.position:,} records of checkpoint {snapshot.position:,} "
+            f"exported {rows:,} {args.kind} rows ({size:,} bytes, {args.format}) "
+            f"of the {position:,} records of checkpoint {position:,} "
             f"in {time.monotonic() - started:.1f} s",
             file=sys.stderr,
         )

@@ -99,7 +99,9 @@ class Reads:
                 self.served_by = "ASYNC"
                 return current
         self.served_by = "LIVE"
-        return self.live.standing(subject, now if as_of_us is None else as_of_us, known_at_us).to_json()
+        return self.live.standing(
+            subject, now if as_of_us is None else as_of_us, known_at_us
+        ).to_json()
 
     def _current_standing(self, subject: str, now: int) -> dict[str, Any] | None:
         head = self.store.stream_head(subject_stream_id(subject))

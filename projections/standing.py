@@ -267,7 +267,9 @@ def standing_of(timeline: Timeline, as_of_us: int, rules: RuleServices) -> Stand
         found = phases.get(phase_key)
         if found is None:
             reading = read_at(timeline, item.seq, item.lifecycle, as_of_us)
-            plain = None if item.key in caps else _contribution(entry, item, reading, scheme, {}, {})
+            plain = (
+                None if item.key in caps else _contribution(entry, item, reading, scheme, {}, {})
+            )
             found = phases[phase_key] = (reading, reading.next, plain)
         reading, following, contribution = found
         if following is not None and (edges.first is None or following < edges.first):
@@ -389,9 +391,7 @@ def _scored(timeline: Timeline, rules: RuleServices) -> list[_Scored]:
         elif kind == "credit.list.designated":
             name = list_name(entry)
             out.append(
-                _Scored(
-                    entry, f"list.{name}", facts.designations[seq], f"on the {name} list", name
-                )
+                _Scored(entry, f"list.{name}", facts.designations[seq], f"on the {name} list", name)
             )
         elif kind == "credit.registration.submitted":
             out.append(
@@ -441,7 +441,9 @@ def _contribution(
             why = f"ended {day_text(when)}: {cause}" + (f" ({event})" if event else "")
         else:
             why = "not yet in force"
-        return Contribution(entry.id, entry.type, key, 0, f"{item.describe}; no points: {why}", entry.seq)
+        return Contribution(
+            entry.id, entry.type, key, 0, f"{item.describe}; no points: {why}", entry.seq
+        )
     points = _points(scheme, key)
     if points is None:
         return Contribution(
@@ -538,9 +540,7 @@ def _sanctions(
     return out
 
 
-def _designation_json(
-    entry: Entry, name: str, as_of_us: int, edges: _Boundaries
-) -> dict[str, Any]:
+def _designation_json(entry: Entry, name: str, as_of_us: int, edges: _Boundaries) -> dict[str, Any]:
     proposal = entry.refs.get("proposal")
     planned = proposal.data.get("planned_end") if proposal is not None else None
     planned_day = parse_day(planned)
@@ -552,8 +552,7 @@ def _designation_json(
         "finding": proposal.data.get("finding") if proposal is not None else None,
         "since": day_text(entry.time_us),
         "planned_end": planned,
-        "past_planned_end": planned_day is not None
-        and as_of_us >= day_after_start_us(planned_day),
+        "past_planned_end": planned_day is not None and as_of_us >= day_after_start_us(planned_day),
     }
 
 

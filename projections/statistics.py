@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -108,26 +109,30 @@ RECORD_HASH = pa.field("hash", pa.string())
 """The extra column of :func:`record_rows` with ``hashes``: the record's audit hash (hex)."""
 
 
-def record_rows(
+def record_schema(hashes: bool = False) -> pa.Schema:
+    """The columns of :func:`record_batches` (with ``hash`` when ``hashes``)."""
+    return _RECORDS.append(RECORD_HASH) if hashes else _RECORDS
+
+
+def record_batches(
     store: ViewStore,
     upto: int,
     batch: int = 50_000,
     *,
     hashes: bool = False,
     source: str | None = None,
-) -> pa.Table:
-    """The records up to notification id ``upto`` (``data`` as JSON text, as
-    recorded: identity numbers stay encrypted), with their audit ``hash`` when
-    ``hashes``, only those of ``source`` when given."""
+) -> Iterator[pa.RecordBatch]:
+    """The records up to notification id ``upto`` in position order, ``batch`` at a
+    time (``data`` as JSON text, as recorded: identity numbers stay encrypted),
+    with their audit ``hash`` when ``hashes``, only those of ``source`` when given."""
     recorder = store.recorder
-    schema = _RECORDS.append(RECORD_HASH) if hashes else _RECORDS
+    schema = record_schema(hashes)
     columns = (
         "notification_id, subject, originator_version, event_id, source, topic, time_us, "
         "recorded_us, state, hash"
     )
     only = "" if source is None else " AND source = ?"
     extra: tuple[str, ...] = () if source is None else (source,)
-    batches: list[pa.RecordBatch] = []
     with store.read_cursor() as cursor:
         for low in range(0, upto, batch):
             cursor.execute(
@@ -142,28 +147,26 @@ def record_rows(
             if not rows:
                 continue
             cols = list(zip(*rows, strict=True))
-            batches.append(
-                pa.RecordBatch.from_arrays(
-                    [
-                        pa.array([n - 1 for n in cols[0]], pa.int64()),
-                        pa.array(cols[1], pa.string()),
-                        pa.array(cols[2], pa.int64()),
-                        pa.array(cols[3], pa.string()),
-                        pa.array(cols[4], pa.string()),
-                        pa.array(cols[5], pa.string()),
-                        pa.array(cols[6], pa.int64()),
-                        pa.array(cols[7], pa.int64()),
-                        pa.array([_text(s) for s in cols[8]], pa.string()),
-                        *(
-                            [pa.array([bytes(h).hex() for h in cols[9]], pa.string())]
-                            if hashes
-                            else []
-                        ),
-                    ],
-                    schema=schema,
-                )
+            yield pa.RecordBatch.from_arrays(
+                [
+                    pa.array([n - 1 for n in cols[0]], pa.int64()),
+                    pa.array(cols[1], pa.string()),
+                    pa.array(cols[2], pa.int64()),
+                    pa.array(cols[3], pa.string()),
+                    pa.array(cols[4], pa.string()),
+                    pa.array(cols[5], pa.string()),
+                    pa.array(cols[6], pa.int64()),
+                    pa.array(cols[7], pa.int64()),
+                    pa.array([_text(s) for s in cols[8]], pa.string()),
+                    *([pa.array([bytes(h).hex() for h in cols[9]], pa.string())] if hashes else []),
+                ],
+                schema=schema,
             )
-    return pa.Table.from_batches(batches, schema=schema)
+
+
+def record_rows(store: ViewStore, upto: int) -> pa.Table:
+    """:func:`record_batches` (without hashes) as one table."""
+    return pa.Table.from_batches(list(record_batches(store, upto)), schema=_RECORDS)
 
 
 def _view_rows(store: ViewStore, sql: str, schema: pa.Schema) -> pa.Table:
