@@ -42,7 +42,8 @@ store, stream by stream).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,18 +119,59 @@ def _window_end(entry: Entry, months: int) -> int:
     return max(day_start_us(add_months(entry.day, months)), entry.time_us + 1)
 
 
+@dataclass(frozen=True, slots=True)
+class _Findings:
+    """A timeline's findings (not revoked) in time order, with when each leaves a
+    window of some months and when it was withdrawn (memoised per timeline)."""
+
+    entries: list[Entry]
+    times: list[int]
+    ends: list[int]
+    """Window ends: non-decreasing, as the times are."""
+    withdrawn: list[int | None]
+
+
+def _all_findings(timeline: Timeline, months: int) -> _Findings:
+    key = ("warning-findings", months)
+    found = timeline.memo.get(key)
+    if isinstance(found, _Findings):
+        return found
+    entries = sorted(
+        (e for kind in FINDING_FAMILIES for e in timeline.of_type(kind) if e.revoked_by is None),
+        key=lambda e: (e.time_us, e.seq),
+    )
+    withdrawn: list[int | None] = []
+    for e in entries:
+        w = withdrawal(e) if e.type == "credit.penalty.decided" else None
+        withdrawn.append(None if w is None else w.effective_us)
+    result = _Findings(
+        entries,
+        [e.time_us for e in entries],
+        [_window_end(e, months) for e in entries],
+        withdrawn,
+    )
+    timeline.memo[key] = result
+    return result
+
+
+def _recent(timeline: Timeline, months: int, t: int) -> Iterator[Entry]:
+    """Findings in force at ``t`` (in effect, not withdrawn) within the last
+    ``months`` (time order)."""
+    f = _all_findings(timeline, months)
+    for i in range(bisect_right(f.ends, t), bisect_right(f.times, t)):
+        gone = f.withdrawn[i]
+        if gone is None or gone > t:
+            yield f.entries[i]
+
+
 def _findings(timeline: Timeline, t: int) -> list[Entry]:
-    """Findings in effect by ``t``, not revoked, not withdrawn by ``t``."""
-    out = []
-    for kind in FINDING_FAMILIES:
-        for e in timeline.of_type(kind):
-            if e.revoked_by is not None or e.effective_us > t:
-                continue
-            w = withdrawal(e) if kind == "credit.penalty.decided" else None
-            if w is not None and w.effective_us <= t:
-                continue
-            out.append(e)
-    return sorted(out, key=lambda e: (e.time_us, e.seq))
+    """Findings in effect by ``t``, not revoked, not withdrawn by ``t`` (time order)."""
+    f = _all_findings(timeline, 12)
+    return [
+        f.entries[i]
+        for i in range(bisect_right(f.times, t))
+        if (gone := f.withdrawn[i]) is None or gone > t
+    ]
 
 
 def _finding_marks(timeline: Timeline, months: int) -> list[int]:
@@ -150,9 +192,20 @@ def _ids(entries: Iterable[Entry]) -> tuple[str, ...]:
 # -- detectors ----------------------------------------------------------------------------------
 
 
+def _multi_agency_holds(timeline: Timeline, rule: WarningRule, t: int, rules: RuleServices) -> bool:
+    """Whether :func:`_multi_agency` finds something (stops at the agencies needed)."""
+    needed = int(rule.params["min_agencies"])
+    seen: set[str] = set()
+    for f in _recent(timeline, rule.months(), t):
+        seen.add(f.source)
+        if len(seen) >= needed:
+            return True
+    return False
+
+
 def _multi_agency(timeline: Timeline, rule: WarningRule, t: int, rules: RuleServices) -> Hit | None:
     months = rule.months()
-    recent = [f for f in _findings(timeline, t) if t < _window_end(f, months)]
+    recent = list(_recent(timeline, months, t))
     agencies = sorted({f.source for f in recent})
     if len(agencies) < int(rule.params["min_agencies"]):
         return None
@@ -349,14 +402,25 @@ def _elsewhere_marks(timeline: Timeline, rule: WarningRule, rules: RuleServices)
 Detector = Callable[[Timeline, WarningRule, int, RuleServices], Hit | None]
 Marks = Callable[[Timeline, WarningRule, RuleServices], list[int]]
 
-DETECTORS: dict[str, tuple[Detector, Marks]] = {
-    "findings-by-agencies": (_multi_agency, _multi_agency_marks),
-    "finding-after-breach": (_after_breach, _after_breach_marks),
-    "grade-fall": (_grade_fall, _grade_fall_marks),
-    "rectification-overdue": (_overdue, _overdue_marks),
-    "sanction-elsewhere": (_elsewhere, _elsewhere_marks),
+Holds = Callable[[Timeline, WarningRule, int, RuleServices], bool]
+
+
+def _found(detect: Detector) -> Holds:
+    def holds(timeline: Timeline, rule: WarningRule, t: int, rules: RuleServices) -> bool:
+        return detect(timeline, rule, t, rules) is not None
+
+    return holds
+
+
+DETECTORS: dict[str, tuple[Detector, Marks, Holds]] = {
+    "findings-by-agencies": (_multi_agency, _multi_agency_marks, _multi_agency_holds),
+    "finding-after-breach": (_after_breach, _after_breach_marks, _found(_after_breach)),
+    "grade-fall": (_grade_fall, _grade_fall_marks, _found(_grade_fall)),
+    "rectification-overdue": (_overdue, _overdue_marks, _found(_overdue)),
+    "sanction-elsewhere": (_elsewhere, _elsewhere_marks, _found(_elsewhere)),
 }
-"""Detector name → (what holds at an instant, every instant where that may change)."""
+"""Detector name → (what it finds at an instant, every instant where that may change,
+whether it finds anything: the cheap question :func:`_since` asks at each mark)."""
 
 
 def _since(
@@ -364,7 +428,7 @@ def _since(
     rule: WarningRule,
     t: int,
     rules: RuleServices,
-    detect: Detector,
+    holds: Holds,
     points: Marks,
 ) -> int:
     """The start of the unbroken stretch up to ``t`` during which the rule held
@@ -373,7 +437,7 @@ def _since(
     since = t
     for m in instants:
         since = m
-        if detect(timeline, rule, m - 1, rules) is None:
+        if not holds(timeline, rule, m - 1, rules):
             break
     return since
 
@@ -395,7 +459,7 @@ def warnings_of(
     for rule in rule_set.rules:
         if rule_id is not None and rule.id != rule_id:
             continue
-        detect, points = DETECTORS[rule.detector]
+        detect, points, holds = DETECTORS[rule.detector]
         hit = detect(timeline, rule, as_of_us, rules)
         if hit is None:
             continue
@@ -406,7 +470,7 @@ def warnings_of(
                 subject_name=timeline.subject_name,
                 rule=rule,
                 rule_set=rule_set.label,
-                since_us=_since(timeline, rule, as_of_us, rules, detect, points),
+                since_us=_since(timeline, rule, as_of_us, rules, holds, points),
                 hit=hit,
                 sectors=tuple(sorted({k for k, _ in concerned})),
                 regions=tuple(sorted({home, *(r for _, r in concerned)})),
