@@ -1,4 +1,4 @@
-"""Regulators' insight over the whole ledger: early warnings (and statistics, exports).
+"""Regulators' insight over the whole ledger: early warnings, statistics and exports.
 
 * ``GET /v1/warnings`` (agency, auditor): the warnings of every subject at
   ``as_of`` as known at ``known_at`` (``projections.warnings``), optionally of one
