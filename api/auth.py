@@ -42,6 +42,7 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "disclosure": EVERYONE,
     "lists": EVERYONE,
     "audit-bundle": frozenset({Role.AUDITOR}),
+    "persons": frozenset({Role.AUDITOR}),
     "checkpoints": EVERYONE,
     "warnings": frozenset({Role.AGENCY, Role.AUDITOR}),
     "statistics": frozenset({Role.AGENCY, Role.AUDITOR}),

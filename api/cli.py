@@ -104,6 +104,12 @@ def cmd_token_add(args: argparse.Namespace, settings: Settings) -> int:
             f"now, {settings.tokens_file} keeps its SHA-256",
             file=sys.stderr,
         )
+        if entry.role == "objection-handler" and not entry.agency:
+            print(
+                "note: this handler token names no agency or platform (--agency CODE): "
+                "it can read, but submits nothing",
+                file=sys.stderr,
+            )
     return 0
 
 

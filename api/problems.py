@@ -45,6 +45,7 @@ _REJECTION_STATUS: dict[str, int] = {
     Reason.TYPE_NOT_ALLOWED: 403,
     Reason.ID_REUSED: 409,
     Reason.CONFLICT: 409,
+    Reason.UNAVAILABLE: 503,  # e.g. a person index keyed with a secret not held: retry later
 }
 
 

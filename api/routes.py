@@ -36,10 +36,12 @@ from api.responses import JSONBytes
 from api.services import Services, services
 from api.submit import authorise, media_type, parse_body, read_body, submit
 from api.tokens import Principal, Role
+from api.unverified import flag_disclosure
 from api.views import NoCheckpoint, NotAvailable, UnknownList, UnknownSubject, View
 from events.codes import validate_subject_code
 from events.instants import InvalidInstant, parse_instant
 from events.reasons import InvalidEvent, Reason
+from ledger.responsible import persons_of
 from projections.views import LIST_NAMES
 
 __all__ = ["health_router", "v1_router"]
@@ -175,6 +177,8 @@ def _read(
         raise ProblemError(
             404, Reason.UNKNOWN_SUBJECT, f"the ledger has no record of subject {code}"
         ) from e
+    if what == "disclosure" and principal.role is not Role.PUBLIC:
+        view = View(flag_disclosure(view.body, svc.ledger, code, known_at_us), view.personal)
     if view.personal and principal.role is not Role.PUBLIC:
         svc.access_log.record(
             principal,
@@ -313,7 +317,7 @@ async def post_events(
 
 
 def _wait_for_views(svc: Services, positions: list[int]) -> str:
-    """"true" once the views have processed the last of ``positions``, else "false"."""
+    """ "true" once the views have processed the last of ``positions``, else "false"."""
     waiter = svc.extras.get("wait_for_position")
     if not positions:
         return "true"
@@ -388,6 +392,36 @@ def get_disclosure(
     known_at: KnownAt = None,
 ) -> Response:
     return _read(request, svc, principal, "disclosure", code, as_of, known_at)
+
+
+@v1_router.get(
+    "/subjects/{code}/persons",
+    tags=["audit"],
+    summary="Responsible persons (责任人) and which sanctions and measures extend to them",
+    description=(
+        "For auditors: each person linked to the subject (key id, name, role, tenure; never the "
+        "identity number), the designations, measures and bans in force that extend to them "
+        "(seed 000 §十二), and every measure in force with its entry of the measures list "
+        "(惩戒措施清单: category, basis, whether it extends to responsible persons)."
+    ),
+    responses=_problems(400, 401, 403, 404, 503),
+)
+def get_persons(
+    request: Request,
+    code: CodeParam,
+    principal: Annotated[Principal, Depends(require("persons"))],
+    svc: Annotated[Services, Depends(services)],
+    as_of: AsOf = None,
+) -> Response:
+    code = subject_code(code)
+    as_of_us = instant("as_of", as_of)
+    body = persons_of(svc.ledger, code, as_of_us)
+    if body is None:
+        raise ProblemError(
+            404, Reason.UNKNOWN_SUBJECT, f"the ledger has no record of subject {code}"
+        )
+    svc.access_log.record(principal, "persons", code, as_of=as_of_us, client=_client(request))
+    return JSONBytes(body)
 
 
 @v1_router.get(

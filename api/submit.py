@@ -19,11 +19,14 @@ Contract (DESIGN.md "HTTP API (v1)"):
   ``submit --json`` shape), whatever each one's status; an empty array → [];
 * the whole request is ONE :meth:`Ledger.submit` call (one round of appends).
 
-Who may submit what: an agency only events whose ``source`` is its agency code;
-an objection handler only ``credit.objection.resolved``,
-``credit.record.corrected`` and ``credit.record.revoked`` (and, if its token
-names an agency, only under that source). A refused event is not written; the
-others of a batch still are.
+Who may submit what — the roles narrow the authority rules of ``commands/``
+(``not-authorised``), never widen them: an agency only events whose ``source`` is
+its agency code; an objection handler only ``credit.objection.resolved``,
+``credit.record.corrected`` and ``credit.record.revoked``, and only under the
+agency or platform its token names; a token that names none submits nothing
+(``source-not-allowed``). What passes is then decided like every other
+submission (CLI, Kafka). A refused event is not written; the others of a batch
+still are.
 """
 
 from __future__ import annotations
@@ -161,7 +164,17 @@ def authorise(principal: Principal, items: Sequence[Envelope | Refused]) -> list
     out: list[Envelope | Refused] = []
     for index, item in enumerate(items):
         if isinstance(item, Envelope):
-            if principal.agency is not None and item.source != principal.agency:
+            if principal.agency is None:
+                item = _refuse(
+                    index,
+                    item,
+                    Reason.SOURCE_NOT_ALLOWED,
+                    f"this {principal.role.value} token names no agency or platform, so it "
+                    f"may not submit under any source (not {item.source!r}); a token acts "
+                    "only for its own agency (`ledger token add --agency CODE`)",
+                    field="source",
+                )
+            elif item.source != principal.agency:
                 item = _refuse(
                     index,
                     item,

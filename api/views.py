@@ -168,9 +168,13 @@ class LedgerViews:
         events = result.to_json()
         personal = False
         for event in events:
-            if event.get("type") == PERSON_TYPE and isinstance(event.get("data"), dict):
+            data = event.get("data")
+            if isinstance(data, dict) and (
+                event.get("type") == PERSON_TYPE
+                or (isinstance(data.get("changes"), dict) and "id_number" in data["changes"])
+            ):
                 personal = True
-                event["data"] = self._reveal(event["data"], role)
+                event["data"] = self._reveal(data, role)
         body = {
             "subject": code,
             "subject_name": result.subject_name,

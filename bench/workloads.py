@@ -357,10 +357,15 @@ def _finding(rng: random.Random, kind: str, t: int) -> dict[str, Any]:
             "document": f"市监认〔{year}〕{rng.randint(1, 9999)}号",
         }
     kinds = rng.sample(_KINDS, rng.randint(1, 2))
+    amount = f"{rng.randint(1, 500) * 100}.00" if "fine" in kinds else None
+    procedure = rng.choice(("simplified", "ordinary", "ordinary"))
+    if severity == "minor":  # the rule set's minor definition: a warning or a small fine
+        kinds, procedure = (["fine"], "simplified") if amount else (["warning"], "simplified")
+        amount = f"{min(int(amount[:-3]), 200)}.00" if amount else None  # 个体工商户 too
     return {
         "kinds": kinds,
-        "amount": f"{rng.randint(1, 500) * 100}.00" if "fine" in kinds else None,
-        "procedure": rng.choice(("simplified", "ordinary", "ordinary")),
+        "amount": amount,
+        "procedure": procedure,
         "severity": severity,
         "sector": sector,
         "basis": rng.choice(_BASES),

@@ -60,8 +60,8 @@ class CalendarUnknown(Exception):
         self.year: int = year
         super().__init__(
             f"the official working-day calendar for {year} is not loaded; load it with "
-            f"`ledger calendar load FILE` (the State Council's holiday notice for {year})"
-            f" — deadlines in {year} are not guessed"
+            f"`ledger calendar load {year}.json` (the State Council's holiday notice for "
+            f"{year}, into LEDGER_CALENDAR_DIR) — deadlines in {year} are not guessed"
         )
 
     def __reduce__(self) -> tuple[type[CalendarUnknown], tuple[int]]:

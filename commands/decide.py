@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from commands.agencies import SYSTEM_SOURCE
 from commands.services import RuleServices
 from commands.state import EventFacts, SubjectState
 from events.envelope import Envelope
@@ -65,9 +66,9 @@ DERIVERS: dict[str, list[Deriver]] = {}
 """Per event type, the functions naming the events the ledger issues with an
 accepted one (``Accepted.derived``), called only once every rule passed."""
 
-SYSTEM_SOURCE = "credit-ledger/system"
-"""The ``source`` of the events the ledger issues itself (deadline job, spot
-checks). A system finding names, in ``data.agency``, the agency it acts for."""
+# SYSTEM_SOURCE (commands.agencies): the ``source`` of the events the ledger issues
+# itself (deadline job, spot checks). A system finding names, in ``data.agency``,
+# the agency it acts for.
 
 
 def rule(*types: str) -> Callable[[Rule], Rule]:
@@ -107,6 +108,13 @@ def referenced(state: SubjectState, event: Envelope, name: str) -> EventFacts:
     """The earlier event a reference field names (call only after the structural
     checks passed)."""
     return state.events[event.data[name]]
+
+
+def check_references(state: SubjectState, event: Envelope) -> Rejection | None:
+    """The structural reference checks of :func:`decide`, for rules that judge a
+    record as it would be recorded (a corrected record's changed references,
+    ``commands.workflows.corrections``)."""
+    return _check_references(state, event)
 
 
 def decide(state: SubjectState, event: Envelope, context: Context) -> Decision:
@@ -205,6 +213,8 @@ def _check_references(state: SubjectState, event: Envelope) -> Rejection | None:
     return None
 
 
-# The workflow rules (objections, repair, commitments, lists …) register
-# themselves in RULES and DERIVERS when their modules are imported.
-from commands import workflows  # noqa: E402, F401
+# The authority check (who may record what) registers first, so an unauthorised
+# source hears that before any lifecycle rule; the workflow rules (objections,
+# repair, commitments, lists …) register themselves in RULES and DERIVERS when
+# their modules are imported.
+from commands import authority, workflows  # noqa: E402, F401

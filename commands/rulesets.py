@@ -36,6 +36,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from commands.criteria import KIND_MEASURES, Criteria, parse_criteria
+
 __all__ = [
     "FAMILIES",
     "SEVERITIES",
@@ -63,6 +65,8 @@ SEVERITIES: tuple[str, ...] = ("minor", "general", "serious")
 
 KIND_RULE_SET = "disclosure-rule-set"
 KIND_PROCEDURES = "procedures"
+KINDS: tuple[str, ...] = (KIND_RULE_SET, KIND_PROCEDURES, KIND_MEASURES)
+"""Every kind of rules file; each loader reads its own and skips the others."""
 
 
 # -- calendar months -------------------------------------------------------------------
@@ -194,10 +198,9 @@ def _read_kind(
         if not isinstance(obj, Mapping):
             raise ValueError(f"{name}: a rules file must hold one JSON object")
         file_kind = obj.get("kind")
-        if file_kind not in (KIND_RULE_SET, KIND_PROCEDURES):
+        if file_kind not in KINDS:
             raise ValueError(
-                f"{name}: `kind` is {file_kind!r}; expected "
-                f"{KIND_RULE_SET!r} or {KIND_PROCEDURES!r}"
+                f"{name}: `kind` is {file_kind!r}; expected one of {', '.join(map(repr, KINDS))}"
             )
         if file_kind == kind:
             found.append((name, obj))
@@ -283,13 +286,22 @@ class RepairRule:
 
 @dataclass(frozen=True)
 class MinorDefinition:
-    """What counts as a minor penalty (行政处罚法 Art. 51): informational, for checks."""
+    """What counts as a minor penalty (行政处罚法 Art. 51): the procedure, the only
+    penalty kinds allowed, the fine limits for a person and an organisation, and
+    the code prefixes of subjects fined as persons (个体工商户: ``92``)."""
 
     procedure: str
     kinds: frozenset[str]
     fine_max_person: Decimal
     fine_max_organisation: Decimal
     source: str
+    person_code_prefixes: tuple[str, ...] = ()
+
+    def fine_max(self, subject: str) -> tuple[Decimal, str]:
+        """The fine limit for ``subject`` and whom it is the limit for."""
+        if subject.startswith(self.person_code_prefixes):
+            return self.fine_max_person, "person (个体工商户)"
+        return self.fine_max_organisation, "organisation"
 
 
 @dataclass(frozen=True)
@@ -317,6 +329,8 @@ class RuleSet:
     """family → severity → the base period (no sector override)."""
     sector_overrides: Mapping[str, PeriodOverride]
     minor_definition: MinorDefinition | None = None
+    criteria: Criteria | None = None
+    """The criteria of the serious acts (:mod:`commands.criteria`); None: not checked."""
     withdrawal_notice: NoticePeriod | None = None
     """How long the public sees the notice of a withdrawn or revoked penalty decision
     (行政处罚法 Art. 48: agency, date, reason; never the decision's content). None:
@@ -393,6 +407,7 @@ class RuleSet:
                 "archive_after_months",
                 "repair",
                 "minor_definition",
+                "criteria",
                 "periods",
                 "sector_overrides",
                 "withdrawal_notice",
@@ -476,9 +491,21 @@ class RuleSet:
             m = _obj(obj["minor_definition"], mw)
             _check_keys(
                 m,
-                {"procedure", "kinds", "fine_max_person", "fine_max_organisation", "source"},
+                {
+                    "procedure",
+                    "kinds",
+                    "fine_max_person",
+                    "fine_max_organisation",
+                    "person_code_prefixes",
+                    "source",
+                },
                 mw,
             )
+            prefixes = m.get("person_code_prefixes", [])
+            if not isinstance(prefixes, list) or not all(
+                isinstance(p, str) and p for p in prefixes
+            ):
+                raise ValueError(f"{mw}.person_code_prefixes: expected a list of code prefixes")
             kinds = _require(m, "kinds", mw)
             if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
                 raise ValueError(f"{mw}.kinds: expected a list of strings")
@@ -492,6 +519,7 @@ class RuleSet:
                     _require(m, "fine_max_organisation", mw), f"{mw}.fine_max_organisation"
                 ),
                 source=_str(_require(m, "source", mw), f"{mw}.source"),
+                person_code_prefixes=tuple(prefixes),
             )
 
         return cls(
@@ -519,6 +547,9 @@ class RuleSet:
             periods=MappingProxyType(periods),
             sector_overrides=MappingProxyType(overrides),
             minor_definition=minor,
+            criteria=(
+                None if obj.get("criteria") is None else parse_criteria(obj["criteria"], where)
+            ),
             withdrawal_notice=_notice(obj.get("withdrawal_notice"), f"{where}: withdrawal_notice"),
         )
 

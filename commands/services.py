@@ -7,28 +7,41 @@ nothing else reads rule or calendar files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from commands.agencies import Agencies
 from commands.calendar import WorkingCalendar
+from commands.criteria import MeasuresList
 from commands.rulesets import Procedures, RuleBook
 
 
 @dataclass(frozen=True, slots=True)
 class RuleServices:
-    """The working-day calendar, the disclosure rule book and the regional procedures."""
+    """The working-day calendar, the disclosure rule book, the regional procedures
+    and the measures list (惩戒措施清单), and who may record what (agency kinds,
+    platforms, regions)."""
 
     calendar: WorkingCalendar
     rulebook: RuleBook
     procedures: Procedures
+    measures: MeasuresList = field(default_factory=MeasuresList.load)
+    agencies: Agencies = field(default_factory=Agencies.packaged)
 
     @classmethod
-    def load(cls, calendar_dir: Path | None = None, rules_dir: Path | None = None) -> RuleServices:
-        """The packaged calendars and rule sets, plus the optional extra folders."""
+    def load(
+        cls,
+        calendar_dir: Path | None = None,
+        rules_dir: Path | None = None,
+        agencies_file: Path | None = None,
+    ) -> RuleServices:
+        """The packaged calendars, rule sets and agencies, plus the optional extras."""
         calendars = [calendar_dir] if calendar_dir else []
         rules = [rules_dir] if rules_dir else []
         return cls(
             calendar=WorkingCalendar.load(calendars),
             rulebook=RuleBook.load(rules),
             procedures=Procedures.load(rules),
+            measures=MeasuresList.load(rules),
+            agencies=Agencies.load([agencies_file]) if agencies_file else Agencies.packaged(),
         )

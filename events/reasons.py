@@ -76,6 +76,9 @@ class Reason(StrEnum):
     """The referenced record was revoked; it can no longer be repaired, objected to or corrected."""
     WRONG_AGENCY = "wrong-agency"
     """Only the agency that made the finding may do this (谁认定、谁约谈)."""
+    NOT_AUTHORISED = "not-authorised"
+    """The `source` may not record this act (DOMAIN.md "Who may record what"); the message
+    names the responsible agency (谁认定、谁负责)."""
     SOURCE_NOT_ALLOWED = "source-not-allowed"
     """The authenticated principal may not submit events for this `source`."""
     OUT_OF_ORDER = "out-of-order"
@@ -93,7 +96,29 @@ class Reason(StrEnum):
     DESIGNATION_TOO_EARLY = "designation-too-early"
     """A list designation before the proposal's notice and objection window has closed."""
     PERSON_ERASED = "person-erased"
-    """The responsible person's key was erased; personal data about them is no longer recorded."""
+    """No longer issued (kept so the code never changes meaning): a link of an erased
+    person's number now starts a fresh key (DOMAIN.md, Clarifications, Personal data)."""
+
+    # -- the criteria of the serious acts (commands/workflows/criteria.py) -----------
+    NOT_MINOR = "not-minor"
+    """A penalty claims severity `minor` outside the rule set's minor definition (procedure,
+    penalty kinds, fine limit for a person or an organisation)."""
+    LISTING_GROUNDS = "listing-grounds"
+    """A list proposal rests on a finding the list may not rest on (serious-dishonesty needs a
+    serious finding or a court's 失信被执行人 finding; focus a general or serious one)."""
+    PLANNED_END_TOO_LATE = "planned-end-too-late"
+    """A list proposal's `planned_end` is later than the rule set's bound for the list and region."""
+    OPEN_ENDED_NOT_ALLOWED = "open-ended-not-allowed"
+    """A list proposal without `planned_end` whose basis is not one the rule set allows it for."""
+    PERMANENT_BAN_NOT_ALLOWED = "permanent-ban-not-allowed"
+    """A permanent ban (`until: null`) whose basis is not one the rule set names as allowing it."""
+    REPAIR_METHODS = "repair-methods"
+    """A repair request misses a method the rule set requires for that kind of record, or names
+    one it does not allow."""
+    UNKNOWN_MEASURE = "unknown-measure"
+    """`data.measure` is not a code of the measures list (惩戒措施清单)."""
+    DUPLICATE_MEASURE = "duplicate-measure"
+    """The same measure is already applied, and not lifted, on the same finding."""
 
     # -- the store -----------------------------------------------------------------
     CONFLICT = "write-conflict"

@@ -11,7 +11,8 @@ A restore refuses a target ledger that already holds records unless ``--force`` 
 replaces everything in the target schema or file). After it, ``--verify`` (the default)
 rechecks the whole restored store and its checkpoints (``ledger verify``) and exits 1 if it
 does not verify. The person secret (``LEDGER_PERSON_SECRET_FILE``) and the signing key are
-not in the database: back them up separately.
+not in the database: back them up separately. Every restore re-applies the erasure log
+(``LEDGER_ERASURE_LOG``, :mod:`ledger.erasures`), so no erased person comes back.
 
 Exit status: 0 done; 1 refused, the tool failed, or the restored store does not verify;
 2 bad usage.
@@ -231,6 +232,29 @@ def restore(url: str, file: Path, *, force: bool = False) -> int:
     return _restore_postgres(PgTarget.from_url(url), file, force=force)
 
 
+def after_restore(settings: Settings) -> None:
+    """The final step of every restore, run once the verified copy is live: what must be
+    re-applied to a ledger brought back from a backup goes here (e.g. erasures recorded in
+    their log outside the database after the backup was taken). Raises on failure; the
+    restored ledger stays live either way."""
+    from ledger.erasures import reapply_erasures
+
+    try:
+        erased = reapply_erasures(settings)  # a restore never brings an erased person back
+    except OSError as e:
+        raise BackupError(
+            f"the ledger is restored, but the erasure log {settings.erasure_log} could not be "
+            f"re-applied ({e}): fix that and run `ledger restore` again, or `ledger "
+            "erase-person --key-id` for each logged key id, before starting the services"
+        ) from e
+    if erased.logged:
+        print(
+            f"re-applied {erased.logged} logged person erasure(s) from {settings.erasure_log} "
+            f"({erased.destroyed} key(s) destroyed again); person secret rotated",
+            file=sys.stderr,
+        )
+
+
 def _refuse(where: str, size: int) -> BackupError:
     return BackupError(
         f"refusing to restore: {where} already holds a ledger of {size:,} records; "
@@ -391,6 +415,7 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
     try:
         size = restore(settings.database_url, args.file, force=args.force)
+        after_restore(settings)
     except BackupError as e:
         print(f"ledger: {e}", file=sys.stderr)
         return 1

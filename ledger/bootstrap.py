@@ -122,7 +122,7 @@ def bootstrap(
     return Ledger(
         recorder,
         clock=clock or system_clock_us,
-        rules=RuleServices.load(settings.calendar_dir, settings.rules_dir),
+        rules=RuleServices.load(settings.calendar_dir, settings.rules_dir, settings.agencies_file),
         keystore=open_keystore(recorder, settings.person_secret_file),
         cache_size=settings.cache_subjects,
     )

@@ -27,7 +27,19 @@ from bench import cli as bench_cli
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import InvalidInstant, cst_text
 from events.reasons import InvalidEvent
-from ledger import backup, deadlines, feed, heartbeat, ingest, logs, persons, spotcheck
+from ledger import (
+    backup,
+    calendars,
+    deadlines,
+    feed,
+    heartbeat,
+    ingest,
+    logs,
+    persons,
+    responsible,
+    spotcheck,
+    unverified,
+)
 from ledger.app import Ledger, Outcome
 from ledger.audit import cli as audit_cli
 from ledger.bootstrap import ConfigurationError, bootstrap
@@ -44,11 +56,14 @@ COMMAND_AREAS = (
     deadlines,
     spotcheck,
     persons,
+    responsible,
     projections_cli,
     insight_cli,
     audit_cli,
     bench_cli,
     backup,
+    unverified,
+    calendars,
 )
 """Modules that add their own subcommands with ``register(subparsers, bootstrap)``."""
 
@@ -58,7 +73,7 @@ LONG_RUNNING = ("serve", "ingest", "project", "tick", "feed")
 PERIODIC = ("tick", "checkpoint", "verify")
 """Jobs a service runs on a schedule: they get ``--every SECONDS``."""
 
-EXAMPLE_SUBJECT = "92110000MAW1WJEQ4X"
+EXAMPLE_SUBJECT = "91440100423988735H"
 """The demo's example subject (``ledger.demo.example_subject``; README uses it too)."""
 
 EXAMPLES: dict[str, str] = {
@@ -95,6 +110,11 @@ EXAMPLES: dict[str, str] = {
     "restore": "ledger restore backups/ledger-2026-11-20.dump --public-key \"$(cat public.key)\"",
     "healthcheck": "LEDGER_HEARTBEAT_FILE=/tmp/ledger-heartbeat ledger healthcheck --max-age 120",
     "schema": "ledger schema credit.penalty.decided",
+    "persons": f"ledger persons {EXAMPLE_SUBJECT} --json",
+    "rotate-person-secret": "ledger rotate-person-secret   (after restoring an old person secret file)",
+    "unverified": "ledger unverified --json   (or one subject: ledger unverified --subject CODE)",
+    "calendar": "LEDGER_CALENDAR_DIR=/var/lib/credit-ledger/calendars ledger calendar load 2027.json",
+    "calendar load": "LEDGER_CALENDAR_DIR=/var/lib/credit-ledger/calendars ledger calendar load 2027.json --replace",
 }
 """``ledger COMMAND --help`` ends with ``example: …`` from here (one place for all)."""
 
@@ -324,7 +344,10 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     counts: Counter[str] = Counter()
     rejections: Counter[str] = Counter()
     for batch in demo_batches(items, generated, settings.batch_size):
-        for outcome in ledger.submit(batch, now_us=max(recorded_at[id(i)] for i in batch)):
+        # system=True: the demo also plays the ledger's own jobs (the yearly spot-check
+        # draws are issued by the system source, as ``ledger spot-check`` issues them)
+        now = max(recorded_at[id(i)] for i in batch)
+        for outcome in ledger.submit(batch, now_us=now, system=True):
             counts[outcome.status] += 1
             if outcome.status == "rejected":
                 rejections[f"{outcome.code}"] += 1

@@ -45,11 +45,16 @@ Guarantees of :func:`generate` (the tests check them):
   published) are never repaired;
 * each subject's first event (in recorded order) carries ``data.subject_name``, the
   name :func:`names` gives for its code;
-* every spring (2024–2026) the market regulator of each region draws its graded
-  random spot check (双随机): the region's businesses by supervision tier (from
-  their findings of the two years before), drawn with
+* every spring (2024–2026) each region's market regulator has its graded random spot
+  check (双随机) drawn: the region's businesses by supervision tier (from their
+  findings of the two years before), drawn with
   :func:`commands.workflows.inspections.draw` at the Henan 2021 ratios, one
-  ``credit.inspection.selected`` per drawn subject.
+  ``credit.inspection.selected`` per drawn subject, issued by the ledger's system
+  source (DOMAIN.md: spot-check draws are the system's) with ``data.agency`` naming
+  the regulator — so the demo is loaded with ``system=True``;
+* every event's ``source`` may record it (DOMAIN.md "Who may record what",
+  :mod:`commands.authority`): repair of publication is decided by the credit
+  platform, the repair of a listing by its 认定单位.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ from typing import Any
 
 import chinese_calendar
 
+from commands.agencies import SYSTEM_SOURCE
 from commands.workflows.inspections import draw
 from events.codes import ALPHABET, complete_subject_code
 from events.instants import CST, to_us
@@ -1109,7 +1115,8 @@ class _Story:
                 "ndrc",
                 t,
                 {
-                    "scheme": f"public-credit-comprehensive-evaluation-{year}",
+                    "scheme": "national-comprehensive",
+                    "period": str(year),
                     "grade": rng.choice(grades),
                     "valid_until": f"{year + 2}-06-30",
                 },
@@ -1126,7 +1133,8 @@ class _Story:
                 "samr",
                 t,
                 {
-                    "scheme": f"market-regulation-credit-risk-classification-{year}",
+                    "scheme": "market-regulation",
+                    "period": str(year),
                     "grade": rng.choice(grades),
                     "valid_until": f"{year + 1}-12-31",
                     "basis": "《市场监管总局关于推进企业信用风险分类管理进一步提升监管效能的意见》",
@@ -1662,10 +1670,14 @@ class _Story:
         if request is None or commitment is None:
             return None
         approved = rng.random() < 0.8
+        # the platform decides repair of publication; a listing's repair is its 认定单位's
+        decider = (
+            ev.source.split("/")[0] if ev.type == "credit.list.designated" else "credit-platform"
+        )
         if not approved:
             rejection = self.emit(
                 "credit.repair.rejected",
-                "credit-platform",
+                decider,
                 self.wd_after(request, 3, 10),
                 {
                     "request": request.id,
@@ -1689,7 +1701,7 @@ class _Story:
                 return None
         approval = self.emit(
             "credit.repair.approved",
-            "credit-platform",
+            decider,
             self.wd_after(request, 2, 10),
             {
                 "request": request.id,
@@ -1710,28 +1722,34 @@ class _Story:
                 )
                 f.measures.remove(m)
         if rng.random() < 0.08:
-            breach = self.emit(
-                "credit.commitment.breached",
-                "credit-platform",
-                self.days_after(approval, 30, 200),
-                {
-                    "commitment": commitment.id,
-                    "kind": "unfulfilled",
-                    "basis": f"{_ORDER_58_TITLE}第十九条",
-                    "document": self.doc("信用修复撤", approval.t),
-                },
-                [commitment, approval],
-            )
-            self.emit(
-                "credit.repair.revoked",
-                "credit-platform",
-                self.wd_after(breach.t, 1, 10) if breach else None,
-                {
-                    "approval": approval.id,
-                    "reason": "修复主体违反信用修复承诺，撤销修复决定，恢复公示",
-                },
-                [approval, breach],
-            )
+            if rng.random() < 0.5:
+                # a breached repair commitment: the ledger itself revokes the repair
+                # (credit.repair.revoked from its system source, derived)
+                self.emit(
+                    "credit.commitment.breached",
+                    "credit-platform",
+                    self.days_after(approval, 30, 200),
+                    {
+                        "commitment": commitment.id,
+                        "kind": "unfulfilled",
+                        "basis": f"{_ORDER_58_TITLE}第十九条",
+                        "document": self.doc("信用修复撤", approval.t),
+                    },
+                    [commitment, approval],
+                )
+            else:
+                self.emit(
+                    "credit.repair.revoked",
+                    decider,
+                    self.days_after(approval, 30, 200),
+                    {
+                        "approval": approval.id,
+                        "reason": "经核查，修复申请材料不实，撤销修复决定，恢复公示",
+                        "basis": f"{_ORDER_58_TITLE}第十九条",
+                        "document": self.doc("信用修复撤", approval.t),
+                    },
+                    [approval],
+                )
             return None
         if rng.random() < 0.3:
             self.emit(
@@ -1865,6 +1883,8 @@ class _Story:
         rng, ev = self.rng, f.ev
         agency = ev.source.split("/")[0]
         name = "serious-dishonesty" if rng.random() < 0.75 else "focus"
+        if f.severities != {"serious"}:
+            name = "focus"  # serious-dishonesty rests on a (still) serious finding only
         t_prop = self.wd_after(ev, 5, 40)
         years = rng.choice((1, 2, 3)) if name == "serious-dishonesty" else 1
         planned_end = _add_months(_day_of(t_prop), 12 * years)
@@ -1891,7 +1911,7 @@ class _Story:
                 self.wd_after(prop, 1, 5),
                 "ndrc",
                 rng.choice(("legal-representative", "actual-controller", "principal")),
-                [ev],
+                [ev, prop],  # linked by the agency that proposed the listing, after it
             )
             if p is not None:
                 deps.append(p)
@@ -1977,7 +1997,8 @@ class _Story:
             "product-quality",
             "tax",
         }:
-            permanent = rng.random() < 0.3
+            # a permanent ban only where the law allows one (食品安全法 第一百三十五条)
+            permanent = rng.random() < 0.3 and f.sector == "food"
             until = None if permanent else _add_months(des.day, 12 * rng.choice((3, 5, 10)))
             grounds = des if rng.random() < 0.5 else ev
             ban = self.emit(
@@ -2144,7 +2165,7 @@ def _spot_checks(lives: list[tuple[_Subject, list[_Ev]]], seed: int) -> list[tup
                     t = _us_at(day, 10 * 3600)
                     ev = _Ev(
                         f"{draw_id}/{code}",
-                        f"samr/{region.code}",
+                        SYSTEM_SOURCE,
                         "credit.inspection.selected",
                         t,
                         t + rng.randint(600, 7200) * _US + rng.randint(0, _US - 1),
@@ -2156,6 +2177,7 @@ def _spot_checks(lives: list[tuple[_Subject, list[_Ev]]], seed: int) -> list[tup
                             "population": result.population[tier],
                             "drawn": len(codes),
                             "scheme": "henan-2021",
+                            "agency": f"samr/{region.code}",
                         },
                     )
                     out.append((ev, subject_of[code]))

@@ -29,11 +29,21 @@ class Settings(BaseSettings):
     signing_key_file: Path = Field(Path("./signing.key"), description="Ed25519 key for checkpoints")
     person_secret_file: Path = Field(
         Path("./person.key"),
-        description="HMAC secret naming responsible persons' keys (created if missing; keep it "
-        "outside the database)",
+        description="HMAC secret of the erasable index from identity numbers to person keys "
+        "(created if missing; rotated at every erasure; keep it outside the database)",
+    )
+    erasure_log: Path = Field(
+        Path("./erasures.jsonl"),
+        description="Append-only log of person erasures, outside the database: re-applied "
+        "after a restore",
     )
     calendar_dir: Path | None = Field(None, description="Extra official calendars (YYYY.json)")
     rules_dir: Path | None = Field(None, description="Extra or replacement rule sets (*.json)")
+    agencies_file: Path | None = Field(
+        None,
+        description="Extra agency kinds, regions and hierarchy exceptions (commands/agencies.json "
+        "format), merged over the shipped ones",
+    )
     kafka_bootstrap: str | None = Field(
         None, description="Kafka bootstrap servers; turns on ingestion"
     )

@@ -43,6 +43,7 @@ from typing import Any
 from commands.calendar import CalendarUnknown
 from commands.rulesets import NoRuleSet, RuleSet, add_months
 from commands.services import RuleServices
+from events.personal import mask_id_number
 from events.recorded import RecordedEvent
 from projections.lifecycles import (
     FINDING_FAMILIES,
@@ -91,16 +92,6 @@ ROLE_LABELS: dict[str, str] = {
     "principal": "主要负责人 principal",
     "actual-controller": "实际控制人 actual controller",
 }
-
-
-def mask_id_number(value: object) -> str:
-    """An identity number for public view: the first 6 and the last character
-    kept, the rest ``*`` (``440301***********X``); shorter than 10 characters,
-    everything masked. Never returns the full number."""
-    text = value.strip() if isinstance(value, str) else ""
-    if len(text) >= 10:
-        return text[:6] + "*" * (len(text) - 7) + text[-1]
-    return "*" * max(len(text), 1)
 
 
 def rule_label(rule_set: RuleSet) -> str:

@@ -16,6 +16,10 @@ gives the raw ledger keys of DESIGN.md ``history --json`` (``seq``, ``position``
   standing (score, grade, lists, measures, bans, open items) and to the
   disclosure (items that appeared or changed), i.e. the views of the records
   before it and of the records up to it, both read at its recording time.
+* ``authority: "unverified"`` and ``authority_reason`` (``code``, ``message``)
+  on a record the authority rules (``commands.authority``) would refuse now: one
+  recorded before those rules. It stays recorded and keeps its effect; the flag
+  tells the reader, and ``ledger unverified`` lists every such record.
 
 ``History.text()`` is the same for a person: one block per record.
 """
@@ -28,8 +32,10 @@ from typing import Any
 
 import orjson
 
+from commands.authority import unverified
 from commands.services import RuleServices
 from events.instants import cst_text
+from events.reasons import Rejection
 from events.recorded import RecordedEvent
 from projections.disclosure import (
     CORRECTED_MARK,
@@ -137,6 +143,8 @@ class HistoryEntry:
     """When later corrections apply to the record: ``mark`` 已更正, ``by`` (their
     ids) and ``data`` (the record's data with them applied; identity numbers
     masked). ``data`` itself stays what was recorded."""
+    unverified: Rejection | None = None
+    """Set when the authority rules would refuse this record now (module docstring)."""
 
     def to_json(self) -> dict[str, Any]:
         out = self.record.to_json()
@@ -151,6 +159,12 @@ class HistoryEntry:
         )
         if self.corrected is not None:
             out["corrected"] = self.corrected
+        if self.unverified is not None:
+            out["authority"] = "unverified"
+            out["authority_reason"] = {
+                "code": str(self.unverified.code),
+                "message": self.unverified.message,
+            }
         return out
 
 
@@ -201,9 +215,11 @@ def history(
     changes: dict[int, dict[str, Any]] = {}
     before_standing: Standing | None = None
     plans: list[ItemPlan] = []
+    known: list[RecordedEvent] = []
     for record in records:
         if not full.knows(record):
             break
+        known.append(record)
         at = max(record.recorded_us, record.time_us, full.max_time_us)
         if before_standing is not None and (
             before_standing.next_change_us is None or before_standing.next_change_us > at
@@ -225,6 +241,7 @@ def history(
         }
         before_standing = after
         shown.append((record, entry.effective_us))
+    flagged = unverified(subject, known, rules.agencies)
     entries = []
     for record, effective in shown:
         if as_of_us is not None and effective > as_of_us:
@@ -234,7 +251,14 @@ def history(
         links = _links(node) if own and node is not None else ()
         corrected = _corrected(node) if own and node is not None else None
         entries.append(
-            HistoryEntry(record, effective, tuple(links), changes[record.seq], corrected)
+            HistoryEntry(
+                record,
+                effective,
+                tuple(links),
+                changes[record.seq],
+                corrected,
+                flagged.get(record.id),
+            )
         )
     return History(subject, as_of_us, known_at_us, tuple(entries), full.subject_name)
 
@@ -477,6 +501,8 @@ def _entry_text(e: HistoryEntry) -> list[str]:
         if link.get("revoked"):
             text += " [revoked]"
         lines.append(f"    ↳ {text}")
+    if e.unverified is not None:
+        lines.append(f"    ⚠ authority: unverified — {e.unverified.message}")
     lines.extend(f"    Δ {line}" for line in _changes_text(e.changes))
     lines.append(f"    chain: position {r.position}, hash {r.hash[:16]}…, prev {r.prev[:16]}…")
     return lines

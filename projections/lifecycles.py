@@ -15,13 +15,18 @@ are ignored everywhere):
   from its time, an approved repair from its time until a ``credit.repair.revoked``
   (which restores it).
 * list designation: ``credit.list.removed``; its grounds withdrawn; an approved
-  repair of the designation or of its finding (restored by repair revocation).
+  repair of the designation itself (restored by repair revocation). Repair is
+  per record: the repair of the finding it rests on ends the finding's
+  disclosure, not the listing, which ends only by its own removal (reason
+  ``repaired``) or expiry (DOMAIN.md, Clarifications).
   The proposal's ``planned_end`` does not end it by itself (removal "expired" is
   an event agencies record); it is reported.
 * ban: ``credit.ban.lifted``; the day after ``until``; its grounds withdrawn.
   Repair does not lift a ban (a ban is imposed by law, not a joint measure).
 * measure: ``credit.measure.lifted``; the day after ``until``; its grounds
-  withdrawn or repaired (restored by repair revocation).
+  withdrawn; the record it rests on directly (a finding, or a designation)
+  repaired (restored by repair revocation) — a measure on a designation is not
+  lifted by the repair of the designation's finding.
 
 A sanction whose grounds (finding, or designation and its finding) were revoked
 never was in force.
@@ -305,12 +310,15 @@ def _grounds_never(entry: Entry) -> str | None:
 
 
 def _grounds_cuts(entry: Entry, *, repairs: bool) -> list[Cut]:
+    """Cuts from what ``entry`` rests on: withdrawals and list removals all along
+    the chain; with ``repairs``, the approved repairs of the nearest ground only
+    (repair is per record)."""
     cuts: list[Cut] = []
-    for ground in grounds(entry):
+    for i, ground in enumerate(grounds(entry)):
         w = withdrawal(ground) if ground.type == "credit.penalty.decided" else None
         if w is not None:
             cuts.append(Cut(w.time_us, None, "the decision it rests on was withdrawn", w.id))
-        if repairs:
+        if repairs and i == 0:
             for cut in repair_cuts(ground):
                 cuts.append(replace(cut, cause=f"repair of {ground.id} approved"))
         if ground.type == "credit.list.designated":
@@ -405,7 +413,7 @@ def designation_lifecycle(designation: Entry) -> Lifecycle:
     never = _grounds_never(designation)
     if never is not None:
         return Lifecycle((), never=never)
-    cuts = _grounds_cuts(designation, repairs=True)
+    cuts = _grounds_cuts(designation, repairs=False)
     for removal in designation.referring("credit.list.removed", "designation"):
         reason = removal.data.get("reason")
         cuts.append(

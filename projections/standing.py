@@ -29,8 +29,9 @@ from datetime import date
 from typing import Any
 
 from commands.calendar import CalendarUnknown
-from commands.rulesets import GradeScheme
+from commands.rulesets import GradeScheme, NoRuleSet
 from commands.services import RuleServices
+from commands.workflows.criteria import unchecked_minor
 from commands.workflows.inspections import GRADE_TIERS
 from commands.workflows.objections import objection_region
 from events.instants import CST, from_us
@@ -140,6 +141,11 @@ class Standing:
     list_designations: tuple[dict[str, Any], ...]
     suspended: tuple[str, ...]
     evaluation: dict[str, Any] | None
+    """The latest evaluation of any scheme (kept for readers of one grade)."""
+    evaluations: tuple[dict[str, Any], ...]
+    """Per scheme, its latest evaluation (valid or not), by scheme name."""
+    tier_raised_by: str | None
+    """The valid evaluation that raised ``tier`` above the grade's own (rule set criteria)."""
     bans: tuple[dict[str, Any], ...]
     open_commitments: tuple[dict[str, Any], ...]
     overdue_commitments: tuple[dict[str, Any], ...]
@@ -171,6 +177,8 @@ class Standing:
             "list_designations": list(self.list_designations),
             "suspended": list(self.suspended),
             "evaluation": self.evaluation,
+            "evaluations": list(self.evaluations),
+            "tier_raised_by": self.tier_raised_by,
             "bans": list(self.bans),
             "open_commitments": list(self.open_commitments),
             "overdue_commitments": list(self.overdue_commitments),
@@ -284,7 +292,8 @@ def standing_of(timeline: Timeline, as_of_us: int, rules: RuleServices) -> Stand
 
     score = scheme.start + sum(c.points for c in contributions)
     grade = scheme.grade_for(score)
-    tier = SUPERVISION_TIERS.get(grade)
+    evaluations = _evaluations(timeline, as_of_us, edges)
+    tier, raised_by = _raised_tier(SUPERVISION_TIERS.get(grade), evaluations, rules)
     ratio = procedures.spot_check_ratios().get(tier) if tier is not None else None
     open_commitments = _open(timeline, "commitments", as_of_us, edges)
     return Standing(
@@ -310,7 +319,9 @@ def standing_of(timeline: Timeline, as_of_us: int, rules: RuleServices) -> Stand
         lists=tuple(sorted(lists)),
         list_designations=tuple(designations),
         suspended=tuple(sorted(suspended_targets)),
-        evaluation=_evaluation(timeline, as_of_us, edges),
+        evaluation=evaluations[-1] if evaluations else None,
+        evaluations=tuple(sorted(evaluations, key=lambda e: str(e["scheme"]))),
+        tier_raised_by=raised_by,
         bans=tuple(
             _sanctions(
                 timeline,
@@ -357,6 +368,22 @@ class _Scored:
         return self.entry.seq
 
 
+def _finding_note(entry: Entry, rules_for: RulesFor) -> str | None:
+    """Why a finding's rules cannot be told, or that its declared ``minor`` was not
+    checked (the rule set in force gives no minor definition)."""
+    if rules_for.problem:
+        return f"{entry.id}: {rules_for.problem}"
+    if entry.type == "credit.penalty.decided" and unchecked_minor(
+        rules_for.rule_set, {"severity": rules_for.severity}
+    ):
+        rule_set = rules_for.rule_set.id if rules_for.rule_set is not None else "no rule set"
+        return (
+            f"{entry.id}: severity minor as declared, not checked: {rule_set} gives no "
+            "definition of a minor penalty"
+        )
+    return None
+
+
 def _scored(timeline: Timeline, rules: RuleServices) -> list[_Scored]:
     """The records that may count, in seq order (memoised on the timeline)."""
     memo_key = ("scored", id(rules))
@@ -376,7 +403,7 @@ def _scored(timeline: Timeline, rules: RuleServices) -> list[_Scored]:
                     f"{FINDING_FAMILIES[kind]}.{rules_for.severity}",
                     facts.findings[seq],
                     _finding_text(entry, rules_for),
-                    note=f"{entry.id}: {rules_for.problem}" if rules_for.problem else None,
+                    note=_finding_note(entry, rules_for),
                 )
             )
         elif kind == "credit.commitment.breached":
@@ -556,26 +583,67 @@ def _designation_json(entry: Entry, name: str, as_of_us: int, edges: _Boundaries
     }
 
 
-def _evaluation(timeline: Timeline, as_of_us: int, edges: _Boundaries) -> dict[str, Any] | None:
-    live = [
-        e
-        for e in timeline.of_type("credit.evaluation.published")
-        if e.revoked_by is None and e.effective_us <= as_of_us
-    ]
-    if not live:
-        return None
-    latest = max(live, key=lambda e: (e.time_us, e.seq))
-    valid_until = parse_day(latest.data.get("valid_until"))
-    edges.add_day_end(valid_until)
-    return {
-        "event_id": latest.id,
-        "scheme": latest.data.get("scheme"),
-        "grade": latest.data.get("grade"),
-        "published": day_text(latest.time_us),
-        "valid_until": latest.data.get("valid_until"),
-        "valid": valid_until is not None and as_of_us < day_after_start_us(valid_until),
-        "agency": latest.source,
-    }
+def _evaluations(timeline: Timeline, as_of_us: int, edges: _Boundaries) -> list[dict[str, Any]]:
+    """Per ``scheme``, its latest live evaluation in effect at ``as_of_us``: a newer
+    grade replaces only the same scheme's (DOMAIN.md), each valid through its
+    ``valid_until``; ordered by valid time (the last is the latest of all)."""
+    latest: dict[str, Entry] = {}
+    for e in timeline.of_type("credit.evaluation.published"):
+        if e.revoked_by is not None or e.effective_us > as_of_us:
+            continue
+        scheme = str(e.data.get("scheme"))
+        held = latest.get(scheme)
+        if held is None or (e.time_us, e.seq) > (held.time_us, held.seq):
+            latest[scheme] = e
+    found: list[dict[str, Any]] = []
+    for scheme, e in sorted(latest.items(), key=lambda kv: (kv[1].time_us, kv[1].seq)):
+        valid_until = parse_day(e.data.get("valid_until"))
+        edges.add_day_end(valid_until)
+        period = e.data.get("period")
+        found.append(
+            {
+                "event_id": e.id,
+                "scheme": scheme,
+                "period": period if isinstance(period, str) else None,
+                "grade": e.data.get("grade"),
+                "published": day_text(e.time_us),
+                "valid_until": e.data.get("valid_until"),
+                "valid": valid_until is not None and as_of_us < day_after_start_us(valid_until),
+                "agency": e.source,
+            }
+        )
+    return found
+
+
+_TIER_ORDER = ("low", "medium", "medium-high", "high")
+
+
+def _raised_tier(
+    tier: str | None, evaluations: list[dict[str, Any]], rules: RuleServices
+) -> tuple[str | None, str | None]:
+    """The supervision tier after the valid evaluations the rule set in force on
+    their day names as raising it (national comprehensive 差, market regulation D),
+    and the evaluation that raised it (None when none did)."""
+    raised_by: str | None = None
+    for e in evaluations:
+        if not e["valid"]:
+            continue
+        try:
+            rule_set = rules.rulebook.in_force(date.fromisoformat(e["published"]))
+        except NoRuleSet:
+            continue
+        if rule_set.criteria is None:
+            continue
+        to = rule_set.criteria.raised_tier(str(e["scheme"]), str(e["grade"]))
+        if to is None or to not in _TIER_ORDER:
+            continue
+        if (
+            tier is None
+            or tier not in _TIER_ORDER
+            or _TIER_ORDER.index(to) > _TIER_ORDER.index(tier)
+        ):
+            tier, raised_by = to, e["event_id"]
+    return tier, raised_by
 
 
 _COMMITMENT_ENDS = (

@@ -90,15 +90,16 @@ def standing_text(s: dict[str, Any]) -> str:
     for r in s["open_rectifications"]:
         overdue = "  OVERDUE" if r.get("overdue") else ""
         lines.append(f"  {r['event_id']} for {r['finding']}, deadline {r['deadline']}{overdue}")
-    e = s.get("evaluation")
-    if e:
+    evaluations = s.get("evaluations") or ([s["evaluation"]] if s.get("evaluation") else [])
+    lines.append("综合评价 evaluations:" + ("" if evaluations else " none"))
+    for e in evaluations:
         valid = "valid" if e.get("valid") else "expired"
+        period = f" {e['period']}" if e.get("period") else ""
+        raised = "  raises the tier" if e.get("event_id") == s.get("tier_raised_by") else ""
         lines.append(
-            f"综合评价 evaluation: {e['grade']} ({e['scheme']}), published {e['published']}, "
-            f"until {e['valid_until']} — {valid}"
+            f"  {e['scheme']}{period}: {e['grade']}, published {e['published']}, "
+            f"until {e['valid_until']} — {valid}{raised}"
         )
-    else:
-        lines.append("综合评价 evaluation: none")
     for note in s.get("notes", []):
         lines.append(f"note: {note}")
     return "\n".join(lines) + "\n"

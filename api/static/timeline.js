@@ -101,7 +101,8 @@
         ${mark ? `<span class="badge">${esc(mark[1])}</span>` : ""}
         <div><b>${esc(e.type)}</b> · ${esc(e.source)} · <code>${esc(e.id)}</code></div>
         ${e.document || e.basis ? `<div class="basis">${esc(e.document || "")} ${esc(e.basis || "")}</div>` : ""}
-        ${links ? `<div class="links">${links}</div>` : ""}</li>`;
+        ${links ? `<div class="links">${links}</div>` : ""}
+        ${e.authority === "unverified" ? `<div class="unverified" title="${esc((e.authority_reason || {}).message || "")}">未核验授权 authority: unverified</div>` : ""}</li>`;
     }).join("")}</ol>`;
   }
 

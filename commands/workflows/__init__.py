@@ -4,6 +4,7 @@ Importing this package registers every rule in ``commands.decide.RULES`` (and
 the derived events in ``DERIVERS``); ``commands.decide`` imports it. One module
 per lifecycle:
 
+* :mod:`.corrections` — a correction is judged as the corrected record would be.
 * :mod:`.objections` — 异议: one pending per record, resolved once, carried
   corrections, who may correct; objection deadlines.
 * :mod:`.repair` — 信用修复: minimum period, obligations, request → decision → revocation.
@@ -12,6 +13,9 @@ per lifecycle:
 * :mod:`.lists` — designation after notice, removal, bans and measures lifted; expiry.
 * :mod:`.persons` — what extends to responsible persons (§十二).
 * :mod:`.inspections` — 双随机 tiers and the reproducible draw.
+* :mod:`.criteria` — the criteria of the serious acts: minor, listing grounds and
+  bounds, permanent bans, the measures list, repair methods, a breached repair
+  commitment revoking its repairs.
 
 Every lifecycle step names the step it follows through a ``references`` field
 of its type (a resolution its objection, an approval its request, a removal its
@@ -25,6 +29,8 @@ follows still open (not revoked, not already closed)?" is one shared check,
 
 from commands.workflows import (
     commitments,
+    corrections,
+    criteria,
     findings,
     inspections,
     lists,
@@ -35,6 +41,8 @@ from commands.workflows import (
 
 __all__ = [
     "commitments",
+    "corrections",
+    "criteria",
     "findings",
     "inspections",
     "lists",

@@ -15,10 +15,9 @@ Rules (reason codes):
   same source and time, id ``<resolution id>/correction`` or
   ``/revocation``). Carrying either with ``outcome: rejected``, or both, is
   ``invalid-field``.
-* ``credit.record.corrected`` / ``credit.record.revoked``: by the agency that
-  made the record (for a ledger-issued record, the agency it acted for) or by
-  the handler of an upheld objection against it — anyone else is
-  ``wrong-agency``.
+* Who may resolve, correct or revoke is the authority check
+  (:mod:`commands.authority`, ``not-authorised``): an upheld objection no longer
+  lets its handler correct or revoke what the responsible agency alone may.
 
 Deadlines (flag within, decide within, in working days after the filing day)
 come from ``Procedures`` per region; :func:`objection_deadlines` computes them
@@ -31,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from commands.decide import Context, derives, referenced, responsible_agency, rule
+from commands.decide import Context, derives, referenced, rule
 from commands.services import RuleServices
 from commands.state import EventFacts, SubjectState
 from commands.workflows.common import (
@@ -81,18 +80,6 @@ def pending_objections(state: SubjectState, target: str | None = None) -> list[E
             found.append(facts)
     found.sort(key=lambda f: f.seq)
     return found
-
-
-def upheld_handlers(state: SubjectState, target: str) -> set[str]:
-    """The sources of the upheld resolutions of objections against ``target``."""
-    handlers: set[str] = set()
-    for filed in followers(state, target, FILED):
-        if filed.data.get("target") != target:
-            continue
-        for resolution in resolutions(state, filed.id):
-            if resolution.data.get("outcome") == "upheld":
-                handlers.add(resolution.source)
-    return handlers
 
 
 @rule(FILED)
@@ -192,25 +179,6 @@ def carried_correction(
             data=data,
             schema_version=EVENT_TYPES[type_].version,
         ),
-    )
-
-
-@rule(*COMPENSATING)
-def corrected_by_its_agency_or_the_handler(
-    state: SubjectState, event: Envelope, context: Context
-) -> Rejection | None:
-    """A record is corrected or revoked by the agency that made it, or by the
-    handler that upheld an objection against it."""
-    target = referenced(state, event, "target")
-    allowed = {responsible_agency(target)} | upheld_handlers(state, target.id)
-    if event.source in allowed:
-        return None
-    return Rejection(
-        Reason.WRONG_AGENCY,
-        f"record: only the agency that made '{target.id}' ({responsible_agency(target)}) "
-        "or the handler of an upheld objection against it may correct or revoke it; "
-        f"this came from {event.source}",
-        {"field": "data.target", "ref": target.id, "expected_source": sorted(allowed)},
     )
 
 

@@ -6,7 +6,10 @@ too, and the conduct enters their personal credit record; §十一: market and
 industry bans apply to the subject "及其相关责任人". So, for one person:
 
 * a ``serious-dishonesty`` designation extends to them (a ``focus`` listing
-  does not), and so do the measures applied on that designation;
+  does not);
+* a measure extends to them when the measures list (惩戒措施清单,
+  :class:`commands.criteria.MeasuresList`) says it extends to responsible
+  persons, whatever finding or designation it rests on;
 * a ban extends to them;
 
 when the person held a role at the subject at some moment while the sanction
@@ -24,12 +27,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
+from commands.criteria import MeasuresList
 from commands.state import EventFacts, SubjectState
 from commands.workflows.common import cst_day, effective_data, followers
 
-__all__ = ["Extension", "Tenure", "extensions_for_person", "person_key_of", "tenures"]
+__all__ = [
+    "Extension",
+    "Tenure",
+    "extensions_for_person",
+    "person_key_of",
+    "subject_persons",
+    "tenures",
+]
 
 LINKED = "credit.person.linked"
 
@@ -56,22 +68,24 @@ class Tenure:
 
 
 def tenures(state: SubjectState) -> list[Tenure]:
-    """Every protected person link of the subject as a tenure, in valid-time order."""
+    """Every protected person link of the subject as a tenure, in valid-time order
+    (a link's person and role as corrected)."""
     links = sorted(
         (f for f in state.events.values() if f.type == LINKED and f.id not in state.revoked),
         key=lambda f: (f.time_us, f.seq),
     )
+    current = [effective_data(state, link.id) for link in links]  # corrections applied
     found: list[Tenure] = []
     for i, link in enumerate(links):
-        person = person_key_of(link.data)
+        person = person_key_of(current[i])
         if person is None:
             continue
-        role = str(link.data.get("role"))
+        role = str(current[i].get("role"))
         end = next(
             (
-                later.time_us
-                for later in links[i + 1 :]
-                if later.data.get("role") == role and person_key_of(later.data) != person
+                links[j].time_us
+                for j in range(i + 1, len(links))
+                if current[j].get("role") == role and person_key_of(current[j]) != person
             ),
             None,
         )
@@ -122,32 +136,46 @@ def _in_force(state: SubjectState, sanction: EventFacts, as_of_us: int) -> tuple
     return True, until
 
 
-def _sanctions(state: SubjectState) -> Iterable[tuple[EventFacts, str, str]]:
-    """(sanction, kind, what) for the designations, their measures and the bans
-    that extend to responsible persons."""
+def _sanctions(
+    state: SubjectState, measures: MeasuresList
+) -> Iterable[tuple[EventFacts, str, str]]:
+    """(sanction, kind, what) for the designations, measures and bans that
+    extend to responsible persons."""
     for facts in sorted(state.events.values(), key=lambda f: f.seq):
         if facts.type == "credit.list.designated":
             proposal = effective_data(state, facts.data["proposal"])
             if proposal.get("list") == "serious-dishonesty":
                 yield facts, "designation", "serious-dishonesty"
-                for measure in followers(state, facts.id, "credit.measure.applied"):
-                    yield measure, "measure", str(measure.data.get("measure"))
+        elif facts.type == "credit.measure.applied":
+            code = str(effective_data(state, facts.id).get("measure"))
+            if measures.extends_to_persons(code):
+                yield facts, "measure", code
         elif facts.type == "credit.ban.imposed":
             yield facts, "ban", str(facts.data.get("sector"))
 
 
+@cache
+def _packaged_measures() -> MeasuresList:
+    return MeasuresList.load()
+
+
 def extensions_for_person(
-    person: str, states: Iterable[SubjectState], as_of_us: int
+    person: str,
+    states: Iterable[SubjectState],
+    as_of_us: int,
+    measures: MeasuresList | None = None,
 ) -> list[Extension]:
     """The sanctions in force at ``as_of_us`` that extend to the person with key
     id ``person``, over the given subjects (those the person is linked to; others
-    contribute nothing), ordered by subject and time."""
+    contribute nothing), ordered by subject and time. ``measures`` is the
+    measures list that says which measures extend (None: the packaged list)."""
+    measures = measures or _packaged_measures()
     found: list[Extension] = []
     for state in states:
         mine = [t for t in tenures(state) if t.person == person and t.start_us <= as_of_us]
         if not mine:
             continue
-        for sanction, kind, what in _sanctions(state):
+        for sanction, kind, what in _sanctions(state, measures):
             active, until = _in_force(state, sanction, as_of_us)
             if not active:
                 continue
@@ -167,3 +195,79 @@ def extensions_for_person(
                     break
     found.sort(key=lambda e: (e.subject, e.since_us, e.event))
     return found
+
+
+def _day(us: int | None) -> str | None:
+    return None if us is None else cst_day(us).isoformat()
+
+
+def subject_persons(
+    state: SubjectState, as_of_us: int, measures: MeasuresList | None = None
+) -> dict[str, Any]:
+    """For auditors: the responsible persons linked to one subject up to
+    ``as_of_us`` (key id, name, role, tenure; never the identity number), what of
+    the subject's sanctions in force extends to each, and every measure in force
+    with its list entry (category, basis, whether it extends) and the persons it
+    reaches. JSON-ready."""
+    measures = measures or _packaged_measures()
+    held = [t for t in tenures(state) if t.start_us <= as_of_us]
+    persons: list[dict[str, Any]] = []
+    reached: dict[str, set[str]] = {}
+    for tenure in held:
+        link = state.events[tenure.link]
+        extends = [
+            e
+            for e in extensions_for_person(tenure.person, [state], as_of_us, measures)
+            if e.role == tenure.role
+        ]
+        for e in extends:
+            reached.setdefault(e.event, set()).add(tenure.person)
+        persons.append(
+            {
+                "person": tenure.person,
+                "name": link.data.get("name"),
+                "role": tenure.role,
+                "link": tenure.link,
+                "since": _day(tenure.start_us),
+                "until": _day(tenure.end_us),
+                "extends": [
+                    {
+                        "kind": e.kind,
+                        "event_id": e.event,
+                        "what": e.what,
+                        "since": _day(e.since_us),
+                        "until": None if e.until is None else e.until.isoformat(),
+                    }
+                    for e in extends
+                ],
+            }
+        )
+    in_force: list[dict[str, Any]] = []
+    for facts in sorted(state.events.values(), key=lambda f: f.seq):
+        if facts.type != "credit.measure.applied":
+            continue
+        active, until = _in_force(state, facts, as_of_us)
+        if not active:
+            continue
+        code = str(effective_data(state, facts.id).get("measure"))
+        entry = measures.get(code)
+        in_force.append(
+            {
+                "event_id": facts.id,
+                "measure": code,
+                "name": entry.name if entry else None,
+                "category": entry.category if entry else None,
+                "category_zh": entry.category_zh if entry else None,
+                "basis": entry.basis if entry else None,
+                "extends_to_persons": entry is not None and entry.extends_to_persons,
+                "until": None if until is None else until.isoformat(),
+                "persons": sorted(reached.get(facts.id, ())),
+            }
+        )
+    return {
+        "subject": state.subject,
+        "as_of": _day(as_of_us),
+        "measures_list": measures.version,
+        "persons": persons,
+        "measures": in_force,
+    }

@@ -47,11 +47,18 @@ from commands.workflows.common import (
 from events.envelope import Envelope
 from events.reasons import Reason, Rejection
 
-__all__ = ["RepairBasis", "repair_basis", "repair_from"]
+__all__ = ["KIND_OF_TYPE", "RepairBasis", "repair_basis", "repair_commitment", "repair_from"]
 
 REQUESTED = "credit.repair.requested"
 DECISIONS = ("credit.repair.approved", "credit.repair.rejected")
 FAMILY_OF = {"credit.penalty.decided": "penalty", "credit.violation.recorded": "violation"}
+KIND_OF_TYPE = {
+    "credit.penalty.decided": "penalty",
+    "credit.violation.recorded": "violation",
+    "credit.commitment.breached": "breach",
+    "credit.list.designated": "list",
+}
+"""The kind of record a repair targets, as the rule set's repair methods name it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +136,21 @@ def _lifecycle_check(state: SubjectState, event: Envelope) -> Rejection | None:
     return None
 
 
+def _needs_commitment(
+    state: SubjectState, event: Envelope, basis: RepairBasis, rule_set: RuleSet
+) -> bool:
+    """Whether the request needs a repair commitment on record: the rule set's
+    repair methods for the target's kind require one, or the request names the
+    method ``commitment``; a rule set without criteria falls back to
+    ``repair.requires_repair_commitment``."""
+    if rule_set.criteria is None:
+        return rule_set.repair.requires_repair_commitment
+    kind = KIND_OF_TYPE[state.events[event.data["target"]].type]
+    return "commitment" in rule_set.criteria.methods_for(kind).required or "commitment" in (
+        event.data.get("methods") or ()
+    )
+
+
 def _obligations(
     state: SubjectState, event: Envelope, basis: RepairBasis, rule_set: RuleSet
 ) -> list[str]:
@@ -141,26 +163,46 @@ def _obligations(
                     f"rectification {order.id} (ordered {cst_day(order.time_us)}, "
                     f"due {deadline}) is not completed"
                 )
-    if rule_set.repair.requires_repair_commitment and not _repair_commitment(state, event):
-        missing.append(
-            "a repair commitment (credit.commitment.made with commitment_type "
-            "'repair', not breached or withdrawn) made no later than the request"
+    if _needs_commitment(state, event, basis, rule_set):
+        commitment = repair_commitment(state, event.time_us)
+        ended = (
+            []
+            if commitment is None
+            else followers(
+                state, commitment.id, "credit.commitment.breached", "credit.commitment.withdrawn"
+            )
         )
+        if commitment is None:
+            missing.append(
+                "a repair commitment (credit.commitment.made with commitment_type "
+                "'repair') made no later than the request"
+            )
+        elif ended:
+            missing.append(
+                f"a standing repair commitment: the latest, '{commitment.id}', was "
+                f"{ended[0].type.rsplit('.', 1)[1]} by {describe(ended[0])}"
+            )
     return missing
 
 
-def _repair_commitment(state: SubjectState, event: Envelope) -> EventFacts | None:
+def repair_commitment(
+    state: SubjectState, time_us: int, seq: int | None = None
+) -> EventFacts | None:
+    """A repair's commitment: the subject's latest live ``repair``-type
+    ``credit.commitment.made`` made (valid time) no later than ``time_us`` and,
+    when ``seq`` is given, recorded before the event at ``seq``. It may have been
+    breached or withdrawn since; the caller decides what that means."""
+    found: EventFacts | None = None
     for facts in state.events.values():
         if facts.type != "credit.commitment.made" or facts.id in state.revoked:
             continue
-        if facts.time_us > event.time_us:
+        if facts.time_us > time_us or (seq is not None and facts.seq >= seq):
             continue
         if effective_data(state, facts.id).get("commitment_type") != "repair":
             continue
-        if followers(state, facts.id, "credit.commitment.breached", "credit.commitment.withdrawn"):
-            continue
-        return facts
-    return None
+        if found is None or (facts.time_us, facts.seq) > (found.time_us, found.seq):
+            found = facts
+    return found
 
 
 @rule(REQUESTED)

@@ -29,6 +29,8 @@ from ledger.settings import Settings
 
 AGENCY = "samr/440300"
 OTHER_AGENCY = "tax/440300"
+PLATFORM = "credit-platform/440300"
+"""The objection handler's platform (a handler token acts only for its own)."""
 
 
 @dataclass
@@ -68,7 +70,9 @@ def load_demo(ledger: Ledger, subjects: int) -> list[demo.DemoEvent]:
     )
     recorded_at = {id(item): d.recorded_us for item, d in zip(items, generated, strict=True)}
     for batch in demo_batches(items, generated, 1000):
-        outcomes = ledger.submit(batch, now_us=max(recorded_at[id(i)] for i in batch))
+        outcomes = ledger.submit(
+            batch, now_us=max(recorded_at[id(i)] for i in batch), system=True
+        )
         assert all(o.status != "rejected" for o in outcomes), [
             o for o in outcomes if o.status == "rejected"
         ][:3]
@@ -98,7 +102,7 @@ def build_demo_app(tmp: Path, database_url: str, subjects: int = 40) -> DemoApp:
     tokens = {
         "agency": store.add("agency", agency=AGENCY, name="samr-shenzhen")[0],
         "auditor": store.add("auditor", name="auditor-1")[0],
-        "objection-handler": store.add("objection-handler", name="handler-1")[0],
+        "objection-handler": store.add("objection-handler", agency=PLATFORM, name="handler-1")[0],
     }
     log = AccessLog(tmp / "access-log.jsonl", ledger.clock)
     from ledger.persons import keystore_of

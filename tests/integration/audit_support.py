@@ -62,7 +62,7 @@ def load_demo(ledger: Ledger, subjects: int = 60, *, halfway: Any = None) -> Non
     for n, batch in enumerate(batches):
         if n == len(batches) // 2 and halfway is not None:
             halfway()
-        ledger.submit(batch, now_us=max(recorded_at[id(i)] for i in batch))
+        ledger.submit(batch, now_us=max(recorded_at[id(i)] for i in batch), system=True)
 
 
 def subject_codes(n: int, seed: int) -> list[str]:

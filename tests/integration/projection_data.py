@@ -24,7 +24,7 @@ def load_demo(ledger: Ledger, subjects: int, seed: int = 20261120, batch: int = 
     def flush() -> None:
         nonlocal recorded
         items = parse_submission(orjson.dumps([d.event for d in chunk]))
-        outcomes = ledger.submit(items, now_us=max(d.recorded_us for d in chunk))
+        outcomes = ledger.submit(items, now_us=max(d.recorded_us for d in chunk), system=True)
         bad = [o.to_json() for o in outcomes if o.status == "rejected"]
         assert not bad, bad[:3]
         recorded += sum(o.status == "recorded" for o in outcomes)

@@ -29,7 +29,7 @@ def record_stream(ledger: Any, subject: str, n: int, seed: int = 7) -> int:
 
     recorded = 0
     last = 0
-    pool = long_stream(subject, n + n // 5 + 50, seed)
+    pool = long_stream(subject, n + n // 3 + 50, seed)
     for start in range(0, len(pool), 500):
         if recorded >= n:
             break
@@ -73,7 +73,8 @@ def long_stream(
                 kind = "credit.penalty.decided"
                 data = {
                     "kinds": ["fine"],
-                    "amount": f"{rng.randint(1, 900) * 100}.00",
+                    # a minor fine within Order 36's limit for an organisation
+                    "amount": f"{min(rng.randint(1, 900) * 100, 3000 if severity == 'minor' else 10**9)}.00",
                     "procedure": "simplified" if severity == "minor" else "ordinary",
                     "severity": severity,
                     "sector": rng.choice(["food", "work-safety", "drugs"]),
@@ -105,6 +106,7 @@ def long_stream(
             commitments.append(event_id)
         elif roll < 0.38 and commitments:
             target = commitments.pop(rng.randrange(len(commitments)))
+            source = source_of[target]  # the agency the commitment was made to
             kind, data = "credit.commitment.fulfilled", {"commitment": target}
         elif roll < 0.46:
             kind, data = (
@@ -126,7 +128,9 @@ def long_stream(
             )
             rectifications.append(event_id)
         elif roll < 0.60 and rectifications:
-            kind, data = "credit.rectification.completed", {"rectification": rectifications.pop(0)}
+            target = rectifications.pop(0)
+            source = source_of[target]  # completed by the agency that ordered it
+            kind, data = "credit.rectification.completed", {"rectification": target}
         elif roll < 0.68:
             kind, data = (
                 "credit.measure.applied",
@@ -140,17 +144,23 @@ def long_stream(
             )
             measures.append(event_id)
         elif roll < 0.72 and measures:
-            kind, data = "credit.measure.lifted", {"application": measures.pop(0)}
+            target = measures.pop(0)
+            source = source_of[target]  # lifted by the agency that applied it
+            kind, data = "credit.measure.lifted", {"application": target}
         elif roll < 0.76 and not objections:
+            objected = rng.choice(findings)
             kind, data = (
                 "credit.objection.filed",
-                {"target": rng.choice(findings), "grounds": "认定有误"},
+                {"target": objected, "grounds": "认定有误"},
             )
             objections.append(event_id)
+            source_of[event_id] = source_of[objected]
         elif roll < 0.80 and objections:
+            target = objections.pop(0)
+            source = source_of[target]  # resolved by the objected record's agency
             kind, data = (
                 "credit.objection.resolved",
-                {"objection": objections.pop(0), "outcome": "rejected", "reasons": "经核实"},
+                {"objection": target, "outcome": "rejected", "reasons": "经核实"},
             )
         elif roll < 0.91:
             target = rng.choice(findings)
@@ -177,6 +187,7 @@ def long_stream(
                     "id_number": "44030119800101123X",
                 },
             )
+        source_of.setdefault(event_id, source)
         event = {
             "specversion": "1.0",
             "id": event_id,

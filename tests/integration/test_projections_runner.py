@@ -48,7 +48,7 @@ def test_views_fed_batch_by_batch_equal_views_rebuilt_from_scratch(
         incremental.batch_size = runner_batch
         for i in range(0, len(events), submit_batch):
             chunk = events[i : i + submit_batch]
-            outcomes = app.submit(parse_submission(orjson.dumps(chunk)))
+            outcomes = app.submit(parse_submission(orjson.dumps(chunk)), system=True)
             assert all(o.status != "rejected" for o in outcomes), [o.to_json() for o in outcomes]
             incremental.catch_up()
         fed = incremental.store.dump()
@@ -206,13 +206,17 @@ def test_a_standing_gone_stale_by_the_calendar_is_folded_live_then_refreshed(
 def test_list_members_say_when_the_views_are_behind(ledger: Ledger) -> None:
     events = [e for e in STORY if e["time"] < "2024-03-02"]
     outcomes = ledger.submit(
-        parse_submission(orjson.dumps(events)), now_us=parse_instant("2024-03-02T10:00:00+08:00")
+        parse_submission(orjson.dumps(events)),
+        now_us=parse_instant("2024-03-02T10:00:00+08:00"),
+        system=True,
     )
     assert all(o.status == "recorded" for o in outcomes)
     runner = ProjectionRunner(ledger.recorder, ledger.rules)  # type: ignore[arg-type]
     runner.catch_up()
     later = [e for e in STORY if e["time"] >= "2024-03-02"]
-    ledger.submit(parse_submission(orjson.dumps(later)), now_us=parse_instant("2025-01-01"))
+    ledger.submit(
+        parse_submission(orjson.dumps(later)), now_us=parse_instant("2025-01-01"), system=True
+    )
     reads = Reads(ledger.recorder, ledger.rules, clock=lambda: parse_instant("2025-01-02"))  # type: ignore[arg-type]
     behind = reads.list_members("serious-dishonesty")
     assert behind["complete"] is False and behind["behind"] == len(later)

@@ -31,7 +31,7 @@ SUBJECT = "91440300708461136T"
 
 
 def submit(ledger: Ledger, *events: dict[str, Any]) -> list[Any]:
-    return ledger.submit(parse_submission(orjson.dumps(list(events))))
+    return ledger.submit(parse_submission(orjson.dumps(list(events))), system=True)
 
 
 def readable(ledger: Ledger, data: dict[str, Any]) -> dict[str, Any]:
@@ -213,7 +213,7 @@ def test_eight_concurrent_writers_on_one_subject_lose_nothing(
 ) -> None:
     template = SAMPLES["credit.violation.recorded"]
     work = [
-        [dict(template, id=f"w{w}-{n}", source=f"samr/w{w}") for n in range(20)] for w in range(8)
+        [dict(template, id=f"w{w}-{n}", source=f"samr/44030{w}") for n in range(20)] for w in range(8)
     ]
     results = _run_processes(store_url, work, 4)
     assert all(s == "recorded" for r in results for s in r)
@@ -222,7 +222,7 @@ def test_eight_concurrent_writers_on_one_subject_lose_nothing(
     assert [r.position for r in stream] == list(range(160))
     assert all(b.prev == a.hash for a, b in itertools.pairwise(stream))
     for w in range(8):  # each writer's own events stay in its order
-        mine = [r.id for r in stream if r.source == f"samr/w{w}"]
+        mine = [r.id for r in stream if r.source == f"samr/44030{w}"]
         assert mine == [f"w{w}-{n}" for n in range(20)]
 
 

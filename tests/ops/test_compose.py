@@ -89,14 +89,17 @@ def test_a_compose_implementation_accepts_the_file(normalised: dict[str, Any]) -
             continue
         assert service["depends_on"]["postgres"]["condition"] == "service_healthy", name
         assert service["depends_on"]["kafka"]["condition"] == "service_healthy", name
-        assert {s["source"] for s in service["secrets"]} == {
-            "ledger_signing_key",
-            "ledger_person_secret",
-        }, name
+        assert {s["source"] for s in service["secrets"]} == {"ledger_signing_key"}, name
+        # the person secret is rotated at every erasure: a shared, writable volume
+        mounts = {(v["source"], v["target"]) for v in service.get("volumes", [])}
+        assert ("personal", "/var/lib/ledger-person") in mounts, name
+        environment = service["environment"]
+        assert environment["LEDGER_PERSON_SECRET_FILE"].startswith("/var/lib/ledger-person/")
+        assert environment["LEDGER_ERASURE_LOG"].startswith("/var/lib/ledger-person/")
         url = service["environment"]["LEDGER_DATABASE_URL"]
         assert url == "postgresql://ledger:change-me@postgres:5432/ledger", name
     assert services["verify"]["command"] == ["verify", "--every", "86400"]
-    assert set(normalised["secrets"]) == {"ledger_signing_key", "ledger_person_secret"}
+    assert set(normalised["secrets"]) == {"ledger_signing_key"}
 
 
 def test_each_ledger_service_command_exists_in_the_cli(compose: dict[str, Any]) -> None:

@@ -111,7 +111,7 @@ def test_make_run_loads_the_demo_and_serves_on_the_port_given(tmp_path: Path) ->
         status, _, body = fetch(f"http://127.0.0.1:{port}/")
         assert status == 200 and b"/static/site.css" in body
         printed = log.read_text()
-        assert "example subject: 92110000MAW1WJEQ4X" in printed
+        assert "example subject: 91440100423988735H" in printed
         assert f"http://127.0.0.1:{port}/" in printed
     finally:
         os.killpg(run.pid, signal.SIGINT)

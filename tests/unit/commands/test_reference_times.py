@@ -151,7 +151,7 @@ def test_list_steps_come_no_earlier_than_the_step_they_follow() -> None:
     measure = s.ok(
         "credit.measure.applied",
         at("2025-03-21"),
-        {"measure": "bidding", "finding": designation, "until": None, **BASIS},
+        {"measure": "bidding-restriction", "finding": designation, "until": None, **BASIS},
         source=NDRC,
     )
     lift = {"application": measure}

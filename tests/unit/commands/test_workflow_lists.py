@@ -11,6 +11,7 @@ from tests.unit.commands.stream import BASIS, Stream, at
 
 D = date.fromisoformat
 NDRC = "ndrc/440300"
+LIFELONG = {"basis": "《中华人民共和国食品安全法》第一百三十五条", "document": "深市监禁〔2025〕1号"}
 
 
 def designate(s: Stream, proposal: str, day: str):
@@ -75,13 +76,13 @@ def test_removal_and_lifting_only_of_what_is_in_force() -> None:
     measure = s.ok(
         "credit.measure.applied",
         at("2025-03-21"),
-        {"measure": "bidding", "finding": designation, "until": "2025-12-31", **BASIS},
+        {"measure": "bidding-restriction", "finding": designation, "until": "2025-12-31", **BASIS},
         source=NDRC,
     )
     ban = s.ok(
         "credit.ban.imposed",
         at("2025-03-21"),
-        {"sector": "食品生产", "finding": penalty, "until": None, **BASIS},
+        {"sector": "食品生产", "finding": penalty, "until": None, **LIFELONG},
     )
     s.ok("credit.ban.lifted", at("2025-06-01"), {"ban": ban})
     again = s.refused("credit.ban.lifted", at("2025-06-02"), {"ban": ban})
@@ -138,6 +139,17 @@ def test_a_listing_expires_after_its_planned_end() -> None:
 
 def test_a_listing_without_planned_end_does_not_expire() -> None:
     s = Stream()
-    proposal = s.proposal("2025-03-03", s.penalty("2025-02-10", "serious"), end=None)
+    proposal = s.ok(
+        "credit.list.proposed",
+        at("2025-03-03"),
+        {
+            "list": "serious-dishonesty",
+            "finding": s.penalty("2025-02-10", "serious"),
+            "planned_end": None,
+            "basis": "《最高人民法院关于公布失信被执行人名单信息的若干规定》第二条",
+            "document": "（2025）粤0305执1号",
+        },
+        source=NDRC,
+    )
     designate(s, proposal, "2025-03-20")
     assert expired_designations(s.state, D("2030-01-01")) == []

@@ -110,7 +110,7 @@ def test_what_a_resolution_may_carry(outcome: str, extra: dict, field: str) -> N
     assert r.code == "invalid-field" and r.details["field"] == field
 
 
-def test_upheld_without_correction_awaits_one_from_the_agency_or_the_handler() -> None:
+def test_upheld_without_correction_awaits_one_from_the_agency_or_the_platform() -> None:
     s = Stream()
     penalty = s.penalty("2025-02-10")
     objection = filed(s, penalty, source="credit-platform/440300")
@@ -120,7 +120,7 @@ def test_upheld_without_correction_awaits_one_from_the_agency_or_the_handler() -
         "credit.objection.resolved",
         at("2025-03-05"),
         {"objection": objection, "outcome": "upheld", "reasons": "成立"},
-        source="handler/440300",
+        source="credit-platform/440300",
     )
     assert objection_status(s.state, objection).stage == "awaiting-correction"
     other = s.refused(
@@ -129,13 +129,13 @@ def test_upheld_without_correction_awaits_one_from_the_agency_or_the_handler() -
         {"target": penalty, "changes": {"amount": "1.00"}},
         source="tax/440300",
     )
-    assert other.code == "wrong-agency"
-    assert set(other.details["expected_source"]) == {"samr/440300", "handler/440300"}
+    assert other.code == "not-authorised"
+    assert other.details["responsible"] == "samr/440300"
     s.ok(
         "credit.record.corrected",
         at("2025-03-06"),
         {"target": penalty, "changes": {"amount": "1.00"}},
-        source="handler/440300",
+        source="credit-platform/440300",
     )
     assert objection_status(s.state, objection).stage == "upheld"
 
@@ -154,7 +154,7 @@ def test_the_agency_corrects_its_own_records_without_an_objection() -> None:
         {"target": penalty, "reason": "x"},
         source="mee/440300",
     )
-    assert r.code == "wrong-agency"
+    assert r.code == "not-authorised" and "samr/440300（深圳市市场监管）" in r.message
 
 
 @pytest.mark.parametrize(

@@ -56,13 +56,13 @@ def test_serious_dishonesty_designation_and_its_measures_extend() -> None:
     s.ok(
         "credit.measure.applied",
         at("2025-03-21"),
-        {"measure": "high-speed-rail", "finding": designation, "until": None, **BASIS},
+        {"measure": "high-speed-rail-restriction", "finding": designation, "until": None, **BASIS},
         source=NDRC,
     )
     found = extensions_for_person(key("pk-a"), [s.state], NOW_US)
     assert [(e.kind, e.what, e.role) for e in found] == [
         ("designation", "serious-dishonesty", "legal-representative"),
-        ("measure", "high-speed-rail", "legal-representative"),
+        ("measure", "high-speed-rail-restriction", "legal-representative"),
     ]
     assert extensions_for_person(key("pk-b"), [s.state], NOW_US) == []
     s.ok(

@@ -117,13 +117,13 @@ def test_one_request_at_a_time_and_no_repair_of_a_repaired_record() -> None:
     penalty = s.penalty("2025-02-10")
     s.repair_commitment("2025-06-01")
     first = s.ok(
-        "credit.repair.requested", at("2025-06-10"), {"target": penalty, "methods": ["report"]}
+        "credit.repair.requested", at("2025-06-10"), {"target": penalty, "methods": ["commitment", "report"]}
     )
     r = request(s, penalty, "2025-06-11")
     assert r.code == "out-of-order" and r.details["pending"] == first
     assert isinstance(decision(s, "rejected", first, "2025-06-12"), Accepted)
     second = s.ok(
-        "credit.repair.requested", at("2025-06-20"), {"target": penalty, "methods": ["report"]}
+        "credit.repair.requested", at("2025-06-20"), {"target": penalty, "methods": ["commitment", "report"]}
     )
     approval = decision(s, "approved", second, "2025-06-25")
     assert isinstance(approval, Accepted)
@@ -144,7 +144,7 @@ def test_approving_a_repair_that_was_never_requested() -> None:
     assert decision(s, "approved", penalty, "2025-06-25").code == "wrong-reference-type"
     s.repair_commitment("2025-06-01")
     req = s.ok(
-        "credit.repair.requested", at("2025-06-10"), {"target": penalty, "methods": ["report"]}
+        "credit.repair.requested", at("2025-06-10"), {"target": penalty, "methods": ["commitment", "report"]}
     )
     s.ok("credit.record.revoked", at("2025-06-11"), {"target": req, "reason": "误录"})
     r = decision(s, "approved", req, "2025-06-25")
@@ -156,7 +156,7 @@ def test_a_request_is_decided_once() -> None:
     penalty = s.penalty("2025-02-10")
     s.repair_commitment("2025-06-01")
     req = s.ok(
-        "credit.repair.requested", at("2025-06-10"), {"target": penalty, "methods": ["report"]}
+        "credit.repair.requested", at("2025-06-10"), {"target": penalty, "methods": ["commitment", "report"]}
     )
     assert isinstance(decision(s, "rejected", req, "2025-06-12"), Accepted)
     r = decision(s, "approved", req, "2025-06-13")
@@ -168,7 +168,7 @@ def test_an_approval_is_revoked_once() -> None:
     penalty = s.penalty("2025-02-10")
     s.repair_commitment("2025-06-01")
     req = s.ok(
-        "credit.repair.requested", at("2025-06-10"), {"target": penalty, "methods": ["report"]}
+        "credit.repair.requested", at("2025-06-10"), {"target": penalty, "methods": ["commitment", "report"]}
     )
     approval = s.ok("credit.repair.approved", at("2025-06-12"), {"request": req, "reasons": "ok"})
     s.ok("credit.repair.revoked", at("2025-07-01"), {"approval": approval, "reason": "违约"})
@@ -199,7 +199,7 @@ def test_the_corrected_severity_decides_the_period() -> None:
 def test_a_designation_is_repaired_after_its_findings_serious_period() -> None:
     s = Stream()
     penalty = s.penalty("2026-04-01", "general")
-    proposal = s.proposal("2026-04-02", penalty)
+    proposal = s.proposal("2026-04-02", penalty, name="focus")
     designation = s.ok(
         "credit.list.designated",
         at("2026-04-20"),

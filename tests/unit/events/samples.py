@@ -1,6 +1,7 @@
 """One valid CloudEvent per event type, telling one subject's story in order.
 
-``STORY`` is the whole story of subject 91440300708461136T from samr/440300:
+``STORY`` is the whole story of subject 91440300708461136T from samr/440300
+(the spot-check selection from the ledger's system source, so ``system=True``):
 complete, valid events in chronological order, every reference pointing at an
 earlier event, and every step allowed by the workflow rules of ``commands/``
 (so submitting ``STORY`` in order records every event). ``SAMPLES`` maps each
@@ -120,7 +121,7 @@ _STORY: list[tuple[str, str, dict[str, Any]] | tuple[str, str, dict[str, Any], s
         "credit.measure.applied",
         "2024-03-01T10:30:00+08:00",
         {
-            "measure": "fiscal-funds",
+            "measure": "fiscal-funds-restriction",
             "finding": "samr-440300-0013",
             "until": "2027-02-01",
             "basis": "国办发〔2019〕35号 第十二条",
@@ -190,15 +191,18 @@ _STORY: list[tuple[str, str, dict[str, Any]] | tuple[str, str, dict[str, Any], s
         "2024-06-30T09:00:00+08:00",
         {"commitment": "samr-440300-0022a"},
     ),
+    # the agency revokes the repair first (materials found false); the breach that
+    # follows then has no standing repair left to revoke (else the ledger would
+    # derive the revocation itself)
+    (
+        "credit.repair.revoked",
+        "2024-09-09T10:00:00+08:00",
+        {"approval": "samr-440300-0019", "reason": "信用修复承诺不实"},
+    ),
     (
         "credit.commitment.breached",
         "2024-09-10T10:00:00+08:00",
         {"commitment": "samr-440300-0016", "kind": "false"},
-    ),
-    (
-        "credit.repair.revoked",
-        "2024-09-12T10:00:00+08:00",
-        {"approval": "samr-440300-0019", "reason": "信用修复承诺不实"},
     ),
     (
         "credit.commitment.made",
@@ -234,11 +238,16 @@ _STORY: list[tuple[str, str, dict[str, Any]] | tuple[str, str, dict[str, Any], s
 ]
 
 
+SYSTEM_SOURCE = "credit-ledger/system"
+"""The spot-check selection is the ledger's own (DOMAIN.md "Who may record what"):
+submit ``STORY`` with ``system=True``."""
+
+
 def _event(event_id: str, type_name: str, time: str, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "specversion": "1.0",
         "id": event_id,
-        "source": SOURCE,
+        "source": SYSTEM_SOURCE if type_name == "credit.inspection.selected" else SOURCE,
         "type": type_name,
         "subject": SUBJECT,
         "time": time,

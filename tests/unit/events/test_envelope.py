@@ -49,7 +49,7 @@ def test_every_sample_parses(name: str) -> None:
     sample = SAMPLES[name]
     env = parse_event(sample)
     assert isinstance(env, Envelope)
-    assert (env.id, env.source, env.type, env.subject) == (sample["id"], SOURCE, name, SUBJECT)
+    assert (env.id, env.source, env.type, env.subject) == (sample["id"], sample["source"], name, SUBJECT)
     assert env.data is sample["data"]  # exactly as submitted, not a model dump
     assert env.schema_version == 1
     assert env.time.endswith("Z")

@@ -144,7 +144,7 @@ def histories(draw: st.DrawFn, subject: str | None = None, max_size: int = 40) -
                     "document": "d",
                 }
                 if kind == "credit.measure.applied":
-                    data["measure"] = draw(st.sampled_from(["public-criticism", "bidding"]))
+                    data["measure"] = draw(st.sampled_from(["public-criticism", "bidding-restriction"]))
                 else:
                     data["sector"] = "food"
         elif kind == "credit.measure.lifted":

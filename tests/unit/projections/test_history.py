@@ -28,9 +28,14 @@ def test_every_record_keeps_the_raw_keys_and_says_what_it_changed() -> None:
     by_id = {r["id"]: r for r in rows}
     assert by_id[ids["designation"]]["changes"]["standing"]["score"] == [82, 42]
     assert by_id[ids["designation"]]["changes"]["standing"]["lists"]["added"] == ["serious-dishonesty"]
+    # repair is per record: the penalty's repair ends its disclosure only; the listing
+    # and the measure resting on it end with the listing's own removal
     approval = by_id[ids["approval"]]["changes"]
-    assert approval["standing"]["measures"]["removed"] == [ids["measure"]]
-    assert {d["event_id"] for d in approval["disclosure"]} == {ids["penalty"], ids["designation"]}
+    assert "measures" not in approval["standing"]
+    assert {d["event_id"] for d in approval["disclosure"]} == {ids["penalty"]}
+    removal = by_id[ids["removal"]]["changes"]
+    assert removal["standing"]["measures"]["removed"] == [ids["measure"]]
+    assert ids["designation"] in {d["event_id"] for d in removal["disclosure"]}
 
 
 def test_corrections_link_both_ways_and_apply_from_the_target() -> None:
@@ -61,8 +66,8 @@ def test_known_at_limits_the_history_to_what_was_recorded() -> None:
 def test_the_text_reads_like_a_record_an_auditor_can_check() -> None:
     _, ids, result = _story()
     text = result.text()  # type: ignore[attr-defined]
-    assert "traceable history, 15 records" in text
-    assert "#15  记录更正 record corrected" in text
+    assert "traceable history, 16 records" in text
+    assert "#16  记录更正 record corrected" in text
     assert "(applies from 2026-01-10 10:00)" in text
     assert f"↳ corrects #2 {ids['violation']} (severity: general → serious)" in text
     assert "Δ score 82 → 42 (grade B → D)" in text

@@ -53,7 +53,7 @@ def year(subject: str = "91440300708461136T") -> tuple[Stream, dict[str, str]]:
     ids["measure"] = s.add(
         "credit.measure.applied",
         "2026-03-02T11:00:00+08:00",
-        {"measure": "bidding", "finding": ids["designation"], "until": "2026-06-30", **DOCUMENTED},
+        {"measure": "bidding-restriction", "finding": ids["designation"], "until": "2026-06-30", **DOCUMENTED},
     )
     ids["ban"] = s.add(
         "credit.ban.imposed",
@@ -75,6 +75,12 @@ def year(subject: str = "91440300708461136T") -> tuple[Stream, dict[str, str]]:
     )
     ids["approval"] = s.add(
         "credit.repair.approved", "2026-05-06T10:00:00+08:00", {"request": ids["request"], "reasons": "r"}
+    )
+    # Repair is per record: the listing resting on the repaired penalty ends by its own removal.
+    ids["removal"] = s.add(
+        "credit.list.removed",
+        "2026-05-06T11:00:00+08:00",
+        {"designation": ids["designation"], "reason": "repaired"},
     )
     return s, ids
 
@@ -127,8 +133,9 @@ def test_every_point_names_its_event_and_what_stopped_counting_says_why() -> Non
     assert reasons[ids["penalty"]].endswith(
         f"no points: ended 2026-05-06: repair approved ({ids['approval']})"
     )
+    # repair is per record: the listing ended by its own removal, not by the penalty's repair
     assert reasons[ids["designation"]].endswith(
-        f"no points: ended 2026-05-06: repair of {ids['penalty']} approved ({ids['approval']})"
+        f"no points: ended 2026-05-06: removed from the list (repaired) ({ids['removal']})"
     )
 
 
