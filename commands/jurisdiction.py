@@ -3,39 +3,35 @@
 DOMAIN.md "Who may record what": a ``source`` is an agency ``KIND/REGION``, a
 credit platform ``credit-platform/REGION``, the subject itself ``subject/USCC`` or
 the ledger's system source. Readers that need "an agency's sector and region"
-(the warnings an agency sees, statistics by sector and region) ask these two
-functions only, so the agency and region registry (configuration) can take their
-place without touching the readers.
-
-Until then the region hierarchy is GB/T 2260's: ``000000`` (national) contains
-every region, ``PP0000`` (a province) every code starting ``PP``, ``PPCC00`` (a
-prefecture) every code starting ``PPCC``; a county contains itself.
+(the warnings an agency sees, statistics by sector and region) ask these
+functions only; they answer from the agency and region registry
+(``commands.agencies``, the shipped configuration): known kinds only, and the
+configured region hierarchy (national ``000000`` over provinces over prefectures
+over counties, with its listed exceptions).
 """
 
 from __future__ import annotations
 
-__all__ = ["PLATFORM_KIND", "region_contains", "sector_and_region"]
+from commands.agencies import Agencies
 
-PLATFORM_KIND = "credit-platform"
-"""The kind of the credit platforms (信用平台): cross-sector by nature."""
+__all__ = ["platform_kind", "region_contains", "sector_and_region"]
+
+
+def platform_kind() -> str:
+    """The kind of the credit platforms (信用平台): cross-sector by nature."""
+    return Agencies.packaged().platform_kind
 
 
 def sector_and_region(source: str) -> tuple[str, str] | None:
     """(kind, region) of an agency or platform source (``samr/440300`` →
-    ``("samr", "440300")``); None for the subject itself, the system source or
-    anything not of the form ``KIND/REGION`` with a six-digit region."""
-    kind, sep, region = source.partition("/")
-    if not sep or not kind or kind == "subject" or len(region) != 6 or not region.isdigit():
+    ``("samr", "440300")``); None for the subject itself, the system source or a
+    source the registry does not know."""
+    party = Agencies.packaged().party(source)
+    if party.role not in ("agency", "platform") or party.kind is None or party.region is None:
         return None
-    return kind, region
+    return party.kind, party.region
 
 
 def region_contains(upper: str, region: str) -> bool:
-    """Whether ``region`` lies within ``upper`` (itself included): module docstring."""
-    if upper == region or upper == "000000":
-        return True
-    if upper.endswith("0000"):
-        return region.startswith(upper[:2])
-    if upper.endswith("00"):
-        return region.startswith(upper[:4])
-    return False
+    """Whether ``region`` lies within ``upper`` (itself included)."""
+    return Agencies.packaged().contains(upper, region)

@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from commands.jurisdiction import PLATFORM_KIND, region_contains, sector_and_region
+from commands.jurisdiction import platform_kind, region_contains, sector_and_region
 from commands.rulesets import add_months
 from commands.services import RuleServices
 from commands.warning_rules import WarningBook, WarningRule
@@ -91,7 +91,7 @@ class RiskWarning:
         if found is None:
             return False
         kind, region = found
-        if kind != PLATFORM_KIND and kind not in self.sectors:
+        if kind != platform_kind() and kind not in self.sectors:
             return False
         return any(region_contains(region, r) for r in self.regions)
 
@@ -377,7 +377,7 @@ def _elsewhere(timeline: Timeline, rule: WarningRule, t: int, rules: RuleService
             for source, e in sorted(others.items())
             if source != sanction.source
             and (sr := sector_and_region(source)) is not None
-            and sr[0] != PLATFORM_KIND
+            and sr[0] != platform_kind()
             and (sr[0] != kind or not region_contains(region, sr[1]))
         ]
         away = not region_contains(region, home)

@@ -1,5 +1,5 @@
 """An agency's sector and region from its source, and the region hierarchy the
-warnings and statistics filter by (until the agency registry replaces them)."""
+warnings and statistics filter by (answered by the agency and region registry)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from commands.jurisdiction import region_contains, sector_and_region
         ("system", None),
         ("samr/4403", None),
         ("/440300", None),
+        ("no-such-kind/440300", None),
     ],
 )
 def test_sector_and_region(source: str, expected: tuple[str, str] | None) -> None:
