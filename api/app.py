@@ -26,6 +26,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import docs, problems
 from api.access_log import AccessLog
+from api.insight import insight_pages_router, insight_router
 from api.metrics import metrics_router
 from api.models import cloudevent_components
 from api.names import NameIndex
@@ -131,6 +132,7 @@ def create_app(
             {"name": "subjects", "description": "Standing, history and disclosure, any moment"},
             {"name": "lists", "description": "Public lists"},
             {"name": "audit", "description": "Audit bundles, checkpoints and proofs"},
+            {"name": "insight", "description": "Warnings, statistics and exports for regulators"},
             {"name": "health", "description": "Probes for the orchestrator"},
         ],
     )
@@ -147,6 +149,8 @@ def create_app(
     app.state.metrics = metrics
     problems.install(app)
     app.include_router(v1_router)
+    app.include_router(insight_router)
+    app.include_router(insight_pages_router)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(pages_router)

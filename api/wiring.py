@@ -39,6 +39,7 @@ def build_app(
     With ``run_projections`` the app keeps the materialised views current
     itself (a projection runner thread while it is served); turn it off when a
     separate ``ledger project --follow`` does."""
+    from commands.warning_rules import WarningBook
     from ledger.audit.checkpoint_log import CheckpointLog
     from ledger.audit.keys import load_or_create_key
     from ledger.metrics import LedgerMetrics
@@ -61,4 +62,5 @@ def build_app(
         runner=runner,
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
+        extras={"warning_book": WarningBook.load([settings.rules_dir])},
     )

@@ -46,6 +46,7 @@ from ledger.audit import cli as audit_cli
 from ledger.bootstrap import ConfigurationError, bootstrap
 from ledger.settings import Settings
 from projections import cli as projections_cli
+from projections import insight_cli
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -58,6 +59,7 @@ COMMAND_AREAS = (
     persons,
     responsible,
     projections_cli,
+    insight_cli,
     audit_cli,
     bench_cli,
     backup,
@@ -92,6 +94,9 @@ EXAMPLES: dict[str, str] = {
     "disclosure": f"ledger disclosure {EXAMPLE_SUBJECT} --as-of 2025-06-01",
     "history": f"ledger history {EXAMPLE_SUBJECT} --as-of 2025-01-20 --known-at 2025-01-20",
     "lists": "ledger lists serious-dishonesty --as-of 2025-06-01",
+    "warnings": "ledger warnings --as-of 2025-06-30 --known-at 2025-06-30 --rule grade-fall",
+    "statistics": "ledger statistics --region 440000 --from 2025-01-01 --to 2025-12-31 --format csv",
+    "export": "ledger export disclosure --as-of 2026-06-30 --format parquet --output disclosure.parquet",
     "rebuild": "ledger rebuild            (or one view: ledger rebuild standing)",
     "project": "ledger project --follow",
     "checkpoint": "ledger checkpoint && ledger checkpoint --public-key",

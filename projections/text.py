@@ -138,7 +138,9 @@ def _item_lines(item: dict[str, Any]) -> list[str]:
 
 def list_text(body: dict[str, Any]) -> str:
     """A register's members for a person."""
-    label = LIST_LABELS.get(body["list"], "市场和行业禁入 market bans" if body["list"] == "bans" else "")
+    label = LIST_LABELS.get(
+        body["list"], "市场和行业禁入 market bans" if body["list"] == "bans" else ""
+    )
     lines = [
         f"{body['list']} {label} — {body['count']} member{'' if body['count'] == 1 else 's'}",
         _clock(body),

@@ -289,9 +289,7 @@ class Timeline:
                 continue
             refs[name] = target
             if entry not in target.referrers:
-                referrers = (
-                    target.referrers if isinstance(target.referrers, list) else []
-                )
+                referrers = target.referrers if isinstance(target.referrers, list) else []
                 referrers.append(entry)
                 if len(referrers) > 1 and referrers[-2].seq > entry.seq:
                     referrers.sort(key=lambda e: e.seq)

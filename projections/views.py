@@ -120,7 +120,9 @@ class ListRow:
         return (self.seq, self.valid_from_us)
 
 
-STANDING_COLUMNS = "subject, last_seq, notification_id, as_of_us, next_change_us, grade, score, body"
+STANDING_COLUMNS = (
+    "subject, last_seq, notification_id, as_of_us, next_change_us, grade, score, body"
+)
 """The columns of a ``view_standing`` row, in the order the writers pass them."""
 DISCLOSURE_COLUMNS = "subject, seq, event_id, kind, public_from, public_until, body"
 """The columns of a ``view_disclosure`` row, in the order the writers pass them."""
@@ -413,7 +415,10 @@ class ViewStore:
             )
 
     def load_fresh(
-        self, cursor: Any, standing: Sequence[tuple[Any, ...]], disclosure: Sequence[tuple[Any, ...]]
+        self,
+        cursor: Any,
+        standing: Sequence[tuple[Any, ...]],
+        disclosure: Sequence[tuple[Any, ...]],
     ) -> None:
         """Insert standing and disclosure rows into tables a rebuild emptied in this
         transaction, each key at most once (no upsert needed; PostgreSQL copies)."""
@@ -638,7 +643,10 @@ class PostgresViewStore(ViewStore):
         return "= ANY(%s)", [list(values)]
 
     def load_fresh(
-        self, cursor: Any, standing: Sequence[tuple[Any, ...]], disclosure: Sequence[tuple[Any, ...]]
+        self,
+        cursor: Any,
+        standing: Sequence[tuple[Any, ...]],
+        disclosure: Sequence[tuple[Any, ...]],
     ) -> None:
         # COPY: a key repeated would fail the primary key, and the rebuild with it.
         for table, columns, rows in (
