@@ -26,6 +26,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import docs, problems
 from api.access_log import AccessLog
+from api.insight import insight_pages_router, insight_router
 from api.metrics import metrics_router
 from api.models import cloudevent_components
 from api.names import NameIndex
@@ -70,6 +71,7 @@ def create_app(
     keystore: Any | None = None,
     signing_key: Any | None = None,
     origin: str = "credit-ledger",
+    checkpoint_log: Any | None = None,
     runner: Any | None = None,
     ready_lag: int = 1000,
     extras: dict[str, Any] | None = None,
@@ -80,7 +82,9 @@ def create_app(
     ``names`` to a :class:`NameIndex` filled now; ``clock`` to the ledger's;
     ``keystore`` (``ledger.personal.KeyStore``) decrypts identity numbers for
     the roles that may read them (default: the ledger's own, if it has one);
-    ``signing_key`` is the checkpoint key (audit bundles; ``origin`` its name).
+    ``signing_key`` is the checkpoint key (audit bundles; ``origin`` its name), and
+    ``checkpoint_log`` (``ledger.audit.checkpoint_log.CheckpointLog``) where a checkpoint
+    the app issues is published.
     ``runner`` (``projections.runner.ProjectionRunner``), if given, is run in a
     background thread while the app is served (lifespan) to keep the
     materialised views current, and its ``wait`` serves ``POST /v1/events?wait=true``
@@ -109,6 +113,7 @@ def create_app(
             index=index,
             signing_key=signing_key,
             origin=origin,
+            checkpoint_log=checkpoint_log,
         ),
         names=index,
         clock=clock,
@@ -129,6 +134,7 @@ def create_app(
             {"name": "lists", "description": "Public lists"},
             {"name": "audit", "description": "Audit bundles, checkpoints and proofs"},
             {"name": "reports", "description": "Credit reports (信用报告), verifiable offline"},
+            {"name": "insight", "description": "Warnings, statistics and exports for regulators"},
             {"name": "health", "description": "Probes for the orchestrator"},
         ],
     )
@@ -138,11 +144,16 @@ def create_app(
         if ledger.observer is None:
             ledger.observer = metrics.observe_submit
     metrics.track_projection_lag(lambda: float(svc.views.readiness().get("projections_lag", 0)))
+    metrics.track_failed_subjects(
+        lambda: float(svc.views.readiness().get("failed_subjects", {}).get("count", 0))
+    )
     metrics.track_verifications(lambda: verification_summary(ledger.recorder))
     app.state.metrics = metrics
     problems.install(app)
     app.include_router(reports_router)  # first: /v1/lists/trustworthy before /v1/lists/{list}
     app.include_router(v1_router)
+    app.include_router(insight_router)
+    app.include_router(insight_pages_router)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(pages_router)

@@ -44,6 +44,9 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "audit-bundle": frozenset({Role.AUDITOR}),
     "persons": frozenset({Role.AUDITOR}),
     "checkpoints": EVERYONE,
+    "warnings": frozenset({Role.AGENCY, Role.AUDITOR}),
+    "statistics": frozenset({Role.AGENCY, Role.AUDITOR}),
+    "exports": frozenset({Role.AGENCY, Role.AUDITOR}),
 }
 """Which roles may use which endpoint (DESIGN.md "HTTP API (v1)")."""
 

@@ -16,6 +16,9 @@ CODE_PATTERN = "^[0-9A-HJ-NPQRTUWXY]{18}$"
 CODE_FORMAT = "unified-social-credit-code"
 """The OpenAPI format of a code: the pattern, plus the two check characters."""
 EXAMPLE_CODE = "91440300708461136T"
+INSTANT_FORMAT = "ledger-instant"
+"""The OpenAPI format of ``as_of``/``known_at``: an RFC 3339 date-time with offset or a
+date, within the accepted range (events.dates), which no JSON Schema format can bound."""
 
 _open = ConfigDict(extra="allow")
 

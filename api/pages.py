@@ -35,7 +35,8 @@ from api.tokens import Principal
 from api.views import UnknownSubject
 from events.codes import validate_subject_code
 from events.instants import CST, InvalidInstant, from_us, parse_instant
-from events.reasons import InvalidEvent, Reason
+from events.reasons import InvalidEvent
+from projections.reads import SubjectViewsFailed
 
 __all__ = ["TABS", "pages_router"]
 
@@ -102,8 +103,8 @@ def _as_of(text: str | None) -> int | None:
         return None
     try:
         return parse_instant(text)
-    except (InvalidInstant, ValueError) as e:
-        raise ProblemError(400, Reason.INVALID_INSTANT, str(e)) from e
+    except InvalidInstant as e:
+        raise ProblemError(400, e.reason, f"as_of: {e}") from e
 
 
 @pages_router.get("/subjects/{code}")
@@ -124,7 +125,9 @@ def subject_page(
     except UnknownSubject:
         return _error(request, 404, "未找到主体 Subject not found", f"没有 {checked} 的记录 / no records of {checked}")
     except ProblemError as e:
-        return _error(request, 400, "日期有误 Invalid date", e.detail)
+        return _error(request, 400, "日期有误 Invalid date", f"{e.detail} [{e.code}]")
+    except SubjectViewsFailed as e:
+        return _error(request, 503, "暂时无法显示 Temporarily unavailable", str(e))
     body = view.body
     published = [i for i in body.get("items", []) if i.get("published")]
     tabs = [
@@ -165,7 +168,7 @@ def list_page(
     try:
         as_of_us = _as_of(as_of)
     except ProblemError as e:
-        return _error(request, 400, "日期有误 Invalid date", e.detail)
+        return _error(request, 400, "日期有误 Invalid date", f"{e.detail} [{e.code}]")
     if name == "trustworthy":
         from projections.trustworthy import members
 

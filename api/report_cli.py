@@ -33,6 +33,7 @@ Bootstrap = Callable[[Settings], Ledger]
 def issuer_for(ledger: Ledger, settings: Settings) -> Any:
     """The :class:`~projections.report.ReportIssuer` of ``ledger`` with the settings'
     checkpoint key, origin and public URL."""
+    from ledger.audit.checkpoint_log import CheckpointLog
     from ledger.audit.keys import load_or_create_key
     from projections.reads import Reads
     from projections.report import ReportIssuer
@@ -51,6 +52,7 @@ def issuer_for(ledger: Ledger, settings: Settings) -> Any:
         settings.name,
         ledger.clock,
         settings.public_url,
+        CheckpointLog.of(settings),
     )
 
 
@@ -71,7 +73,7 @@ def register(subparsers: Any, bootstrap: Bootstrap) -> None:
 
 def cmd_report(args: argparse.Namespace, settings: Settings, bootstrap: Bootstrap) -> int:
     from api.report_render import PdfUnavailable, render_html, render_pdf
-    from projections.report import ReportRefused
+    from projections.report import ReportRefused, ReportUnavailable
 
     try:
         code = validate_subject_code(args.code)
@@ -95,6 +97,9 @@ def cmd_report(args: argparse.Namespace, settings: Settings, bootstrap: Bootstra
     except ReportRefused as e:
         print(f"ledger: {e}", file=sys.stderr)
         return 2
+    except ReportUnavailable as e:
+        print(f"ledger: {e}", file=sys.stderr)
+        return 1
     if args.format == "pdf":
         try:
             data = render_pdf(report)

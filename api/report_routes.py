@@ -25,7 +25,6 @@ from api.responses import JSONBytes
 from api.routes import AsOf, CodeParam, _problems, instant, known_query_only, subject_code
 from api.services import Services, services
 from api.tokens import Principal
-from events.instants import parse_instant
 from events.reasons import Reason
 from projections.live import UnknownSubject
 
@@ -34,21 +33,6 @@ __all__ = ["PDF", "report_issuer", "reports_router"]
 reports_router = APIRouter(prefix="/v1", tags=["reports"], dependencies=[Depends(known_query_only)])
 PDF = "application/pdf"
 _REPORT_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
-_EARLIEST, _LATEST = parse_instant("1949-10-01T00:00:00+08:00"), parse_instant("2199-12-31")
-"""The instants the ledger admits (DOMAIN.md Clarifications); others are refused here."""
-
-
-def _as_of(text: str | None) -> int | None:
-    """A query ``as_of`` within the admitted range, or a 400 problem."""
-    found = instant("as_of", text)
-    if found is not None and not _EARLIEST <= found <= _LATEST:
-        raise ProblemError(
-            400,
-            Reason.INVALID_INSTANT,
-            "as_of: instants before 1949-10-01 or after 2199-12-31 are not admitted",
-            invalid=[{"name": "as_of", "reason": "out of range"}],
-        )
-    return found
 
 
 def report_issuer(svc: Services) -> Any:
@@ -63,7 +47,12 @@ def report_issuer(svc: Services) -> Any:
         if getattr(views, "signing_key", None) is None:
             raise ProblemError(503, Reason.UNAVAILABLE, "no checkpoint signing key is configured")
         found = ReportIssuer(
-            svc.ledger.recorder, views.reads, views.signing_key, views.origin, svc.clock
+            svc.ledger.recorder,
+            views.reads,
+            views.signing_key,
+            views.origin,
+            svc.clock,
+            checkpoint_log=getattr(views, "checkpoint_log", None),
         )
         svc.extras["report_issuer"] = found
     return found
@@ -73,10 +62,10 @@ def _issue(
     svc: Services, principal: Principal, code: str, as_of: str | None, pdf: bool
 ) -> Response:
     from api.report_render import PdfUnavailable, render_pdf
-    from projections.report import ReportRefused
+    from projections.report import ReportRefused, ReportUnavailable
 
     code = subject_code(code)
-    as_of_us = _as_of(as_of)
+    as_of_us = instant("as_of", as_of)
     if as_of_us is not None and not audience_of(principal).everything:
         raise ProblemError(
             403,
@@ -92,6 +81,8 @@ def _issue(
         ) from e
     except ReportRefused as e:
         raise ProblemError(400, Reason.INVALID_REQUEST, str(e)) from e
+    except ReportUnavailable as e:
+        raise ProblemError(503, Reason.UNAVAILABLE, str(e)) from e
     if pdf:
         try:
             data = render_pdf(report)
@@ -195,7 +186,7 @@ def get_trustworthy(
 ) -> Response:
     from projections.trustworthy import members
 
-    as_of_us = _as_of(as_of)
+    as_of_us = instant("as_of", as_of)
     if as_of_us is not None and not audience_of(principal).everything:
         raise ProblemError(
             403,

@@ -20,6 +20,7 @@ from api.models import (
     CODE_PATTERN,
     EXAMPLE_CODE,
     EXAMPLE_EVENT,
+    INSTANT_FORMAT,
     AuditBundle,
     Checkpoint,
     Consistency,
@@ -39,9 +40,11 @@ from api.tokens import Principal, Role
 from api.unverified import flag_disclosure
 from api.views import NoCheckpoint, NotAvailable, UnknownList, UnknownSubject, View
 from events.codes import validate_subject_code
+from events.dates import DEFAULT_RANGE
 from events.instants import InvalidInstant, parse_instant
 from events.reasons import InvalidEvent, Reason
 from ledger.responsible import persons_of
+from projections.reads import SubjectViewsFailed
 from projections.views import LIST_NAMES
 
 __all__ = ["health_router", "v1_router"]
@@ -77,11 +80,11 @@ CodeParam = Annotated[
 ]
 _INSTANT_DOC = (
     "RFC 3339 date-time with offset, or a date YYYY-MM-DD meaning the end of that day "
-    "in China Standard Time (UTC+8). Default: now."
+    f"in China Standard Time (UTC+8), within {DEFAULT_RANGE.text} (the default range; "
+    "LEDGER_DATE_FIRST/LEDGER_DATE_LAST): outside it a 400 date-out-of-range, unparsable "
+    "a 400 invalid-instant. Default: now."
 )
-_INSTANT_SCHEMA = {
-    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
-}
+_INSTANT_SCHEMA = {"type": "string", "format": INSTANT_FORMAT}
 AsOf = Annotated[
     str | None,
     Query(
@@ -139,14 +142,15 @@ def subject_code(code: str) -> str:
 
 
 def instant(name: str, text: str | None) -> int | None:
-    """Microseconds UTC of a query instant, or a 400 ``invalid-instant`` problem."""
+    """Microseconds UTC of a query instant, or a 400 problem: ``invalid-instant`` for
+    text that is no instant, ``date-out-of-range`` for one outside the accepted range."""
     if text is None:
         return None
     try:
         return parse_instant(text)
-    except (InvalidInstant, ValueError, OverflowError) as e:
+    except InvalidInstant as e:
         raise ProblemError(
-            400, Reason.INVALID_INSTANT, f"{name}: {e}", invalid=[{"name": name, "reason": str(e)}]
+            400, e.reason, f"{name}: {e}", invalid=[{"name": name, "reason": str(e)}]
         ) from e
 
 
@@ -177,6 +181,8 @@ def _read(
         raise ProblemError(
             404, Reason.UNKNOWN_SUBJECT, f"the ledger has no record of subject {code}"
         ) from e
+    except SubjectViewsFailed as e:
+        raise ProblemError(503, Reason.UNAVAILABLE, str(e)) from e
     if what == "disclosure" and principal.role is not Role.PUBLIC:
         view = View(flag_disclosure(view.body, svc.ledger, code, known_at_us), view.personal)
     if view.personal and principal.role is not Role.PUBLIC:

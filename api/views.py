@@ -105,7 +105,8 @@ class LedgerViews:
     the roles allowed to read them; ``index`` tells which subjects carry
     personal data (default: a fresh :class:`NameIndex`); ``signing_key`` (the
     ledger's Ed25519 checkpoint key) gives bundles their ``public_key`` and
-    issues the first checkpoint when there is none (``origin``: its name).
+    issues the first checkpoint when there is none (``origin``: its name), checked against
+    and written to ``checkpoint_log`` (``ledger.audit.checkpoint_log.CheckpointLog``).
     """
 
     def __init__(
@@ -118,6 +119,7 @@ class LedgerViews:
         reads: projection_reads.Reads | None = None,
         signing_key: Any | None = None,
         origin: str = "credit-ledger",
+        checkpoint_log: Any | None = None,
     ) -> None:
         if ledger.rules is None:
             raise ValueError("the API needs a ledger with rule services (bootstrap builds one)")
@@ -130,6 +132,7 @@ class LedgerViews:
         )
         self.signing_key = signing_key
         self.origin = origin
+        self.checkpoint_log = checkpoint_log
         self.public_key: str | None = None
         if signing_key is not None:
             from ledger.audit.keys import public_key_b64
@@ -221,7 +224,12 @@ class LedgerViews:
     def _checkpoint(self, size: int | None) -> Any:
         """The stored checkpoint of ``size`` (default: the latest; the first one is
         issued when none exists and a signing key is configured)."""
-        from ledger.audit.checkpoints import checkpoint_at, issue_checkpoint, latest_checkpoint
+        from ledger.audit.checkpoints import (
+            CheckpointError,
+            checkpoint_at,
+            issue_checkpoint,
+            latest_checkpoint,
+        )
 
         if size is not None:
             found = checkpoint_at(self.ledger.recorder, size)
@@ -230,9 +238,16 @@ class LedgerViews:
             return found
         found = latest_checkpoint(self.ledger.recorder)
         if found is None and self.signing_key is not None:
-            found = issue_checkpoint(
-                self.ledger.recorder, self.signing_key, self.origin, self.clock()
-            )
+            try:
+                found = issue_checkpoint(
+                    self.ledger.recorder,
+                    self.signing_key,
+                    self.origin,
+                    self.clock(),
+                    log=self.checkpoint_log,
+                )
+            except CheckpointError as e:  # e.g. not consistent with the checkpoint log
+                raise NotAvailable(f"no checkpoint can be issued: {e}") from e
         if found is None:
             raise NoCheckpoint("no checkpoint has been issued yet (`ledger checkpoint`)")
         return found
@@ -302,14 +317,18 @@ class LedgerViews:
 
     # -- health --------------------------------------------------------------------
     def readiness(self) -> dict[str, Any]:
-        """``database`` ok (the ledger's size read), the views' positions and
-        ``projections_lag``: how many records the slowest view trails by."""
+        """``database`` ok (the ledger's size read), the views' positions,
+        ``projections_lag``: how many records the slowest view trails by, and
+        ``failed_subjects``: how many subjects' views are marked failed and the first
+        20 of them (subject, event id, ledger position, error, when)."""
         size = self.ledger.size()
         positions = self.reads.store.positions()
         lag = size - min(positions.values()) if positions else size
+        failed, first = self.reads.store.failed_subjects(limit=20)
         return {
             "database": "ok",
             "ledger_size": size,
             "views": positions,
             "projections_lag": max(lag, 0),
+            "failed_subjects": {"count": failed, "subjects": [f.to_json() for f in first]},
         }

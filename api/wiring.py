@@ -40,6 +40,8 @@ def build_app(
     itself (a projection runner thread while it is served); turn it off when a
     separate ``ledger project --follow`` does."""
     from api.report_cli import issuer_for
+    from commands.warning_rules import WarningBook
+    from ledger.audit.checkpoint_log import CheckpointLog
     from ledger.audit.keys import load_or_create_key
     from ledger.metrics import LedgerMetrics
     from ledger.persons import keystore_of
@@ -57,8 +59,12 @@ def build_app(
         keystore=keystore_of(ledger, settings),
         signing_key=load_or_create_key(settings.signing_key_file),
         origin=settings.name,
+        checkpoint_log=CheckpointLog.of(settings),
         runner=runner,
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
-        extras={"report_issuer": issuer_for(ledger, settings)},
+        extras={
+            "warning_book": WarningBook.load([settings.rules_dir]),
+            "report_issuer": issuer_for(ledger, settings),
+        },
     )

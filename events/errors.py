@@ -1,7 +1,8 @@
 """Turn a pydantic ``ValidationError`` into one clean, one-line rejection.
 
 Contract: missing required fields win (``MISSING_FIELD``, naming all of them);
-otherwise the first error becomes ``INVALID_FIELD``, phrased as "data.<path>
+otherwise the first error becomes ``INVALID_FIELD`` (``DATE_OUT_OF_RANGE`` for a
+date outside the accepted range), phrased as "data.<path>
 must be <what is expected>, got <what came>". No pydantic URLs or internals.
 ``details["fields"]`` lists the failing top-level fields; ``details["path"]`` the
 JSON path of the reported one.
@@ -16,7 +17,8 @@ import orjson
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from events.fields import PATTERN_EXPECTATIONS
+from events.dates import date_range
+from events.fields import DATE_OUT_OF_RANGE_ERROR, PATTERN_EXPECTATIONS
 from events.reasons import InvalidEvent, Reason
 from events.scan import json_path
 
@@ -113,6 +115,10 @@ def rejection_from_validation_error(
     error = errors[0]
     loc = tuple(p for p in error["loc"] if isinstance(p, str | int))
     where = json_path(loc)
+    if error["type"] == DATE_OUT_OF_RANGE_ERROR:
+        refused = date_range().refusal(f"{type_name}: {where}", str(error["input"]), period=True)
+        refused.rejection.details.update(fields=fields, path=where)
+        return refused
     hint = (hints or {}).get(str(loc[0])) if len(loc) == 1 else None
     expected = _expected(error, hint)
     if len(loc) == 1 and loc[0] in nullable:

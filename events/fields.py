@@ -13,7 +13,10 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from events.dates import date_range
+
 __all__ = [
+    "DATE_OUT_OF_RANGE_ERROR",
     "DATE_PATTERN",
     "MONEY_PATTERN",
     "NONBLANK_PATTERN",
@@ -36,6 +39,8 @@ __all__ = [
     "Severity",
 ]
 
+DATE_OUT_OF_RANGE_ERROR = "date_out_of_range"
+"""The pydantic error type of a real date outside the accepted range (see events.errors)."""
 NONBLANK_PATTERN = r"\S"
 """A string with at least one non-whitespace character (searched, not anchored)."""
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -56,11 +61,14 @@ PATTERN_EXPECTATIONS: dict[str, str] = {
 
 
 def _real_date(value: str) -> str:
-    """Accept a YYYY-MM-DD string only if it names a real calendar day."""
+    """Accept a YYYY-MM-DD string only if it names a real calendar day within the
+    accepted range (:mod:`events.dates`; refused as ``date_out_of_range``)."""
     try:
-        date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise PydanticCustomError("date_not_real", "a real calendar date YYYY-MM-DD") from None
+    if not date_range().contains_day(day):
+        raise PydanticCustomError(DATE_OUT_OF_RANGE_ERROR, "a date within the accepted range")
     return value
 
 

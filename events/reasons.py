@@ -32,6 +32,10 @@ class Reason(StrEnum):
     """`type` is not in the vocabulary (DOMAIN.md)."""
     INVALID_TIME = "invalid-time"
     """`time` is not an RFC 3339 date-time with an offset."""
+    DATE_OUT_OF_RANGE = "date-out-of-range"
+    """A `time`, a date field of `data` (or of its `changes`) or a query instant (`as_of`,
+    `known_at`) lies outside the dates the ledger accepts (1949-10-01 … 2199-12-31 by default,
+    DOMAIN.md); an indefinite period is null, never a far-future date."""
     TIME_IN_FUTURE = "time-in-future"
     """`time` is later than the moment the ledger records the event (beyond clock skew)."""
     DATA_TOO_LARGE = "data-too-large"
@@ -123,6 +127,12 @@ class Reason(StrEnum):
     # -- the store -----------------------------------------------------------------
     CONFLICT = "write-conflict"
     """Concurrent writers kept conflicting beyond the retry bound; submit again."""
+    BEHIND_PUBLISHED = "behind-published-checkpoint"
+    """The store holds fewer records than a checkpoint published in the checkpoint log (records
+    were removed, or an older backup was restored): no checkpoint is signed until it holds them."""
+    FORKS_PUBLISHED = "forks-published-checkpoint"
+    """The store's tree is not consistent with a checkpoint published in the checkpoint log
+    (history was rewritten, or this is another ledger): no checkpoint is signed."""
 
     # -- the HTTP API (api/) -------------------------------------------------------
     TYPE_NOT_ALLOWED = "type-not-allowed"

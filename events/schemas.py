@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from events.dates import DEFAULT_RANGE
 from events.envelope import MAX_DATA_BYTES, MAX_ID_LENGTH
 from events.vocabulary import EVENT_TYPES, event_type
 
@@ -86,8 +87,9 @@ def schema_for(type_name: str) -> dict[str, Any]:
         "description": (
             f"{summary} A CloudEvents 1.0 event in structured JSON; extension attributes "
             "are allowed and ignored. Beyond this schema the ledger checks: the subject "
-            "code's check characters (GB 11714, GB 32100); time between 1970 and 9999 UTC "
-            f"and not in the future; data at most {MAX_DATA_BYTES} bytes as compact JSON; "
+            "code's check characters (GB 11714, GB 32100); time and every date "
+            f"of data within {DEFAULT_RANGE.text} (China Standard Time; configurable) and time "
+            f"not in the future; data at most {MAX_DATA_BYTES} bytes as compact JSON; "
             "no floating-point numbers anywhere in data (money is a decimal string such as "
             '"3000.00"); integers within ±(2**53 − 1); references name earlier events of '
             "the same subject."

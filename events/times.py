@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from events.dates import date_range
 from events.reasons import InvalidEvent, Reason
 
 __all__ = ["MAX_TIME_US", "format_time_us", "parse_time"]
@@ -40,8 +41,9 @@ def parse_time(value: str) -> tuple[str, int]:
 
     Requires ``Z`` or ``±hh:mm``; naive date-times and bare dates are refused
     with a message saying what is expected. Fractions beyond microseconds are
-    truncated (not rounded). Leap seconds (``:60``) are refused. The instant
-    must fall in the years 1970–9999 UTC. Raises ``InvalidEvent(INVALID_TIME)``.
+    truncated (not rounded). Leap seconds (``:60``) are refused. Raises
+    ``InvalidEvent(INVALID_TIME)``, or ``InvalidEvent(DATE_OUT_OF_RANGE)`` for an
+    instant outside :func:`events.dates.date_range` (before 1970 it is negative).
     """
     m = _RFC3339.match(value)
     if m is None:
@@ -78,13 +80,12 @@ def parse_time(value: str) -> tuple[str, int]:
     micros = int(frac[:6].ljust(6, "0")) if frac else 0
     seconds = (ordinal - _EPOCH_ORDINAL) * 86_400 + h * 3_600 + mi * 60 + s - offset
     us = seconds * 1_000_000 + micros
-    if not 0 <= us <= MAX_TIME_US:
-        raise _invalid(value, "is outside the years 1970–9999 (UTC)")
+    date_range().check_us("time", us, value)
     return format_time_us(us), us
 
 
 def format_time_us(us: int) -> str:
-    """The canonical UTC form of ``us`` microseconds since the epoch (0 ≤ us ≤ MAX)."""
+    """The canonical UTC form of ``us`` microseconds since the epoch (years 1–9999)."""
     days, rest = divmod(us, _DAY_US)
     seconds, micros = divmod(rest, 1_000_000)
     minutes, s = divmod(seconds, 60)

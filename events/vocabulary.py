@@ -12,19 +12,22 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from types import MappingProxyType
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from events.dates import date_range
 from events.errors import rejection_from_validation_error
-from events.fields import NONBLANK_PATTERN, PATTERN_EXPECTATIONS
+from events.fields import DATE_PATTERN, NONBLANK_PATTERN, PATTERN_EXPECTATIONS
 from events.models import MODELS, DocumentedData
 from events.reasons import InvalidEvent, Reason
-from events.scan import check_json_values
+from events.scan import check_json_values, json_path
 
 __all__ = [
     "BASIS_REQUIRED_TYPES",
+    "DATE_FIELDS",
     "EVENT_TYPES",
     "FINDING_TYPES",
     "EventType",
@@ -164,6 +167,34 @@ def _hints(model: type[BaseModel]) -> dict[str, str]:
 
 _HINTS = {name: _hints(t.model) for name, t in EVENT_TYPES.items()}
 
+DATE_FIELDS = frozenset(
+    f
+    for hints in _HINTS.values()
+    for f, expectation in hints.items()
+    if expectation == PATTERN_EXPECTATIONS[DATE_PATTERN]
+)
+"""Every `data` field that some type declares a date (due, deadline, until …)."""
+_WITH_CHANGES = frozenset(
+    name for name, t in EVENT_TYPES.items() if "changes" in t.model.model_fields
+)
+
+
+def _check_changed_dates(type_name: str, changes: object) -> None:
+    """Refuse a date field of ``changes`` that names a real day outside the accepted range.
+
+    Which fields the target's type has is known only against the stream
+    (``commands/``); here any field some type declares a date is held to the range.
+    """
+    if not isinstance(changes, dict):
+        return
+    for name, value in changes.items():
+        if name in DATE_FIELDS and isinstance(value, str):
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                continue  # not a date at all: the target's model decides (commands/)
+            date_range().check_day(f"{type_name}: {json_path(('changes', name))}", day)
+
 
 def event_type(type_name: object) -> EventType:
     """The :class:`EventType` of ``type_name``, or ``InvalidEvent(UNKNOWN_TYPE)``.
@@ -193,7 +224,9 @@ def validate_data(type_name: str, data: object) -> int:
     ``INVALID_ATTRIBUTE`` (data is not an object); ``FLOAT_NOT_ALLOWED`` (a float
     anywhere in data); ``INVALID_FIELD`` (an integer beyond ±(2**53 − 1) or a
     non-JSON value); ``MISSING_FIELD`` (required fields absent, all named);
-    ``INVALID_FIELD`` (the first wrong field: its path and what is expected).
+    ``INVALID_FIELD`` (the first wrong field: its path and what is expected);
+    ``DATE_OUT_OF_RANGE`` (a date field, also one inside ``changes``, outside
+    :func:`events.dates.date_range`).
     ``details["fields"]`` lists the failing fields. ``data`` is not modified.
     """
     etype = event_type(type_name)
@@ -209,6 +242,8 @@ def validate_data(type_name: str, data: object) -> int:
         _VALIDATORS[name].validate_python(data)
     except ValidationError as exc:
         raise rejection_from_validation_error(name, exc, _NULLABLE[name], _HINTS[name]) from None
+    if name in _WITH_CHANGES:
+        _check_changed_dates(name, data.get("changes"))
     return etype.version
 
 

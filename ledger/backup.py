@@ -1,49 +1,70 @@
-"""``ledger backup FILE`` and ``ledger restore FILE``.
+"""``ledger backup FILE`` and ``ledger restore FILE``: backups that a restore can check, and
+a restore that cannot lose the ledger.
 
-PostgreSQL: ``pg_dump --format=custom --schema=SCHEMA`` of the ledger's schema (the URL's
-``?schema=``, default ``public``): the records, the Merkle nodes, the checkpoints, the
-tracking and the materialised views, consistent as of one snapshot. ``restore`` replays it
-with ``pg_restore`` into the target URL's schema (renamed if the backup was of another
-schema). SQLite: the sqlite3 online backup API (consistent while writers run) to FILE;
-``restore`` copies it back the same way.
+A backup file (:mod:`ledger.backup_file`) is the store's own dump behind a header with its
+length and SHA-256: for PostgreSQL ``pg_dump --format=custom --schema=SCHEMA`` of the
+ledger's schema (the URL's ``?schema=``, default ``public``): the records, the Merkle nodes,
+the checkpoints, the tracking and the materialised views, consistent as of one snapshot;
+for SQLite a copy made with the online backup API (consistent while writers run).
 
-A restore refuses a target ledger that already holds records unless ``--force`` (which
-replaces everything in the target schema or file). After it, ``--verify`` (the default)
-rechecks the whole restored store and its checkpoints (``ledger verify``) and exits 1 if it
-does not verify. The person secret (``LEDGER_PERSON_SECRET_FILE``) and the signing key are
-not in the database: back them up separately. Every restore re-applies the erasure log
-(``LEDGER_ERASURE_LOG``, :mod:`ledger.erasures`), so no erased person comes back.
+A restore never writes over the live ledger until the restored copy has proved itself:
 
-Exit status: 0 done; 1 refused, the tool failed, or the restored store does not verify;
-2 bad usage.
+1. the file is checked (an empty, foreign, truncated or altered file is refused);
+2. it is restored beside the live ledger: PostgreSQL into a new schema (the dump's SQL
+   with the schema renamed, loaded by ``psql`` in one transaction), SQLite into a new file
+   in the same directory;
+3. the copy is verified there: the whole-store recheck (``ledger verify``) and the check
+   against the checkpoint log (:mod:`ledger.audit.checkpoint_log`);
+4. only then it is swapped in atomically: PostgreSQL renames the schemas and drops the
+   replaced one in one transaction; SQLite checkpoints the live file's WAL and
+   ``os.replace``-s the file (its ``-wal``/``-shm`` removed);
+5. :func:`after_restore` runs on the live, restored ledger: the one place for what must be
+   re-applied to a ledger brought back from a backup.
+
+If any step before the swap fails, the copy is removed, the live ledger is as it was, and
+the command exits 1 with the reason. A target ledger that already holds records is
+refused unless ``--force``. A backup older than the newest checkpoint in the checkpoint log
+is refused unless ``--accept-rollback`` (AUDIT-FORMAT.md, "Rollback": the ledger then cannot
+sign until it holds those records again). The person secret (``LEDGER_PERSON_SECRET_FILE``)
+and the signing key are not in the database: back them up separately. Every restore
+re-applies the erasure log (``LEDGER_ERASURE_LOG``, :mod:`ledger.erasures`) as its final
+step, so no erased person comes back. Stop the services before a restore.
+
+Exit status: 0 done; 1 refused, the tool failed, or the restored copy does not verify (the
+live ledger untouched); 2 bad usage.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, quote, unquote, urlparse
 
 import psycopg
 from psycopg import sql
 
 from ledger import progress
 from ledger.app import Ledger
+from ledger.backup_file import BackupFileError, Contents, open_backup, write_backup
 from ledger.recorders import EVENTS_TABLE
 from ledger.settings import Settings
 
-__all__ = ["BackupError", "PgTarget", "backup", "register", "restore"]
+__all__ = ["BackupError", "PgTarget", "after_restore", "backup", "register", "restore"]
 
 Bootstrap = Callable[[Settings], Ledger]
 
@@ -86,6 +107,13 @@ class PgTarget:
         if self.password:
             env["PGPASSWORD"] = self.password
         return env
+
+    def url_of(self, schema: str) -> str:
+        """The ``postgresql://`` URL of ``schema`` in the same database."""
+        auth = quote(self.user, safe="") + (
+            f":{quote(self.password, safe='')}" if self.password else ""
+        )
+        return f"postgresql://{auth}@{self.host}:{self.port}/{quote(self.dbname, safe='')}?schema={quote(schema, safe='')}"
 
     def connect(self) -> psycopg.Connection[Any]:
         return psycopg.connect(
@@ -138,61 +166,73 @@ def _run(
 # -- backup ------------------------------------------------------------------------------
 
 
-def backup(url: str, file: Path) -> int:
-    """Write a consistent backup of the ledger at ``url`` to ``file``; returns the number
-    of records in it."""
+def backup(url: str, file: Path, *, now_us: int | None = None) -> int:
+    """Write a consistent backup of the ledger at ``url`` to ``file`` (atomically); returns
+    the number of records in it."""
     file = Path(file)
     file.parent.mkdir(parents=True, exist_ok=True)
-    if _kind(url) == "sqlite":
-        source = _sqlite_path(url)
-        if not source.exists():
-            raise BackupError(f"{source}: no such SQLite ledger")
-        tmp = file.with_name(file.name + ".part")
-        tmp.unlink(missing_ok=True)
-        with (
-            contextlib_closing(sqlite3.connect(source)) as src,
-            contextlib_closing(sqlite3.connect(tmp)) as dst,
-        ):
-            _copy_pages(src, dst, "backup")
-        os.replace(tmp, file)
-        return _sqlite_size(file)
-    target = PgTarget.from_url(url)
-    size = _pg_size(target, target.schema)
-    if size is None:
-        raise BackupError(f"schema {target.schema!r} of {target.dbname!r} holds no ledger")
-    _run(
-        [
-            "pg_dump",
-            *target.tool_args(),
-            "--dbname",
-            target.dbname,
-            "--format=custom",
-            "--no-owner",
-            "--no-privileges",
-            "--schema",
-            target.schema,
-            "--file",
-            str(file),
-        ],
-        target.env(),
-        watch=lambda _pid: progress.bytes_growing("backup", progress.file_size(file)),
-    )
-    return size
+    payload = file.with_name(file.name + ".dump.tmp")
+    payload.unlink(missing_ok=True)
+    now = time.time_ns() // 1000 if now_us is None else now_us
+    try:
+        if _kind(url) == "sqlite":
+            source = _sqlite_path(url)
+            if not source.exists():
+                raise BackupError(f"{source}: no such SQLite ledger")
+            with (
+                contextlib.closing(sqlite3.connect(source)) as src,
+                contextlib.closing(sqlite3.connect(payload)) as dst,
+            ):
+                _copy_pages(src, dst, "backup")
+                # One self-contained file: no WAL beside it (the ledger turns WAL on again).
+                dst.execute("PRAGMA journal_mode=DELETE")
+                size = int(dst.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()[0])
+            write_backup(payload, file, store="sqlite", records=size, schema=None, now_us=now)
+            return size
+        target = PgTarget.from_url(url)
+        pg_size = _pg_size(target, target.schema)
+        if pg_size is None:
+            raise BackupError(f"schema {target.schema!r} of {target.dbname!r} holds no ledger")
+        _run(
+            [
+                "pg_dump",
+                *target.tool_args(),
+                "--dbname",
+                target.dbname,
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                "--schema",
+                target.schema,
+                "--file",
+                str(payload),
+            ],
+            target.env(),
+            watch=lambda _pid: progress.bytes_growing("backup", progress.file_size(payload)),
+        )
+        write_backup(
+            payload, file, store="postgresql", records=pg_size, schema=target.schema, now_us=now
+        )
+        return pg_size
+    finally:
+        for path in (payload, *_sidecars(payload)):
+            path.unlink(missing_ok=True)
 
 
-class contextlib_closing:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+def _copy_pages(src: sqlite3.Connection, dst: sqlite3.Connection, desc: str) -> None:
+    """The SQLite online backup API, 1,024 pages a step, with a progress bar."""
+    with progress.bar(None, desc, unit="page") as shown:
 
-    def __enter__(self) -> sqlite3.Connection:
-        return self.conn
+        def step(status: int, remaining: int, total: int) -> None:
+            shown.total = total
+            shown.n = total - remaining
+            shown.refresh()
 
-    def __exit__(self, *exc: object) -> None:
-        self.conn.close()
+        src.backup(dst, pages=1024, progress=step)
 
 
 def _sqlite_size(path: Path) -> int:
-    with contextlib_closing(sqlite3.connect(path)) as conn:
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
         try:
             row = conn.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()
         except sqlite3.DatabaseError:
@@ -220,16 +260,24 @@ def _pg_size(target: PgTarget, schema: str) -> int | None:
 
 # -- restore -----------------------------------------------------------------------------
 
+Check = Callable[[str], str | None]
+"""Verifies the restored copy at a store URL before it is swapped in: None if it may go
+live, else the reason it may not."""
 
-def restore(url: str, file: Path, *, force: bool = False) -> int:
+
+def restore(url: str, file: Path, *, force: bool = False, check: Check | None = None) -> int:
     """Replace the ledger at ``url`` with the backup ``file``; returns its record count.
-    Refuses (:class:`BackupError`) a target holding records unless ``force``."""
+
+    The backup is restored beside the live ledger, ``check``-ed there, and only then
+    swapped in (module docstring). Raises :class:`BackupError` (the live ledger untouched)
+    when the file is refused, the target holds records and not ``force``, the tools fail,
+    or ``check`` gives a reason."""
     file = Path(file)
     if not file.is_file():
         raise BackupError(f"{file}: no such backup file")
     if _kind(url) == "sqlite":
-        return _restore_sqlite(_sqlite_path(url), file, force=force)
-    return _restore_postgres(PgTarget.from_url(url), file, force=force)
+        return _restore_sqlite(_sqlite_path(url), file, force=force, check=check)
+    return _restore_postgres(PgTarget.from_url(url), file, force=force, check=check)
 
 
 def after_restore(settings: Settings) -> None:
@@ -262,39 +310,117 @@ def _refuse(where: str, size: int) -> BackupError:
     )
 
 
-def _restore_sqlite(target: Path, file: Path, *, force: bool) -> int:
+def _opened(file: Path, payload: Path, store: str) -> Contents:
+    try:
+        contents = open_backup(file, payload)
+    except BackupFileError as e:
+        raise BackupError(f"refusing to restore: {e}") from e
+    if contents.store != store:
+        raise BackupError(
+            f"refusing to restore: {file} is a {contents.store} backup, the target is {store}"
+        )
+    if contents.legacy:
+        print(
+            f"ledger: warning: {file} has no backup header (an older backup): it is checked "
+            "only by verifying the restored copy",
+            file=sys.stderr,
+        )
+    return contents
+
+
+def _same_count(contents: Contents, records: int, file: Path) -> None:
+    if contents.records is not None and contents.records != records:
+        raise BackupError(
+            f"refusing to restore: the restored copy holds {records:,} records, the backup "
+            f"{file} says {contents.records:,}"
+        )
+
+
+def _checked(check: Check | None, url: str) -> None:
+    try:
+        reason = None if check is None else check(url)
+    except Exception as e:  # a copy too damaged to read: refused like one that fails
+        reason = f"it cannot be read: {e!r}"
+    if reason is not None:
+        raise BackupError(
+            f"the restored copy does not verify ({reason}); it was removed and the live "
+            "ledger was not touched"
+        )
+
+
+# SQLite
+
+
+def _restore_sqlite(target: Path, file: Path, *, force: bool, check: Check | None) -> int:
     if target.exists() and target.stat().st_size > 0:
         size = _sqlite_size(target)
         if size and not force:
             raise _refuse(str(target), size)
-    try:
-        records = _sqlite_size(file)
-        with contextlib_closing(sqlite3.connect(f"file:{file}?mode=ro", uri=True)) as src:
-            src.execute("PRAGMA schema_version").fetchone()
-    except sqlite3.DatabaseError as e:
-        raise BackupError(f"{file}: not a SQLite ledger backup: {e}") from e
     target.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        contextlib_closing(sqlite3.connect(f"file:{file}?mode=ro", uri=True)) as src,
-        contextlib_closing(sqlite3.connect(target)) as dst,
-    ):
-        _copy_pages(src, dst, "restore")  # replaces every page of the target, WAL-safe
-    return records
+    staging = target.with_name(f".{target.name}.restore-{uuid.uuid4().hex[:12]}")
+    try:
+        contents = _opened(file, staging, "sqlite")
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{staging}?mode=ro", uri=True)) as db:
+                problems = [r[0] for r in db.execute("PRAGMA quick_check").fetchall()]
+                has_ledger = db.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                    (EVENTS_TABLE,),
+                ).fetchone()
+        except sqlite3.DatabaseError as e:
+            raise BackupError(
+                f"refusing to restore: {file}: not a SQLite ledger backup: {e}"
+            ) from e
+        if problems != ["ok"]:
+            raise BackupError(
+                f"refusing to restore: {file}: the database is damaged: {problems[:3]}"
+            )
+        if not has_ledger:
+            raise BackupError(
+                f"refusing to restore: {file}: not a ledger backup (no {EVENTS_TABLE})"
+            )
+        records = _sqlite_size(staging)
+        _same_count(contents, records, file)
+        _checked(check, f"sqlite:///{staging}")
+        _swap_sqlite(staging, target)
+        return records
+    finally:
+        for path in (staging, *_sidecars(staging)):
+            path.unlink(missing_ok=True)
 
 
-def _copy_pages(src: sqlite3.Connection, dst: sqlite3.Connection, desc: str) -> None:
-    """The SQLite online backup API, 1,024 pages a step, with a progress bar."""
-    with progress.bar(None, desc, unit="page") as shown:
-
-        def step(status: int, remaining: int, total: int) -> None:
-            shown.total = total
-            shown.n = total - remaining
-            shown.refresh()
-
-        src.backup(dst, pages=1024, progress=step)
+def _sidecars(db: Path) -> tuple[Path, Path]:
+    return db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")
 
 
-def _dumped_schema(file: Path, target: PgTarget) -> str:
+def _swap_sqlite(staging: Path, target: Path) -> None:
+    """Put ``staging`` in place of ``target``: the live file's WAL is checkpointed first
+    (refused while another connection keeps frames in it), the file replaced atomically,
+    the live file's ``-wal``/``-shm`` removed (they belong to the replaced database)."""
+    wal, shm = _sidecars(target)
+    if target.exists():
+        with contextlib.closing(sqlite3.connect(target)) as conn:
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if busy or (wal.exists() and wal.stat().st_size > 0):
+            raise BackupError(
+                f"{target} is in use by another process (its WAL cannot be emptied); stop the "
+                "services and restore again; the live ledger was not touched"
+            )
+    os.replace(staging, target)
+    wal.unlink(missing_ok=True)
+    shm.unlink(missing_ok=True)
+    fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# PostgreSQL
+
+
+def _dumped_schema(file: Path, target: PgTarget) -> tuple[str, str]:
+    """The schema the dump ``file`` holds the ledger in, and its table of contents."""
     toc = _run(["pg_restore", "--list", str(file)], target.env())
     for line in toc.splitlines():
         parts = line.split()
@@ -302,70 +428,155 @@ def _dumped_schema(file: Path, target: PgTarget) -> str:
         if "TABLE" in parts:
             i = parts.index("TABLE")
             if len(parts) > i + 2 and parts[i + 2] == EVENTS_TABLE:
-                return parts[i + 1]
-    raise BackupError(f"{file}: not a ledger backup (no {EVENTS_TABLE} table in it)")
+                return parts[i + 1], toc
+    raise BackupError(f"refusing to restore: {file}: not a ledger backup (no {EVENTS_TABLE})")
 
 
-def _restore_postgres(target: PgTarget, file: Path, *, force: bool) -> int:
-    source = _dumped_schema(file, target)
+def _restore_postgres(target: PgTarget, file: Path, *, force: bool, check: Check | None) -> int:
     size = _pg_size(target, target.schema)
     if size and not force:
         raise _refuse(f"schema {target.schema!r} of database {target.dbname!r}", size)
-    if source != target.schema and _schema_exists(target, source):
-        raise BackupError(
-            f"the backup is of schema {source!r}, which exists in {target.dbname!r}; it is "
-            f"restored under that name and then renamed to {target.schema!r}: drop or rename "
-            f"{source!r} first"
-        )
+    staging = f"{target.schema[:40]}_restore_{uuid.uuid4().hex[:12]}"
+    with tempfile.TemporaryDirectory(prefix="ledger-restore-") as tmp:
+        payload = Path(tmp) / "backup.dump"
+        contents = _opened(file, payload, "postgresql")
+        try:
+            source, toc = _dumped_schema(payload, target)
+        except BackupError as e:
+            raise BackupError(f"{e} ({file})") from e
+        try:
+            _load(target, payload, toc, source, staging, Path(tmp))
+            records = _pg_size(target, staging) or 0
+            _same_count(contents, records, file)
+            _checked(check, target.url_of(staging))
+            _swap_postgres(target, staging)
+            return records
+        except BaseException:
+            with target.connect() as conn:
+                conn.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(staging))
+                )
+            raise
+
+
+def _load(target: PgTarget, payload: Path, toc: str, source: str, staging: str, tmp: Path) -> None:
+    """Restore the dump into the new schema ``staging``: ``pg_restore`` writes the dump's
+    SQL (every entry but the schema itself), in which the schema's name is replaced outside
+    the data, and ``psql`` runs it in one transaction, stopping at the first error."""
     with target.connect() as conn:
-        conn.execute(
-            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(target.schema))
-        )
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(source)))
-    # Restore every entry but the schema itself (created above; pg_dump may or may not
-    # emit it, e.g. for ``public``), in one transaction.
-    toc = _run(["pg_restore", "--list", str(file)], target.env())
-    kept = [line for line in toc.splitlines() if " SCHEMA - " not in line]
-    with tempfile.NamedTemporaryFile("w", suffix=".list", delete=False) as listing:
-        listing.write("\n".join(kept) + "\n")
-    try:
-        _run(
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(staging)))
+    listing = tmp / "restore.list"
+    kept = [
+        line
+        for line in toc.splitlines()
+        if " SCHEMA - " not in line and "COMMENT - SCHEMA " not in line
+    ]
+    listing.write_text("\n".join(kept) + "\n")
+    for tool in ("pg_restore", "psql"):
+        if shutil.which(tool) is None:
+            raise BackupError(f"{tool} not found on PATH (install the PostgreSQL client tools)")
+    rename = _schema_renamer(source, staging)
+    errors = [tmp / "pg_restore.err", tmp / "psql.err"]
+    with open(errors[0], "wb") as err1, open(errors[1], "wb") as err2:
+        dump = subprocess.Popen(
             [
                 "pg_restore",
+                "--no-owner",
+                "--no-privileges",
+                "--use-list",
+                str(listing),
+                "--file",
+                "-",
+                str(payload),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=err1,
+            env=target.env(),
+        )
+        load = subprocess.Popen(
+            [
+                "psql",
                 *target.tool_args(),
                 "--dbname",
                 target.dbname,
-                "--no-owner",
-                "--no-privileges",
+                "--no-psqlrc",
+                "--quiet",
                 "--single-transaction",
-                "--exit-on-error",
-                "--use-list",
-                listing.name,
-                str(file),
+                "--set",
+                "ON_ERROR_STOP=1",
+                "--file",
+                "-",
             ],
-            target.env(),
-            watch=lambda pid: progress.bytes_growing(
-                "restore", progress.process_read_bytes(pid), file.stat().st_size
-            ),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=err2,
+            env=target.env(),
         )
-    finally:
-        os.unlink(listing.name)
-    if source != target.schema:
-        with target.connect() as conn:
+        assert dump.stdout is not None and load.stdin is not None
+        in_data = False
+        shown = 0
+        bar = progress.bar(None, "load", unit="B", unit_scale=True)
+        try:
+            for line in dump.stdout:
+                if in_data:
+                    in_data = line != b"\\.\n"
+                else:
+                    in_data = line.startswith(b"COPY ") and line.rstrip().endswith(b"FROM stdin;")
+                    line = rename(line)
+                load.stdin.write(line)
+                shown += len(line)
+                if shown >= 1 << 20:
+                    bar.update(shown)
+                    shown = 0
+        except BrokenPipeError:
+            pass  # psql stopped at an error: its status and message say which
+        finally:
+            bar.close()
+            with contextlib.suppress(BrokenPipeError):
+                load.stdin.close()
+            dump.stdout.close()
+            dumped, loaded = dump.wait(), load.wait()
+    if dumped != 0 or loaded != 0:
+        tool, path = ("pg_restore", errors[0]) if dumped != 0 else ("psql", errors[1])
+        message = path.read_text(errors="replace").strip()[-2000:]
+        raise BackupError(
+            f"refusing to restore: the backup could not be loaded ({tool} failed: {message}); "
+            "the live ledger was not touched"
+        )
+
+
+def _schema_renamer(source: str, staging: str) -> Callable[[bytes], bytes]:
+    """A function that replaces the schema ``source`` by ``staging`` where it qualifies a
+    name in a line of pg_dump's SQL (``source.t``, ``"Source".t``, ``'source.seq'``)."""
+    forms = [re.escape('"' + source.replace('"', '""') + '"')]
+    if re.fullmatch(r"[a-z_][a-z0-9_$]*", source):
+        forms.append(re.escape(source))
+    pattern = re.compile(rb'(?<![\w"$])(?:' + "|".join(forms).encode() + rb")\.", flags=re.ASCII)
+    replacement = ('"' + staging.replace('"', '""') + '".').encode()
+    return lambda line: pattern.sub(replacement, line)
+
+
+def _swap_postgres(target: PgTarget, staging: str) -> None:
+    """In one transaction: the live schema renamed aside, the restored one renamed to the
+    live name, the old one dropped."""
+    aside = f"{staging}_replaced"
+    with target.connect() as conn, conn.transaction():
+        live = conn.execute(
+            "SELECT 1 FROM pg_namespace WHERE nspname = %s", (target.schema,)
+        ).fetchone()
+        if live:
             conn.execute(
                 sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
-                    sql.Identifier(source), sql.Identifier(target.schema)
+                    sql.Identifier(target.schema), sql.Identifier(aside)
                 )
             )
-    return _pg_size(target, target.schema) or 0
-
-
-def _schema_exists(target: PgTarget, schema: str) -> bool:
-    with target.connect() as conn:
-        row = conn.execute(
-            "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", (schema,)
-        ).fetchone()
-    return row is not None
+        conn.execute(
+            sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                sql.Identifier(staging), sql.Identifier(target.schema)
+            )
+        )
+        if live:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(aside)))
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -374,10 +585,12 @@ def _schema_exists(target: PgTarget, schema: str) -> bool:
 def register(subparsers: Any, bootstrap: Bootstrap) -> None:
     """Add ``backup`` and ``restore`` to the ``ledger`` parser."""
     p = subparsers.add_parser("backup", help="write a consistent backup of the ledger to FILE")
-    p.add_argument("file", type=Path, help="PostgreSQL: a pg_dump custom-format file")
+    p.add_argument("file", type=Path, help="the backup file (a header, then the store's dump)")
     p.set_defaults(handler=cmd_backup)
 
-    p = subparsers.add_parser("restore", help="replace the ledger with a backup, then verify it")
+    p = subparsers.add_parser(
+        "restore", help="restore a backup beside the ledger, verify it, then swap it in"
+    )
     p.add_argument("file", type=Path, help="a file written by `ledger backup`")
     p.add_argument(
         "--force", action="store_true", help="replace a target that already holds records"
@@ -386,11 +599,18 @@ def register(subparsers: Any, bootstrap: Bootstrap) -> None:
         "--verify",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="recheck the restored store and its checkpoints (default: on)",
+        help="recheck the restored copy before it goes live (default: on; the file's digest "
+        "and the checkpoint log are checked either way)",
     )
     p.add_argument(
         "--public-key",
         help="the ledger's public key (base64 or a file); default: from the signing key file",
+    )
+    p.add_argument(
+        "--accept-rollback",
+        action="store_true",
+        help="restore a backup older than the newest checkpoint in the checkpoint log (the "
+        "ledger then cannot sign until it holds those records again)",
     )
     p.set_defaults(handler=cmd_restore)
 
@@ -412,9 +632,23 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.audit.cli import UsageError, trusted_key
+
     started = time.perf_counter()
     try:
-        size = restore(settings.database_url, args.file, force=args.force)
+        key = trusted_key(args.public_key, settings)
+    except UsageError as e:
+        print(f"ledger: {e}", file=sys.stderr)
+        return 2
+    check = functools.partial(
+        verify_restored,
+        settings=settings,
+        public_key=key,
+        full=args.verify,
+        allow_behind=args.accept_rollback,
+    )
+    try:
+        size = restore(settings.database_url, args.file, force=args.force, check=check)
         after_restore(settings)
     except BackupError as e:
         print(f"ledger: {e}", file=sys.stderr)
@@ -423,9 +657,6 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
         f"restored {size:,} records from {args.file} in {time.perf_counter() - started:.1f} s",
         file=sys.stderr,
     )
-    code = 0
-    if args.verify:
-        code = verify_restored(settings, args.public_key)
     print(
         "next: make sure LEDGER_PERSON_SECRET_FILE and LEDGER_SIGNING_KEY_FILE are the ones "
         "of the backed-up ledger, then start the services (serve, ingest, project, tick); "
@@ -433,31 +664,55 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
         "resumes from the restored tracking positions",
         file=sys.stderr,
     )
-    return code
+    return 0
 
 
-def verify_restored(settings: Settings, public_key: str | None) -> int:
-    """``ledger verify`` of the restored store, naming its latest checkpoint."""
+def verify_restored(
+    url: str,
+    *,
+    settings: Settings,
+    public_key: bytes | None,
+    full: bool = True,
+    allow_behind: bool = False,
+) -> str | None:
+    """Check the restored copy at ``url`` (a :data:`Check`): the whole-store recheck
+    (``full``) and the check against ``settings``' checkpoint log; prints what it found
+    as ``ledger verify`` does. None if the copy may go live, else the first failure."""
+    from ledger.audit.checkpoint_log import CheckpointLog, verify_published
     from ledger.audit.checkpoints import latest_checkpoint
-    from ledger.audit.cli import _trusted_key
-    from ledger.audit.verify import verify_store
+    from ledger.audit.verify import VerifyReport, verify_store
     from ledger.bootstrap import open_recorder
 
-    recorder = open_recorder(settings.database_url, pool_size=1)
+    recorder = open_recorder(url, pool_size=1)
     try:
-        report = verify_store(recorder, public_key=_trusted_key(public_key, settings))
-        latest = latest_checkpoint(recorder)
+        if full:
+            with recorder.audit_reader() as cursor:
+                total = recorder.ledger_size(cursor)
+            with progress.bar(total, "verify", unit="rec", unit_scale=True) as bar:
+                report = verify_store(recorder, public_key=public_key, progress=bar.update)
+        else:
+            report = VerifyReport(warnings=["--no-verify: the restored copy was not rechecked"])
+        verify_published(
+            recorder,
+            report,
+            origin=settings.name,
+            log=CheckpointLog.of(settings),
+            public_key=public_key,
+            allow_behind=allow_behind,
+        )
+        latest = latest_checkpoint(recorder) if report.ok else None
     finally:
         close = getattr(getattr(recorder, "datastore", None), "close", None)
         if close is not None:
             close()
     for warning in report.warnings:
         print(f"ledger: warning: {warning}", file=sys.stderr)
-    if latest is None:
-        print("ledger: warning: the backup holds no checkpoint to verify against", file=sys.stderr)
-    else:
+    if latest is not None:
         print(f"latest checkpoint: size {latest.size:,}, root {latest.root}", file=sys.stderr)
+    elif report.ok:
+        print("ledger: warning: the backup holds no checkpoint to verify against", file=sys.stderr)
     if report.failure is not None:
         print(f"FAIL: {report.failure.describe()}")
-    print(report.summary(), file=sys.stderr)
-    return 0 if report.ok else 1
+    if full or report.failure is not None:
+        print(report.summary(), file=sys.stderr)
+    return None if report.failure is None else report.failure.describe()

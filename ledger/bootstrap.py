@@ -15,8 +15,10 @@ from urllib.parse import parse_qs, unquote, urlparse
 from eventsourcing.persistence import OperationalError, ProgrammingError
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
+from psycopg_pool import PoolTimeout
 
 from commands.services import RuleServices
+from events.dates import use_date_range
 from ledger.app import Ledger, system_clock_us
 from ledger.audit.verifications import create_verifications_table
 from ledger.personal import open_keystore
@@ -41,7 +43,13 @@ def open_recorder(url: str, *, pool_size: int = 4, lock_timeout_s: int = 30) -> 
         if not path:
             raise ConfigurationError(f"LEDGER_DATABASE_URL {url!r} names no SQLite file")
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise ConfigurationError(
+                    f"LEDGER_DATABASE_URL {url!r}: cannot create the folder of the SQLite file "
+                    f"({e.strerror})"
+                ) from e
         else:
             path = "file:ledger?mode=memory&cache=shared"
         recorder = SQLiteLedgerRecorder(
@@ -77,7 +85,9 @@ def _create_tables(recorder: LedgerSQL) -> None:
             recorder.create_table()  # type: ignore[attr-defined]
             create_verifications_table(recorder)
             return
-        except (OperationalError, ProgrammingError, Exception):
+        except (OperationalError, ProgrammingError, Exception) as e:
+            if isinstance(e.__cause__, PoolTimeout):  # unreachable: racing is not the cause
+                raise ConfigurationError(f"cannot connect to the database: {e}") from e
             if attempt == 4:
                 raise
             time.sleep(0.2 * (attempt + 1))
@@ -115,14 +125,21 @@ def bootstrap(
 ) -> Ledger:
     """The ledger application wired from settings (defaults: the environment)."""
     settings = settings or Settings()
+    use_date_range(settings.date_range)
     check_key_files(settings)
+    try:
+        rules = RuleServices.load(settings.calendar_dir, settings.rules_dir, settings.agencies_file)
+    except (OSError, ValueError) as e:
+        raise ConfigurationError(
+            f"LEDGER_CALENDAR_DIR / LEDGER_RULES_DIR / LEDGER_AGENCIES_FILE: {e}"
+        ) from e
     recorder = open_recorder(
         settings.database_url, pool_size=settings.pool_size, lock_timeout_s=settings.lock_timeout_s
     )
     return Ledger(
         recorder,
         clock=clock or system_clock_us,
-        rules=RuleServices.load(settings.calendar_dir, settings.rules_dir, settings.agencies_file),
+        rules=rules,
         keystore=open_keystore(recorder, settings.person_secret_file),
         cache_size=settings.cache_subjects,
     )

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 from tqdm import tqdm
 
 from api import cli as api_cli
@@ -46,6 +47,7 @@ from ledger.audit import cli as audit_cli
 from ledger.bootstrap import ConfigurationError, bootstrap
 from ledger.settings import Settings
 from projections import cli as projections_cli
+from projections import insight_cli
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -58,6 +60,7 @@ COMMAND_AREAS = (
     persons,
     responsible,
     projections_cli,
+    insight_cli,
     audit_cli,
     bench_cli,
     backup,
@@ -93,6 +96,9 @@ EXAMPLES: dict[str, str] = {
     "disclosure": f"ledger disclosure {EXAMPLE_SUBJECT} --as-of 2025-06-01",
     "history": f"ledger history {EXAMPLE_SUBJECT} --as-of 2025-01-20 --known-at 2025-01-20",
     "lists": "ledger lists serious-dishonesty --as-of 2025-06-01",
+    "warnings": "ledger warnings --as-of 2025-06-30 --known-at 2025-06-30 --rule grade-fall",
+    "statistics": "ledger statistics --region 440000 --from 2025-01-01 --to 2025-12-31 --format csv",
+    "export": "ledger export disclosure --as-of 2026-06-30 --format parquet --output disclosure.parquet",
     "rebuild": "ledger rebuild            (or one view: ledger rebuild standing)",
     "project": "ledger project --follow",
     "checkpoint": "ledger checkpoint && ledger checkpoint --public-key",
@@ -176,6 +182,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides["database_url"] = args.database_url
     try:
         settings = Settings(**overrides)
+    except ValidationError as e:  # a LEDGER_* setting that cannot be used
+        for error in e.errors(include_url=False):
+            name = "_".join(str(p) for p in error["loc"]).upper()
+            where = f"setting LEDGER_{name}" if name else "settings"
+            message = error["msg"].removeprefix("Value error, ")
+            print(f"ledger: {where}: {message}", file=sys.stderr)
+        return 2
+    try:
         if getattr(args, "long_running", False):
             logs.configure(settings.log_format, settings.log_level)
         if settings.heartbeat_file and (
@@ -192,6 +206,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except Exception as e:  # the last resort: one line, never a traceback
+        if args.traceback:
+            raise
+        print(
+            f"ledger: {args.command_name} failed: {type(e).__name__}: {e} "
+            "(`ledger --traceback …` shows where)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -201,7 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--database-url", help="override LEDGER_DATABASE_URL (default sqlite:///./ledger.db)"
     )
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    parser.add_argument(
+        "--traceback",
+        action="store_true",
+        help="on an unexpected error, show the Python traceback instead of one line",
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command_name")
 
     p = sub.add_parser(
         "submit", help="record CloudEvents from a file (JSON object, array or lines)"

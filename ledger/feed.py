@@ -307,16 +307,19 @@ class DisclosureFeed:
         return total
 
 
-def feed_producer(bootstrap_servers: str) -> Any:
+def feed_producer(
+    bootstrap_servers: str, client_id: str = "credit-ledger-disclosure-feed", **options: Any
+) -> Any:
     """A producer that keeps each key's order (one request in flight) and waits for
-    all replicas."""
+    all replicas; ``options`` are further ``KafkaProducer`` settings."""
     return KafkaProducer(
         bootstrap_servers=bootstrap_servers.split(","),
-        client_id="credit-ledger-disclosure-feed",
+        client_id=client_id,
         acks="all",
         linger_ms=5,
         enable_idempotence=False,
         max_in_flight_requests_per_connection=1,
+        **options,
     )
 
 

@@ -20,6 +20,9 @@ Metrics:
 * ``ledger_submit_batch_events``: histogram of events per submit call.
 * ``ledger_projection_lag_records``: ledger size minus the position of the
   slowest materialised view, read at scrape time.
+* ``ledger_projection_failed_subjects``: subjects whose fold raised, so their views
+  are marked failed and skipped (``view_failed_subjects``) until ``ledger rebuild
+  --subject CODE``, read at scrape time. Alert on it being above 0.
 * ``ledger_ingest_lag_messages{partition}``: Kafka high watermark minus the next
   offset the ingester will consume, set after each batch.
 * ``ledger_verify_total{outcome}``: ``ledger verify`` runs recorded in the store
@@ -132,6 +135,11 @@ class LedgerMetrics:
             "Records the slowest materialised view trails the ledger by",
             registry=r,
         )
+        self.failed_subjects = Gauge(
+            "ledger_projection_failed_subjects",
+            "Subjects whose views failed to fold and are skipped until rebuilt",
+            registry=r,
+        )
         self.ingest_lag = Gauge(
             "ledger_ingest_lag_messages",
             "Kafka messages not yet ingested, by partition",
@@ -166,6 +174,10 @@ class LedgerMetrics:
     def track_projection_lag(self, lag: Callable[[], float]) -> None:
         """Compute the projection lag gauge with ``lag()`` at each scrape."""
         self.projection_lag.set_function(lag)
+
+    def track_failed_subjects(self, count: Callable[[], float]) -> None:
+        """Compute the failed-subjects gauge with ``count()`` at each scrape."""
+        self.failed_subjects.set_function(count)
 
     def set_ingest_lag(self, partition: int, messages: int) -> None:
         self.ingest_lag.labels(str(partition)).set(max(messages, 0))

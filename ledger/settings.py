@@ -3,11 +3,14 @@ environment variables (every field has a working default; README lists them)."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from events.dates import DEFAULT_RANGE, DateRange
 
 
 class Settings(BaseSettings):
@@ -27,6 +30,11 @@ class Settings(BaseSettings):
     pool_size: int = Field(4, ge=1, description="PostgreSQL connections kept open")
     lock_timeout_s: int = Field(30, ge=1, description="How long a writer waits for the write lock")
     signing_key_file: Path = Field(Path("./signing.key"), description="Ed25519 key for checkpoints")
+    checkpoint_log: Path | None = Field(
+        None,
+        description="Directory receiving every signed checkpoint, outside the database (default: "
+        "checkpoints/ beside the SQLite file; ./checkpoints/DATABASE.SCHEMA/ for PostgreSQL)",
+    )
     person_secret_file: Path = Field(
         Path("./person.key"),
         description="HMAC secret of the erasable index from identity numbers to person keys "
@@ -59,6 +67,9 @@ class Settings(BaseSettings):
     kafka_max_poll_interval_ms: int = Field(300_000, ge=1000)
     kafka_session_timeout_ms: int = Field(30_000, ge=1000)
     kafka_heartbeat_interval_ms: int = Field(3000, ge=100)
+    kafka_checkpoint_topic: str = Field(
+        "credit.checkpoints", description="Where signed checkpoints are published (with Kafka)"
+    )
     kafka_feed_topic: str = Field(
         "credit.disclosure.changes", description="The disclosure change feed for downstream systems"
     )
@@ -87,3 +98,22 @@ class Settings(BaseSettings):
         ge=1024,
         description="`ledger serve`: the largest request body read (413 beyond it, before buffering)",
     )
+    date_first: date = Field(
+        DEFAULT_RANGE.first,
+        description="The first day (China Standard Time) of every date and instant the ledger "
+        "accepts: event times, date fields, as_of/known_at",
+    )
+    date_last: date = Field(
+        DEFAULT_RANGE.last,
+        description="The last day (China Standard Time) of every date and instant accepted",
+    )
+
+    @model_validator(mode="after")
+    def _dates_ordered(self) -> Settings:
+        self.date_range  # noqa: B018 - raises ValueError when the range is unusable
+        return self
+
+    @property
+    def date_range(self) -> DateRange:
+        """The accepted range of dates and instants (events.dates)."""
+        return DateRange(self.date_first, self.date_last)

@@ -27,8 +27,8 @@ from events.reasons import InvalidEvent
 from ledger.app import Ledger
 from ledger.bootstrap import open_recorder
 from ledger.settings import Settings
-from projections.reads import Reads, UnknownSubject
-from projections.runner import ProjectionRunner
+from projections.reads import Reads, SubjectViewsFailed, UnknownSubject
+from projections.runner import ProjectionRunner, SubjectFoldFailed
 from projections.text import disclosure_text, list_text, standing_text
 from projections.trustworthy import LIST_NAME as TRUSTWORTHY
 from projections.trustworthy import members as trustworthy_members
@@ -80,6 +80,9 @@ def _guarded(run: Callable[[argparse.Namespace, Settings], int]) -> Handler:
             return 2
         except UnknownSubject as exc:
             print(f"ledger: no records of subject {exc} (as known then)", file=sys.stderr)
+            return 1
+        except SubjectViewsFailed as exc:
+            print(f"ledger: {exc}", file=sys.stderr)
             return 1
 
     return handler
@@ -154,9 +157,25 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         return 0
 
     def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+        subject = _code(args.subject) if args.subject else None
+        if subject is not None and args.name:
+            raise _Refused("--subject rebuilds every view of one subject; name no view")
         ledger = bootstrap(settings)
         rules = ledger.rules or RuleServices.load()
         runner = ProjectionRunner(ledger.recorder, rules, batch_size=settings.batch_size)
+        if subject is not None:
+            try:
+                folded = runner.rebuild_subject(subject)
+            except LookupError:
+                raise UnknownSubject(subject) from None
+            except SubjectFoldFailed as exc:
+                print(f"ledger: {exc}", file=sys.stderr)
+                return 1
+            print(
+                f"rebuilt the views of {subject}: {folded:,} records folded; not marked failed",
+                file=sys.stderr,
+            )
+            return 0
         parallel = settings.database_url.startswith("postgres") and args.workers > 1
         summary = runner.rebuild(
             [args.name] if args.name else None,
@@ -207,6 +226,11 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
 
     p = subparsers.add_parser("rebuild", help="drop and rebuild the materialised views")
     p.add_argument("name", nargs="?", choices=VIEW_NAMES, help="one view (default: all)")
+    p.add_argument(
+        "--subject",
+        metavar="CODE",
+        help="fold one subject's views again (e.g. one marked failed) and clear its mark",
+    )
     p.add_argument(
         "--workers",
         type=int,

@@ -436,9 +436,7 @@ def _marks(entry: Entry, lifecycle: Lifecycle) -> dict[str, Any]:
                     cause = f"the record it rests on ({ground.id}) was revoked"
                     break
         if revocation is not None:
-            out["publication_ended"] = ended_mark(
-                cause, revocation.day.isoformat(), revocation.id
-            )
+            out["publication_ended"] = ended_mark(cause, revocation.day.isoformat(), revocation.id)
     return out
 
 
@@ -510,9 +508,9 @@ def _notice_plan(
     )
 
 
-def _deadline(entry: Entry, rule_set: RuleSet | None, rules: RuleServices) -> tuple[
-    date | None, str | None
-]:
+def _deadline(
+    entry: Entry, rule_set: RuleSet | None, rules: RuleServices
+) -> tuple[date | None, str | None]:
     if rule_set is None:
         try:
             rule_set = rules.rulebook.in_force(entry.day)
@@ -708,7 +706,9 @@ Reveal = Callable[[Any], str | None]
 masked form, or "erased" (``ledger.personal.reveal`` for the public role)."""
 
 
-def public_items(items: Iterable[dict[str, Any]], reveal: Reveal | None = None) -> list[dict[str, Any]]:
+def public_items(
+    items: Iterable[dict[str, Any]], reveal: Reveal | None = None
+) -> list[dict[str, Any]]:
     """``items`` as the public gets them: a person's identity number masked (an
     encrypted one through ``reveal``, or null without it), never in clear and
     never its ciphertext. Other items are passed through (shared, read-only)."""

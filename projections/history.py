@@ -496,9 +496,13 @@ def _entry_text(e: HistoryEntry) -> list[str]:
     for link in e.links:
         text = f"{link['relation']} #{link['seq']} {link['event_id']}"
         if "changed" in link:
-            text += " (" + "; ".join(
-                f"{k}: {_value(v[0])} → {_value(v[1])}" for k, v in link["changed"].items()
-            ) + ")"
+            text += (
+                " ("
+                + "; ".join(
+                    f"{k}: {_value(v[0])} → {_value(v[1])}" for k, v in link["changed"].items()
+                )
+                + ")"
+            )
         if "outcome" in link:
             text += f" — {link['outcome']}"
             if link.get("resolved_by"):

@@ -132,7 +132,9 @@ def subtract(intervals: Iterable[Interval], cut: Cut) -> list[Interval]:
             continue
         if iv.start_us < cut.start_us:
             out.append(
-                Interval(iv.start_us, cut.start_us, iv.start_cause, cut.cause, cut.event, iv.start_event)
+                Interval(
+                    iv.start_us, cut.start_us, iv.start_cause, cut.cause, cut.event, iv.start_event
+                )
             )
         if cut.end_us is not None and (iv.end_us is None or iv.end_us > cut.end_us):
             out.append(
@@ -293,7 +295,7 @@ def list_name(designation: Entry) -> str | None:
 
 
 def revoked_text(entry: Entry) -> str | None:
-    """"record revoked by ID: reason" when ``entry`` is revoked, else None."""
+    """ "record revoked by ID: reason" when ``entry`` is revoked, else None."""
     revocation = entry.revoked_by
     if revocation is None:
         return None

@@ -94,7 +94,9 @@ class LiveReads:
         last_seq = head[0]
         if snap is None:
             records = self.store.stream_rows(oid, 0)
-            snap = _Snapshot(records, [r.recorded_us for r in records], Timeline(subject).extend(records))
+            snap = _Snapshot(
+                records, [r.recorded_us for r in records], Timeline(subject).extend(records)
+            )
             with self._lock:
                 self._snapshots[subject] = snap
                 self._records += len(records)
@@ -159,9 +161,7 @@ class LiveReads:
             result = standing_of(timeline, as_of_us, self.rules)
         return replace(result, known_at_us=known_at_us)
 
-    def disclosure(
-        self, subject: str, as_of_us: int, known_at_us: int | None = None
-    ) -> Disclosure:
+    def disclosure(self, subject: str, as_of_us: int, known_at_us: int | None = None) -> Disclosure:
         """The disclosure at ``as_of_us`` as known at ``known_at_us`` (None: now)."""
         timeline = self.timeline(subject, known_at_us)
         snap = self._snapshots.get(subject)
@@ -174,4 +174,6 @@ class LiveReads:
         self, subject: str, as_of_us: int | None = None, known_at_us: int | None = None
     ) -> History:
         """The traceable history (``projections.history``)."""
-        return history(subject, self.records(subject, known_at_us), as_of_us, known_at_us, self.rules)
+        return history(
+            subject, self.records(subject, known_at_us), as_of_us, known_at_us, self.rules
+        )

@@ -24,7 +24,8 @@ whichever mode served it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -39,11 +40,23 @@ from projections.public import EVERYTHING, Audience, disclosure_for, members_for
 from projections.standing import instant_text
 from projections.views import LIST_NAMES, ViewStore, tracking_name, view_store_for
 
-__all__ = ["LIST_NAMES", "Reads", "UnknownList", "UnknownSubject"]
+__all__ = ["LIST_NAMES", "Reads", "SubjectViewsFailed", "UnknownList", "UnknownSubject"]
 
 
 class UnknownList(LookupError):
     """No register of that name (see ``LIST_NAMES``)."""
+
+
+class SubjectViewsFailed(RuntimeError):
+    """The subject's views are marked failed (``view_failed_subjects``) and folding it
+    on demand raised as well: nothing trustworthy can be answered for it now."""
+
+    def __init__(self, subject: str) -> None:
+        super().__init__(
+            f"the views of subject {subject} failed to fold and are not served; an operator "
+            f"retries them with `ledger rebuild --subject {subject}`"
+        )
+        self.subject = subject
 
 
 class Reads:
@@ -99,7 +112,23 @@ class Reads:
                 self.served_by = "ASYNC"
                 return current
         self.served_by = "LIVE"
-        return self.live.standing(subject, now if as_of_us is None else as_of_us, known_at_us).to_json()
+        with self._failed_as(subject):
+            return self.live.standing(
+                subject, now if as_of_us is None else as_of_us, known_at_us
+            ).to_json()
+
+    @contextlib.contextmanager
+    def _failed_as(self, subject: str) -> Iterator[None]:
+        """Turn a live fold that raises for a subject marked failed into
+        :class:`SubjectViewsFailed` (anything else raises as it is)."""
+        try:
+            yield
+        except UnknownSubject:
+            raise
+        except Exception as exc:
+            if self.store.failed_among([subject]):
+                raise SubjectViewsFailed(subject) from exc
+            raise
 
     def _current_standing(self, subject: str, now: int) -> dict[str, Any] | None:
         head = self.store.stream_head(subject_stream_id(subject))
@@ -138,7 +167,9 @@ class Reads:
             head = self.store.stream_head(subject_stream_id(subject))
             if head is None:
                 raise UnknownSubject(subject)
-            if self._view_position("disclosure") >= head[1]:
+            if self._view_position("disclosure") >= head[1] and not self.store.failed_among(
+                [subject]
+            ):
                 self.served_by = "ASYNC"
                 bodies = self.store.disclosure_bodies([subject])[subject]
                 items = []
@@ -156,16 +187,18 @@ class Reads:
                     "items": public_items(items, self.reveal),
                 }
         self.served_by = "LIVE"
-        return self.live.disclosure(
-            subject, now if as_of_us is None else as_of_us, known_at_us
-        ).to_json(self.reveal)
+        with self._failed_as(subject):
+            return self.live.disclosure(
+                subject, now if as_of_us is None else as_of_us, known_at_us
+            ).to_json(self.reveal)
 
     def history(
         self, subject: str, as_of_us: int | None = None, known_at_us: int | None = None
     ) -> History:
         """The traceable history (always LIVE)."""
         self.served_by = "LIVE"
-        return self.live.history(subject, as_of_us, known_at_us)
+        with self._failed_as(subject):
+            return self.live.history(subject, as_of_us, known_at_us)
 
     # -- lists -----------------------------------------------------------------------------
     def list_members(
@@ -178,7 +211,8 @@ class Reads:
         """The members of register ``name`` at ``as_of_us`` as known at
         ``known_at_us`` (None: now), from the list view. ``complete`` is false when
         the runner had not yet processed every record recorded by ``known_at``
-        (``behind`` says how many records it lags). ``audience``: who reads
+        (``behind`` says how many records it lags) or when the views of some subjects
+        are marked failed (``failed_subjects`` counts them). ``audience``: who reads
         (``projections.public``: the public sees a listing only while it is
         current now). Raises :class:`UnknownList`."""
         at = self._list_members(name, as_of_us, known_at_us)
@@ -201,12 +235,14 @@ class Reads:
         next_recorded = self.store.recorded_at(position + 1) if position < head else None
         complete = next_recorded is None or next_recorded > known
         members = [orjson.loads(body) for _, body in self.store.list_rows(name, as_of, known)]
+        failed, _ = self.store.failed_subjects(limit=0)
         return {
             "list": name,
             "as_of": instant_text(as_of),
             "known_at": instant_text(known_at_us),
             "count": len(members),
             "members": members,
-            "complete": complete,
+            "complete": complete and not failed,
             "behind": head - position,
+            "failed_subjects": failed,
         }

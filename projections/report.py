@@ -40,7 +40,7 @@ from typing import Any
 from commands.rulesets import NoRuleSet
 from events.instants import CST
 from ledger.audit.bundle import build_bundle
-from ledger.audit.checkpoints import issue_checkpoint
+from ledger.audit.checkpoints import CheckpointError, issue_checkpoint, latest_checkpoint
 from ledger.audit.keys import public_key_b64
 from ledger.audit.reports import (
     REPORT_FORMAT,
@@ -61,6 +61,8 @@ from projections.reads import Reads
 __all__ = [
     "SECTIONS",
     "ReportIssuer",
+    "ReportRefused",
+    "ReportUnavailable",
     "agency_name",
     "cited",
     "report_content",
@@ -517,6 +519,11 @@ class ReportRefused(RuntimeError):
     """A report cannot be issued as asked; the message says why."""
 
 
+class ReportUnavailable(RuntimeError):
+    """No report can be issued now: the ledger cannot sign a checkpoint (e.g. its store is
+    not consistent with the checkpoint log); the message says why."""
+
+
 @dataclass
 class ReportIssuer:
     """Issues signed credit reports from one ledger (module docstring).
@@ -530,6 +537,9 @@ class ReportIssuer:
     origin: str
     clock: Callable[[], int]
     public_url: str = "http://127.0.0.1:8000"
+    checkpoint_log: Any | None = None
+    """``ledger.audit.checkpoint_log.CheckpointLog``: where the checkpoints a report
+    needs are published, as every checkpoint is (None: none kept)."""
 
     def __post_init__(self) -> None:
         create_reports_table(self.recorder)
@@ -537,6 +547,22 @@ class ReportIssuer:
     def issued(self, report_id: str) -> IssuedReport | None:
         """The register's entry of ``report_id`` (None: not issued by this ledger)."""
         return issued_report(self.recorder, report_id)
+
+    def _checkpoint(self, now: int) -> Any:
+        """A checkpoint of the ledger as it is (issued if it grew), published to the log."""
+        from ledger.audit.checkpoint_log import CheckpointPublishError
+
+        try:
+            return issue_checkpoint(
+                self.recorder, self.signing_key, self.origin, now, log=self.checkpoint_log
+            )
+        except CheckpointPublishError:
+            found = latest_checkpoint(self.recorder)  # issued and logged; only Kafka failed
+            if found is None:
+                raise
+            return found
+        except CheckpointError as e:
+            raise ReportUnavailable(f"no checkpoint can be signed for the report: {e}") from e
 
     def verify_url(self, report_id: str) -> str:
         return f"{self.public_url.rstrip('/')}/v1/reports/{report_id}"
@@ -550,12 +576,13 @@ class ReportIssuer:
             projections.live.UnknownSubject: no record of the subject then.
             ReportRefused: ``as_of_us`` lies in the future, or the ledger kept changing
                 under the report.
+            ReportUnavailable: no checkpoint can be signed now.
         """
         for _ in range(3):
             now = self.clock()
             if as_of_us is not None and as_of_us > now:
                 raise ReportRefused("a report cannot be dated in the future")
-            checkpoint = issue_checkpoint(self.recorder, self.signing_key, self.origin, now)
+            checkpoint = self._checkpoint(now)
             as_of = now if as_of_us is None else as_of_us
             known_at = min(as_of, checkpoint.issued_us, now)
             content = report_content(self.reads, subject, as_of, known_at, now=as_of_us is None)

@@ -26,6 +26,16 @@ Following: on PostgreSQL :meth:`follow` consumes ``recorder.subscribe(gt=…)``
 it is a pull loop. :meth:`wait` gives read-your-writes: it returns once every
 view has processed a ledger position.
 
+Fault containment: a subject whose fold raises (at loading, folding, the
+standing, the disclosure plans or the calendar refresh) does not stop the views.
+Its writes of that batch are dropped, it is recorded in ``view_failed_subjects``
+(the record and the error) in the batch's own transaction, an ERROR log line
+names the subject and the event id, and every other subject's rows and the
+tracking position go on. A subject so marked is skipped by later batches (its
+rows are left as they were and ``projections.reads`` does not serve them) until
+:meth:`ProjectionRunner.rebuild_subject` (``ledger rebuild --subject CODE``) or a
+full rebuild folds it again.
+
 Every view is a function of the ledger prefix it has processed, whatever the
 batch sizes (the property the tests check): the standing is read as of its
 subject's last record, disclosure plans hold all known ends, and list
@@ -60,9 +70,16 @@ from projections.disclosure import corrected_mark, plans_of
 from projections.lifecycles import ban_lifecycle, day_text, designation_lifecycle, list_name
 from projections.standing import standing_of
 from projections.timeline import Timeline
-from projections.views import VIEW_NAMES, ListRow, ViewStore, dumps, view_store_for
+from projections.views import (
+    VIEW_NAMES,
+    FoldFailure,
+    ListRow,
+    ViewStore,
+    dumps,
+    view_store_for,
+)
 
-__all__ = ["ProjectionRunner", "RebuildSummary", "membership_rows"]
+__all__ = ["ProjectionRunner", "RebuildSummary", "SubjectFoldFailed", "membership_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +153,12 @@ class _ListChanges:
     inserts: dict[tuple[str, int, int, int], list[Any]] = field(default_factory=dict)
     closes: dict[tuple[str, int, int, int], tuple[ListRow, int, int]] = field(default_factory=dict)
     deletes: dict[tuple[str, int, int, int], tuple[ListRow, int]] = field(default_factory=dict)
+
+    def drop(self, subject: str) -> None:
+        """Forget every change of ``subject`` (its fold failed)."""
+        for changes in (self.inserts, self.closes, self.deletes):
+            for key in [k for k in changes if k[0] == subject]:
+                del changes[key]
 
 
 @dataclass(frozen=True)
@@ -247,9 +270,14 @@ class ProjectionRunner:
         touched: OrderedDict[str, list[RecordedEvent]] = OrderedDict()
         for event in events:
             touched.setdefault(event.subject, []).append(event)
+        for subject in self.store.failed_among(list(touched)):
+            del touched[subject]  # views marked failed: skipped until rebuilt (module docstring)
+            self._forget(subject)
         try:
-            subjects = self._subjects(touched, first_id - 1, positions)
+            loading_failures: list[FoldFailure] = []
+            subjects = self._subjects(touched, first_id - 1, positions, loading_failures)
             writes = self._fold(touched, subjects, positions)
+            writes["failed"] = loading_failures + writes["failed"]
             with self.store.transaction() as cursor:
                 self._write(cursor, writes)
                 for view in self.views:
@@ -273,8 +301,11 @@ class ProjectionRunner:
         touched: dict[str, list[RecordedEvent]],
         upto_id: int,
         positions: dict[str, int],
+        failures: list[FoldFailure],
     ) -> dict[str, _Subject]:
-        """The touched subjects' folds up to (not including) this batch."""
+        """The touched subjects' folds up to (not including) this batch. A subject
+        whose earlier records cannot be folded is appended to ``failures`` and
+        removed from ``touched``."""
         out: dict[str, _Subject] = {}
         missing: list[str] = []
         for subject, events in touched.items():
@@ -290,7 +321,11 @@ class ProjectionRunner:
             ids = {subject_stream_id(s): s for s in missing}
             streams = self.store.streams(list(ids), upto_id)
             for oid, subject in ids.items():
-                timeline = Timeline(subject).extend(streams.get(oid, ()))
+                try:
+                    timeline = Timeline(subject).extend(streams.get(oid, ()))
+                except Exception as exc:  # contained as in _fold
+                    failures.append(self._failed(subject, touched.pop(subject)[0], exc))
+                    continue
                 if timeline.last_seq != touched[subject][0].seq - 1:
                     raise RuntimeError(
                         f"stream of {subject} has {timeline.last_seq} records before position "
@@ -328,13 +363,54 @@ class ProjectionRunner:
         disclosure_rows: list[tuple[Any, ...]] = []
         disclosure_deletes: list[tuple[str, int]] = []
         changes = _ListChanges()
+        failures: list[FoldFailure] = []
         active = self.views if views is None else views
         do = {v: v in active for v in VIEW_NAMES}
         for subject, events in touched.items():
-            sub = subjects[subject]
-            timeline = sub.timeline
-            new_for = {v: False for v in VIEW_NAMES}
+            marks = (len(standing_rows), len(disclosure_rows), len(disclosure_deletes))
+            try:
+                self._fold_subject(
+                    subjects[subject],
+                    events,
+                    positions,
+                    do,
+                    standing_rows,
+                    (disclosure_rows, disclosure_deletes),
+                    changes,
+                )
+            except _FoldError as failed:  # contained: this subject fails, the others go on
+                failures.append(self._failed(subject, failed.event, failed.__cause__ or failed))
+                del standing_rows[marks[0] :], disclosure_rows[marks[1] :]
+                del disclosure_deletes[marks[2] :]
+                changes.drop(subject)
+                self._forget(subject)
+        self._trim()
+        return {
+            "standing": standing_rows,
+            "disclosure": (disclosure_rows, disclosure_deletes),
+            "lists": changes,
+            "failed": failures,
+        }
+
+    def _fold_subject(
+        self,
+        sub: _Subject,
+        events: Sequence[RecordedEvent],
+        positions: dict[str, int],
+        do: dict[str, bool],
+        standing_rows: list[tuple[Any, ...]],
+        disclosure: tuple[list[tuple[Any, ...]], list[tuple[str, int]]],
+        changes: _ListChanges,
+    ) -> None:
+        """Fold one subject's ``events`` into the view writes. Raises
+        :class:`_FoldError` naming the record being folded when anything raises."""
+        subject = sub.timeline.subject
+        timeline = sub.timeline
+        new_for = {v: False for v in VIEW_NAMES}
+        at = events[0]
+        try:
             for i, event in enumerate(events):
+                at = event
                 timeline.append(event)
                 self._cached_events += 1
                 nid = event.position + 1
@@ -344,16 +420,16 @@ class ProjectionRunner:
                 group_ends = i == len(events) - 1 or events[i + 1].recorded_us != event.recorded_us
                 if do["lists"] and nid > positions["lists"] and group_ends:
                     self._lists_step(sub, event.recorded_us, changes)
-            last = events[-1]
+            last = at = events[-1]
             if new_for["standing"]:
-                at = max(timeline.recorded_us, timeline.max_time_us)
-                result = standing_of(timeline, at, self.rules)
+                moment = max(timeline.recorded_us, timeline.max_time_us)
+                result = standing_of(timeline, moment, self.rules)
                 standing_rows.append(
                     (
                         subject,
                         last.seq,
                         last.position + 1,
-                        at,
+                        moment,
                         result.next_change_us,
                         result.grade,
                         result.score,
@@ -361,13 +437,26 @@ class ProjectionRunner:
                     )
                 )
             if new_for["disclosure"]:
-                self._disclosure_step(sub, disclosure_rows, disclosure_deletes)
-        self._trim()
-        return {
-            "standing": standing_rows,
-            "disclosure": (disclosure_rows, disclosure_deletes),
-            "lists": changes,
-        }
+                self._disclosure_step(sub, *disclosure)
+        except Exception as exc:
+            raise _FoldError(at) from exc
+
+    def _failed(self, subject: str, event: RecordedEvent, exc: BaseException) -> FoldFailure:
+        """Report a subject whose fold raised at ``event`` (a JSON log line with the
+        subject and the event id) and describe it for ``view_failed_subjects``."""
+        error = f"{type(exc).__name__}: {exc}"
+        log.error(
+            "projection of %s failed at record %s (ledger position %d): %s; its views are "
+            "marked failed and skipped until `ledger rebuild --subject %s`",
+            subject,
+            event.id,
+            event.position,
+            error,
+            subject,
+            exc_info=exc,
+            extra={"subject": subject, "event_id": event.id},
+        )
+        return FoldFailure(subject, event.id, event.position + 1, error, time.time_ns() // 1000)
 
     def _disclosure_step(
         self,
@@ -438,6 +527,7 @@ class ProjectionRunner:
         else:
             self.store.put_standing(cursor, writes["standing"])
             self.store.put_disclosure(cursor, rows, deletes)
+        self.store.mark_failed(cursor, writes["failed"])
         changes: _ListChanges = writes["lists"]
         self.store.put_list_changes(
             cursor,
@@ -459,14 +549,19 @@ class ProjectionRunner:
         ids = {subject_stream_id(s): s for s in subjects}
         streams = self.store.streams(list(ids), upto)
         rows = []
+        failures: list[FoldFailure] = []
         for oid, subject in ids.items():
             records = streams.get(oid, [])
             if not records:
                 continue
-            timeline = Timeline(subject).extend(records)
-            at = max(now_us, timeline.recorded_us, timeline.max_time_us)
-            result = standing_of(timeline, at, self.rules)
             last = records[-1]
+            try:
+                timeline = Timeline(subject).extend(records)
+                at = max(now_us, timeline.recorded_us, timeline.max_time_us)
+                result = standing_of(timeline, at, self.rules)
+            except Exception as exc:  # contained as in _fold
+                failures.append(self._failed(subject, last, exc))
+                continue
             rows.append(
                 (
                     subject,
@@ -481,6 +576,7 @@ class ProjectionRunner:
             )
         with self.store.transaction() as cursor:
             self.store.put_standing(cursor, rows)
+            self.store.mark_failed(cursor, failures)
         return len(rows)
 
     # -- rebuild ----------------------------------------------------------------------------------
@@ -533,6 +629,8 @@ class ProjectionRunner:
             ) as bar,
         ):
             self.store.clear(cursor, names)
+            if set(names) == set(VIEW_NAMES):
+                self.store.clear_failed(cursor)  # every subject is folded again
             folded: Iterable[tuple[dict[str, Any], int, int]]
             if (
                 workers > 1
@@ -555,6 +653,50 @@ class ProjectionRunner:
                 self.before_commit(head)
         self._cached_events = 0
         return RebuildSummary(names, events, subjects, time.perf_counter() - started)
+
+    def rebuild_subject(self, subject: str, *, attempts: int = 5) -> int:
+        """Fold ``subject``'s views again from its whole stream (``ledger rebuild
+        --subject``) and clear its failed mark; returns the records folded.
+
+        In one transaction the subject's rows are deleted and rewritten as a full
+        rebuild would write them, up to the position every view has processed
+        (the views are caught up first). If its fold still raises, nothing changes
+        but its failed mark (updated) and :class:`SubjectFoldFailed` is raised.
+        Raises ``LookupError`` for a subject without records. A runner that applied
+        records of the subject meanwhile skipped them (it was marked failed): the
+        fold is then repeated up to the new position, at most ``attempts`` times.
+        """
+        oid = subject_stream_id(subject)
+        if self.store.stream_head(oid) is None:
+            raise LookupError(subject)
+        folded = 0
+        for _ in range(attempts):
+            self.catch_up()
+            self._forget(subject)
+            upto = min(self.positions().values())
+            with self.store.transaction() as cursor:
+                records = self.store.streams([oid], upto).get(oid, [])
+                writes = self._fold(
+                    {subject: records} if records else {},
+                    {subject: _Subject(Timeline(subject), disclosure={}, lists={})},
+                    dict.fromkeys(VIEW_NAMES, 0),
+                )
+                self._forget(subject)
+                failures: list[FoldFailure] = writes["failed"]
+                if failures:
+                    self.store.mark_failed(cursor, failures)
+                else:
+                    self.store.delete_subject(cursor, subject)
+                    self._write(cursor, writes)
+                    self.store.clear_failed(cursor, subject)
+            if failures:
+                raise SubjectFoldFailed(failures[0])
+            folded = len(records)
+            now = min(self.positions().values())
+            head = self.store.stream_head(oid)
+            if now == upto or head is None or head[1] <= upto:
+                return folded
+        return folded
 
     def _fold_range(
         self,
@@ -669,6 +811,25 @@ class ProjectionRunner:
                     self.apply(events, positions)
             finally:
                 subscription.stop()
+
+
+class SubjectFoldFailed(Exception):
+    """Folding a subject's views raised; ``failure`` says at which record and why."""
+
+    def __init__(self, failure: FoldFailure) -> None:
+        super().__init__(
+            f"the views of {failure.subject} still fail at record {failure.event_id} "
+            f"(ledger position {failure.notification_id - 1}): {failure.error}"
+        )
+        self.failure = failure
+
+
+class _FoldError(Exception):
+    """A subject's fold raised at ``event`` (the cause is the original exception)."""
+
+    def __init__(self, event: RecordedEvent) -> None:
+        super().__init__(f"fold failed at record {event.id}")
+        self.event = event
 
 
 def _notification_event(n: Any) -> RecordedEvent:

@@ -51,7 +51,15 @@ from projections.lifecycles import (
 )
 from projections.timeline import Entry, Timeline, day_after_start_us, parse_day, select
 
-__all__ = ["SUPERVISION_TIERS", "Standing", "instant_text", "standing", "standing_of"]
+__all__ = [
+    "SUPERVISION_TIERS",
+    "OpenItem",
+    "Standing",
+    "instant_text",
+    "open_items",
+    "standing",
+    "standing_of",
+]
 
 SUPERVISION_TIERS: dict[str, str] = dict(GRADE_TIERS)
 """Market-regulation grade → supervision (risk) tier, the keys of the spot-check ratios
@@ -656,7 +664,7 @@ _COMMITMENT_ENDS = (
 
 
 @dataclass(frozen=True, slots=True)
-class _OpenItem:
+class OpenItem:
     """A commitment or rectification order, with when it stops being open."""
 
     entry: Entry
@@ -670,13 +678,13 @@ class _OpenItem:
 _NEVER = 2**62
 
 
-def _open_items(timeline: Timeline, kind: str) -> list[_OpenItem]:
+def open_items(timeline: Timeline, kind: str) -> list[OpenItem]:
     """Commitments or rectification orders with their closing instants (memoised)."""
     memo_key = ("open", kind)
     found = timeline.memo.get(memo_key)
     if found is not None:
         return list(found)
-    out: list[_OpenItem] = []
+    out: list[OpenItem] = []
     if kind == "commitments":
         for entry in timeline.of_type("credit.commitment.made"):
             if entry.revoked_by is not None:
@@ -686,7 +694,7 @@ def _open_items(timeline: Timeline, kind: str) -> list[_OpenItem]:
             ]
             due = parse_day(entry.data.get("due"))
             out.append(
-                _OpenItem(
+                OpenItem(
                     entry,
                     min(closers) if closers else None,
                     None if due is None else day_after_start_us(due),
@@ -716,7 +724,7 @@ def _open_items(timeline: Timeline, kind: str) -> list[_OpenItem]:
                 ]
             deadline = parse_day(entry.data.get("deadline"))
             out.append(
-                _OpenItem(
+                OpenItem(
                     entry,
                     min(closers) if closers else None,
                     None if deadline is None else day_after_start_us(deadline),
@@ -737,7 +745,7 @@ def _open(timeline: Timeline, kind: str, as_of_us: int, edges: _Boundaries) -> l
     """The commitments or rectification orders open at ``as_of_us``, each with
     ``overdue``."""
     out = []
-    for item in _open_items(timeline, kind):
+    for item in open_items(timeline, kind):
         if item.entry.effective_us > as_of_us:
             continue
         if item.closed_us is not None and item.closed_us <= as_of_us:

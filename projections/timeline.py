@@ -27,10 +27,11 @@ is how the projection runner keeps a subject's fold warm between batches.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
+from events.dates import add_days
 from events.recorded import RecordedEvent
 from events.vocabulary import EVENT_TYPES
 
@@ -69,8 +70,9 @@ def day_start_us(day: date) -> int:
 
 def day_after_start_us(day: date) -> int:
     """The first microsecond of the day after ``day`` (CST): the end of an
-    inclusive "last day" such as a measure's ``until``."""
-    return day_start_us(day + timedelta(days=1))
+    inclusive "last day" such as a measure's ``until``. Saturates at 9999-12-31
+    (records admitted before the accepted range existed may carry it)."""
+    return day_start_us(add_days(day, 1))
 
 
 def parse_day(value: object) -> date | None:
@@ -287,9 +289,7 @@ class Timeline:
                 continue
             refs[name] = target
             if entry not in target.referrers:
-                referrers = (
-                    target.referrers if isinstance(target.referrers, list) else []
-                )
+                referrers = target.referrers if isinstance(target.referrers, list) else []
                 referrers.append(entry)
                 if len(referrers) > 1 and referrers[-2].seq > entry.seq:
                     referrers.sort(key=lambda e: e.seq)

@@ -16,6 +16,10 @@ transaction with the runner's tracking records; read by ``projections.reads``.
   ``valid_until_us``) as the ledger knew it from ``known_from_us`` until
   ``known_until_us`` (the recording time of the record that changed it), so a
   list can be read as of any date and as known at any moment.
+* ``view_failed_subjects``: the subjects whose fold raised (one row each: the
+  record it failed at, the error, when). The runner leaves their views as they
+  were and skips them until ``ledger rebuild --subject CODE`` folds them again;
+  reads do not serve their stale rows (``projections.reads``).
 
 The SQL is shared; :class:`SQLiteViewStore` and :class:`PostgresViewStore` hold
 the dialect (placeholders, qualified names, transactions), and
@@ -46,6 +50,7 @@ from ledger.recorders import (
 __all__ = [
     "LIST_NAMES",
     "VIEW_NAMES",
+    "FoldFailure",
     "ListRow",
     "PostgresViewStore",
     "SQLiteViewStore",
@@ -78,6 +83,27 @@ def dumps(obj: Any) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class FoldFailure:
+    """A subject whose fold raised: at which record (its CloudEvents id and ledger
+    notification id) and with what error (``Type: message``), at ``failed_at_us``."""
+
+    subject: str
+    event_id: str
+    notification_id: int
+    error: str
+    failed_at_us: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "event_id": self.event_id,
+            "position": self.notification_id - 1,
+            "error": self.error,
+            "failed_at_us": self.failed_at_us,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ListRow:
     """One period of one membership, as known from ``known_from_us``."""
 
@@ -94,7 +120,9 @@ class ListRow:
         return (self.seq, self.valid_from_us)
 
 
-STANDING_COLUMNS = "subject, last_seq, notification_id, as_of_us, next_change_us, grade, score, body"
+STANDING_COLUMNS = (
+    "subject, last_seq, notification_id, as_of_us, next_change_us, grade, score, body"
+)
 """The columns of a ``view_standing`` row, in the order the writers pass them."""
 DISCLOSURE_COLUMNS = "subject, seq, event_id, kind, public_from, public_until, body"
 """The columns of a ``view_disclosure`` row, in the order the writers pass them."""
@@ -158,6 +186,9 @@ class ViewStore:
             "PRIMARY KEY (subject, seq, valid_from_us, known_from_us))",
             f"CREATE INDEX IF NOT EXISTS view_list_members_by_list "
             f"ON {self.table('view_list_members')} (list_name, valid_from_us)",
+            f"CREATE TABLE IF NOT EXISTS {self.table('view_failed_subjects')} ("
+            f"subject TEXT PRIMARY KEY, event_id TEXT NOT NULL, notification_id {b} NOT NULL, "
+            f"error TEXT NOT NULL, failed_at_us {b} NOT NULL)",
             f"CREATE INDEX IF NOT EXISTS ledger_records_subject_time "
             f"ON {self.recorder.events_table} (originator_id, recorded_us)",
         ]
@@ -327,12 +358,13 @@ class ViewStore:
         return None if row is None else (row[0], row[1], row[2], row[3], row[4])
 
     def stale_standings(self, now_us: int, limit: int) -> list[str]:
-        """Subjects whose stored standing went stale by ``now_us``."""
+        """Subjects whose stored standing went stale by ``now_us`` (failed ones left out)."""
         with self.read_cursor() as cursor:
             cursor.execute(
                 self.sql(
                     f"SELECT subject FROM {self.table('view_standing')} "
                     "WHERE next_change_us IS NOT NULL AND next_change_us <= ? "
+                    f"AND subject NOT IN (SELECT subject FROM {self.table('view_failed_subjects')}) "
                     "ORDER BY subject LIMIT ?"
                 ),
                 (now_us, limit),
@@ -383,7 +415,10 @@ class ViewStore:
             )
 
     def load_fresh(
-        self, cursor: Any, standing: Sequence[tuple[Any, ...]], disclosure: Sequence[tuple[Any, ...]]
+        self,
+        cursor: Any,
+        standing: Sequence[tuple[Any, ...]],
+        disclosure: Sequence[tuple[Any, ...]],
     ) -> None:
         """Insert standing and disclosure rows into tables a rebuild emptied in this
         transaction, each key at most once (no upsert needed; PostgreSQL copies)."""
@@ -479,6 +514,72 @@ class ViewStore:
             )
             return [(r[0], r[1]) for r in cursor.fetchall()]
 
+    # -- failed subjects -----------------------------------------------------------------------
+    def mark_failed(self, cursor: Any, failures: Sequence[FoldFailure]) -> None:
+        """Record (or update) the failure of each subject."""
+        if not failures:
+            return
+        cursor.executemany(
+            self.sql(
+                f"INSERT INTO {self.table('view_failed_subjects')} "
+                "(subject, event_id, notification_id, error, failed_at_us) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (subject) DO UPDATE SET event_id = excluded.event_id, "
+                "notification_id = excluded.notification_id, error = excluded.error, "
+                "failed_at_us = excluded.failed_at_us"
+            ),
+            [
+                (f.subject, f.event_id, f.notification_id, f.error[:2000], f.failed_at_us)
+                for f in failures
+            ],
+        )
+
+    def clear_failed(self, cursor: Any, subject: str | None = None) -> None:
+        """Forget the failure of ``subject`` (None: of every subject)."""
+        table = self.table("view_failed_subjects")
+        if subject is None:
+            cursor.execute(f"DELETE FROM {table}")
+        else:
+            cursor.execute(self.sql(f"DELETE FROM {table} WHERE subject = ?"), (subject,))
+
+    def failed_among(self, subjects: Sequence[str]) -> set[str]:
+        """Which of ``subjects`` are marked failed."""
+        found: set[str] = set()
+        with self.read_cursor() as cursor:
+            for start in range(0, len(subjects), 500):
+                pred, params = self._in(list(subjects[start : start + 500]))
+                cursor.execute(
+                    self.sql(
+                        f"SELECT subject FROM {self.table('view_failed_subjects')} "
+                        f"WHERE subject {pred}"
+                    ),
+                    params,
+                )
+                found.update(r[0] for r in cursor.fetchall())
+        return found
+
+    def failed_subjects(self, limit: int = 20) -> tuple[int, list[FoldFailure]]:
+        """How many subjects are marked failed, and the first ``limit`` of them."""
+        table = self.table("view_failed_subjects")
+        with self.read_cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")
+            count = int(cursor.fetchone()[0])
+            cursor.execute(
+                self.sql(
+                    "SELECT subject, event_id, notification_id, error, failed_at_us "
+                    f"FROM {table} ORDER BY subject LIMIT ?"
+                ),
+                (limit,),
+            )
+            rows = [FoldFailure(r[0], r[1], r[2], r[3], r[4]) for r in cursor.fetchall()]
+        return count, rows
+
+    def delete_subject(self, cursor: Any, subject: str) -> None:
+        """Remove every view row of ``subject`` (before it is folded again)."""
+        for table in ("view_standing", "view_disclosure", "view_list_members"):
+            cursor.execute(
+                self.sql(f"DELETE FROM {self.table(table)} WHERE subject = ?"), (subject,)
+            )
+
     # -- comparison (tests, audits) -----------------------------------------------------------
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every view row, ordered by key (to compare two builds)."""
@@ -542,7 +643,10 @@ class PostgresViewStore(ViewStore):
         return "= ANY(%s)", [list(values)]
 
     def load_fresh(
-        self, cursor: Any, standing: Sequence[tuple[Any, ...]], disclosure: Sequence[tuple[Any, ...]]
+        self,
+        cursor: Any,
+        standing: Sequence[tuple[Any, ...]],
+        disclosure: Sequence[tuple[Any, ...]],
     ) -> None:
         # COPY: a key repeated would fail the primary key, and the rebuild with it.
         for table, columns, rows in (

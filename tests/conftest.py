@@ -55,8 +55,13 @@ def postgres_base() -> str:
 
 
 @pytest.fixture
-def postgres_url(postgres_base: str) -> Iterator[str]:
-    """A fresh, empty schema on PostgreSQL; dropped afterwards."""
+def postgres_url(
+    postgres_base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A fresh, empty schema on PostgreSQL; dropped afterwards. Its checkpoint log is a
+    fresh directory (``LEDGER_CHECKPOINT_LOG``; the default, ``./checkpoints/``, would be
+    shared by every test's schema)."""
+    monkeypatch.setenv("LEDGER_CHECKPOINT_LOG", str(tmp_path / "pg-checkpoints"))
     schema = "t_" + uuid.uuid4().hex[:12]
     with _connect(PG_TEST_DB) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')

@@ -24,11 +24,12 @@ import binascii
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from eventsourcing.persistence import IntegrityError
 
 from ledger import merkle
 from ledger.chain import canonical
@@ -39,6 +40,9 @@ from ledger.recorders import (
     HEADS_TABLE,
     LedgerSQL,
 )
+
+if TYPE_CHECKING:
+    from ledger.audit.checkpoint_log import CheckpointLog
 
 __all__ = [
     "Checkpoint",
@@ -250,9 +254,20 @@ def _rows(
 
 
 def issue_checkpoint(
-    recorder: LedgerSQL, signing_key: Ed25519PrivateKey, origin: str, now_us: int
+    recorder: LedgerSQL,
+    signing_key: Ed25519PrivateKey,
+    origin: str,
+    now_us: int,
+    log: CheckpointLog | None = None,
 ) -> Checkpoint:
     """Sign and store a checkpoint of the ledger as it is now; return it.
+
+    With a checkpoint ``log`` (:mod:`ledger.audit.checkpoint_log`, outside the database),
+    the ledger must first be consistent with the newest checkpoint of ``origin`` published
+    there (else :class:`~ledger.audit.checkpoint_log.CheckpointRefused`, nothing signed),
+    the new checkpoint is written to the log before the database commit that stores it (a
+    failed write issues nothing), and sent to the log's Kafka topic after it
+    (``CheckpointPublishError`` if the broker does not take it; the checkpoint stands).
 
     If the ledger did not grow since the latest stored checkpoint, that one is returned and
     nothing is written. Otherwise the new tree is first shown to extend the latest stored
@@ -274,11 +289,21 @@ def issue_checkpoint(
         LookupError: a Merkle node the root needs is missing from the store.
     """
     for _ in range(5):
+        published = log.newest(origin) if log is not None else None
         with recorder.audit_reader() as cursor:
             latest = latest_checkpoint(recorder, cursor)
             size = recorder.ledger_size(cursor)
+            if published is not None:
+                from ledger.audit.checkpoint_log import store_conflict
+
+                refused = store_conflict(recorder, cursor, published, size)
+                if refused is not None:
+                    raise refused
             if latest is not None:
                 if size == latest.size:
+                    if log is not None and _newer(latest, published):
+                        log.write(latest)  # issued before the log was kept
+                        log.announce(latest)
                     return latest
                 if size < latest.size:
                     raise CheckpointError(
@@ -303,7 +328,7 @@ def issue_checkpoint(
                     )
             heads = _heads_at(recorder, cursor, latest, size)
         heads_root, head_nodes = heads_tree(heads)
-        issued = now_us if latest is None else max(now_us, latest.issued_us)
+        issued = max([now_us, *(c.issued_us for c in (latest, published) if c is not None)])
         cp = Checkpoint.sign(
             signing_key,
             origin=origin,
@@ -312,9 +337,23 @@ def issue_checkpoint(
             issued_us=issued,
             heads_root=heads_root,
         )
-        if _store(recorder, cp, latest, heads, head_nodes):
+        try:
+            stored = _store(recorder, cp, latest, heads, head_nodes, log)
+        except IntegrityError as e:
+            raise CheckpointError(
+                f"checkpoint {size} cannot be stored: the store already holds head rows of a "
+                f"checkpoint of size {size} but not its checkpoint row (deleted?); nothing was "
+                f"signed. Run `ledger verify`. ({str(e).splitlines()[0]})"
+            ) from e
+        if stored:
+            if log is not None:
+                log.announce(cp)
             return cp
     raise CheckpointError("could not store a checkpoint: other issuers kept getting in first")
+
+
+def _newer(cp: Checkpoint, than: Checkpoint | None) -> bool:
+    return than is None or (cp.size, cp.issued_us) > (than.size, than.issued_us)
 
 
 def _heads_at(recorder: LedgerSQL, cursor: Any, latest: Checkpoint | None, size: int) -> list[Head]:
@@ -351,10 +390,12 @@ def _store(
     expected_latest: Checkpoint | None,
     heads: Sequence[Head],
     head_nodes: list[tuple[int, int, bytes]],
+    log: CheckpointLog | None = None,
 ) -> bool:
     """Insert ``cp`` and its heads unless the latest stored checkpoint is no longer
     ``expected_latest`` (then False: someone else issued one). Holds the ledger's write
-    lock, so the ledger cannot change under it either."""
+    lock, so the ledger cannot change under it either. ``cp`` is written to ``log`` (if
+    given) before the insert commits."""
     with recorder._write_cursor() as cursor:
         rows = recorder.checkpoint_rows(cursor, latest=True)
         now = rows[0][0] if rows else None
@@ -380,4 +421,6 @@ def _store(
                 "size, level, idx, hash",
                 [(cp.size, lvl, idx, h) for lvl, idx, h in head_nodes],
             )
+        if log is not None:
+            log.write(cp)  # the last step before the commit: a failed write issues nothing
     return True

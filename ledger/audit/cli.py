@@ -31,6 +31,7 @@ from tqdm import tqdm
 from events.codes import validate_subject_code
 from ledger.app import Ledger
 from ledger.audit.bundle import BundleError, build_bundle
+from ledger.audit.checkpoint_log import CheckpointLog, load_checkpoint, verify_published
 from ledger.audit.checkpoints import (
     Checkpoint,
     CheckpointError,
@@ -51,7 +52,7 @@ __all__ = ["register"]
 Bootstrap = Callable[[Settings], Ledger]
 
 
-class _Usage(Exception):
+class UsageError(Exception):
     """Bad arguments or configuration: exit 2."""
 
 
@@ -71,7 +72,7 @@ def register(subparsers: Any, bootstrap: Bootstrap) -> None:
 
             try:
                 return fn(args, settings, build)
-            except (_Usage, KeyFileError) as e:
+            except (UsageError, KeyFileError) as e:
                 print(f"ledger: {e}", file=sys.stderr)
                 return 2
             except (CheckpointError, ProofError, BundleError, LookupError) as e:
@@ -106,6 +107,13 @@ def register(subparsers: Any, bootstrap: Bootstrap) -> None:
     p.add_argument(
         "--public-key",
         help="the ledger's public key (base64 or a file); default: from the signing key file",
+    )
+    p.add_argument(
+        "--checkpoint",
+        metavar="FILE|URL",
+        help="check the store against this published checkpoint (a file, or an http(s) URL "
+        "such as another copy's /v1/checkpoints/latest); default: every checkpoint in the "
+        "checkpoint log (LEDGER_CHECKPOINT_LOG)",
     )
     p.set_defaults(handler=wrap(cmd_verify))
 
@@ -151,7 +159,7 @@ def _checkpoint(ledger: Ledger, size: int | None, settings: Settings) -> Checkpo
         cp = checkpoint_at(ledger.recorder, size)
         if cp is None:
             sizes = [c.size for c in list_checkpoints(ledger.recorder)]
-            raise _Usage(f"no checkpoint of size {size}; stored sizes: {sizes or 'none'}")
+            raise UsageError(f"no checkpoint of size {size}; stored sizes: {sizes or 'none'}")
         return cp
     cp = latest_checkpoint(ledger.recorder)
     if cp is None:
@@ -161,11 +169,16 @@ def _checkpoint(ledger: Ledger, size: int | None, settings: Settings) -> Checkpo
 
 
 def _issue(ledger: Ledger, settings: Settings) -> Checkpoint:
+    """Sign a checkpoint, consistent with and written to the checkpoint log."""
     key = load_or_create_key(settings.signing_key_file)
-    return issue_checkpoint(ledger.recorder, key, settings.name, ledger.clock())
+    # issue_checkpoint refuses (CheckpointError) a store holding the heads of a deleted
+    # checkpoint, and a tree not consistent with the checkpoint log
+    return issue_checkpoint(
+        ledger.recorder, key, settings.name, ledger.clock(), log=CheckpointLog.of(settings)
+    )
 
 
-def _trusted_key(arg: str | None, settings: Settings) -> bytes | None:
+def trusted_key(arg: str | None, settings: Settings) -> bytes | None:
     """The public key to check signatures with: ``--public-key`` (base64 text or a file
     holding it), else the signing key file's, else None. Never creates a key."""
     if arg is not None:
@@ -175,7 +188,7 @@ def _trusted_key(arg: str | None, settings: Settings) -> bytes | None:
         except (binascii.Error, ValueError):
             raw = b""
         if len(raw) != 32:
-            raise _Usage("--public-key: not the base64 of a raw 32-byte Ed25519 public key")
+            raise UsageError("--public-key: not the base64 of a raw 32-byte Ed25519 public key")
         return raw
     if Path(settings.signing_key_file).exists():
         return public_key_bytes(load_or_create_key(settings.signing_key_file))
@@ -214,6 +227,8 @@ def cmd_checkpoint(args: argparse.Namespace, settings: Settings, bootstrap: Boot
         print(f"  heads_root  {cp.heads_root}")
         print(f"  issued_us   {cp.issued_us}")
         print(f"  signature   {cp.signature}")
+        log = CheckpointLog.of(settings)
+        print(f"  published   {log.path_of(cp) if log is not None else '(no checkpoint log)'}")
         print(f"  public key  {public_key_b64(load_or_create_key(settings.signing_key_file))}")
     print(
         f"checkpoint {cp.size:,} {'issued' if fresh else 'already issued'} in "
@@ -225,9 +240,10 @@ def cmd_checkpoint(args: argparse.Namespace, settings: Settings, bootstrap: Boot
 
 def cmd_verify(args: argparse.Namespace, settings: Settings, bootstrap: Bootstrap) -> int:
     if args.workers < 1:
-        raise _Usage("--workers must be at least 1")
+        raise UsageError("--workers must be at least 1")
     ledger = bootstrap(settings)
-    key = _trusted_key(args.public_key, settings)
+    key = trusted_key(args.public_key, settings)
+    given = [load_checkpoint(args.checkpoint)] if args.checkpoint else []
     workers = 1 if ":memory:" in settings.database_url else args.workers
     factory = functools.partial(open_recorder, settings.database_url, pool_size=1)
     with tqdm(
@@ -245,6 +261,14 @@ def cmd_verify(args: argparse.Namespace, settings: Settings, bootstrap: Bootstra
             workers=workers,
             open_recorder=factory,
         )
+    verify_published(
+        ledger.recorder,
+        report,
+        origin=settings.name,
+        log=CheckpointLog.of(settings),
+        given=given,
+        public_key=key,
+    )
     if args.json:
         _write_json(report.to_json())
     elif report.failure is not None:
@@ -292,7 +316,7 @@ def cmd_proof_inclusion(args: argparse.Namespace, settings: Settings, bootstrap:
     ledger = bootstrap(settings)
     cp = _checkpoint(ledger, args.checkpoint, settings)
     if not 0 <= args.position < cp.size:
-        raise _Usage(f"position {args.position} is not in checkpoint {cp.size}")
+        raise UsageError(f"position {args.position} is not in checkpoint {cp.size}")
     with ledger.recorder.audit_reader() as cursor:
         rows = ledger.recorder.audit_rows(cursor, args.position, args.position + 1)
         if not rows:
@@ -317,7 +341,7 @@ def cmd_proof_consistency(
     old = _checkpoint(ledger, args.old, settings)
     new = _checkpoint(ledger, args.new, settings)
     if old.size > new.size:
-        raise _Usage(f"FROM ({old.size}) must not be after TO ({new.size})")
+        raise UsageError(f"FROM ({old.size}) must not be after TO ({new.size})")
     with ledger.recorder.audit_reader() as cursor:
         proof = consistency_proof(ledger.recorder, cursor, old, new)
     _write_json(proof.to_json())

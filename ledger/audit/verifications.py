@@ -10,7 +10,7 @@ Columns: ``finished_us`` (when the run ended, microseconds since the epoch), ``o
 stored checkpoint the run checked the ledger against; NULL when none was stored),
 ``first_bad_position`` (the first record the failure concerns; NULL when ok or when the
 failure names no record) and ``reason`` (the failing check, ``Failure.check``: position,
-hash, chain, stream, time, tree or checkpoint; NULL when ok). Rows are inserted once and
+hash, chain, stream, time, tree, checkpoint or published; NULL when ok). Rows are inserted once and
 never updated; the table lives beside the ledger tables (the same SQLite file or PostgreSQL
 schema), so backups carry it.
 

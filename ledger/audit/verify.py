@@ -82,7 +82,8 @@ state, hash, prev."""
 @dataclass(frozen=True, slots=True)
 class Failure:
     """The first thing found wrong. ``check`` is one of ``position``, ``hash``, ``chain``,
-    ``stream``, ``time``, ``tree``, ``checkpoint``; ``position``..``last_position`` is the
+    ``stream``, ``time``, ``tree``, ``checkpoint``, ``published`` (the store is not
+    consistent with the checkpoint log, :mod:`ledger.audit.checkpoint_log`); ``position``..``last_position`` is the
     range the altered record lies in (``last_position`` None: the record itself is known)."""
 
     check: str
@@ -148,6 +149,10 @@ class VerifyReport:
     """The size of the largest stored checkpoint the ledger was checked against (None: none
     was stored)."""
     stored_nodes: int = 0
+    published: int = 0
+    """Checkpoints of the checkpoint log (or given) the store was checked against."""
+    published_size: int | None = None
+    """The size of the newest of them (None: none)."""
     seconds: float = 0.0
     workers: int = 1
     failure: Failure | None = None
@@ -168,6 +173,13 @@ class VerifyReport:
             f"subjects, {self.stored_nodes:,} stored tree nodes and {self.checkpoints} "
             f"checkpoints checked in {self.seconds:.1f} s ({self.records_per_s:,.0f} records/s)"
         )
+        if self.published_size is not None:
+            line += (
+                f"; consistent with {self.published} published checkpoints (newest: size "
+                f"{self.published_size:,})"
+                if self.published
+                else f"; checked against the published checkpoint of size {self.published_size:,}"
+            )
         if self.failure is not None:
             line += f"; first failure: {self.failure.describe()}"
         return line
@@ -179,6 +191,8 @@ class VerifyReport:
             "subjects": self.subjects,
             "checkpoints": self.checkpoints,
             "stored_nodes": self.stored_nodes,
+            "published": self.published,
+            "published_size": self.published_size,
             "seconds": round(self.seconds, 3),
             "records_per_s": round(self.records_per_s),
             "workers": self.workers,

@@ -9,6 +9,7 @@ reads (schemathesis also drops them to check that auth is not ignored).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,9 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     positive_data_acceptance,
 )
 
-from api.models import CODE_FORMAT  # noqa: E402
+from api.models import CODE_FORMAT, INSTANT_FORMAT  # noqa: E402
 from events.codes import complete_subject_code  # noqa: E402
+from events.instants import CST  # noqa: E402
 from tests.e2e.apphelpers import DemoApp, build_demo_app  # noqa: E402
 
 
@@ -36,6 +38,15 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoApp]:
     built.ledger.recorder.datastore.close()  # type: ignore[attr-defined]
 
 
+def instants_in_range() -> st.SearchStrategy[str]:
+    """Valid ``as_of``/``known_at``: dates and offset date-times within the accepted range."""
+    days = st.dates(min_value=date(1949, 10, 2), max_value=date(2199, 12, 30))
+    moments = st.datetimes(
+        min_value=datetime(1949, 10, 2), max_value=datetime(2199, 12, 30), timezones=st.just(CST)
+    )
+    return days.map(date.isoformat) | moments.map(lambda m: m.isoformat())
+
+
 @pytest.fixture(scope="module")
 def api_schema(demo_app: DemoApp) -> Any:
     # Codes carry two check characters no JSON Schema can express: valid data for
@@ -44,6 +55,7 @@ def api_schema(demo_app: DemoApp) -> Any:
     body = st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=8, max_size=8)
     fresh = st.builds(lambda r, b: complete_subject_code("91" + r + b), region, body)
     schemathesis.openapi.format(CODE_FORMAT, st.sampled_from(demo_app.subjects()) | fresh)
+    schemathesis.openapi.format(INSTANT_FORMAT, instants_in_range())
     return schemathesis.openapi.from_asgi("/openapi.json", demo_app.app)
 
 

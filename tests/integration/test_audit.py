@@ -102,7 +102,12 @@ def demo(
         where = postgres_schema(request.getfixturevalue("postgres_base"))
     with where as url:
         key_file = tmp_path_factory.mktemp("key") / "signing.key"
-        settings = Settings(database_url=url, signing_key_file=key_file, name=ORIGIN)
+        settings = Settings(
+            database_url=url,
+            signing_key_file=key_file,
+            name=ORIGIN,
+            checkpoint_log=key_file.parent / "checkpoints",
+        )
         ledger = bootstrap(settings)
         key = load_or_create_key(key_file, stderr=io.StringIO())
         checkpoints: list[Checkpoint] = []
