@@ -32,6 +32,7 @@ from api.models import cloudevent_components
 from api.names import NameIndex
 from api.pages import pages_router
 from api.problems import PROBLEM_MEDIA_TYPE
+from api.report_routes import reports_router
 from api.routes import health_router, v1_router
 from api.services import Services
 from api.submit import MAX_BODY_BYTES
@@ -132,6 +133,7 @@ def create_app(
             {"name": "subjects", "description": "Standing, history and disclosure, any moment"},
             {"name": "lists", "description": "Public lists"},
             {"name": "audit", "description": "Audit bundles, checkpoints and proofs"},
+            {"name": "reports", "description": "Credit reports (信用报告), verifiable offline"},
             {"name": "insight", "description": "Warnings, statistics and exports for regulators"},
             {"name": "health", "description": "Probes for the orchestrator"},
         ],
@@ -148,6 +150,7 @@ def create_app(
     metrics.track_verifications(lambda: verification_summary(ledger.recorder))
     app.state.metrics = metrics
     problems.install(app)
+    app.include_router(reports_router)  # first: /v1/lists/trustworthy before /v1/lists/{list}
     app.include_router(v1_router)
     app.include_router(insight_router)
     app.include_router(insight_pages_router)

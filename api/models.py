@@ -163,6 +163,12 @@ class Standing(BaseModel):
     measures: list[Any]
     lists: list[str]
     suspended: list[str]
+    trustworthy: dict[str, Any] | None = Field(
+        default=None,
+        description="Membership of the trustworthy list (守信激励): scheme, grades, since, "
+        "valid_until, the lowered spot_check_ratio and the evaluations it rests on "
+        "(derived_from); null when the subject does not qualify.",
+    )
 
 
 class DisclosureItem(BaseModel):

@@ -44,11 +44,13 @@ pages_router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 
 TABS: list[tuple[str, str, str, tuple[str, ...]]] = [
+    ("license", "行政许可", "Administrative licences", ("license",)),
     ("penalty", "行政处罚", "Administrative penalties", ("penalty",)),
     ("list", "失信名单", "Dishonesty lists", ("list",)),
     ("violation", "失信行为", "Dishonest conduct", ("violation",)),
     ("commitment", "信用承诺", "Credit commitments", ("commitment",)),
     ("ban", "禁入与惩戒", "Bans and measures", ("ban", "measure")),
+    ("incentive", "守信激励", "Incentives", ("incentive",)),
     ("registration", "守信信息", "Positive information", ("registration",)),
     ("person", "责任人", "Responsible persons", ("person",)),
     ("notice", "撤回说明", "Withdrawal notices", ("withdrawal-notice",)),
@@ -150,6 +152,7 @@ LIST_TITLES = {
     "serious-dishonesty": ("严重失信主体名单", "Serious dishonesty list"),
     "focus": ("重点关注名单", "Focus list"),
     "bans": ("市场和行业禁入", "Market and industry bans"),
+    "trustworthy": ("守信激励对象名单", "Trustworthy list"),
 }
 
 
@@ -166,9 +169,18 @@ def list_page(
         as_of_us = _as_of(as_of)
     except ProblemError as e:
         return _error(request, 400, "日期有误 Invalid date", f"{e.detail} [{e.code}]")
-    body = svc.views.list_members(
-        name, as_of_us, None, audience_of(current_principal(request))
-    ).body
+    if name == "trustworthy":
+        from projections.trustworthy import members
+
+        everything = audience_of(current_principal(request)).everything
+        try:
+            body = members(svc.views.reads, as_of_us if everything else None)  # type: ignore[attr-defined]
+        except (ValueError, OverflowError) as e:  # an instant outside the calendar
+            return _error(request, 400, "日期有误 Invalid date", str(e))
+    else:
+        body = svc.views.list_members(
+            name, as_of_us, None, audience_of(current_principal(request))
+        ).body
     zh, en = LIST_TITLES[name]
     return _page(
         request,

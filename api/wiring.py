@@ -39,6 +39,7 @@ def build_app(
     With ``run_projections`` the app keeps the materialised views current
     itself (a projection runner thread while it is served); turn it off when a
     separate ``ledger project --follow`` does."""
+    from api.report_cli import issuer_for
     from commands.warning_rules import WarningBook
     from ledger.audit.checkpoint_log import CheckpointLog
     from ledger.audit.keys import load_or_create_key
@@ -62,5 +63,8 @@ def build_app(
         runner=runner,
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
-        extras={"warning_book": WarningBook.load([settings.rules_dir])},
+        extras={
+            "warning_book": WarningBook.load([settings.rules_dir]),
+            "report_issuer": issuer_for(ledger, settings),
+        },
     )

@@ -65,7 +65,8 @@ SEVERITIES: tuple[str, ...] = ("minor", "general", "serious")
 
 KIND_RULE_SET = "disclosure-rule-set"
 KIND_PROCEDURES = "procedures"
-KINDS: tuple[str, ...] = (KIND_RULE_SET, KIND_PROCEDURES, KIND_MEASURES)
+KIND_INCENTIVES = "incentives"
+KINDS: tuple[str, ...] = (KIND_RULE_SET, KIND_PROCEDURES, KIND_MEASURES, KIND_INCENTIVES)
 """Every kind of rules file; each loader reads its own and skips the others."""
 
 

@@ -13,20 +13,22 @@ from pathlib import Path
 from commands.agencies import Agencies
 from commands.calendar import WorkingCalendar
 from commands.criteria import MeasuresList
+from commands.incentives import Incentives
 from commands.rulesets import Procedures, RuleBook
 
 
 @dataclass(frozen=True, slots=True)
 class RuleServices:
     """The working-day calendar, the disclosure rule book, the regional procedures
-    and the measures list (惩戒措施清单), and who may record what (agency kinds,
-    platforms, regions)."""
+    and the measures list (惩戒措施清单), who may record what (agency kinds,
+    platforms, regions), and the incentives list with the trustworthy rule."""
 
     calendar: WorkingCalendar
     rulebook: RuleBook
     procedures: Procedures
     measures: MeasuresList = field(default_factory=MeasuresList.load)
     agencies: Agencies = field(default_factory=Agencies.packaged)
+    incentives: Incentives = field(default_factory=Incentives.load)
 
     @classmethod
     def load(
@@ -44,4 +46,5 @@ class RuleServices:
             procedures=Procedures.load(rules),
             measures=MeasuresList.load(rules),
             agencies=Agencies.load([agencies_file]) if agencies_file else Agencies.packaged(),
+            incentives=Incentives.load(rules),
         )

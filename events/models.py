@@ -306,6 +306,51 @@ class EvaluationPublished(EventData):
     valid_until: Date = Field(description="The last day the grade is valid.")
 
 
+# -- license (行政许可) and incentive (守信激励): the other half of 双公示 ------------------
+
+
+class LicenseGranted(DocumentedData):
+    """An administrative licence (行政许可) granted: public while valid (双公示)."""
+
+    license_type: NonBlank = Field(
+        description="The kind of licence, e.g. 食品经营许可, 排污许可, 建筑业企业资质."
+    )
+    matter: NonBlank = Field(description="The licensed matter, in words.")
+    valid_until: Date | None = Field(
+        description="The last day the licence is valid, or null when it has no end."
+    )
+
+
+class LicenseChanged(EventData):
+    """A granted licence was changed (变更): its ``changes`` replace those data fields."""
+
+    license: Ref
+    changes: Changes
+
+
+class LicenseRevoked(EventData):
+    """The licensing agency withdrew the licence record (撤销/注销; revocation as a
+    punishment, 吊销, is the penalty kind ``revocation``)."""
+
+    license: Ref
+    reason: NonBlank = Field(description="Why the licence was withdrawn.")
+
+
+class IncentiveGranted(EventData):
+    """An incentive measure (守信激励) for a trustworthy subject, from the incentives list."""
+
+    measure: NonBlank = Field(description="The measure's code in the incentives list.")
+    basis: NonBlank = Field(description=_BASIS)
+    until: Date | None = Field(description="The last day of the measure, or null.")
+
+
+class IncentiveEnded(EventData):
+    """An incentive measure ended before its ``until`` (e.g. the subject left the list)."""
+
+    grant: Ref
+    reason: NonBlank = Field(description="Why the measure ended.")
+
+
 # -- inspection (双随机 spot checks) -----------------------------------------------------
 
 
@@ -348,5 +393,10 @@ MODELS: dict[str, type[EventData]] = {
     "credit.registration.submitted": RegistrationSubmitted,
     "credit.evaluation.published": EvaluationPublished,
     "credit.inspection.selected": InspectionSelected,
+    "credit.license.granted": LicenseGranted,
+    "credit.license.changed": LicenseChanged,
+    "credit.license.revoked": LicenseRevoked,
+    "credit.incentive.granted": IncentiveGranted,
+    "credit.incentive.ended": IncentiveEnded,
 }
 """Type string → its `data` model (the vocabulary of DOMAIN.md)."""

@@ -107,6 +107,9 @@ _REFERENCES: dict[str, dict[str, frozenset[str]]] = {
     "credit.repair.revoked": {"approval": _one("credit.repair.approved")},
     "credit.record.corrected": {"target": _ALL - {"credit.record.revoked"}},
     "credit.record.revoked": {"target": _ALL - {"credit.record.revoked"}},
+    "credit.license.changed": {"license": _one("credit.license.granted")},
+    "credit.license.revoked": {"license": _one("credit.license.granted")},
+    "credit.incentive.ended": {"grant": _one("credit.incentive.granted")},
 }
 
 _UPCASTERS: dict[str, dict[int, Upcaster]] = {}

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from api import cli as api_cli
+from api import report_cli
 from bench import cli as bench_cli
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import InvalidInstant, cst_text
@@ -65,6 +66,7 @@ COMMAND_AREAS = (
     backup,
     unverified,
     calendars,
+    report_cli,
 )
 """Modules that add their own subcommands with ``register(subparsers, bootstrap)``."""
 
@@ -116,6 +118,7 @@ EXAMPLES: dict[str, str] = {
     "unverified": "ledger unverified --json   (or one subject: ledger unverified --subject CODE)",
     "calendar": "LEDGER_CALENDAR_DIR=/var/lib/credit-ledger/calendars ledger calendar load 2027.json",
     "calendar load": "LEDGER_CALENDAR_DIR=/var/lib/credit-ledger/calendars ledger calendar load 2027.json --replace",
+    "report": f"ledger report {EXAMPLE_SUBJECT} --format pdf --output report.pdf",
 }
 """``ledger COMMAND --help`` ends with ``example: …`` from here (one place for all)."""
 

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
         "text", description="Logs of long-running services: text, or json (one object a line)"
     )
     tokens_file: Path = Field(Path("./tokens.json"), description="Hashed API bearer tokens")
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Base URL of this ledger's API, printed on credit reports (verification link)",
+    )
     heartbeat_file: Path | None = Field(
         None,
         description="Long-running workers refresh this file on every turn of their loop; "

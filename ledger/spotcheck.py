@@ -41,6 +41,9 @@ from ledger.settings import Settings
 __all__ = ["SpotCheck", "parse_ratios", "population", "register", "spot_check"]
 
 MAX_SEED = 2**53 - 1
+TRUSTWORTHY_TIER = "trustworthy"
+"""The tier of the trustworthy list's members in a draw: their ratio is the incentives
+rule's ``spot_check_ratio`` (lower than any risk tier's), unless ``--ratios`` names one."""
 
 
 def _tier_function() -> Callable[[str, list[RecordedEvent], int, RuleServices], str | None]:
@@ -59,7 +62,10 @@ def _tier_function() -> Callable[[str, list[RecordedEvent], int, RuleServices], 
     def projected(
         subject: str, events: list[RecordedEvent], as_of_us: int, rules: RuleServices
     ) -> str | None:
-        return standing(subject, events, as_of_us, None, rules).tier
+        found = standing(subject, events, as_of_us, None, rules)
+        if found.trustworthy is not None and found.tier is not None:
+            return TRUSTWORTHY_TIER  # checked at the rule set's lowered ratio (35号 §九)
+        return found.tier
 
     return projected
 
@@ -162,7 +168,11 @@ def spot_check(
     if ratios is None:
         default = ledger.rules.procedures.spot_check_scheme()
         ratios, scheme = dict(default.ratios), default.id
-    result = draw(population(ledger, now), ratios, seed)
+    tiers = population(ledger, now)
+    if TRUSTWORTHY_TIER in tiers.values():
+        lowered = ledger.rules.incentives.trustworthy.spot_check_ratio
+        ratios = {TRUSTWORTHY_TIER: lowered, **ratios}
+    result = draw(tiers, ratios, seed)
     draw_id = draw_id or f"spot-check-{day.isoformat()}-{seed}"
     check = SpotCheck(draw_id, day, result, scheme)
     events = selection_events(result, draw_id, rfc3339_day_start(day), source, scheme)

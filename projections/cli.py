@@ -30,6 +30,8 @@ from ledger.settings import Settings
 from projections.reads import Reads, SubjectViewsFailed, UnknownSubject
 from projections.runner import ProjectionRunner, SubjectFoldFailed
 from projections.text import disclosure_text, list_text, standing_text
+from projections.trustworthy import LIST_NAME as TRUSTWORTHY
+from projections.trustworthy import members as trustworthy_members
 from projections.views import LIST_NAMES, VIEW_NAMES
 
 __all__ = ["register"]
@@ -144,7 +146,10 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         caught = runner.catch_up(progress=True, label="views")
         if caught:
             print(f"views caught up: {caught:,} records", file=sys.stderr)
-        body = reads.list_members(args.name, as_of, known_at)
+        if args.name == TRUSTWORTHY:
+            body = trustworthy_members(reads, as_of, known_at)
+        else:
+            body = reads.list_members(args.name, as_of, known_at)
         if args.json:
             _print_json(body)
         else:
@@ -212,7 +217,8 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
     )
 
     p = subparsers.add_parser("lists", help="members of a public list or the market-ban register")
-    p.add_argument("name", choices=LIST_NAMES, help="which list: " + ", ".join(LIST_NAMES))
+    names = (*LIST_NAMES, TRUSTWORTHY)
+    p.add_argument("name", choices=names, help="which list: " + ", ".join(names))
     p.add_argument("--as-of", help="valid time (default now)")
     p.add_argument("--known-at", help="recorded time (default now)")
     p.add_argument("--json", action="store_true")

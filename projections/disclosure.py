@@ -18,6 +18,9 @@ What is disclosed, and for how long (the numbers are data in ``commands/rules``)
 * responsible persons (``credit.person.linked``) with name and role; the
   identity number is always masked (:func:`mask_id_number`).
 * voluntarily registered positive information.
+* licences (行政许可) while valid, with the changes recorded since (``credit.license.changed``),
+  published within the rule set's deadline (35号 §十五: 7 working days); incentive measures
+  (守信激励) while in force.
 
 ``from`` is the act's date, ``until`` the first day it is no longer public (the
 end of the current or last period); ``periods`` lists every period. ``publish_by``
@@ -213,7 +216,16 @@ def astuple_cut(cut: Cut) -> tuple[Any, ...]:
 
 
 _FIRST_CAUSES = frozenset(
-    {"decided", "designated", "imposed", "applied", "linked", "registered", "withdrawal notice"}
+    {
+        "decided",
+        "designated",
+        "imposed",
+        "applied",
+        "linked",
+        "registered",
+        "withdrawal notice",
+        "granted",
+    }
 )
 
 
@@ -371,6 +383,10 @@ def plans_of(timeline: Timeline, rules: RuleServices) -> list[ItemPlan]:
             plans.append(_person_plan(entry, facts.registrations[seq]))
         elif kind == "credit.registration.submitted":
             plans.append(_registration_plan(entry, facts.registrations[seq]))
+        elif kind == "credit.license.granted":
+            plans.append(_licence_plan(entry, facts.licences[seq], rules))
+        elif kind == "credit.incentive.granted":
+            plans.append(_incentive_plan(entry, facts.incentives[seq], rules))
         if kind == "credit.penalty.decided":
             notice = _notice_plan(entry, plans[-1], facts.rules_for[seq], rules)
             if notice is not None:
@@ -715,6 +731,55 @@ def _registration_plan(entry: Entry, lifecycle: Lifecycle) -> ItemPlan:
         "registration",
         lifecycle,
         f"positive information ({category}): {description}",
+        details,
+        deadline=_NO_DEADLINE,
+    )
+
+
+def _licence_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> ItemPlan:
+    data = dict(entry.data)
+    changed: list[str] = []
+    changed_by: list[str] = []
+    for change in entry.referring("credit.license.changed", "license"):
+        changes = change.data.get("changes")
+        if isinstance(changes, dict):
+            data.update(changes)
+            changed.append(change.day.isoformat())
+            changed_by.append(change.id)
+    details = {
+        **_documented(entry),
+        "license_type": data.get("license_type"),
+        "matter": data.get("matter"),
+        "license_valid_until": data.get("valid_until"),
+    }
+    if changed:
+        details["changed"], details["changed_by"] = changed, changed_by
+    return _plan(
+        entry,
+        "license",
+        lifecycle,
+        f"licence (行政许可) {data.get('license_type')}: {data.get('matter')}",
+        details,
+        deadline=_deadline(entry, None, rules),
+    )
+
+
+def _incentive_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> ItemPlan:
+    code = str(entry.data.get("measure"))
+    details = {
+        "agency": entry.source,
+        "basis": entry.data.get("basis"),
+        "document": entry.data.get("document"),
+        "date": entry.day.isoformat(),
+        "measure": code,
+        "measure_name": rules.incentives.name(code),
+        "measure_until": entry.data.get("until"),
+    }
+    return _plan(
+        entry,
+        "incentive",
+        lifecycle,
+        f"incentive (守信激励) {rules.incentives.name(code)}",
         details,
         deadline=_NO_DEADLINE,
     )

@@ -79,6 +79,11 @@ TYPE_LABELS: dict[str, str] = {
     "credit.person.linked": "责任人关联 person linked",
     "credit.registration.submitted": "自愿注册 registration submitted",
     "credit.evaluation.published": "综合评价 evaluation published",
+    "credit.license.granted": "行政许可 licence granted",
+    "credit.license.changed": "许可变更 licence changed",
+    "credit.license.revoked": "许可撤销 licence revoked",
+    "credit.incentive.granted": "守信激励 incentive granted",
+    "credit.incentive.ended": "激励终止 incentive ended",
 }
 
 _FORWARD: dict[str, str] = {
@@ -104,6 +109,9 @@ _FORWARD: dict[str, str] = {
     "credit.list.proposed": "proposes listing for",
     "credit.measure.applied": "rests on",
     "credit.ban.imposed": "rests on",
+    "credit.license.changed": "changes",
+    "credit.license.revoked": "revokes",
+    "credit.incentive.ended": "ends",
 }
 _BACKWARD: dict[str, str] = {
     "credit.record.corrected": "corrected by",
@@ -128,6 +136,9 @@ _BACKWARD: dict[str, str] = {
     "credit.list.proposed": "proposed for a list by",
     "credit.measure.applied": "grounds of measure",
     "credit.ban.imposed": "grounds of ban",
+    "credit.license.changed": "changed by",
+    "credit.license.revoked": "revoked by",
+    "credit.incentive.ended": "ended by",
 }
 
 

@@ -27,6 +27,8 @@ are ignored everywhere):
   withdrawn; the record it rests on directly (a finding, or a designation)
   repaired (restored by repair revocation) — a measure on a designation is not
   lifted by the repair of the designation's finding.
+* licence (行政许可): ``credit.license.revoked``; the day after ``valid_until``.
+* incentive (守信激励): ``credit.incentive.ended``; the day after ``until``.
 
 A sanction whose grounds (finding, or designation and its finding) were revoked
 never was in force.
@@ -36,7 +38,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 
@@ -64,6 +66,8 @@ __all__ = [
     "designation_lifecycle",
     "finding_lifecycle",
     "grounds",
+    "incentive_lifecycle",
+    "licence_lifecycle",
     "lifecycles",
     "list_name",
     "marks",
@@ -461,6 +465,34 @@ def measure_lifecycle(measure: Entry) -> Lifecycle:
     return _lifecycle(base, cuts)
 
 
+def _valid_for(
+    entry: Entry, last_day: str, cause: str, end_type: str, ref: str, why: str
+) -> Lifecycle:
+    """In force from its time to the day after ``data[last_day]`` (open when null), cut
+    by each ``end_type`` naming it in ``ref``; never, when revoked."""
+    if entry.revoked_by is not None:
+        return Lifecycle((), never=revoked_text(entry))
+    last = parse_day(entry.data.get(last_day))
+    end = None if last is None else max(day_after_start_us(last), entry.time_us)
+    base = [Interval(entry.time_us, end, cause, None if end is None else "period over")]
+    cuts = [Cut(e.time_us, None, why, e.id) for e in entry.referring(end_type, ref)]
+    return _lifecycle(base, cuts)
+
+
+def licence_lifecycle(licence: Entry) -> Lifecycle:
+    """When a licence is valid, hence public (module docstring)."""
+    return _valid_for(
+        licence, "valid_until", "granted", "credit.license.revoked", "license", "licence revoked"
+    )
+
+
+def incentive_lifecycle(grant: Entry) -> Lifecycle:
+    """When an incentive measure is in force (module docstring)."""
+    return _valid_for(
+        grant, "until", "granted", "credit.incentive.ended", "grant", "incentive ended"
+    )
+
+
 @lru_cache(maxsize=65_536)
 def day_text(us: int) -> str:
     """The CST date of an instant, ``YYYY-MM-DD``."""
@@ -488,6 +520,8 @@ class Lifecycles:
     bans: dict[int, Lifecycle]
     measures: dict[int, Lifecycle]
     registrations: dict[int, Lifecycle]
+    licences: dict[int, Lifecycle] = field(default_factory=dict)
+    incentives: dict[int, Lifecycle] = field(default_factory=dict)
 
 
 def lifecycles(timeline: Timeline, rules: RuleServices) -> Lifecycles:
@@ -504,6 +538,8 @@ def lifecycles(timeline: Timeline, rules: RuleServices) -> Lifecycles:
     bans: dict[int, Lifecycle] = {}
     measures: dict[int, Lifecycle] = {}
     registrations: dict[int, Lifecycle] = {}
+    licences: dict[int, Lifecycle] = {}
+    incentives: dict[int, Lifecycle] = {}
     for entry in timeline.entries:
         kind = entry.type
         if kind in FINDING_FAMILIES:
@@ -520,7 +556,21 @@ def lifecycles(timeline: Timeline, rules: RuleServices) -> Lifecycles:
         elif kind in ("credit.registration.submitted", "credit.person.linked"):
             cause = "registered" if kind == "credit.registration.submitted" else "linked"
             registrations[entry.seq] = registration_lifecycle(entry, cause)
-    result = Lifecycles(findings, rules_for, breaches, designations, bans, measures, registrations)
+        elif kind == "credit.license.granted":
+            licences[entry.seq] = licence_lifecycle(entry)
+        elif kind == "credit.incentive.granted":
+            incentives[entry.seq] = incentive_lifecycle(entry)
+    result = Lifecycles(
+        findings,
+        rules_for,
+        breaches,
+        designations,
+        bans,
+        measures,
+        registrations,
+        licences,
+        incentives,
+    )
     timeline.memo[key] = result
     return result
 

@@ -170,6 +170,8 @@ _WHY_BY_PREFIX: tuple[tuple[str, str], ...] = (
     ("record revoked", "revoked"),
     ("the record it rests on", "revoked"),
     ("notice period over", "expired"),
+    ("licence revoked", "revoked"),
+    ("incentive ended", "lifted"),
 )
 
 

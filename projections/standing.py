@@ -159,6 +159,8 @@ class Standing:
     subject_name: str | None = None
     next_change_us: int | None = None
     notes: tuple[str, ...] = field(default=())
+    trustworthy: dict[str, Any] | None = None
+    """Membership of the trustworthy list (``projections.trustworthy``), or None."""
 
     def to_json(self) -> dict[str, Any]:
         """DESIGN.md ``standing --json`` (and more keys)."""
@@ -191,6 +193,7 @@ class Standing:
             "records": self.records,
             "next_change": instant_text(self.next_change_us),
             "notes": list(self.notes),
+            "trustworthy": self.trustworthy,
         }
 
 
@@ -295,6 +298,12 @@ def standing_of(timeline: Timeline, as_of_us: int, rules: RuleServices) -> Stand
     evaluations = _evaluations(timeline, as_of_us, edges)
     tier, raised_by = _raised_tier(SUPERVISION_TIERS.get(grade), evaluations, rules)
     ratio = procedures.spot_check_ratios().get(tier) if tier is not None else None
+    from projections.trustworthy import changes, membership  # (it reads the disclosure)
+
+    trustworthy = membership(timeline, as_of_us, rules)
+    edges.add_all(changes(timeline, as_of_us, rules))
+    if trustworthy is not None and ratio is not None:
+        ratio = min(ratio, rules.incentives.trustworthy.spot_check_ratio)  # 35号 §九
     open_commitments = _open(timeline, "commitments", as_of_us, edges)
     return Standing(
         subject=subject,
@@ -347,6 +356,7 @@ def standing_of(timeline: Timeline, as_of_us: int, rules: RuleServices) -> Stand
         subject_name=timeline.subject_name,
         next_change_us=edges.first,
         notes=tuple(notes),
+        trustworthy=trustworthy,
     )
 
 

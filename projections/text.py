@@ -21,6 +21,8 @@ _KIND_LABELS = {
     "measure": "惩戒措施 measure",
     "person": "责任人 person",
     "registration": "自愿注册 registration",
+    "license": "行政许可 licence",
+    "incentive": "守信激励 incentive",
 }
 
 
@@ -136,11 +138,12 @@ def _item_lines(item: dict[str, Any]) -> list[str]:
     return out
 
 
+_OTHER_LISTS = {"bans": "市场和行业禁入 market bans", "trustworthy": "守信激励对象名单 trustworthy"}
+
+
 def list_text(body: dict[str, Any]) -> str:
     """A register's members for a person."""
-    label = LIST_LABELS.get(
-        body["list"], "市场和行业禁入 market bans" if body["list"] == "bans" else ""
-    )
+    label = LIST_LABELS.get(body["list"], _OTHER_LISTS.get(body["list"], ""))
     lines = [
         f"{body['list']} {label} — {body['count']} member{'' if body['count'] == 1 else 's'}",
         _clock(body),
@@ -152,6 +155,8 @@ def list_text(body: dict[str, Any]) -> str:
         if m["list"] == "bans":
             end = "permanent" if m.get("permanent") else f"last day {m.get('ban_until')}"
             what = f"{m.get('sector')}, {end}"
+        elif m["list"] == "trustworthy":
+            what = f"{m.get('basis')}, valid until {m.get('planned_end') or '—'}"
         else:
             what = f"planned end {m.get('planned_end') or '—'}"
         lines.append(

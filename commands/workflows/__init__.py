@@ -16,6 +16,7 @@ per lifecycle:
 * :mod:`.criteria` — the criteria of the serious acts: minor, listing grounds and
   bounds, permanent bans, the measures list, repair methods, a breached repair
   commitment revoking its repairs.
+* :mod:`.incentives` — licences (行政许可) and incentive measures (守信激励).
 
 Every lifecycle step names the step it follows through a ``references`` field
 of its type (a resolution its objection, an approval its request, a removal its
@@ -32,6 +33,7 @@ from commands.workflows import (
     corrections,
     criteria,
     findings,
+    incentives,
     inspections,
     lists,
     objections,
@@ -44,6 +46,7 @@ __all__ = [
     "corrections",
     "criteria",
     "findings",
+    "incentives",
     "inspections",
     "lists",
     "objections",

@@ -204,8 +204,10 @@ def fuzz_instants(demo_app: DemoApp, tally: Counter[str]) -> None:
         f"/v1/subjects/{code}/disclosure",
         "/v1/lists/serious-dishonesty",
         "/v1/lists/bans",
+        "/v1/lists/trustworthy",
         f"/subjects/{code}",
         "/lists/focus",
+        "/lists/trustworthy",
         f"/audit/subjects/{code}",
     ]
 

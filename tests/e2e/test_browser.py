@@ -136,3 +136,55 @@ def test_timeline_shows_a_repaired_record_public_before_and_gone_after(demo_app:
             page.screenshot(path=str(ARTIFACTS / "timeline-after-repair.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_the_subject_page_downloads_the_credit_report(demo_app: DemoApp) -> None:
+    """The public page's 下载信用报告 downloads the PDF; its first page, rendered by
+    pdftoppm, is kept in artifacts/ (credit-report-page1.png) and its Chinese is typeset in
+    an embedded CJK font (pdffonts), not left to boxes."""
+    import subprocess
+
+    from pypdf import PdfReader
+
+    case = repaired_case(demo_app)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serve(demo_app.app) as base, playwright_sync.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+            page.goto(f"{base}/subjects/{case['code']}")
+            with page.expect_download(timeout=60_000) as caught:
+                page.click("#download-report")
+            download = caught.value
+            pdf = ARTIFACTS / "credit-report.pdf"
+            download.save_as(str(pdf))
+        finally:
+            browser.close()
+    assert download.suggested_filename.startswith(f"credit-report-{case['code']}")
+    reader = PdfReader(str(pdf))
+    text = reader.pages[0].extract_text()
+    assert "信 用 报 告" in text and case["name"] in text and case["code"] in text
+    assert "credit-report.json" in reader.attachments
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "80",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            str(pdf),
+            str(ARTIFACTS / "credit-report-page1"),
+        ],
+        check=True,
+        timeout=60,
+    )
+    shot = next(ARTIFACTS.glob("credit-report-page1*.png"))
+    assert shot.stat().st_size > 20_000  # a typeset page, not an empty one
+    fonts = subprocess.run(
+        ["pdffonts", str(pdf)], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    cjk = [line for line in fonts.splitlines() if "Noto-Sans-CJK" in line or "NotoSansCJK" in line]
+    assert cjk and all(" yes " in line for line in cjk), fonts

@@ -432,7 +432,13 @@ def test_malformed_procedures(tmp_path: Path, part: dict[str, Any], message: str
 
 def test_shipped_files_are_all_loaded(book: RuleBook, procedures: Procedures) -> None:
     kinds = sorted(shipped(p.name)["kind"] for p in RULES.glob("*.json"))
-    assert kinds == ["disclosure-rule-set", "disclosure-rule-set", "measures-list", "procedures"]
+    assert kinds == [
+        "disclosure-rule-set",
+        "disclosure-rule-set",
+        "incentives",
+        "measures-list",
+        "procedures",
+    ]
     assert procedures.version == "procedures-v1"
     assert procedures.regions() == ("default", "jiangxi", "shanghai", "zhejiang")
 

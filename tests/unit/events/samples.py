@@ -235,6 +235,41 @@ _STORY: list[tuple[str, str, dict[str, Any]] | tuple[str, str, dict[str, Any], s
             "ratio": "0.30",
         },
     ),
+    (
+        "credit.license.granted",
+        "2024-12-16T09:00:00+08:00",
+        {
+            "license_type": "食品经营许可",
+            "matter": "预包装食品销售（含冷藏冷冻食品）",
+            "valid_until": "2029-12-31",
+            "basis": "《中华人民共和国食品安全法》第三十五条",
+            "document": "JY14403050012345",
+        },
+    ),
+    (
+        "credit.license.changed",
+        "2024-12-18T09:00:00+08:00",
+        {"license": "samr-440300-0030", "changes": {"matter": "预包装食品销售、散装食品销售"}},
+    ),
+    (
+        "credit.license.revoked",
+        "2024-12-20T09:00:00+08:00",
+        {"license": "samr-440300-0030", "reason": "经营者申请注销"},
+    ),
+    (
+        "credit.incentive.granted",
+        "2024-12-23T09:00:00+08:00",
+        {
+            "measure": "green-channel",
+            "basis": "《国务院关于建立完善守信联合激励和失信联合惩戒制度的指导意见》（国发〔2016〕33号）",
+            "until": "2026-06-30",
+        },
+    ),
+    (
+        "credit.incentive.ended",
+        "2024-12-27T09:00:00+08:00",
+        {"grant": "samr-440300-0033", "reason": "主体不再符合守信激励条件"},
+    ),
 ]
 
 

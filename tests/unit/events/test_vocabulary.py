@@ -36,6 +36,8 @@ VOCABULARY = {
     "registration": ["submitted"],
     "evaluation": ["published"],
     "inspection": ["selected"],  # an addition to DOMAIN.md's vocabulary (双随机 spot checks)
+    "license": ["granted", "changed", "revoked"],
+    "incentive": ["granted", "ended"],
 }
 ALL = {f"credit.{kind}.{action}" for kind, actions in VOCABULARY.items() for action in actions}
 
@@ -105,6 +107,9 @@ def test_references_table() -> None:
         "credit.repair.revoked": {"approval": {"credit.repair.approved"}},
         "credit.record.corrected": {"target": ALL - {"credit.record.revoked"}},
         "credit.record.revoked": {"target": ALL - {"credit.record.revoked"}},
+        "credit.license.changed": {"license": {"credit.license.granted"}},
+        "credit.license.revoked": {"license": {"credit.license.granted"}},
+        "credit.incentive.ended": {"grant": {"credit.incentive.granted"}},
     }
     actual = {n: dict(t.references) for n, t in EVENT_TYPES.items() if t.references}
     assert actual == expected
@@ -127,6 +132,7 @@ def test_basis_and_document_are_required_on_findings_and_sanctions() -> None:
         "credit.list.designated",
         "credit.measure.applied",
         "credit.ban.imposed",
+        "credit.license.granted",
     } == BASIS_REQUIRED_TYPES
     for name in ALL:
         required = set(required_fields(name))
