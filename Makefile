@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SHARED ?= ../shared
 
-.PHONY: run test install install-test postgres chromium compose promtool lint unit \
+.PHONY: run test install install-test postgres chromium compose promtool report-deps lint unit \
 	stack docs bench-smoke bench clean
 
 $(PY):
@@ -24,7 +24,7 @@ $(TEST_STAMP): pyproject.toml $(RUNTIME_STAMP)
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@
 
-install: $(RUNTIME_STAMP)
+install: $(RUNTIME_STAMP) report-deps
 
 install-test: $(TEST_STAMP)
 
@@ -36,7 +36,7 @@ run: install
 	$(VENV)/bin/ledger serve --host $(HOST) --port $(PORT)
 
 ## make test: lint, type-check, then the whole suite against SQLite and PostgreSQL
-test: install-test postgres chromium compose promtool lint
+test: install-test report-deps postgres chromium compose promtool lint
 	$(VENV)/bin/pytest -n 2 -q $(PYTEST_ARGS)
 
 chromium:
@@ -44,6 +44,10 @@ chromium:
 
 compose:
 	@bash tools/ensure-compose.sh
+
+## report-deps: CJK fonts and Pango for the credit report's PDF (Debian packages)
+report-deps:
+	@bash tools/ensure-report-deps.sh
 
 promtool:
 	@bash tools/ensure-promtool.sh
