@@ -40,24 +40,27 @@ Bootstrap = Callable[[Settings], Ledger]
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
-class _Refused(Exception):
-    """Bad usage: printed as ``ledger: message``, exit status 2."""
+class Refused(Exception):
+    """Bad usage: printed as ``ledger: message``, exit status 2 (every read command
+    of the projections and insight areas refuses this way)."""
 
 
-def _instant(text: str | None, option: str) -> int | None:
+def instant_option(text: str | None, option: str) -> int | None:
+    """The instant an ``--as-of`` / ``--known-at`` option names (None when absent), or
+    :class:`Refused` naming the option."""
     if text is None:
         return None
     try:
         return parse_instant(text)
     except InvalidInstant as exc:
-        raise _Refused(f"{option}: {exc}") from None
+        raise Refused(f"{option}: {exc}") from None
 
 
 def _code(text: str) -> str:
     try:
         return validate_subject_code(text)
     except InvalidEvent as exc:
-        raise _Refused(f"{exc.rejection.code}: {exc.rejection.message}") from None
+        raise Refused(f"{exc.rejection.code}: {exc.rejection.message}") from None
 
 
 def _print_json(value: Any) -> None:
@@ -75,7 +78,7 @@ def _guarded(run: Callable[[argparse.Namespace, Settings], int]) -> Handler:
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         try:
             return run(args, settings)
-        except _Refused as exc:
+        except Refused as exc:
             print(f"ledger: {exc}", file=sys.stderr)
             return 2
         except UnknownSubject as exc:
@@ -106,8 +109,8 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
 
     def cmd_standing(args: argparse.Namespace, settings: Settings) -> int:
         code = _code(args.code)
-        as_of = _instant(args.as_of, "--as-of")
-        known_at = _instant(args.known_at, "--known-at")
+        as_of = instant_option(args.as_of, "--as-of")
+        known_at = instant_option(args.known_at, "--known-at")
         body = _reads(bootstrap(settings)).standing(code, as_of, known_at)
         if args.json:
             _print_json(body)
@@ -117,8 +120,8 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
 
     def cmd_disclosure(args: argparse.Namespace, settings: Settings) -> int:
         code = _code(args.code)
-        as_of = _instant(args.as_of, "--as-of")
-        known_at = _instant(args.known_at, "--known-at")
+        as_of = instant_option(args.as_of, "--as-of")
+        known_at = instant_option(args.known_at, "--known-at")
         body = _reads(bootstrap(settings)).disclosure(code, as_of, known_at)
         if args.json:
             _print_json(body)
@@ -128,8 +131,8 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
 
     def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
         code = _code(args.code)
-        as_of = _instant(args.as_of, "--as-of")
-        known_at = _instant(args.known_at, "--known-at")
+        as_of = instant_option(args.as_of, "--as-of")
+        known_at = instant_option(args.known_at, "--known-at")
         result = _reads(bootstrap(settings)).history(code, as_of, known_at)
         if args.json:
             _print_json(result.to_json())
@@ -138,8 +141,8 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         return 0
 
     def cmd_lists(args: argparse.Namespace, settings: Settings) -> int:
-        as_of = _instant(args.as_of, "--as-of")
-        known_at = _instant(args.known_at, "--known-at")
+        as_of = instant_option(args.as_of, "--as-of")
+        known_at = instant_option(args.known_at, "--known-at")
         ledger = bootstrap(settings)
         reads = _reads(ledger)
         runner = ProjectionRunner(ledger.recorder, reads.rules, store=reads.store)
@@ -159,7 +162,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
     def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
         subject = _code(args.subject) if args.subject else None
         if subject is not None and args.name:
-            raise _Refused("--subject rebuilds every view of one subject; name no view")
+            raise Refused("--subject rebuilds every view of one subject; name no view")
         ledger = bootstrap(settings)
         rules = ledger.rules or RuleServices.load()
         runner = ProjectionRunner(ledger.recorder, rules, batch_size=settings.batch_size)

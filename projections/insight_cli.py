@@ -19,9 +19,9 @@ import orjson
 
 from commands.services import RuleServices
 from commands.warning_rules import WarningBook
-from events.instants import InvalidInstant, parse_instant
 from ledger.app import Ledger
 from ledger.settings import Settings
+from projections.cli import Refused, instant_option
 from projections.exports import EXPORT_FORMATS, EXPORT_KINDS, export_of, write_export
 from projections.runner import ProjectionRunner
 from projections.statistics import StatisticsFilter, statistics, statistics_csv
@@ -33,19 +33,6 @@ __all__ = ["register"]
 Bootstrap = Callable[[Settings], Ledger]
 
 
-class _Refused(Exception):
-    """Bad usage: printed as ``ledger: message``, exit status 2."""
-
-
-def _instant(text: str | None, option: str) -> int | None:
-    if text is None:
-        return None
-    try:
-        return parse_instant(text)
-    except InvalidInstant as exc:
-        raise _Refused(f"{option}: {exc}") from None
-
-
 def _day(text: str | None, option: str) -> date | None:
     if text is None:
         return None
@@ -54,7 +41,7 @@ def _day(text: str | None, option: str) -> date | None:
             raise ValueError
         return date.fromisoformat(text)
     except ValueError:
-        raise _Refused(f"{option}: {text!r} is not a date written YYYY-MM-DD") from None
+        raise Refused(f"{option}: {text!r} is not a date written YYYY-MM-DD") from None
 
 
 def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> None:
@@ -62,14 +49,14 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
 
     def cmd_warnings(args: argparse.Namespace, settings: Settings) -> int:
         try:
-            as_of = _instant(args.as_of, "--as-of")
-            known_at = _instant(args.known_at, "--known-at")
+            as_of = instant_option(args.as_of, "--as-of")
+            known_at = instant_option(args.known_at, "--known-at")
             book = WarningBook.load([settings.rules_dir])
             if args.rule is not None and args.rule not in book.rule_ids():
-                raise _Refused(
+                raise Refused(
                     f"--rule: no rule {args.rule!r}; known: {', '.join(book.rule_ids())}"
                 )
-        except _Refused as exc:
+        except Refused as exc:
             print(f"ledger: {exc}", file=sys.stderr)
             return 2
         ledger = bootstrap(settings)
@@ -100,7 +87,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
     def cmd_statistics(args: argparse.Namespace, settings: Settings) -> int:
         try:
             if args.region is not None and (len(args.region) != 6 or not args.region.isdigit()):
-                raise _Refused(f"--region: {args.region!r} is not a six-digit GB/T 2260 code")
+                raise Refused(f"--region: {args.region!r} is not a six-digit GB/T 2260 code")
             filters = StatisticsFilter(
                 region=args.region,
                 sector=args.sector,
@@ -108,7 +95,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
                 start=_day(args.start, "--from"),
                 end=_day(args.end, "--to"),
             )
-        except _Refused as exc:
+        except Refused as exc:
             print(f"ledger: {exc}", file=sys.stderr)
             return 2
         ledger = bootstrap(settings)
@@ -146,8 +133,8 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         from ledger.audit.checkpoints import latest_checkpoint
 
         try:
-            as_of = _instant(args.as_of, "--as-of")
-        except _Refused as exc:
+            as_of = instant_option(args.as_of, "--as-of")
+        except Refused as exc:
             print(f"ledger: {exc}", file=sys.stderr)
             return 2
         started = time.monotonic()
