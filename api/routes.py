@@ -44,6 +44,7 @@ from events.dates import DEFAULT_RANGE
 from events.instants import InvalidInstant, parse_instant
 from events.reasons import InvalidEvent, Reason
 from ledger.responsible import persons_of
+from projections.public import EVERYTHING, standing_for
 from projections.reads import SubjectViewsFailed
 from projections.views import LIST_NAMES
 
@@ -175,6 +176,12 @@ def _read(
             view: View = svc.views.history(code, as_of_us, known_at_us, principal.role.value)
         elif what == "disclosure":
             view = svc.views.disclosure(code, as_of_us, known_at_us, audience_of(principal))
+        elif what == "standing":
+            view = svc.views.standing(code, as_of_us, known_at_us)
+            audience = audience_of(principal)
+            if not audience.everything:  # 停止共享: repaired records only to whom they belong
+                now = svc.views.disclosure(code, None, None, EVERYTHING).body
+                view = View(standing_for(audience, view.body, now), view.personal)
         else:
             view = getattr(svc.views, what)(code, as_of_us, known_at_us)
     except UnknownSubject as e:

@@ -43,6 +43,7 @@ __all__ = [
     "feed_change",
     "members_for",
     "published_items",
+    "standing_for",
 ]
 
 TIMING_KEYS = ("published", "from", "until", "reason", "periods")
@@ -112,6 +113,35 @@ def disclosure_for(
             continue
         items.append(_shown(item, shown_now))
     return {**at, "items": items}
+
+
+def standing_for(
+    audience: Audience, standing: Mapping[str, Any], disclosure_now: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The ``standing --json`` body as ``audience`` may read it: after repair a record
+    is no longer shared (停止共享, DOMAIN.md Clarifications "Public output") except with
+    the responsible agency and the roles that see everything, so every explanation
+    entry naming a record whose publication ended by repair is left out for anyone
+    else. ``disclosure_now`` is the subject's disclosure read now with every item
+    (``EVERYTHING``), whose ``publication_ended`` marks say which records were repaired.
+    A repaired record counts 0 points, so the score and grade are unchanged."""
+    if audience.everything:
+        return dict(standing)
+    subject = standing.get("subject")
+    unshared = {
+        str(item["event_id"])
+        for item in disclosure_now.get("items", ())
+        if (item.get("publication_ended") or {}).get("why") == "repaired"
+        and not audience.sees_all_of(subject, item)
+    }
+    if not unshared:
+        return dict(standing)
+    explanation = [
+        entry
+        for entry in standing.get("explanation", ())
+        if str(entry.get("event_id")) not in unshared
+    ]
+    return {**standing, "explanation": explanation}
 
 
 def members_for(

@@ -424,6 +424,29 @@ def test_another_agency_sees_what_the_public_sees(story: Story) -> None:
     assert other["items"] == public["items"]
 
 
+def test_a_repaired_record_is_not_shared_in_the_standing_with_another_agency(
+    story: Story,
+) -> None:
+    """停止共享: after repair the standing an agency reads names the repaired record only
+    when that agency is responsible for it; auditors still see it; the score is the same."""
+    url = f"/v1/subjects/{SUBJECT}/standing"
+    seen = {
+        role: story.client.get(url, headers=story.headers(role))
+        for role in ("other-agency", "responsible", "auditor")
+    }
+    assert {r.status_code for r in seen.values()} == {200}
+    ids = {
+        role: {str(e["event_id"]) for e in r.json()["explanation"]} for role, r in seen.items()
+    }
+    assert "pub-fine-repaired" in ids["responsible"]
+    assert "pub-fine-repaired" in ids["auditor"]
+    assert "pub-fine-repaired" not in ids["other-agency"]
+    assert "REPAIRED" not in seen["other-agency"].text
+    assert ids["other-agency"] == ids["auditor"] - {"pub-fine-repaired"}
+    scores = {role: r.json()["score"] for role, r in seen.items()}
+    assert len(set(scores.values())) == 1
+
+
 class Producer:
     """A Kafka producer stand-in that keeps what it was sent."""
 
