@@ -29,14 +29,14 @@ import io
 import json
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, Response
 
 from api.audience import audience_of
-from api.auth import ENDPOINT_ROLES, current_principal, require
-from api.pages import _error, _page
+from api.auth import current_principal, require
+from api.pages import _error, _page, _page_refused
 from api.problems import ProblemError
 from api.responses import JSONBytes
 from api.routes import AsOf, KnownAt, _problems, instant, known_query_only
@@ -153,15 +153,9 @@ def warnings_page(
     as_of: str | None = None,
     rule: str | None = None,
 ) -> Response:
-    if principal.role not in ENDPOINT_ROLES["warnings"]:
-        if principal.anonymous:
-            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-        return _error(
-            request,
-            403,
-            "无权访问 Not allowed",
-            f"角色 {principal.role.value} 不能查看风险预警 / this role may not see warnings",
-        )
+    refused = _page_refused(request, principal, "warnings", "风险预警 / this role may not see warnings")
+    if refused is not None:
+        return refused
     try:
         at, found = visible_warnings(
             svc, principal, instant("as_of", as_of or None), None, rule or None
@@ -307,15 +301,9 @@ def statistics_page(
     start: Annotated[str | None, Query(alias="from")] = None,
     end: Annotated[str | None, Query(alias="to")] = None,
 ) -> Response:
-    if principal.role not in ENDPOINT_ROLES["statistics"]:
-        if principal.anonymous:
-            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-        return _error(
-            request,
-            403,
-            "无权访问 Not allowed",
-            f"角色 {principal.role.value} 不能查看统计 / this role may not see statistics",
-        )
+    refused = _page_refused(request, principal, "statistics", "统计 / this role may not see statistics")
+    if refused is not None:
+        return refused
     try:
         filters = statistics_filter(
             principal, region or None, sector or None, agency or None, start or None, end or None

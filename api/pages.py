@@ -75,6 +75,21 @@ def _error(request: Request, status: int, title: str, detail: str) -> Response:
     return _page(request, "error.html", {"title": title, "detail": detail}, status)
 
 
+def _page_refused(
+    request: Request, principal: Principal, endpoint: str, what: str
+) -> Response | None:
+    """None when ``principal`` may see the page of ``endpoint`` (``ENDPOINT_ROLES``);
+    else the login page for the anonymous, a 403 page naming ``what`` (Chinese / English)
+    for other roles."""
+    if principal.role in ENDPOINT_ROLES[endpoint]:
+        return None
+    if principal.anonymous:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    return _error(
+        request, 403, "无权访问 Not allowed", f"角色 {principal.role.value} 不能查看{what}"
+    )
+
+
 @pages_router.get("/")
 def index(request: Request) -> Response:
     return _page(request, "index.html", {"query": ""})
@@ -248,15 +263,11 @@ def timeline_page(
     principal: Annotated[Principal, Depends(current_principal)],
     svc: Annotated[Services, Depends(services)],
 ) -> Response:
-    if principal.role not in ENDPOINT_ROLES["history"]:
-        if principal.anonymous:
-            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-        return _error(
-            request,
-            403,
-            "无权访问 Not allowed",
-            f"角色 {principal.role.value} 不能查看审计时间线 / this role may not see the timeline",
-        )
+    refused = _page_refused(
+        request, principal, "history", "审计时间线 / this role may not see the timeline"
+    )
+    if refused is not None:
+        return refused
     checked = _code_or_error(request, code)
     if isinstance(checked, Response):
         return checked
