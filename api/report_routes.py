@@ -22,7 +22,15 @@ from api.audience import audience_of
 from api.auth import require
 from api.problems import ProblemError
 from api.responses import JSONBytes
-from api.routes import AsOf, CodeParam, _problems, instant, known_query_only, subject_code
+from api.routes import (
+    AsOf,
+    CodeParam,
+    _problems,
+    instant,
+    known_query_only,
+    subject_code,
+    unknown_subject,
+)
 from api.services import Services, services
 from api.tokens import Principal
 from events.reasons import Reason
@@ -76,9 +84,7 @@ def _issue(
     try:
         report = report_issuer(svc).issue(code, as_of_us)
     except UnknownSubject as e:
-        raise ProblemError(
-            404, Reason.UNKNOWN_SUBJECT, f"the ledger has no record of subject {code}"
-        ) from e
+        raise unknown_subject(code) from e
     except ReportRefused as e:
         raise ProblemError(400, Reason.INVALID_REQUEST, str(e)) from e
     except ReportUnavailable as e:

@@ -159,6 +159,11 @@ def _client(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def unknown_subject(code: str) -> ProblemError:
+    """The 404 problem of a subject the ledger holds no record of."""
+    return ProblemError(404, Reason.UNKNOWN_SUBJECT, f"the ledger has no record of subject {code}")
+
+
 def _read(
     request: Request,
     svc: Services,
@@ -185,9 +190,7 @@ def _read(
         else:
             view = getattr(svc.views, what)(code, as_of_us, known_at_us)
     except UnknownSubject as e:
-        raise ProblemError(
-            404, Reason.UNKNOWN_SUBJECT, f"the ledger has no record of subject {code}"
-        ) from e
+        raise unknown_subject(code) from e
     except SubjectViewsFailed as e:
         raise ProblemError(503, Reason.UNAVAILABLE, str(e)) from e
     if what == "disclosure" and principal.role is not Role.PUBLIC:
@@ -430,9 +433,7 @@ def get_persons(
     as_of_us = instant("as_of", as_of)
     body = persons_of(svc.ledger, code, as_of_us)
     if body is None:
-        raise ProblemError(
-            404, Reason.UNKNOWN_SUBJECT, f"the ledger has no record of subject {code}"
-        )
+        raise unknown_subject(code)
     svc.access_log.record(principal, "persons", code, as_of=as_of_us, client=_client(request))
     return JSONBytes(body)
 
@@ -464,9 +465,7 @@ def get_audit_bundle(
     try:
         view = svc.views.audit_bundle(code, checkpoint)
     except UnknownSubject as e:
-        raise ProblemError(
-            404, Reason.UNKNOWN_SUBJECT, f"the ledger has no record of subject {code}"
-        ) from e
+        raise unknown_subject(code) from e
     except NoCheckpoint as e:
         raise ProblemError(404, Reason.NOT_FOUND, str(e)) from e
     except NotAvailable as e:
