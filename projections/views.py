@@ -193,8 +193,13 @@ class ViewStore:
             f"ON {self.recorder.events_table} (originator_id, recorded_us)",
         ]
         with self.transaction() as cursor:
+            self._serialise_schema_changes(cursor)
             for statement in statements:
                 cursor.execute(statement)
+
+    def _serialise_schema_changes(self, cursor: Any) -> None:
+        """Make concurrent :meth:`create_tables` of several processes wait for each other
+        (SQLite: the write transaction already does)."""
 
     def clear(self, cursor: Any, views: Iterable[str]) -> None:
         """Empty the tables of ``views`` and forget their tracking (a rebuild)."""
@@ -641,6 +646,12 @@ class PostgresViewStore(ViewStore):
 
     def _in(self, values: Sequence[Any]) -> tuple[str, list[Any]]:
         return "= ANY(%s)", [list(values)]
+
+    def _serialise_schema_changes(self, cursor: Any) -> None:
+        # CREATE TABLE IF NOT EXISTS is not safe against itself in two sessions: services
+        # started together (serve, project, feed …) failed on pg_type's unique index. A
+        # transaction-level advisory lock per schema makes them take turns.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{self.schema}/views",))
 
     def load_fresh(
         self,
