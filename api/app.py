@@ -80,7 +80,7 @@ def create_app(
 ) -> FastAPI:
     """The app over ``ledger``. ``views`` defaults to :class:`LedgerViews`;
     ``names`` to a :class:`NameIndex` filled now; ``clock`` to the ledger's;
-    ``keystore`` (``ledger.personal.KeyStore``) decrypts identity numbers for
+    ``keystore`` (``ledger.sealing.KeyStore``) decrypts identity numbers for
     the roles that may read them (default: the ledger's own, if it has one);
     ``signing_key`` is the checkpoint key (audit bundles; ``origin`` its name), and
     ``checkpoint_log`` (``ledger.audit.checkpoint_log.CheckpointLog``) where a checkpoint

@@ -48,7 +48,6 @@ from events.instants import CST, from_us
 from events.reasons import Reason
 from projections.exports import EXPORT_FORMATS, EXPORT_KINDS, export_of, write_export
 from projections.statistics import StatisticsFilter, statistics, statistics_csv
-from projections.views import view_store_for
 from projections.warnings import RiskWarning, ledger_warnings, warnings_body
 
 __all__ = ["insight_pages_router", "insight_router"]
@@ -88,7 +87,7 @@ def visible_warnings(
     ledger = svc.ledger
     rules = ledger.rules
     assert rules is not None
-    found = ledger_warnings(view_store_for(ledger.recorder), rules, book, at, known_at_us, rule)
+    found = ledger_warnings(ledger.recorder.store.views(), rules, book, at, known_at_us, rule)
     if principal.role is not Role.AUDITOR:
         agency = principal.agency or ""
         found = [w for w in found if w.seen_by(agency)]
@@ -247,7 +246,7 @@ def statistics_filter(
 def _statistics(svc: Services, filters: StatisticsFilter) -> dict[str, Any]:
     rules = svc.ledger.rules
     assert rules is not None
-    return statistics(view_store_for(svc.ledger.recorder), rules, filters)
+    return statistics(svc.ledger.recorder.store.views(), rules, filters)
 
 
 Region = Annotated[
@@ -386,7 +385,7 @@ def get_export(
     now = svc.clock()
     export = export_of(
         kind,
-        view_store_for(ledger.recorder),
+        ledger.recorder.store.views(),
         rules,
         checkpoint.to_json(),
         now if as_of_us is None else as_of_us,

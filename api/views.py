@@ -20,10 +20,10 @@ from typing import Any, Protocol
 
 from api.names import PERSON_TYPE, NameIndex
 from ledger.app import Ledger
+from ledger.store.views import LIST_NAMES
 from projections import reads as projection_reads
 from projections.public import PUBLIC, Audience
 from projections.standing import instant_text
-from projections.views import LIST_NAMES
 
 __all__ = [
     "PERSON_TYPE",
@@ -101,7 +101,7 @@ class LedgerViews:
     """:class:`Views` over a :class:`~ledger.app.Ledger`, ``projections.reads``
     and ``ledger.audit``.
 
-    ``keystore`` (``ledger.personal.KeyStore``) decrypts identity numbers for
+    ``keystore`` (``ledger.sealing.KeyStore``) decrypts identity numbers for
     the roles allowed to read them; ``index`` tells which subjects carry
     personal data (default: a fresh :class:`NameIndex`); ``signing_key`` (the
     ledger's Ed25519 checkpoint key) gives bundles their ``public_key`` and
@@ -189,18 +189,18 @@ class LedgerViews:
 
     def _reveal(self, data: dict[str, Any], role: str) -> dict[str, Any]:
         """Personal data for ``role``: in clear for the roles that may read it,
-        masked otherwise (``ledger.personal.reveal`` decrypts when the ledger
+        masked otherwise (``ledger.sealing.reveal`` decrypts when the ledger
         stores identity numbers encrypted)."""
-        from ledger import personal
+        from ledger import sealing
 
         as_role = "handler" if role == "objection-handler" else role
         if self.keystore is None:
             out = dict(data)
             value = out.get("id_number")
-            if isinstance(value, str) and as_role not in personal.CLEAR_ROLES:
-                out["id_number"] = personal.mask(value)
+            if isinstance(value, str) and as_role not in sealing.CLEAR_ROLES:
+                out["id_number"] = sealing.mask(value)
             return out
-        return personal.reveal(data, self.keystore, as_role)
+        return sealing.reveal(data, self.keystore, as_role)
 
     # -- lists ---------------------------------------------------------------------
     def list_names(self) -> list[str]:

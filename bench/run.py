@@ -69,8 +69,9 @@ from ledger import chain
 from ledger.app import Ledger, fold
 from ledger.bootstrap import bootstrap as default_bootstrap
 from ledger.bootstrap import open_recorder
-from ledger.recorders import COLUMNS, EVENTS_TABLE
 from ledger.settings import Settings
+from ledger.store.rows import COLUMNS
+from ledger.store.tables import EVENTS_TABLE
 
 __all__ = [
     "DEFAULT_URL",

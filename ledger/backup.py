@@ -61,8 +61,8 @@ from psycopg import sql
 from ledger import progress
 from ledger.app import Ledger
 from ledger.backup_file import BackupFileError, Contents, open_backup, write_backup
-from ledger.recorders import EVENTS_TABLE
 from ledger.settings import Settings
+from ledger.store.tables import EVENTS_TABLE
 
 __all__ = ["BackupError", "PgTarget", "after_restore", "backup", "register", "restore"]
 

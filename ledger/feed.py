@@ -65,8 +65,8 @@ from ledger import heartbeat
 from ledger.app import Ledger
 from ledger.bootstrap import ConfigurationError
 from ledger.ingest import configure_logging, setting_or_env, stop_on_signals
-from ledger.recorders import row_to_event
 from ledger.settings import Settings
+from ledger.store.rows import row_to_event
 from projections.disclosure import disclosure, public_items
 from projections.public import feed_change, published_items
 

@@ -6,7 +6,7 @@ them, and ``ledger erase-person``.
 :func:`commands.workflows.persons.extensions_for_person` (seed 000 §十二).
 ``ledger erase-person ID_NUMBER`` logs the erasure outside the database
 (:mod:`ledger.erasures`), destroys the person's key and index rows and rotates the
-person secret (:mod:`ledger.personal`): their identity number becomes unreadable
+person secret (:mod:`ledger.sealing`): their identity number becomes unreadable
 everywhere and nothing the ledger keeps links it to the old key id, while nothing
 of the records, chain or proofs changes. ``ledger rotate-person-secret`` rotates
 the secret alone (e.g. once after upgrading a ledger whose key ids were derived
@@ -26,8 +26,8 @@ from commands.workflows.persons import Extension, extensions_for_person, person_
 from events.personal import CORRECTION_CARRIERS
 from ledger.app import Ledger
 from ledger.erasures import ErasureLog
-from ledger.personal import PERSON_LINKED, KeyStore, erase_person, open_keystore
 from ledger.scans import records, states
+from ledger.sealing import PERSON_LINKED, KeyStore, erase_person
 from ledger.settings import Settings
 
 __all__ = [
@@ -46,7 +46,7 @@ def keystore_of(ledger: Ledger, settings: Settings) -> KeyStore:
     existing = getattr(ledger, "keystore", None)
     if isinstance(existing, KeyStore):
         return existing
-    return open_keystore(ledger.recorder, settings.person_secret_file)
+    return ledger.recorder.store.person_keys(settings.person_secret_file)
 
 
 def sealed_values(ledger: Ledger) -> Iterator[tuple[str, Any]]:

@@ -22,7 +22,7 @@ record of its type:
   agency where the type is agency-bound — the structural checks of
   :mod:`commands.decide`, applied to the target as if it were submitted again;
 * a personal field (``events.personal``) arrives sealed exactly as on first
-  submission (``ledger.personal`` seals it before the decision); the model then
+  submission (``ledger.sealing`` seals it before the decision); the model then
   judges the rest.
 
 Pure: reads only the subject's state.

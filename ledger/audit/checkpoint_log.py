@@ -45,8 +45,8 @@ from events.reasons import Reason
 from ledger import merkle
 from ledger.audit.checkpoints import CHECKPOINT_KEYS, Checkpoint, CheckpointError, node_getter
 from ledger.audit.verify import Failure, VerifyReport
-from ledger.recorders import LedgerSQL
 from ledger.settings import Settings
+from ledger.store.recorder import LedgerSQL
 
 __all__ = [
     "CheckpointLog",

@@ -48,7 +48,8 @@ from events.codes import SUBJECT_NAMESPACE, subject_stream_id
 from events.times import format_time_us
 from ledger import merkle
 from ledger.audit.checkpoints import Checkpoint, CheckpointError, heads_tree, list_checkpoints
-from ledger.recorders import STORED_MIN_LEVEL, LedgerSQL
+from ledger.store.audit_reads import STORED_MIN_LEVEL
+from ledger.store.recorder import LedgerSQL
 
 __all__ = [
     "PAGE",

@@ -29,14 +29,14 @@ from ledger.audit.checkpoints import Checkpoint, issue_checkpoint
 from ledger.audit.keys import public_key_bytes
 from ledger.audit.verify import Failure, verify_store
 from ledger.bootstrap import bootstrap
-from ledger.recorders import (
+from ledger.settings import Settings
+from ledger.store.tables import (
     CHECKPOINTS_TABLE,
     EVENTS_TABLE,
     HEAD_NODES_TABLE,
     HEADS_TABLE,
     MERKLE_TABLE,
 )
-from ledger.settings import Settings
 from tests.integration.audit_support import postgres_schema, random_events, subject_codes, submit
 
 pytestmark = pytest.mark.postgres

@@ -19,7 +19,6 @@ from ledger import demo
 from ledger.bootstrap import bootstrap
 from ledger.cli import demo_batches
 from ledger.settings import Settings
-from projections.views import view_store_for
 from projections.warnings import ledger_warnings
 from tests.e2e.apphelpers import AGENCY, DemoApp, build_demo_app
 
@@ -117,7 +116,7 @@ def test_warnings_as_of_a_past_date_are_what_the_ledger_showed_then(
     for batch in demo_batches(items, generated, 1000):
         ledger.submit(batch, now_us=max(recorded[id(i)] for i in batch))
     assert ledger.rules is not None
-    shown = ledger_warnings(view_store_for(ledger.recorder), ledger.rules, WarningBook.load(), past)
+    shown = ledger_warnings(ledger.recorder.store.views(), ledger.rules, WarningBook.load(), past)
     ledger.recorder.datastore.close()  # type: ignore[attr-defined]
     assert then["warnings"] == [w.to_json() for w in shown]
     assert then["total"] > 0

@@ -18,10 +18,10 @@ from events.instants import parse_instant
 from ledger.app import Ledger
 from ledger.bootstrap import bootstrap
 from ledger.settings import Settings
+from ledger.store.views import LIST_NAMES
 from projections.live import LiveReads
 from projections.reads import Reads
 from projections.runner import ProjectionRunner
-from projections.views import LIST_NAMES
 from tests.integration.projection_data import load_demo
 from tests.integration.test_store import valid_sequences
 from tests.unit.events.samples import STORY

@@ -15,8 +15,8 @@ from ledger.audit.checkpoints import issue_checkpoint, latest_checkpoint
 from ledger.audit.keys import public_key_b64
 from ledger.bootstrap import bootstrap
 from ledger.cli import main
-from ledger.recorders import CHECKPOINTS_TABLE, EVENTS_TABLE
 from ledger.settings import Settings
+from ledger.store.tables import CHECKPOINTS_TABLE, EVENTS_TABLE
 from tests.integration.audit_support import load_demo
 
 KEY_SEED = bytes(range(32))

@@ -19,7 +19,7 @@ from ledger.audit.keys import load_or_create_key, public_key_b64
 from ledger.bootstrap import bootstrap
 from ledger.cli import main
 from ledger.erasures import ErasureLog
-from ledger.personal import PersonSecrets, reveal
+from ledger.sealing import PersonSecrets, reveal
 from ledger.settings import Settings
 from tests.scenarios.support import at, event
 

@@ -22,8 +22,8 @@ from ledger.backup import BackupError, restore
 from ledger.backup_file import MAGIC
 from ledger.bootstrap import bootstrap
 from ledger.cli import main
-from ledger.recorders import EVENTS_TABLE
 from ledger.settings import Settings
+from ledger.store.tables import EVENTS_TABLE
 from tests.integration.audit_support import load_demo, random_events, subject_codes, submit
 
 
