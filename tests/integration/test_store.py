@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commands.decide import NOT_AFTER_REVOCATION, Accepted, Context, decide
+from commands.decide import Accepted, Context, decide
 from commands.services import RuleServices
 from commands.state import SubjectState
 from events.codes import ALPHABET, complete_subject_code
@@ -314,7 +314,7 @@ def valid_sequences(draw: st.DrawFn) -> list[dict[str, Any]]:
                 for target in earlier:
                     if target["type"] not in allowed:
                         continue
-                    if NOT_AFTER_REVOCATION.get(name) == field and target["id"] in revoked:
+                    if EVENT_TYPES[name].not_after_revocation == field and target["id"] in revoked:
                         continue
                     event = _candidate(name, subject, n, rng, {field: target})
                     if _accepted(states[subject], event):
