@@ -46,8 +46,13 @@ Decision = Accepted | Rejection
 Rule = Callable[[SubjectState, Envelope, Context], Rejection | None]
 Deriver = Callable[[SubjectState, Envelope, Context], tuple[Envelope, ...]]
 
+EVERY_TYPE = "*"
+"""The key of :data:`RULES` whose rules apply to every type, declared now or
+later (the authority check), before the type's own."""
+
 RULES: dict[str, list[Rule]] = {}
-"""Per event type, the rules checked after the structural ones, in order."""
+"""Per event type, the rules checked after the structural ones, in order
+(those of :data:`EVERY_TYPE` first)."""
 
 DERIVERS: dict[str, list[Deriver]] = {}
 """Per event type, the functions naming the events the ledger issues with an
@@ -59,7 +64,7 @@ accepted one (``Accepted.derived``), called only once every rule passed."""
 
 
 def rule(*types: str) -> Callable[[Rule], Rule]:
-    """Register a rule for the given event types."""
+    """Register a rule for the given event types (:data:`EVERY_TYPE` for all)."""
 
     def register(fn: Rule) -> Rule:
         for name in types:
@@ -120,10 +125,11 @@ def decide(state: SubjectState, event: Envelope, context: Context) -> Decision:
     rejection = _check_references(state, event)
     if rejection is not None:
         return rejection
-    for check in RULES.get(event.type, ()):
-        rejection = check(state, event, context)
-        if rejection is not None:
-            return rejection
+    for checks in (RULES.get(EVERY_TYPE, ()), RULES.get(event.type, ())):
+        for check in checks:
+            rejection = check(state, event, context)
+            if rejection is not None:
+                return rejection
     derived = tuple(
         envelope
         for derive in DERIVERS.get(event.type, ())

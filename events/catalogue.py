@@ -129,7 +129,7 @@ class Declaration:
     ``upcasters`` (one for every version below it) lift stored data.
     """
 
-    type: str
+    name: str
     model: type[BaseModel]
     label: Label
     sample: Mapping[str, Any]
@@ -142,8 +142,8 @@ class Declaration:
     upcasters: Mapping[int, Upcaster] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        where = f"declaration of {self.type}"
-        if not _TYPE_NAME.match(self.type):
+        where = f"declaration of {self.name}"
+        if not _TYPE_NAME.match(self.name):
             raise ValueError(f"{where}: types are credit.<kind>.<action> in lower case")
         fields = self.model.model_fields
         unknown = [f for f in self.references if f not in fields]
@@ -159,11 +159,11 @@ class Declaration:
 
     @property
     def kind(self) -> str:
-        return self.type.split(".")[1]
+        return self.name.split(".")[1]
 
     @property
     def action(self) -> str:
-        return self.type.split(".")[2]
+        return self.name.split(".")[2]
 
 
 _DECLARED: dict[str, Declaration] = {}
@@ -191,13 +191,13 @@ def declare(*declarations: Declaration) -> None:
     """
     added = dict(_DECLARED)
     for declaration in declarations:
-        if declaration.type in added:
-            raise ValueError(f"{declaration.type} is declared twice")
-        added[declaration.type] = declaration
+        if declaration.name in added:
+            raise ValueError(f"{declaration.name} is declared twice")
+        added[declaration.name] = declaration
     for declaration in declarations:
         for targets in declaration.references.values():
             targets.resolve(added)
-    _DECLARED.update({d.type: d for d in declarations})
+    _DECLARED.update({d.name: d for d in declarations})
     _changed()
 
 

@@ -68,7 +68,7 @@ class EventType:
 
 def _event_type(declaration: Declaration) -> EventType:
     return EventType(
-        name=declaration.type,
+        name=declaration.name,
         kind=declaration.kind,
         action=declaration.action,
         model=declaration.model,

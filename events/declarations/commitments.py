@@ -12,13 +12,13 @@ MADE = "credit.commitment.made"
 
 DECLARATIONS = (
     Declaration(
-        type=MADE,
+        name=MADE,
         model=CommitmentMade,
         label=Label("信用承诺", "commitment made"),
         sample={"commitment_type": "voluntary", "matter": "依法诚信经营", "due": None},
     ),
     Declaration(
-        type="credit.commitment.fulfilled",
+        name="credit.commitment.fulfilled",
         model=CommitmentFulfilled,
         label=Label("承诺履行", "commitment fulfilled"),
         sample={"commitment": "commitment-1"},
@@ -26,7 +26,7 @@ DECLARATIONS = (
         relation=Relation(Label("履行", "fulfils"), Label("已履行", "fulfilled by")),
     ),
     Declaration(
-        type="credit.commitment.breached",
+        name="credit.commitment.breached",
         model=CommitmentBreached,
         label=Label("承诺失信", "commitment breached"),
         sample={"commitment": "commitment-1", "kind": "unfulfilled"},
@@ -35,7 +35,7 @@ DECLARATIONS = (
         finding=True,
     ),
     Declaration(
-        type="credit.commitment.withdrawn",
+        name="credit.commitment.withdrawn",
         model=CommitmentWithdrawn,
         label=Label("承诺撤回", "commitment withdrawn"),
         sample={"commitment": "commitment-1"},

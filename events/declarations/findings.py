@@ -14,7 +14,7 @@ _BASIS = "《中华人民共和国食品安全法》第一百二十四条"
 
 DECLARATIONS = (
     Declaration(
-        type="credit.violation.recorded",
+        name="credit.violation.recorded",
         model=ViolationRecorded,
         label=Label("失信行为", "violation recorded"),
         sample={
@@ -27,7 +27,7 @@ DECLARATIONS = (
         finding=True,
     ),
     Declaration(
-        type="credit.penalty.decided",
+        name="credit.penalty.decided",
         model=PenaltyDecided,
         label=Label("行政处罚", "penalty decided"),
         sample={
@@ -42,7 +42,7 @@ DECLARATIONS = (
         finding=True,
     ),
     Declaration(
-        type="credit.penalty.withdrawn",
+        name="credit.penalty.withdrawn",
         model=PenaltyWithdrawn,
         label=Label("处罚撤销", "penalty withdrawn"),
         sample={"penalty": "penalty-1", "reason": "行政复议撤销原处罚决定"},
@@ -50,7 +50,7 @@ DECLARATIONS = (
         relation=Relation(Label("撤回", "withdraws"), Label("被撤回", "withdrawn by")),
     ),
     Declaration(
-        type="credit.rectification.ordered",
+        name="credit.rectification.ordered",
         model=RectificationOrdered,
         label=Label("责令整改", "rectification ordered"),
         sample={"finding": "penalty-1", "deadline": "2024-03-31"},
@@ -62,7 +62,7 @@ DECLARATIONS = (
         agency_bound="finding",
     ),
     Declaration(
-        type="credit.rectification.completed",
+        name="credit.rectification.completed",
         model=RectificationCompleted,
         label=Label("整改完成", "rectification completed"),
         sample={"rectification": "rectification-1"},
@@ -70,7 +70,7 @@ DECLARATIONS = (
         relation=Relation(Label("完成", "completes"), Label("已完成", "completed by")),
     ),
     Declaration(
-        type="credit.interview.held",
+        name="credit.interview.held",
         model=InterviewHeld,
         label=Label("信用约谈", "interview held"),
         sample={"finding": "penalty-1", "kind": "reminder"},

@@ -19,31 +19,31 @@ _LICENSE = one("credit.license.granted")
 
 DECLARATIONS = (
     Declaration(
-        type="credit.person.linked",
+        name="credit.person.linked",
         model=PersonLinked,
         label=Label("责任人关联", "person linked"),
         sample={"role": "legal-representative", "name": "张三", "id_number": "11010519491231002X"},
     ),
     Declaration(
-        type="credit.registration.submitted",
+        name="credit.registration.submitted",
         model=RegistrationSubmitted,
         label=Label("自愿注册", "registration submitted"),
         sample={"category": "certificate", "description": "ISO 9001 质量管理体系认证证书"},
     ),
     Declaration(
-        type="credit.evaluation.published",
+        name="credit.evaluation.published",
         model=EvaluationPublished,
         label=Label("综合评价", "evaluation published"),
         sample={"scheme": "公共信用综合评价", "grade": "良", "valid_until": "2024-03-31"},
     ),
     Declaration(
-        type="credit.inspection.selected",
+        name="credit.inspection.selected",
         model=InspectionSelected,
         label=Label("双随机抽查", "selected for a spot check"),
         sample={"draw": "draw-2024-1", "seed": 20240101, "tier": "B", "ratio": "0.30"},
     ),
     Declaration(
-        type="credit.license.granted",
+        name="credit.license.granted",
         model=LicenseGranted,
         label=Label("行政许可", "licence granted"),
         sample={
@@ -55,7 +55,7 @@ DECLARATIONS = (
         },
     ),
     Declaration(
-        type="credit.license.changed",
+        name="credit.license.changed",
         model=LicenseChanged,
         label=Label("许可变更", "licence changed"),
         sample={"license": "license-1", "changes": {"matter": "预包装食品、散装食品销售"}},
@@ -63,7 +63,7 @@ DECLARATIONS = (
         relation=Relation(Label("变更", "changes"), Label("被变更", "changed by")),
     ),
     Declaration(
-        type="credit.license.revoked",
+        name="credit.license.revoked",
         model=LicenseRevoked,
         label=Label("许可撤销", "licence revoked"),
         sample={"license": "license-1", "reason": "申请人以欺骗手段取得许可"},
@@ -71,7 +71,7 @@ DECLARATIONS = (
         relation=Relation(Label("撤销", "revokes"), Label("被撤销", "revoked by")),
     ),
     Declaration(
-        type="credit.incentive.granted",
+        name="credit.incentive.granted",
         model=IncentiveGranted,
         label=Label("守信激励", "incentive granted"),
         sample={
@@ -81,7 +81,7 @@ DECLARATIONS = (
         },
     ),
     Declaration(
-        type="credit.incentive.ended",
+        name="credit.incentive.ended",
         model=IncentiveEnded,
         label=Label("激励终止", "incentive ended"),
         sample={"grant": "incentive-1", "reason": "已移出守信激励对象名单"},

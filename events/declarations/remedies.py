@@ -29,7 +29,7 @@ _REQUEST = one("credit.repair.requested")
 
 DECLARATIONS = (
     Declaration(
-        type="credit.objection.filed",
+        name="credit.objection.filed",
         model=ObjectionFiled,
         label=Label("异议申请", "objection filed"),
         sample={"target": "penalty-1", "grounds": "违法行为代码认定有误"},
@@ -38,7 +38,7 @@ DECLARATIONS = (
         not_after_revocation="target",
     ),
     Declaration(
-        type="credit.objection.resolved",
+        name="credit.objection.resolved",
         model=ObjectionResolved,
         label=Label("异议处理", "objection resolved"),
         sample={"objection": "objection-1", "outcome": "rejected", "reasons": "认定事实清楚"},
@@ -46,16 +46,18 @@ DECLARATIONS = (
         relation=Relation(Label("处理异议", "resolves"), Label("异议处理", "resolved by")),
     ),
     Declaration(
-        type="credit.repair.requested",
+        name="credit.repair.requested",
         model=RepairRequested,
         label=Label("信用修复申请", "repair requested"),
         sample={"target": "penalty-1", "methods": ["commitment", "rectification"]},
         references={"target": SANCTION_GROUNDS},
-        relation=Relation(Label("申请修复", "asks repair of"), Label("修复申请", "repair requested by")),
+        relation=Relation(
+            Label("申请修复", "asks repair of"), Label("修复申请", "repair requested by")
+        ),
         not_after_revocation="target",
     ),
     Declaration(
-        type="credit.repair.approved",
+        name="credit.repair.approved",
         model=RepairApproved,
         label=Label("信用修复通过", "repair approved"),
         sample={"request": "repair-1", "reasons": "已完成整改并作出信用承诺"},
@@ -63,7 +65,7 @@ DECLARATIONS = (
         relation=Relation(Label("通过", "approves"), Label("修复通过", "approved by")),
     ),
     Declaration(
-        type="credit.repair.rejected",
+        name="credit.repair.rejected",
         model=RepairRejected,
         label=Label("信用修复驳回", "repair rejected"),
         sample={"request": "repair-1", "reasons": "未满最短公示期"},
@@ -71,7 +73,7 @@ DECLARATIONS = (
         relation=Relation(Label("驳回", "rejects"), Label("修复驳回", "rejected by")),
     ),
     Declaration(
-        type="credit.repair.revoked",
+        name="credit.repair.revoked",
         model=RepairRevoked,
         label=Label("信用修复撤销", "repair revoked"),
         sample={"approval": "approval-1", "reason": "信用修复承诺未履行"},
@@ -81,7 +83,7 @@ DECLARATIONS = (
         ),
     ),
     Declaration(
-        type="credit.record.corrected",
+        name="credit.record.corrected",
         model=RecordCorrected,
         label=Label("记录更正", "record corrected"),
         sample={"target": "penalty-1", "changes": {"amount": "2000.00"}},
@@ -90,7 +92,7 @@ DECLARATIONS = (
         not_after_revocation="target",
     ),
     Declaration(
-        type=REVOKED,
+        name=REVOKED,
         model=RecordRevoked,
         label=Label("记录撤销", "record revoked"),
         sample={"target": "penalty-1", "reason": "认定主体错误"},

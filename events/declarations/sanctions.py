@@ -23,7 +23,7 @@ _LIFTS = Relation(Label("解除", "lifts"), Label("被解除", "lifted by"))
 
 DECLARATIONS = (
     Declaration(
-        type="credit.list.proposed",
+        name="credit.list.proposed",
         model=ListProposed,
         label=Label("拟列入名单", "list proposed"),
         sample={
@@ -40,7 +40,7 @@ DECLARATIONS = (
         ),
     ),
     Declaration(
-        type="credit.list.designated",
+        name="credit.list.designated",
         model=ListDesignated,
         label=Label("列入名单", "list designated"),
         sample={"proposal": "proposal-1", "basis": _BASIS, "document": "深市监列〔2024〕5号"},
@@ -48,7 +48,7 @@ DECLARATIONS = (
         relation=Relation(Label("决定列入", "designates"), Label("已决定列入", "designated by")),
     ),
     Declaration(
-        type="credit.list.removed",
+        name="credit.list.removed",
         model=ListRemoved,
         label=Label("移出名单", "list removed"),
         sample={"designation": "designation-1", "reason": "expired"},
@@ -56,7 +56,7 @@ DECLARATIONS = (
         relation=Relation(Label("移出", "removes"), Label("被移出", "removed by")),
     ),
     Declaration(
-        type="credit.measure.applied",
+        name="credit.measure.applied",
         model=MeasureApplied,
         label=Label("惩戒措施", "measure applied"),
         sample={
@@ -70,7 +70,7 @@ DECLARATIONS = (
         relation=Relation(Label("依据", "rests on"), Label("惩戒措施依据", "grounds of measure")),
     ),
     Declaration(
-        type="credit.measure.lifted",
+        name="credit.measure.lifted",
         model=MeasureLifted,
         label=Label("措施解除", "measure lifted"),
         sample={"application": "measure-1"},
@@ -78,7 +78,7 @@ DECLARATIONS = (
         relation=_LIFTS,
     ),
     Declaration(
-        type="credit.ban.imposed",
+        name="credit.ban.imposed",
         model=BanImposed,
         label=Label("市场禁入", "ban imposed"),
         sample={
@@ -92,7 +92,7 @@ DECLARATIONS = (
         relation=Relation(Label("依据", "rests on"), Label("市场禁入依据", "grounds of ban")),
     ),
     Declaration(
-        type="credit.ban.lifted",
+        name="credit.ban.lifted",
         model=BanLifted,
         label=Label("禁入解除", "ban lifted"),
         sample={"ban": "ban-1"},
