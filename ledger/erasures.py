@@ -23,7 +23,7 @@ from pathlib import Path
 
 import orjson
 
-from ledger.settings import Settings
+from entrypoints.settings import Settings
 
 __all__ = ["ErasureLog", "Reapplied", "reapply_erasures"]
 
@@ -79,8 +79,8 @@ def reapply_erasures(settings: Settings) -> Reapplied:
     logged = ErasureLog(settings.erasure_log).key_ids()
     if not logged:
         return Reapplied(0, 0, 0)
-    from ledger.bootstrap import bootstrap
-    from ledger.persons import keystore_of, legacy_numbers
+    from entrypoints.bootstrap import bootstrap
+    from services.persons import keystore_of, legacy_numbers
 
     ledger = bootstrap(settings)
     try:

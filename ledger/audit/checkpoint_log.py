@@ -41,12 +41,12 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import orjson
 
+from entrypoints.settings import Settings
 from events.reasons import Reason
 from ledger import merkle
 from ledger.audit.checkpoints import CHECKPOINT_KEYS, Checkpoint, CheckpointError, node_getter
 from ledger.audit.verify import Failure, VerifyReport
 from ledger.recorders import LedgerSQL
-from ledger.settings import Settings
 
 __all__ = [
     "CheckpointLog",
@@ -208,7 +208,7 @@ class CheckpointLog:
             return
         from kafka.errors import KafkaError
 
-        from ledger.feed import feed_producer
+        from projections.feed import feed_producer
 
         try:
             producer = (

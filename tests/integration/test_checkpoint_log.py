@@ -26,14 +26,15 @@ import orjson
 import pytest
 
 from api.views import LedgerViews, NotAvailable
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli import main
+from entrypoints.settings import Settings
 from ledger import chain
 from ledger.app import Ledger
 from ledger.audit.checkpoint_log import CheckpointLog, parse_checkpoint
 from ledger.audit.checkpoints import latest_checkpoint
 from ledger.audit.keys import load_or_create_key, public_key_bytes
 from ledger.audit.verify import verify_store
-from ledger.bootstrap import bootstrap
-from ledger.cli import main
 from ledger.recorders import (
     CHECKPOINTS_TABLE,
     EVENTS_TABLE,
@@ -42,7 +43,6 @@ from ledger.recorders import (
     MERKLE_TABLE,
     STORED_MIN_LEVEL,
 )
-from ledger.settings import Settings
 from tests.integration.audit_support import load_demo, random_events, subject_codes, submit
 from tests.integration.kafka_broker import (
     Broker,

@@ -15,11 +15,12 @@ import pytest
 from kafka import TopicPartition
 from kafka.errors import KafkaTimeoutError
 
+from entrypoints.bootstrap import ConfigurationError, bootstrap
+from entrypoints.settings import Settings
 from events.envelope import parse_submission
 from ledger.app import Ledger
-from ledger.bootstrap import ConfigurationError, bootstrap
-from ledger.feed import DisclosureFeed
-from ledger.ingest import (
+from projections.feed import DisclosureFeed
+from services.ingest import (
     IngestConfig,
     Ingester,
     dead_letter_headers,
@@ -28,7 +29,6 @@ from ledger.ingest import (
     synthetic_events,
     tracking_name,
 )
-from ledger.settings import Settings
 from tests.integration.test_kafka_feed import record_story
 
 TOPIC = "credit.events"

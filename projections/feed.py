@@ -60,15 +60,15 @@ from eventsourcing.persistence import Tracking
 from kafka import KafkaProducer
 
 from commands.services import RuleServices
+from entrypoints.bootstrap import ConfigurationError
+from entrypoints.settings import Settings
 from events.recorded import RecordedEvent
 from ledger import heartbeat
 from ledger.app import Ledger
-from ledger.bootstrap import ConfigurationError
-from ledger.ingest import configure_logging, setting_or_env, stop_on_signals
 from ledger.recorders import row_to_event
-from ledger.settings import Settings
 from projections.disclosure import disclosure, public_items
 from projections.public import feed_change, published_items
+from services.ingest import configure_logging, setting_or_env, stop_on_signals
 
 __all__ = [
     "CHANGE_TYPE",
@@ -81,7 +81,7 @@ __all__ = [
     "register",
 ]
 
-log = logging.getLogger("ledger.feed")
+log = logging.getLogger("projections.feed")
 
 DEFAULT_FEED_TOPIC = "credit.disclosure.changes"
 DEFAULT_APPLICATION = "disclosure-feed"
@@ -378,11 +378,11 @@ def register(subparsers: Any, bootstrap: Callable[..., Ledger]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m ledger.feed [--database-url URL] [feed options]``."""
-    from ledger.bootstrap import bootstrap
+    """``python -m projections.feed [--database-url URL] [feed options]``."""
+    from entrypoints.bootstrap import bootstrap
 
     parser = argparse.ArgumentParser(
-        prog="python -m ledger.feed", description="Produce disclosure changes to Kafka."
+        prog="python -m projections.feed", description="Produce disclosure changes to Kafka."
     )
     parser.add_argument("--database-url", help="override LEDGER_DATABASE_URL")
     add_arguments(parser)

@@ -18,11 +18,11 @@ from typing import Any
 
 import orjson
 
+from entrypoints.settings import Settings
 from events.codes import validate_subject_code
 from events.instants import InvalidInstant, parse_instant
 from events.reasons import InvalidEvent
 from ledger.app import Ledger
-from ledger.settings import Settings
 from projections.live import UnknownSubject
 
 __all__ = ["issuer_for", "register"]

@@ -28,6 +28,8 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 from tqdm import tqdm
 
+from entrypoints.bootstrap import open_recorder
+from entrypoints.settings import Settings
 from events.codes import validate_subject_code
 from ledger.app import Ledger
 from ledger.audit.bundle import BundleError, build_bundle
@@ -44,8 +46,6 @@ from ledger.audit.keys import KeyFileError, load_or_create_key, public_key_b64, 
 from ledger.audit.proofs import ProofError, consistency_proof, head_proof, inclusion_paths
 from ledger.audit.verifications import Verification, record_verification
 from ledger.audit.verify import VerifyReport, verify_store
-from ledger.bootstrap import open_recorder
-from ledger.settings import Settings
 
 __all__ = ["register"]
 

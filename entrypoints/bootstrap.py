@@ -18,12 +18,12 @@ from eventsourcing.sqlite import SQLiteDatastore
 from psycopg_pool import PoolTimeout
 
 from commands.services import RuleServices
+from entrypoints.settings import Settings
 from events.dates import use_date_range
 from ledger.app import Ledger, system_clock_us
 from ledger.audit.verifications import create_verifications_table
 from ledger.personal import open_keystore
 from ledger.recorders import LedgerSQL, PostgresLedgerRecorder, SQLiteLedgerRecorder
-from ledger.settings import Settings
 
 
 class ConfigurationError(ValueError):

@@ -38,11 +38,11 @@ from commands.decide import SYSTEM_SOURCE
 from commands.workflows.commitments import Overdue, breach_event, overdue_commitments
 from commands.workflows.common import cst_day
 from commands.workflows.lists import Expiry, expired_designations, removal_event
+from entrypoints.settings import Settings
 from events.envelope import Envelope, Refused
 from events.instants import InvalidInstant, parse_instant
 from ledger.app import Ledger, Outcome, system_clock_us
 from ledger.scans import records, states
-from ledger.settings import Settings
 
 __all__ = ["TickReport", "candidate_subjects", "register", "tick"]
 

@@ -33,10 +33,10 @@ from commands.decide import SYSTEM_SOURCE
 from commands.services import RuleServices
 from commands.workflows.common import cst_day, rfc3339_day_start
 from commands.workflows.inspections import Draw, draw, selection_events, simple_tier
+from entrypoints.settings import Settings
 from events.recorded import RecordedEvent
 from ledger.app import Ledger, Outcome, fold
 from ledger.scans import records
-from ledger.settings import Settings
 
 __all__ = ["SpotCheck", "parse_ratios", "population", "register", "spot_check"]
 

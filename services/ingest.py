@@ -60,13 +60,13 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
+from entrypoints.bootstrap import ConfigurationError
+from entrypoints.settings import Settings
 from events.envelope import Envelope, Refused, parse_event
 from events.reasons import InvalidEvent, Reason, Rejection
 from ledger import heartbeat
 from ledger.app import Ledger, Outcome
-from ledger.bootstrap import ConfigurationError
 from ledger.progress import CatchUp
-from ledger.settings import Settings
 
 __all__ = [
     "DEFAULT_DEAD_LETTER_TOPIC",
@@ -84,7 +84,7 @@ __all__ = [
     "tracking_name",
 ]
 
-log = logging.getLogger("ledger.ingest")
+log = logging.getLogger("services.ingest")
 
 DEFAULT_DEAD_LETTER_TOPIC = "credit.events.rejected"
 NOT_COMMITTED_RETRIES = 3
@@ -724,11 +724,11 @@ def register(subparsers: Any, bootstrap: Callable[..., Ledger]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m ledger.ingest [--database-url URL] [ingest options]``."""
-    from ledger.bootstrap import bootstrap
+    """``python -m services.ingest [--database-url URL] [ingest options]``."""
+    from entrypoints.bootstrap import bootstrap
 
     parser = argparse.ArgumentParser(
-        prog="python -m ledger.ingest",
+        prog="python -m services.ingest",
         description="Consume CloudEvents from Kafka into the ledger.",
     )
     parser.add_argument("--database-url", help="override LEDGER_DATABASE_URL")
@@ -978,7 +978,7 @@ def _ingest_member(
     """One member of :func:`_ingest_in_processes` (a spawned process)."""
     import traceback
 
-    from ledger.bootstrap import bootstrap
+    from entrypoints.bootstrap import bootstrap
 
     try:
         ledger = bootstrap(Settings(database_url=database_url))

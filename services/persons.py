@@ -23,12 +23,12 @@ from typing import Any
 import orjson
 
 from commands.workflows.persons import Extension, extensions_for_person, person_key_of
+from entrypoints.settings import Settings
 from events.personal import CORRECTION_CARRIERS
 from ledger.app import Ledger
 from ledger.erasures import ErasureLog
 from ledger.personal import PERSON_LINKED, KeyStore, erase_person, open_keystore
 from ledger.scans import records, states
-from ledger.settings import Settings
 
 __all__ = [
     "keystore_of",

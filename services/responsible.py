@@ -20,12 +20,12 @@ import orjson
 
 from commands.criteria import MeasuresList
 from commands.workflows.persons import subject_persons
+from entrypoints.settings import Settings
 from events.codes import validate_subject_code
 from events.instants import InvalidInstant, parse_instant
 from events.reasons import InvalidEvent
 from ledger.app import Ledger
 from ledger.scans import states
-from ledger.settings import Settings
 
 __all__ = ["persons_of", "persons_text", "register"]
 

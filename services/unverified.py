@@ -27,12 +27,12 @@ import orjson
 from commands.agencies import Agencies
 from commands.authority import check_recorded
 from commands.state import SubjectState
+from entrypoints.settings import Settings
 from events.reasons import Rejection
 from events.recorded import RecordedEvent
 from events.vocabulary import EVENT_TYPES
 from ledger.app import Ledger
 from ledger.scans import records
-from ledger.settings import Settings
 
 __all__ = ["Unverified", "find_unverified", "register"]
 
