@@ -720,7 +720,7 @@ def measure_verify(r: _Run, ledger: Ledger, url: str) -> None:
 
 
 def measure_kafka(r: _Run, ledger: Ledger, url: str) -> None:
-    """``services.ingest.measure_ingest`` into the loaded ledger, events/s (n/a without
+    """``bench.ingest.measure_ingest`` into the loaded ledger, events/s (n/a without
     ``--kafka`` or the module). It is called with what it names among
     ``bootstrap_servers`` (the broker), ``ledger``, ``n_events`` (10 × the scale's
     single events, at least 10,000), ``events`` (the workload's follow-up events as
@@ -734,22 +734,22 @@ def measure_kafka(r: _Run, ledger: Ledger, url: str) -> None:
         r.na(key, "--kafka not given")
         r.na(end_to_end, "--kafka not given")
         return
-    fn = _optional("services.ingest", ("measure_ingest",))
+    fn = _optional("bench.ingest", ("measure_ingest",))
     if fn is None:
-        r.na(key, "not built (services/ingest.py measure_ingest)")
-        r.na(end_to_end, "not built (services/ingest.py measure_ingest)")
+        r.na(key, "not built (bench/ingest.py measure_ingest)")
+        r.na(end_to_end, "not built (bench/ingest.py measure_ingest)")
         return
     count = max(r.options.scale.latency_events * 10, 10_000)
     events = [
         (e["subject"].encode(), orjson.dumps(e)) for e in r.workload.followups(count, seed=11)
     ]
     available = _available(r, ledger, url) | {
-        "bootstrap": r.options.kafka,
         "bootstrap_servers": r.options.kafka,
         "kafka": r.options.kafka,
         "events": events,
         "messages": events,
         "n_events": count,
+        "bootstrap": r.options.bootstrap,  # the composition root, for each ingest process
         # several ingest processes in one consumer group, as production scales out
         "processes": os.cpu_count() or 1,
     }

@@ -45,12 +45,10 @@ not beyond the last one they applied for that subject (or dedupe on ``id``).
 
 from __future__ import annotations
 
-import argparse
 import logging
-import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -60,15 +58,12 @@ from eventsourcing.persistence import Tracking
 from kafka import KafkaProducer
 
 from commands.services import RuleServices
-from entrypoints.bootstrap import ConfigurationError
-from entrypoints.settings import Settings
 from events.recorded import RecordedEvent
 from ledger import heartbeat
 from ledger.app import Ledger
 from ledger.recorders import row_to_event
 from projections.disclosure import disclosure, public_items
 from projections.public import feed_change, published_items
-from services.ingest import configure_logging, setting_or_env, stop_on_signals
 
 __all__ = [
     "CHANGE_TYPE",
@@ -77,8 +72,6 @@ __all__ = [
     "Change",
     "DisclosureFeed",
     "changes_between",
-    "main",
-    "register",
 ]
 
 log = logging.getLogger("projections.feed")
@@ -321,79 +314,3 @@ def feed_producer(
         max_in_flight_requests_per_connection=1,
         **options,
     )
-
-
-# -- command line ---------------------------------------------------------------------------
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--bootstrap", help="Kafka bootstrap servers (default LEDGER_KAFKA_BOOTSTRAP)")
-    p.add_argument(
-        "--topic",
-        help=f"topic for the changes (default LEDGER_KAFKA_FEED_TOPIC, {DEFAULT_FEED_TOPIC})",
-    )
-    p.add_argument("--batch", type=int, default=500, help="ledger positions per batch")
-    p.add_argument(
-        "--once", action="store_true", help="exit when caught up instead of following the ledger"
-    )
-
-
-def cmd_feed(args: argparse.Namespace, settings: Settings, make: Callable[..., Ledger]) -> int:
-    """Follow the ledger and produce disclosure changes until SIGTERM/SIGINT (or caught
-    up, with ``--once``)."""
-    bootstrap = args.bootstrap or settings.kafka_bootstrap
-    if not bootstrap:
-        raise ConfigurationError(
-            "LEDGER_KAFKA_BOOTSTRAP is not set: the change feed needs the Kafka bootstrap servers"
-        )
-    topic = args.topic or setting_or_env(settings, "kafka_feed_topic", DEFAULT_FEED_TOPIC, str)
-    configure_logging()
-    ledger = make(settings)
-    producer = feed_producer(bootstrap)
-    feed = DisclosureFeed(
-        ledger, producer, topic=topic, batch_size=args.batch, source=f"{settings.name}/disclosure"
-    )
-    log.info("disclosure feed to %s from position %d", topic, feed.position())
-    started = time.perf_counter()
-    try:
-        with stop_on_signals() as stop:
-            total = feed.run(stop, until_caught_up=args.once)
-    finally:
-        producer.close(timeout=10)
-    print(
-        f"feed stopped at position {feed.position()}: {total} records in "
-        f"{time.perf_counter() - started:.1f} s",
-        file=sys.stderr,
-    )
-    return 0
-
-
-def register(subparsers: Any, bootstrap: Callable[..., Ledger]) -> None:
-    """Add ``feed`` to the ``ledger`` command line."""
-    p = subparsers.add_parser(
-        "feed", help="produce disclosure changes to Kafka (credit.disclosure.changes)"
-    )
-    add_arguments(p)
-    p.set_defaults(handler=lambda args, settings: cmd_feed(args, settings, bootstrap))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m projections.feed [--database-url URL] [feed options]``."""
-    from entrypoints.bootstrap import bootstrap
-
-    parser = argparse.ArgumentParser(
-        prog="python -m projections.feed", description="Produce disclosure changes to Kafka."
-    )
-    parser.add_argument("--database-url", help="override LEDGER_DATABASE_URL")
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    settings = Settings(**({"database_url": args.database_url} if args.database_url else {}))
-    try:
-        return cmd_feed(args, settings, bootstrap)
-    except ConfigurationError as e:
-        print(f"ledger feed: {e}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

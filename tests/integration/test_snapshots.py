@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from bench.ingest import synthetic_events
 from commands.state import SubjectState
 from entrypoints.bootstrap import bootstrap
 from entrypoints.settings import Settings
@@ -17,7 +18,6 @@ from events.envelope import parse_submission
 from ledger import snapshots
 from ledger.app import Ledger, fold
 from ledger.audit.verify import verify_store
-from services.ingest import synthetic_events
 
 EVENTS = snapshots.SNAPSHOT_EVERY * 2 + 150
 

@@ -25,9 +25,9 @@ from typing import Any
 
 import pytest
 
+from bench.ingest import synthetic_events
 from entrypoints.bootstrap import bootstrap
 from entrypoints.settings import Settings
-from services.ingest import synthetic_events
 from tests.integration.kafka_broker import TEST_CONSUMER_ENV, Broker, ledger_streams
 from tests.ship.installed import ROOT, Installed, fetch, free_port, wait_http
 
