@@ -56,7 +56,7 @@ def build_app(
         ledger,
         tokens=TokenStore(settings.tokens_file),
         access_log=AccessLog(access_log or access_log_path(settings), ledger.clock),
-        keystore=keystore_of(ledger, settings),
+        keystore=keystore_of(ledger, settings.person_secret_file),
         signing_key=load_or_create_key(settings.signing_key_file),
         origin=settings.name,
         checkpoint_log=CheckpointLog.of(settings),

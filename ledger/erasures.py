@@ -84,7 +84,7 @@ def reapply_erasures(settings: Settings) -> Reapplied:
 
     ledger = bootstrap(settings)
     try:
-        keystore = keystore_of(ledger, settings)
+        keystore = keystore_of(ledger, settings.person_secret_file)
         destroyed = sum(keystore.erase(key_id) for key_id in logged)
         indexed = keystore.rotate(legacy_numbers(ledger, keystore))
     finally:

@@ -27,18 +27,18 @@ from entrypoints.bootstrap import ConfigurationError, bootstrap
 from entrypoints.cli import audit as audit_cli
 from entrypoints.cli import bench as bench_cli
 from entrypoints.cli import calendar as calendars
-from entrypoints.cli import feed, ingest
+from entrypoints.cli import feed, ingest, persons, responsible, spotcheck, unverified
 from entrypoints.cli import insight as insight_cli
 from entrypoints.cli import reads as projections_cli
 from entrypoints.cli import report as report_cli
 from entrypoints.cli import serve as api_cli
+from entrypoints.cli import tick as deadlines
 from entrypoints.settings import Settings
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import InvalidInstant, cst_text
 from events.reasons import InvalidEvent
 from ledger import backup, heartbeat, logs
 from ledger.app import Ledger, Outcome
-from services import deadlines, persons, responsible, spotcheck, unverified
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 

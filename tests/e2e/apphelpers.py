@@ -117,7 +117,7 @@ def build_demo_app(tmp: Path, database_url: str, subjects: int = 40) -> DemoApp:
         ledger,
         tokens=store,
         access_log=log,
-        keystore=keystore_of(ledger, settings),
+        keystore=keystore_of(ledger, settings.person_secret_file),
         signing_key=load_or_create_key(settings.signing_key_file),
         origin=settings.name,
         runner=runner,

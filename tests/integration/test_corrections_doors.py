@@ -210,7 +210,7 @@ def test_the_api_refuses_each_invalid_correction(settings: Settings, tmp_path: P
             ledger,
             tokens=tokens,
             access_log=AccessLog(tmp_path / "access.jsonl", ledger.clock),
-            keystore=keystore_of(ledger, settings),
+            keystore=keystore_of(ledger, settings.person_secret_file),
         )
         client = TestClient(app, raise_server_exceptions=False)
         headers = {"Authorization": f"Bearer {token}"}

@@ -29,6 +29,7 @@ import orjson
 
 from demo import id_number_check
 from entrypoints.bootstrap import bootstrap
+from entrypoints.cli.persons import register
 from entrypoints.settings import Settings
 from events.envelope import parse_submission
 from ledger.app import Ledger
@@ -46,7 +47,6 @@ from ledger.personal import (
     legacy_key_id,
     mask,
 )
-from services.persons import register
 from tests.scenarios.support import at, event
 
 FIRM = "91440300708461136T"

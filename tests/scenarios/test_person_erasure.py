@@ -11,12 +11,13 @@ from pathlib import Path
 import orjson
 
 from entrypoints.bootstrap import bootstrap
+from entrypoints.cli.persons import register
 from entrypoints.settings import Settings
 from events.envelope import parse_submission
 from ledger import chain
 from ledger.app import Ledger
 from ledger.personal import open_keystore, protect_items, reveal
-from services.persons import linked_subjects, person_extensions, register
+from services.persons import linked_subjects, person_extensions
 from tests.scenarios.support import BASIS, at, event, recorded
 
 FIRM = "91440300708461136T"
