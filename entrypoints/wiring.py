@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from api.access_log import AccessLog
 from api.app import create_app
 from api.tokens import TokenStore
+from entrypoints.bootstrap import checkpoint_log
 from entrypoints.settings import Settings
 from ledger.app import Ledger
 
@@ -41,7 +42,6 @@ def build_app(
     separate ``ledger project --follow`` does."""
     from commands.warning_rules import WarningBook
     from entrypoints.cli.report import issuer_for
-    from ledger.audit.checkpoint_log import CheckpointLog
     from ledger.audit.keys import load_or_create_key
     from ledger.metrics import LedgerMetrics
     from projections.runner import ProjectionRunner
@@ -59,7 +59,7 @@ def build_app(
         keystore=keystore_of(ledger, settings.person_secret_file),
         signing_key=load_or_create_key(settings.signing_key_file),
         origin=settings.name,
-        checkpoint_log=CheckpointLog.of(settings),
+        checkpoint_log=checkpoint_log(settings),
         runner=runner,
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,

@@ -678,8 +678,8 @@ def verify_restored(
     """Check the restored copy at ``url`` (a :data:`Check`): the whole-store recheck
     (``full``) and the check against ``settings``' checkpoint log; prints what it found
     as ``ledger verify`` does. None if the copy may go live, else the first failure."""
-    from entrypoints.bootstrap import open_recorder
-    from ledger.audit.checkpoint_log import CheckpointLog, verify_published
+    from entrypoints.bootstrap import checkpoint_log, open_recorder
+    from ledger.audit.checkpoint_log import verify_published
     from ledger.audit.checkpoints import latest_checkpoint
     from ledger.audit.verify import VerifyReport, verify_store
 
@@ -696,7 +696,7 @@ def verify_restored(
             recorder,
             report,
             origin=settings.name,
-            log=CheckpointLog.of(settings),
+            log=checkpoint_log(settings),
             public_key=public_key,
             allow_behind=allow_behind,
         )

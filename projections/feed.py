@@ -55,12 +55,12 @@ from typing import Any
 
 import orjson
 from eventsourcing.persistence import Tracking
-from kafka import KafkaProducer
 
 from commands.services import RuleServices
 from events.recorded import RecordedEvent
 from ledger import heartbeat
 from ledger.app import Ledger
+from ledger.producers import feed_producer
 from ledger.recorders import row_to_event
 from projections.disclosure import disclosure, public_items
 from projections.public import feed_change, published_items
@@ -72,6 +72,7 @@ __all__ = [
     "Change",
     "DisclosureFeed",
     "changes_between",
+    "feed_producer",
 ]
 
 log = logging.getLogger("projections.feed")
@@ -298,19 +299,3 @@ class DisclosureFeed:
                     break
                 stop.wait(idle_s)
         return total
-
-
-def feed_producer(
-    bootstrap_servers: str, client_id: str = "credit-ledger-disclosure-feed", **options: Any
-) -> Any:
-    """A producer that keeps each key's order (one request in flight) and waits for
-    all replicas; ``options`` are further ``KafkaProducer`` settings."""
-    return KafkaProducer(
-        bootstrap_servers=bootstrap_servers.split(","),
-        client_id=client_id,
-        acks="all",
-        linger_ms=5,
-        enable_idempotence=False,
-        max_in_flight_requests_per_connection=1,
-        **options,
-    )
