@@ -29,6 +29,7 @@ from bench import cli as bench_cli
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import InvalidInstant, cst_text
 from events.reasons import InvalidEvent
+from federation.national import cli as national_cli
 from ledger import (
     backup,
     calendars,
@@ -67,6 +68,7 @@ COMMAND_AREAS = (
     unverified,
     calendars,
     report_cli,
+    national_cli,
 )
 """Modules that add their own subcommands with ``register(subparsers, bootstrap)``."""
 
@@ -84,6 +86,7 @@ EXAMPLES: dict[str, str] = {
     "demo": f"ledger demo && ledger standing {EXAMPLE_SUBJECT}",
     "ingest": "LEDGER_KAFKA_BOOTSTRAP=127.0.0.1:9092 LEDGER_METRICS_PORT=9100 ledger ingest",
     "feed": "LEDGER_KAFKA_BOOTSTRAP=127.0.0.1:9092 ledger feed --once",
+    "national": "ledger national --config regions.toml --port 8100",
     "serve": "ledger serve --host 0.0.0.0 --port 8000   (pages at /, API under /v1, docs at /docs)",
     "token": "ledger token add --role agency --agency samr/310000",
     "token add": "ledger token add --role agency --agency samr/310000 --name 上海市市场监管局",
