@@ -75,7 +75,7 @@ _Fragment = orjson.Fragment
 _STRICT = orjson.OPT_STRICT_INTEGER
 
 Row = Sequence[Any]
-"""A row in ``ledger.recorders.AUDIT_COLUMNS`` order: notification_id, subject,
+"""A row in ``ledger.store.rows.AUDIT_COLUMNS`` order: notification_id, subject,
 originator_id, originator_version, event_id, source, topic, time, time_us, recorded_us,
 state, hash, prev."""
 

@@ -76,11 +76,10 @@ class Store(ABC):
         """A stream id as a statement parameter (the column's stored form)."""
 
     def ddl(self, declarations: Iterable[str]) -> list[str]:
-        """The statements of ``declarations`` (``ledger.store.tables``) for this database."""
-        fields: dict[str, str] = {name: self.table(name) for name in tables.TABLE_NAMES}
-        for name in Types.__slots__:
-            fields[name] = getattr(self.types, name)
-        return [declaration.format(**fields) for declaration in declarations]
+        """The statements of ``declarations`` (``ledger.store.tables``) for this database:
+        a type field gets its spelling here, any other field is a table name."""
+        fields = _Fields(self)
+        return [declaration.format_map(fields) for declaration in declarations]
 
     # -- transactions ---------------------------------------------------------------------
     @abstractmethod
@@ -202,3 +201,14 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None:
         """Close the database connections."""
+
+
+class _Fields(dict[str, str]):
+    """The fields of a declaration: types from ``store.types``, tables qualified."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__({name: getattr(store.types, name) for name in Types.__slots__})
+        self._store = store
+
+    def __missing__(self, name: str) -> str:
+        return self._store.table(name)

@@ -43,24 +43,6 @@ DISCLOSURE_TABLE = "view_disclosure"
 LIST_MEMBERS_TABLE = "view_list_members"
 FAILED_SUBJECTS_TABLE = "view_failed_subjects"
 
-TABLE_NAMES: tuple[str, ...] = (
-    EVENTS_TABLE,
-    MERKLE_TABLE,
-    CHECKPOINTS_TABLE,
-    HEADS_TABLE,
-    HEAD_NODES_TABLE,
-    SNAPSHOTS_TABLE,
-    VERIFICATIONS_TABLE,
-    REPORTS_TABLE,
-    PERSON_KEYS_TABLE,
-    PERSON_INDEX_TABLE,
-    PERSON_SECRET_TABLE,
-    STANDING_TABLE,
-    DISCLOSURE_TABLE,
-    LIST_MEMBERS_TABLE,
-    FAILED_SUBJECTS_TABLE,
-)
-"""Every table a declaration may name as ``{name}``."""
 
 
 @dataclass(frozen=True, slots=True)
