@@ -190,7 +190,7 @@ class DisclosureFeed:
         self.application_name = application_name
         self.source = source
         self.batch_size = batch_size
-        self.rules = rules or ledger.rules or RuleServices.load()
+        self.rules = rules or ledger.rule_services()
 
     def position(self) -> int:
         """How many ledger positions were processed (= the next position to read)."""

@@ -18,7 +18,6 @@ from typing import Any
 
 import orjson
 
-from commands.criteria import MeasuresList
 from commands.workflows.persons import subject_persons
 from events.codes import validate_subject_code
 from events.instants import InvalidInstant, parse_instant
@@ -36,7 +35,7 @@ def persons_of(ledger: Ledger, code: str, as_of_us: int | None = None) -> dict[s
     (state,) = states(ledger, [code])
     if state.version == 0:
         return None
-    measures = ledger.rules.measures if ledger.rules is not None else MeasuresList.load()
+    measures = ledger.rule_services().measures
     return subject_persons(state, ledger.clock() if as_of_us is None else as_of_us, measures)
 
 

@@ -12,7 +12,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from commands.warning_rules import WarningBook
+from entrypoints import rule_files
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import parse_instant
 from ledger import demo
@@ -117,7 +117,9 @@ def test_warnings_as_of_a_past_date_are_what_the_ledger_showed_then(
     for batch in demo_batches(items, generated, 1000):
         ledger.submit(batch, now_us=max(recorded[id(i)] for i in batch))
     assert ledger.rules is not None
-    shown = ledger_warnings(view_store_for(ledger.recorder), ledger.rules, WarningBook.load(), past)
+    shown = ledger_warnings(
+        view_store_for(ledger.recorder), ledger.rules, rule_files.warning_book(), past
+    )
     ledger.recorder.datastore.close()  # type: ignore[attr-defined]
     assert then["warnings"] == [w.to_json() for w in shown]
     assert then["total"] > 0
