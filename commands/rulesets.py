@@ -10,7 +10,8 @@ date a question is about always comes in as an argument.
 * `RuleBook.in_force(on)` picks the disclosure rule set by the *valid* date of the
   decision (DOMAIN.md: a penalty decided on 2026-03-15 keeps Order 58's periods
   even if recorded in May). `RuleSet.period(family, severity, sector)` then gives
-  the `DisclosurePeriod`.
+  the `DisclosurePeriod`; `period_for(rulebook, decided, family, severity, sector)`
+  asks both at once, and is what every caller uses.
 * `Procedures` holds the objection deadlines per region, the list notice window,
   the spot-check ratios and the grade schemes.
 * `add_months` is the calendar-month arithmetic every period uses.
@@ -54,6 +55,7 @@ __all__ = [
     "RuleSet",
     "SpotCheckScheme",
     "add_months",
+    "period_for",
 ]
 
 FAMILIES: tuple[str, ...] = ("penalty", "violation")
@@ -505,6 +507,20 @@ class RuleBook:
                 return r
         covered = ", ".join(f"{_span(r)} ({r.id})" for r in self._rule_sets) or "nothing"
         raise NoRuleSet(on, covered)
+
+
+def period_for(
+    rulebook: RuleBook, decided: date, family: str, severity: str, sector: str | None
+) -> tuple[RuleSet, DisclosurePeriod]:
+    """The rule set in force on ``decided`` (the finding's valid day) and the disclosure
+    period it gives a ``family`` record of ``severity`` in ``sector``: the one question
+    "which period applies to these facts", asked by the decisions (repair, inspection
+    tiers) and the projections (lifecycles, disclosure) alike.
+
+    Raises `NoRuleSet` when no rule set covers ``decided`` and `ValueError` for an
+    unknown family or severity."""
+    rule_set = rulebook.in_force(decided)
+    return rule_set, rule_set.period(family, severity, sector)
 
 
 def _span(r: RuleSet) -> str:
