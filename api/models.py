@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ledger.audit.format import BUNDLE_FORMAT
+
 CODE_PATTERN = "^[0-9A-HJ-NPQRTUWXY]{18}$"
 CODE_FORMAT = "unified-social-credit-code"
 """The OpenAPI format of a code: the pattern, plus the two check characters."""
@@ -283,7 +285,8 @@ class ListMembers(BaseModel):
 
 
 class Checkpoint(BaseModel):
-    """A signed tree head (AUDIT-FORMAT.md "Checkpoints")."""
+    """A signed tree head (AUDIT-FORMAT.md "Checkpoints"): the fields are
+    ``ledger.audit.format.CHECKPOINT_KEYS`` (tests/unit/ledger/test_audit_format.py)."""
 
     model_config = ConfigDict(
         extra="allow",
@@ -329,7 +332,7 @@ class Consistency(BaseModel):
 
 class AuditBundle(BaseModel):
     """A subject's records with inclusion proofs and a signed checkpoint
-    (AUDIT-FORMAT.md "The bundle"); ``head`` proves the last record is the
+    (AUDIT-FORMAT.md "The bundle", keys ``ledger.audit.format.BUNDLE_KEYS``); ``head`` proves the last record is the
     subject's last at the checkpoint. ``tools/verify_bundle.py`` checks it offline."""
 
     model_config = ConfigDict(
@@ -337,7 +340,7 @@ class AuditBundle(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "format": "credit-ledger-audit/1",
+                    "format": BUNDLE_FORMAT,
                     "subject": EXAMPLE_CODE,
                     "public_key": "base64…",
                     "checkpoint": {
