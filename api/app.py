@@ -32,6 +32,7 @@ from api.models import cloudevent_components
 from api.names import NameIndex
 from api.pages import pages_router
 from api.problems import PROBLEM_MEDIA_TYPE
+from api.records import records_router
 from api.report_routes import reports_router
 from api.routes import health_router, v1_router
 from api.services import Services
@@ -152,6 +153,7 @@ def create_app(
     problems.install(app)
     app.include_router(reports_router)  # first: /v1/lists/trustworthy before /v1/lists/{list}
     app.include_router(v1_router)
+    app.include_router(records_router)
     app.include_router(insight_router)
     app.include_router(insight_pages_router)
     app.include_router(health_router)
