@@ -30,6 +30,7 @@ from api.insight import insight_pages_router, insight_router
 from api.metrics import metrics_router
 from api.models import cloudevent_components
 from api.names import NameIndex
+from api.objections import objections_router
 from api.pages import pages_router
 from api.problems import PROBLEM_MEDIA_TYPE
 from api.records import records_router
@@ -154,6 +155,7 @@ def create_app(
     app.include_router(reports_router)  # first: /v1/lists/trustworthy before /v1/lists/{list}
     app.include_router(v1_router)
     app.include_router(records_router)
+    app.include_router(objections_router)
     app.include_router(insight_router)
     app.include_router(insight_pages_router)
     app.include_router(health_router)

@@ -21,7 +21,8 @@ from starlette.responses import Response
 from api.audience import audience_of
 from api.auth import require
 from api.models import PublicKey, RecordView, SearchResults
-from api.paging import Cursor, Limit, page_of
+from api.names import Match, NameIndex
+from api.paging import Cursor, Limit, Page, page_of
 from api.problems import ProblemError
 from api.responses import JSONBytes
 from api.routes import _problems, known_query_only
@@ -32,7 +33,7 @@ from events.reasons import Reason
 from projections.public import record_for
 from projections.reads import SubjectViewsFailed
 
-__all__ = ["records_router"]
+__all__ = ["records_router", "search_page"]
 
 records_router = APIRouter(prefix="/v1", dependencies=[Depends(known_query_only)])
 
@@ -72,17 +73,24 @@ def search_subjects(
             "q: give part of a name or the start of a code",
             invalid=[{"name": "q", "reason": "blank"}],
         )
-    upper = query.upper()
-    hits = svc.names.search(query, limit=None)
-    page = page_of(
-        hits,
+    page = search_page(svc.names, query, limit, cursor)
+    items = [{"subject": m.subject, "name": m.name} for m in page.items]
+    return JSONBytes({"query": query, "items": items, **page.fields()})
+
+
+def search_page(
+    names: NameIndex, query: str, limit: int | None, cursor: str | None
+) -> Page[Match]:
+    """One page of the subjects matching ``query`` (the exact code first, then by
+    code): what the API and the search page both show."""
+    upper = query.strip().upper()
+    return page_of(
+        names.search(query, limit=None),
         lambda m: (m.subject != upper, m.subject),
-        scope=f"search:{query}",
+        scope=f"search:{query.strip()}",
         limit=limit,
         cursor=cursor,
     )
-    items = [{"subject": m.subject, "name": m.name} for m in page.items]
-    return JSONBytes({"query": query, "items": items, **page.fields()})
 
 
 @records_router.get(

@@ -49,7 +49,7 @@ from projections.public import EVERYTHING, standing_for
 from projections.reads import SubjectViewsFailed
 from projections.views import LIST_NAMES
 
-__all__ = ["health_router", "v1_router"]
+__all__ = ["health_router", "members_page", "record_path", "v1_router"]
 
 v1_router = APIRouter(prefix="/v1")
 health_router = APIRouter(tags=["health"])
@@ -547,21 +547,25 @@ def get_list(
         raise ProblemError(
             404, Reason.UNKNOWN_LIST, f"no public list {list_name!r}; lists: {names}"
         ) from e
-    members = view.body.get("members", [])
+    return JSONBytes(members_page(view.body, f"{list_name}:{as_of}:{known_at}", limit, cursor))
+
+
+def members_page(
+    body: dict[str, Any], scope: str, limit: int | None, cursor: str | None
+) -> dict[str, Any]:
+    """A list body with one page of its members (by subject code, then listing id),
+    the paging members and ``subjects``: the distinct subjects of the whole answer (a
+    subject listed on two findings is two members and one subject)."""
+    members = body.get("members", [])
     page = page_of(
         members,
         lambda m: (str(m.get("subject")), str(m.get("event_id"))),
-        scope=f"list:{list_name}:{as_of}:{known_at}",
+        scope=f"list:{scope}",
         limit=limit,
         cursor=cursor,
     )
-    body = {
-        **view.body,
-        "members": page.items,
-        "subjects": len({m.get("subject") for m in members}),
-        **page.fields(),
-    }
-    return JSONBytes(body)
+    subjects = len({m.get("subject") for m in members})
+    return {**body, "members": page.items, "subjects": subjects, **page.fields()}
 
 
 # -- checkpoints ------------------------------------------------------------------------

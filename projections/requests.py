@@ -13,7 +13,7 @@ not loaded is null with the calendar's reason (never guessed).
 
 Each request (``to_json`` shape)::
 
-    {"kind": "objection" | "repair", "id", "filed" (YYYY-MM-DD), "by" (source),
+    {"kind": "objection" | "repair", "id", "seq", "filed" (YYYY-MM-DD), "by" (source),
      "target", "target_type", "grounds" | "methods",
      "stage": "verifying" | "decided" | "withdrawn",
      "outcome": "upheld" | "rejected" | "approved" | "awaiting-correction" | null,
@@ -62,6 +62,7 @@ def _base(state: SubjectState, facts: EventFacts, kind: str) -> dict[str, Any]:
     return {
         "kind": kind,
         "id": facts.id,
+        "seq": facts.seq,
         "filed": cst_day(facts.time_us).isoformat(),
         "by": facts.source,
         "target": target,
