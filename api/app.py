@@ -26,6 +26,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import docs, problems
 from api.access_log import AccessLog
+from api.desk import desk_router
 from api.insight import insight_pages_router, insight_router
 from api.metrics import metrics_router
 from api.models import cloudevent_components
@@ -161,6 +162,7 @@ def create_app(
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(pages_router)
+    app.include_router(desk_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     docs.install(app)
 
