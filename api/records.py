@@ -109,9 +109,31 @@ def search_page(
 )
 def get_record(
     request: Request,
-    kind: Annotated[str, Path(description="The source's kind (samr, subject, …)")],
-    region: Annotated[str, Path(description="The source's region, or a subject's code")],
-    id: Annotated[str, Path(description="The record's CloudEvents id")],
+    kind: Annotated[
+        str,
+        Path(
+            description="The source's kind (samr, credit-platform, subject, …)",
+            pattern="^[a-z][a-z0-9-]{0,39}$",
+            examples=["samr"],
+        ),
+    ],
+    region: Annotated[
+        str,
+        Path(
+            description="The source's region (six digits), or a subject's code",
+            pattern="^[0-9A-Za-z]{1,18}$",
+            examples=["440300"],
+        ),
+    ],
+    id: Annotated[
+        str,
+        Path(
+            description="The record's CloudEvents id",
+            min_length=1,
+            max_length=256,
+            examples=["samr-440300-2026-000123"],
+        ),
+    ],
     principal: Annotated[Principal, Depends(require("records"))],
     svc: Annotated[Services, Depends(services)],
 ) -> Response:
