@@ -39,7 +39,6 @@ from api.submit import authorise, read_body, submit
 from api.tokens import Principal, Role
 from events.envelope import parse_submission
 from events.instants import CST, from_us
-from projections.history import TYPE_LABELS
 
 __all__ = ["desk_router", "form_key"]
 
@@ -68,36 +67,22 @@ _LABELS: dict[str, dict[str, str]] = {
         "lifted": "已解除",
         "ended": "已结束",
     },
-    "method": {
-        "commitment": "信用承诺",
-        "rectification": "整改",
-        "verification": "核查",
-        "training": "信用培训",
-        "report": "信用报告",
-        "charity": "公益慈善",
-    },
-    "commitment": {
-        "approval-substitute": "审批替代型",
-        "voluntary": "自主自愿型",
-        "industry": "行业自律型",
-        "repair": "信用修复型",
-    },
 }
+"""The words of this desk's own codes (a request's steps, stages and outcomes, why a
+publication ended); every code of the vocabulary is shown through the pages' ``label``
+filter (``events.labels``)."""
+REPAIR_METHODS = ("commitment", "rectification", "verification", "training", "report", "charity")
+COMMITMENT_TYPES = ("approval-substitute", "voluntary", "industry", "repair")
 
 
-def _interim_label(code: object, kind: str, lang: str = "zh") -> str:
-    """The label of ``code`` of ``kind`` until the pages' ``label`` filter is there
-    (that one, when registered, is used instead); a code without one as it is."""
+def desk_label(code: object, kind: str) -> str:
+    """The words of one of this desk's codes (``_LABELS``); an unknown one as it is."""
     if code is None or code == "":
         return ""
-    if kind == "type" and str(code) in TYPE_LABELS:
-        return TYPE_LABELS[str(code)].split(" ", 1)[0]
-    table = _LABELS.get(kind, {})
-    return table.get(str(code), str(code))
+    return _LABELS.get(kind, {}).get(str(code), str(code))
 
 
-templates.env.filters.setdefault("label", _interim_label)
-templates.env.globals["desk_label"] = _interim_label
+templates.env.globals["desk_label"] = desk_label
 
 
 def form_key(token: str) -> str:
@@ -264,8 +249,8 @@ def _mine_response(
         "requests": requests,
         "form_key": form_key(_token(request)),
         "message": message,
-        "methods": list(_LABELS["method"]),
-        "commitment_types": list(_LABELS["commitment"]),
+        "methods": list(REPAIR_METHODS),
+        "commitment_types": list(COMMITMENT_TYPES),
     }
     return _page(request, "mine.html", context, status)
 
@@ -298,7 +283,7 @@ def _filing(
         data = {"target": target, "grounds": grounds}
         return [_event(principal, svc, "credit.objection.filed", code, data, "objection")]
     if kind == "repair":
-        methods = [m for m in form.get("methods", []) if m in _LABELS["method"]]
+        methods = [m for m in form.get("methods", []) if m in REPAIR_METHODS]
         if not target or not methods:
             return "请选择记录和修复方式 (choose a record and the repair methods)"
         events = []
@@ -311,7 +296,7 @@ def _filing(
         return events
     if kind == "commitment":
         ctype, matter, due = _one(form, "commitment_type"), _one(form, "matter"), _one(form, "due")
-        if ctype not in _LABELS["commitment"] or not matter:
+        if ctype not in COMMITMENT_TYPES or not matter:
             return "请选择承诺类型并填写承诺事项 (choose a type and describe the matter)"
         promise = {"commitment_type": ctype, "matter": matter, "due": due or None}
         return [_event(principal, svc, "credit.commitment.made", code, promise, "commitment")]

@@ -41,6 +41,20 @@ def client(demo_app: DemoApp) -> Iterator[TestClient]:
         yield served
 
 
+def visible(html: str) -> str:
+    """The text a person reads (tags, attributes and scripts left out)."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def assert_no_codes(html: str) -> None:
+    """No event type and no kebab-case code in the page's own content (the layout
+    around it, with the product's name, is the pages slice's and its browser tests')."""
+    text = visible(html.split("<main", 1)[-1].split("</main>", 1)[0])
+    assert not re.search(r"credit\.[a-z]+\.[a-z]+", text), text
+    assert not re.findall(r"\b[a-z]+(?:-[a-z]+)+\b", text), re.findall(r"\b[a-z]+(?:-[a-z]+)+\b", text)
+
+
 def walk(
     client: TestClient, url: str, key: str, headers: dict[str, str], limit: int, **query: str
 ) -> list[Any]:
@@ -197,6 +211,7 @@ def test_a_subject_files_an_objection_the_handler_resolves_it(
     try:
         desk = client.get("/objections")
         assert desk.status_code == 200 and 'data-objection="people-objection"' in desk.text
+        assert_no_codes(desk.text)
         stale = client.post(
             "/objections/resolve",
             data={"form_key": "wrong", "subject": SUBJECT, "objection": "people-objection"},
@@ -234,6 +249,7 @@ def test_a_subject_files_an_objection_the_handler_resolves_it(
         page = client.get("/mine")
         assert page.status_code == 200 and 'data-request="people-objection"' in page.text
         assert "异议成立" in page.text and "决定" in page.text
+        assert_no_codes(page.text)
     finally:
         client.cookies.clear()
 
