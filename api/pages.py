@@ -124,12 +124,29 @@ def index(request: Request) -> Response:
 
 
 @pages_router.get("/search")
-def search(request: Request, svc: Annotated[Services, Depends(services)], q: str = "") -> Response:
+def search(
+    request: Request,
+    svc: Annotated[Services, Depends(services)],
+    q: str = "",
+    cursor: str | None = None,
+) -> Response:
+    from api.records import search_page
+
     query = q.strip()
-    hits = svc.names.search(query) if query else []
-    if len(hits) == 1 and hits[0].subject == query.upper():
+    try:
+        page = search_page(svc.names, query, SEARCH_PAGE, cursor) if query else None
+    except ProblemError as e:
+        return _error(request, 400, "链接已失效 Stale link", f"{e.detail} [{e.code}]")
+    hits = page.items if page is not None else []
+    if len(hits) == 1 and hits[0].subject == query.upper() and cursor is None:
         return RedirectResponse(f"/subjects/{hits[0].subject}", status_code=303)
-    return _page(request, "search.html", {"query": query, "hits": hits})
+    more = f"/search?q={quote(query)}&cursor={page.next}" if page and page.next else None
+    total = page.total if page is not None else 0
+    return _page(request, "search.html", {"query": query, "hits": hits, "total": total, "more": more})
+
+
+SEARCH_PAGE = 50
+"""Subjects per search page (a "more" link follows when there are more)."""
 
 
 def _code_or_error(request: Request, code: str) -> str | Response:
@@ -194,6 +211,9 @@ def subject_page(
     )
 
 
+LIST_PAGE = 100
+"""Members per list page (a "more" link follows when there are more)."""
+
 LIST_TITLES = {
     "serious-dishonesty": ("严重失信主体名单", "Serious dishonesty list"),
     "focus": ("重点关注名单", "Focus list"),
@@ -208,7 +228,10 @@ def list_page(
     name: str,
     svc: Annotated[Services, Depends(services)],
     as_of: str | None = None,
+    cursor: str | None = None,
 ) -> Response:
+    from api.routes import members_page
+
     if name not in LIST_TITLES:
         return _error(request, 404, "未知名单 Unknown list", name)
     try:
@@ -227,6 +250,11 @@ def list_page(
         body = svc.views.list_members(
             name, as_of_us, None, audience_of(current_principal(request))
         ).body
+    try:
+        body = members_page(body, f"{name}:{as_of or ''}:page", LIST_PAGE, cursor)
+    except ProblemError as e:
+        return _error(request, 400, "链接已失效 Stale link", f"{e.detail} [{e.code}]")
+    more = body["next"] and f"/lists/{name}?as_of={quote(as_of or '')}&cursor={body['next']}"
     zh, en = LIST_TITLES[name]
     return _page(
         request,
@@ -236,6 +264,9 @@ def list_page(
             "zh": zh,
             "en": en,
             "members": body.get("members", []),
+            "subjects": body["subjects"],
+            "listings": body["total"],
+            "more": more,
             "as_of": as_of or "",
             "titles": LIST_TITLES,
         },

@@ -51,6 +51,7 @@ _REJECTION_STATUS: dict[str, int] = {
     Reason.NOT_JSON: 400,
     Reason.SOURCE_NOT_ALLOWED: 403,
     Reason.TYPE_NOT_ALLOWED: 403,
+    Reason.NOT_OWN_SUBJECT: 403,
     Reason.ID_REUSED: 409,
     Reason.CONFLICT: 409,
     Reason.UNAVAILABLE: 503,  # e.g. a person index keyed with a secret not held: retry later
