@@ -28,6 +28,7 @@ from starlette.responses import RedirectResponse, Response
 
 from api.audience import audience_of
 from api.auth import COOKIE, ENDPOINT_ROLES, current_principal
+from api.page_labels import label
 from api.problems import ProblemError, reason_docs
 from api.services import Services, services
 from api.submit import read_body
@@ -38,10 +39,11 @@ from events.instants import CST, InvalidInstant, from_us, parse_instant
 from events.reasons import InvalidEvent
 from projections.reads import SubjectViewsFailed
 
-__all__ = ["TABS", "pages_router"]
+__all__ = ["TABS", "pages_router", "problem_page"]
 
 pages_router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+templates.env.filters["label"] = label
 
 TABS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("license", "行政许可", "Administrative licences", ("license",)),
@@ -57,22 +59,44 @@ TABS: list[tuple[str, str, str, tuple[str, ...]]] = [
 ]
 """(id, Chinese label, English label, disclosure item kinds) of the subject page's tabs."""
 
-SEVERITY = {"minor": "轻微 minor", "general": "一般 general", "serious": "严重 serious"}
-LISTS = {"serious-dishonesty": "严重失信主体名单", "focus": "重点关注名单"}
-
-
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     principal = current_principal(request)
     return templates.TemplateResponse(
         request,
         name,
-        {"principal": principal, "severity": SEVERITY, "lists": LISTS, **context},
+        {"principal": principal, **context},
         status_code=status,
     )
 
 
-def _error(request: Request, status: int, title: str, detail: str) -> Response:
-    return _page(request, "error.html", {"title": title, "detail": detail}, status)
+def _error(
+    request: Request, status: int, title: str, detail: str, code: str | None = None
+) -> Response:
+    return _page(request, "error.html", {"title": title, "detail": detail, "code": code}, status)
+
+
+STATUS_TITLES = {
+    400: "请求有误",
+    401: "请先登录",
+    403: "无权访问",
+    404: "页面不存在",
+    405: "不支持此操作",
+    409: "与已有记录冲突",
+    413: "提交的内容过大",
+    415: "不支持的内容格式",
+    422: "无法受理",
+    429: "请求过于频繁",
+    500: "服务器内部错误",
+    503: "暂时无法提供服务",
+}
+"""The Chinese title of an error page by HTTP status."""
+
+
+def problem_page(request: Request, status: int, code: str, detail: str) -> Response:
+    """A problem as a page for a browser (:data:`api.problems.ProblemPage`): the Chinese
+    title of its status, its detail, and a link to what its reason code means."""
+    title = STATUS_TITLES.get(status, "请求未能完成")
+    return _error(request, status, title, detail, code)
 
 
 def _page_refused(
@@ -86,7 +110,7 @@ def _page_refused(
     if principal.anonymous:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     return _error(
-        request, 403, "无权访问 Not allowed", f"角色 {principal.role.value} 不能查看{what}"
+        request, 403, "无权访问 Not allowed", f"{label(principal.role.value, 'role')}不能查看{what}"
     )
 
 
