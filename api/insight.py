@@ -36,6 +36,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from api.audience import audience_of
 from api.auth import current_principal, require
+from api.page_labels import label
 from api.pages import _error, _page, _page_refused
 from api.problems import ProblemError
 from api.responses import JSONBytes
@@ -317,10 +318,36 @@ def statistics_page(
         "statistics.html",
         {
             "stats": body,
+            "labels": _statistics_labels(body),
             "filters": filters.to_json(),
             "csv_url": "/v1/statistics?" + urlencode({**query, "format": "csv"}),
         },
     )
+
+
+def _statistics_labels(stats: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The labels the statistics page's charts show for the codes in ``stats``."""
+    return {
+        "action": {
+            f"{r['kind']}.{r['action']}": label(f"{r['kind']}.{r['action']}", "action")
+            for r in stats.get("records", [])
+        },
+        "severity": {s: label(s, "severity") for s in ("minor", "general", "serious")},
+        "list": {e["list"]: label(e["list"], "list") for e in _entries_and_exits(stats)},
+        "region": {r["region"]: label(r["region"], "region") for r in stats.get("by_region", [])},
+        "sector": {
+            r["sector"]: label(r["sector"], "agency_kind") for r in stats.get("by_sector", [])
+        },
+        "kind": {
+            p["kind"]: label(p["kind"], "record_kind")
+            for p in stats.get("publications", {}).get("by_kind", [])
+        },
+    }
+
+
+def _entries_and_exits(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    lists = stats.get("lists", {})
+    return [*lists.get("entries", []), *lists.get("exits", [])]
 
 
 # -- exports ----------------------------------------------------------------------------------

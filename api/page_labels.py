@@ -41,6 +41,20 @@ _ROLES = {  # a responsible person's role, and a token's
     "public": "社会公众",
     "subject": "市场主体",
 }
+_RECORD_KINDS = {
+    "penalty": "行政处罚",
+    "violation": "失信行为",
+    "list": "名单",
+    "ban": "市场禁入",
+    "measure": "惩戒措施",
+    "license": "行政许可",
+    "incentive": "守信激励",
+    "registration": "守信信息",
+    "commitment": "信用承诺",
+    "person": "责任人",
+    "evaluation": "综合评价",
+    "withdrawal-notice": "撤回说明",
+}
 _ACTIONS = {  # a record kind and action (the statistics' ``kind.action``) by its event type
     t.removeprefix("credit."): text for t, text in TYPE_LABELS.items()
 }
@@ -69,6 +83,7 @@ def _static(table: dict[str, str]) -> Any:
 KINDS: dict[str, Any] = {
     "type": lambda code: _zh(TYPE_LABELS[code]) if code in TYPE_LABELS else None,
     "action": lambda code: _zh(_ACTIONS[code]) if code in _ACTIONS else None,
+    "record_kind": _static(_RECORD_KINDS),
     "penalty": _static(_PENALTY_KINDS),
     "severity": _static(_SEVERITY),
     "list": _static(_LISTS),
@@ -81,6 +96,8 @@ KINDS: dict[str, Any] = {
     "behaviour": _static({}),
     "sector": _static({}),
     "category": _static({}),
+    "agency_kind": lambda code: (k.name if (k := _Registry.agencies.kinds.get(code)) else None),
+    "region": lambda code: _Registry.agencies.regions.get(code),
     "agency": lambda code: (n if (n := agency_name(code, _Registry)) != code else None),
 }
 """Label kind → code → label or None."""

@@ -32,11 +32,14 @@ from api.page_labels import label
 from api.problems import ProblemError, reason_docs
 from api.services import Services, services
 from api.submit import read_body
+from api.timeline_picture import course_days, picture
 from api.tokens import Principal
 from api.views import UnknownSubject
 from events.codes import validate_subject_code
 from events.instants import CST, InvalidInstant, from_us, parse_instant
 from events.reasons import InvalidEvent
+from projections.course import score_course
+from projections.history import TYPE_LABELS
 from projections.reads import SubjectViewsFailed
 
 __all__ = ["TABS", "pages_router", "problem_page"]
@@ -301,14 +304,21 @@ def timeline_page(
     first = min(from_us(r.time_us).astimezone(CST).date() for r in records)
     today = from_us(svc.clock()).astimezone(CST).date()
     start = date(first.year, first.month, 1)
+    end = max(today, start)
     marks = [
         {
             "day": from_us(r.time_us).astimezone(CST).date().isoformat(),
             "type": r.type,
             "id": r.id,
+            "label": label(r.type, "type"),
+            "source": label(r.source, "agency"),
         }
         for r in records
     ]
+    items = svc.views.disclosure(checked, None, None, audience_of(principal)).body.get("items", [])
+    rules = svc.ledger.rules
+    assert rules is not None
+    course = score_course(checked, records, course_days(marks, items, end), rules)
     return _page(
         request,
         "timeline.html",
@@ -316,9 +326,15 @@ def timeline_page(
             "code": checked,
             "name": svc.names.name(checked),
             "start": start.isoformat(),
-            "end": max(today, start).isoformat(),
-            "days": (max(today, start) - start).days,
+            "end": end.isoformat(),
+            "days": (end - start).days,
             "marks": marks,
+            "picture": picture(start, end, marks, course, items),
+            "labels": {
+                "type": {t: label(t, "type") for t in TYPE_LABELS},
+                "agency": {r.source: label(r.source, "agency") for r in records},
+                "list": {n: label(n, "list") for n in LIST_TITLES},
+            },
         },
     )
 
