@@ -26,6 +26,7 @@ from projections.report import _COMMITMENT_TYPES, _PENALTY_KINDS, _SCHEME_NAMES,
 
 __all__ = ["KINDS", "label", "labels_of"]
 
+
 def _zh(text: str) -> str:
     """``信用承诺 commitment made`` → ``信用承诺`` (the maps hold both languages)."""
     return text.split(" ", 1)[0]
@@ -96,9 +97,9 @@ KINDS: dict[str, Any] = {
     "behaviour": _static({}),
     "sector": _static({}),
     "category": _static({}),
-    "agency_kind": lambda code: (k.name if (k := _Registry.agencies.kinds.get(code)) else None),
+    "agency_kind": lambda code: k.name if (k := _Registry.agencies.kinds.get(code)) else None,
     "region": lambda code: _Registry.agencies.regions.get(code),
-    "agency": lambda code: (n if (n := agency_name(code, _Registry)) != code else None),
+    "agency": lambda code: n if (n := agency_name(code, _Registry)) != code else None,
 }
 """Label kind → code → label or None."""
 

@@ -32,7 +32,8 @@
 
   const axis = (grid) => ({
     type: "time", gridIndex: grid, min: data.start, max: data.end,
-    axisLabel: { formatter: "{yyyy}", hideOverlap: true }, splitNumber: narrow ? 3 : 6,
+    axisLabel: { formatter: { year: "{yyyy}年", month: narrow ? "" : "{M}月", day: "" }, hideOverlap: true },
+    splitNumber: narrow ? 3 : 8,
   });
   const chart = echarts.init(el, null, { renderer: "svg" });
   chart.setOption({
