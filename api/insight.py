@@ -19,7 +19,7 @@
   ``api/static/vendor/echarts``; nothing from a CDN) and a CSV download link.
 
 The warning rule book is ``extras["warning_book"]`` when the composition root
-hands one (``api.wiring`` loads it with the settings' rules directory), else the
+hands one (``entrypoints.wiring`` loads it with the settings' rules directory), else the
 shipped rules.
 """
 
@@ -36,7 +36,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from api.audience import audience_of
 from api.auth import current_principal, require
-from api.page_labels import label
+from api.page_labels import page_label
 from api.pages import _error, _page, _page_refused
 from api.problems import ProblemError
 from api.responses import JSONBytes
@@ -318,28 +318,28 @@ def statistics_page(
         "statistics.html",
         {
             "stats": body,
-            "labels": _statistics_labels(body),
+            "labels": _statistics_labels(svc.ledger.rules, body),
             "filters": filters.to_json(),
             "csv_url": "/v1/statistics?" + urlencode({**query, "format": "csv"}),
         },
     )
 
 
-def _statistics_labels(stats: dict[str, Any]) -> dict[str, dict[str, str]]:
+def _statistics_labels(rules: Any, stats: dict[str, Any]) -> dict[str, dict[str, str]]:
     """The labels the statistics page's charts show for the codes in ``stats``."""
     return {
         "action": {
-            f"{r['kind']}.{r['action']}": label(f"{r['kind']}.{r['action']}", "action")
+            f"{r['kind']}.{r['action']}": page_label(rules, "action", f"{r['kind']}.{r['action']}")
             for r in stats.get("records", [])
         },
-        "severity": {s: label(s, "severity") for s in ("minor", "general", "serious")},
-        "list": {e["list"]: label(e["list"], "list") for e in _entries_and_exits(stats)},
-        "region": {r["region"]: label(r["region"], "region") for r in stats.get("by_region", [])},
+        "severity": {s: page_label(rules, "severity", s) for s in ("minor", "general", "serious")},
+        "list": {e["list"]: page_label(rules, "list", e["list"]) for e in _entries_and_exits(stats)},
+        "region": {r["region"]: page_label(rules, "region", r["region"]) for r in stats.get("by_region", [])},
         "sector": {
-            r["sector"]: label(r["sector"], "agency_kind") for r in stats.get("by_sector", [])
+            r["sector"]: page_label(rules, "agency-kind", r["sector"]) for r in stats.get("by_sector", [])
         },
         "kind": {
-            p["kind"]: label(p["kind"], "record_kind")
+            p["kind"]: page_label(rules, "record-kind", p["kind"])
             for p in stats.get("publications", {}).get("by_kind", [])
         },
     }

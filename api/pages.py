@@ -24,11 +24,12 @@ from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from starlette.responses import RedirectResponse, Response
 
 from api.audience import audience_of
 from api.auth import COOKIE, ENDPOINT_ROLES, current_principal
-from api.page_labels import label
+from api.page_labels import page_label
 from api.problems import ProblemError, reason_docs
 from api.services import Services, services
 from api.submit import read_body
@@ -39,14 +40,12 @@ from events.codes import validate_subject_code
 from events.instants import CST, InvalidInstant, from_us, parse_instant
 from events.reasons import InvalidEvent
 from projections.course import score_course
-from projections.history import TYPE_LABELS
 from projections.reads import SubjectViewsFailed
 
 __all__ = ["TABS", "pages_router", "problem_page"]
 
 pages_router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
-templates.env.filters["label"] = label
 
 TABS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("license", "行政许可", "Administrative licences", ("license",)),
@@ -61,6 +60,22 @@ TABS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("notice", "撤回说明", "Withdrawal notices", ("withdrawal-notice",)),
 ]
 """(id, Chinese label, English label, disclosure item kinds) of the subject page's tabs."""
+
+@pass_context
+def _label_filter(context: Any, code: Any, kind: str, lang: str = "zh") -> str:
+    """``{{ code|label("penalty-kind") }}``: what a person reads for a code
+    (:func:`api.page_labels.page_label` over the app's rule services: agencies and
+    measures by their registry names). A code the ledger has no words for is shown as
+    it is; a list of codes is joined with 、."""
+    return page_label(_rules(context["request"]), kind, code, lang)
+
+
+def _rules(request: Request) -> Any:
+    return getattr(request.app.state.services.ledger, "rules", None)
+
+
+templates.env.filters["label"] = _label_filter
+
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     principal = current_principal(request)
@@ -113,7 +128,7 @@ def _page_refused(
     if principal.anonymous:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     return _error(
-        request, 403, "无权访问 Not allowed", f"{label(principal.role.value, 'role')}不能查看{what}"
+        request, 403, "无权访问 Not allowed", f"{page_label(_rules(request), 'role', principal.role.value)}不能查看{what}"
     )
 
 
@@ -123,9 +138,7 @@ def index(request: Request) -> Response:
 
 
 @pages_router.get("/search")
-def search(
-    request: Request, svc: Annotated[Services, Depends(services)], q: str = ""
-) -> Response:
+def search(request: Request, svc: Annotated[Services, Depends(services)], q: str = "") -> Response:
     query = q.strip()
     hits = svc.names.search(query) if query else []
     if len(hits) == 1 and hits[0].subject == query.upper():
@@ -165,7 +178,12 @@ def subject_page(
             checked, as_of_us, None, audience_of(current_principal(request))
         )
     except UnknownSubject:
-        return _error(request, 404, "未找到主体 Subject not found", f"没有 {checked} 的记录 / no records of {checked}")
+        return _error(
+            request,
+            404,
+            "未找到主体 Subject not found",
+            f"没有 {checked} 的记录 / no records of {checked}",
+        )
     except ProblemError as e:
         return _error(request, 400, "日期有误 Invalid date", f"{e.detail} [{e.code}]")
     except SubjectViewsFailed as e:
@@ -301,6 +319,8 @@ def timeline_page(
     records = svc.ledger.stream(checked)
     if not records:
         return _error(request, 404, "未找到主体 Subject not found", f"没有 {checked} 的记录")
+    rules = svc.ledger.rules
+    assert rules is not None
     first = min(from_us(r.time_us).astimezone(CST).date() for r in records)
     today = from_us(svc.clock()).astimezone(CST).date()
     start = date(first.year, first.month, 1)
@@ -310,14 +330,12 @@ def timeline_page(
             "day": from_us(r.time_us).astimezone(CST).date().isoformat(),
             "type": r.type,
             "id": r.id,
-            "label": label(r.type, "type"),
-            "source": label(r.source, "agency"),
+            "label": page_label(rules, "type", r.type),
+            "source": page_label(rules, "agency", r.source),
         }
         for r in records
     ]
     items = svc.views.disclosure(checked, None, None, audience_of(principal)).body.get("items", [])
-    rules = svc.ledger.rules
-    assert rules is not None
     course = score_course(checked, records, course_days(marks, items, end), rules)
     return _page(
         request,
@@ -329,11 +347,11 @@ def timeline_page(
             "end": end.isoformat(),
             "days": (end - start).days,
             "marks": marks,
-            "picture": picture(start, end, marks, course, items),
+            "picture": picture(rules, start, end, marks, course, items),
             "labels": {
-                "type": {t: label(t, "type") for t in TYPE_LABELS},
-                "agency": {r.source: label(r.source, "agency") for r in records},
-                "list": {n: label(n, "list") for n in LIST_TITLES},
+                "type": {t: page_label(rules, "type", t) for t in {r.type for r in records}},
+                "agency": {r.source: page_label(rules, "agency", r.source) for r in records},
+                "list": {n: page_label(rules, "list", n) for n in LIST_TITLES},
             },
         },
     )

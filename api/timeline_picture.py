@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from api.page_labels import label
+from api.page_labels import page_label
 from projections.course import CoursePoint
 
 __all__ = ["ROWS", "TICK_GROUPS", "course_days", "picture", "tick_group"]
@@ -51,30 +51,31 @@ def tick_group(event_type: str) -> str:
     return _GROUP_OF_KIND.get(parts[1] if len(parts) > 2 else "", "other")
 
 
-def _item_label(item: Mapping[str, Any]) -> str:
+def _item_label(rules: Any, item: Mapping[str, Any]) -> str:
     kind = item.get("kind")
     if kind == "list":
-        return label(item.get("list"), "list")
+        return page_label(rules, "list", item.get("list"))
     if kind == "measure":
-        return label(item.get("measure"), "measure")
-    return label(item.get("type"), "type")
+        return page_label(rules, "measure", item.get("measure"))
+    return page_label(rules, "type", item.get("type"))
 
 
 def picture(
+    rules: Any,
     start: date,
     end: date,
     marks: Sequence[Mapping[str, str]],
     course: Sequence[CoursePoint],
     items: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
-    """The chart's data: ``course`` as ``[day, score, grade]``; per row of :data:`ROWS`
+    """The chart's data (labels from ``rules``, the rule services): ``course`` as ``[day, score, grade]``; per row of :data:`ROWS`
     the periods of ``items`` (disclosure items, every audience) as ``[from, until, label]``
     (an open period runs to ``end``); ``years``: 1 January of each year on the axis;
     ``marks`` with their group. Days are ISO dates."""
     rows = []
     for rid, name, kinds in ROWS:
         bars = [
-            [first, last or end.isoformat(), _item_label(item)]
+            [first, last or end.isoformat(), _item_label(rules, item)]
             for item in items
             if item.get("kind") in kinds
             for first, last in item.get("periods") or ()

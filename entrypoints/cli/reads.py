@@ -1,0 +1,247 @@
+"""The read-side commands of ``ledger``: standing, disclosure, history, lists, rebuild, project.
+
+``register(subparsers, bootstrap)`` adds them to the ``ledger`` parser; each
+handler takes ``(args, settings)`` and returns the exit status: 0 success, 1 an
+answer that is not there (a subject with no records), 2 bad usage (a bad code
+or instant, with a clear message). Default output is for people; ``--json`` is
+DESIGN.md's shape. Long work (rebuild, catching the views up) shows a progress
+bar and ends with a one-line summary with figures on standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from commands.services import RuleServices
+from entrypoints.bootstrap import open_recorder
+from entrypoints.settings import Settings
+from events.codes import validate_subject_code
+from events.instants import InvalidInstant, parse_instant
+from events.reasons import InvalidEvent
+from ledger.app import Ledger
+from projections.reads import Reads, SubjectViewsFailed, UnknownSubject
+from projections.runner import ProjectionRunner, SubjectFoldFailed
+from projections.text import disclosure_text, list_text, standing_text
+from projections.trustworthy import LIST_NAME as TRUSTWORTHY
+from projections.trustworthy import members as trustworthy_members
+from projections.views import LIST_NAMES, VIEW_NAMES
+
+__all__ = ["register"]
+
+Bootstrap = Callable[[Settings], Ledger]
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+class Refused(Exception):
+    """Bad usage: printed as ``ledger: message``, exit status 2 (every read command
+    of the projections and insight areas refuses this way)."""
+
+
+def instant_option(text: str | None, option: str) -> int | None:
+    """The instant an ``--as-of`` / ``--known-at`` option names (None when absent), or
+    :class:`Refused` naming the option."""
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except InvalidInstant as exc:
+        raise Refused(f"{option}: {exc}") from None
+
+
+def _code(text: str) -> str:
+    try:
+        return validate_subject_code(text)
+    except InvalidEvent as exc:
+        raise Refused(f"{exc.rejection.code}: {exc.rejection.message}") from None
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _reads(ledger: Ledger) -> Reads:
+    rules = ledger.rules or RuleServices.load()
+    return Reads(
+        ledger.recorder, rules, clock=ledger.clock, keystore=getattr(ledger, "keystore", None)
+    )
+
+
+def _guarded(run: Callable[[argparse.Namespace, Settings], int]) -> Handler:
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        try:
+            return run(args, settings)
+        except Refused as exc:
+            print(f"ledger: {exc}", file=sys.stderr)
+            return 2
+        except UnknownSubject as exc:
+            print(f"ledger: no records of subject {exc} (as known then)", file=sys.stderr)
+            return 1
+        except SubjectViewsFailed as exc:
+            print(f"ledger: {exc}", file=sys.stderr)
+            return 1
+
+    return handler
+
+
+def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> None:
+    """Add the read-side commands to the ``ledger`` command line."""
+
+    def subject_command(name: str, help_text: str, run: Handler) -> None:
+        p = subparsers.add_parser(name, help=help_text)
+        p.add_argument("code", help="unified social credit code (统一社会信用代码)")
+        p.add_argument(
+            "--as-of", help="valid time: RFC 3339, or a date = end of that day in CST (default now)"
+        )
+        p.add_argument(
+            "--known-at",
+            help="recorded time: what the ledger had recorded by then (default now)",
+        )
+        p.add_argument("--json", action="store_true", help="DESIGN.md's JSON shape")
+        p.set_defaults(handler=_guarded(run))
+
+    def cmd_standing(args: argparse.Namespace, settings: Settings) -> int:
+        code = _code(args.code)
+        as_of = instant_option(args.as_of, "--as-of")
+        known_at = instant_option(args.known_at, "--known-at")
+        body = _reads(bootstrap(settings)).standing(code, as_of, known_at)
+        if args.json:
+            _print_json(body)
+        else:
+            sys.stdout.write(standing_text(body))
+        return 0
+
+    def cmd_disclosure(args: argparse.Namespace, settings: Settings) -> int:
+        code = _code(args.code)
+        as_of = instant_option(args.as_of, "--as-of")
+        known_at = instant_option(args.known_at, "--known-at")
+        body = _reads(bootstrap(settings)).disclosure(code, as_of, known_at)
+        if args.json:
+            _print_json(body)
+        else:
+            sys.stdout.write(disclosure_text(body))
+        return 0
+
+    def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+        code = _code(args.code)
+        as_of = instant_option(args.as_of, "--as-of")
+        known_at = instant_option(args.known_at, "--known-at")
+        result = _reads(bootstrap(settings)).history(code, as_of, known_at)
+        if args.json:
+            _print_json(result.to_json())
+        else:
+            sys.stdout.write(result.text())
+        return 0
+
+    def cmd_lists(args: argparse.Namespace, settings: Settings) -> int:
+        as_of = instant_option(args.as_of, "--as-of")
+        known_at = instant_option(args.known_at, "--known-at")
+        ledger = bootstrap(settings)
+        reads = _reads(ledger)
+        runner = ProjectionRunner(ledger.recorder, reads.rules, store=reads.store)
+        caught = runner.catch_up(progress=True, label="views")
+        if caught:
+            print(f"views caught up: {caught:,} records", file=sys.stderr)
+        if args.name == TRUSTWORTHY:
+            body = trustworthy_members(reads, as_of, known_at)
+        else:
+            body = reads.list_members(args.name, as_of, known_at)
+        if args.json:
+            _print_json(body)
+        else:
+            sys.stdout.write(list_text(body))
+        return 0
+
+    def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+        subject = _code(args.subject) if args.subject else None
+        if subject is not None and args.name:
+            raise Refused("--subject rebuilds every view of one subject; name no view")
+        ledger = bootstrap(settings)
+        rules = ledger.rules or RuleServices.load()
+        runner = ProjectionRunner(ledger.recorder, rules, batch_size=settings.batch_size)
+        if subject is not None:
+            try:
+                folded = runner.rebuild_subject(subject)
+            except LookupError:
+                raise UnknownSubject(subject) from None
+            except SubjectFoldFailed as exc:
+                print(f"ledger: {exc}", file=sys.stderr)
+                return 1
+            print(
+                f"rebuilt the views of {subject}: {folded:,} records folded; not marked failed",
+                file=sys.stderr,
+            )
+            return 0
+        parallel = settings.database_url.startswith("postgres") and args.workers > 1
+        summary = runner.rebuild(
+            [args.name] if args.name else None,
+            progress=True,  # a bar on a terminal only
+            workers=args.workers if parallel else 1,
+            open_recorder=functools.partial(open_recorder, settings.database_url, pool_size=1),
+            open_rules=functools.partial(
+                RuleServices.load, settings.calendar_dir, settings.rules_dir
+            ),
+        )
+        print(summary.line(), file=sys.stderr)
+        return 0
+
+    def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
+        ledger = bootstrap(settings)
+        rules = ledger.rules or RuleServices.load()
+        runner = ProjectionRunner(ledger.recorder, rules, batch_size=settings.batch_size)
+        caught = runner.catch_up(progress=True, label="project catching up")
+        refreshed = runner.refresh(ledger.clock())
+        print(
+            f"views at ledger position {min(runner.positions().values()):,}: "
+            f"{caught:,} records applied, {refreshed:,} stale standings refreshed",
+            file=sys.stderr,
+        )
+        if args.follow:
+            stop = threading.Event()
+            try:
+                runner.follow(stop, clock=ledger.clock)
+            except KeyboardInterrupt:
+                stop.set()
+        return 0
+
+    subject_command("standing", "a subject's credit standing: grade, score and why", cmd_standing)
+    subject_command("disclosure", "what is public about a subject (信用中国)", cmd_disclosure)
+    subject_command(
+        "history",
+        "a subject's traceable history: every record, both clocks, what it changed",
+        cmd_history,
+    )
+
+    p = subparsers.add_parser("lists", help="members of a public list or the market-ban register")
+    names = (*LIST_NAMES, TRUSTWORTHY)
+    p.add_argument("name", choices=names, help="which list: " + ", ".join(names))
+    p.add_argument("--as-of", help="valid time (default now)")
+    p.add_argument("--known-at", help="recorded time (default now)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_guarded(cmd_lists))
+
+    p = subparsers.add_parser("rebuild", help="drop and rebuild the materialised views")
+    p.add_argument("name", nargs="?", choices=VIEW_NAMES, help="one view (default: all)")
+    p.add_argument(
+        "--subject",
+        metavar="CODE",
+        help="fold one subject's views again (e.g. one marked failed) and clear its mark",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes folding subjects (PostgreSQL; default: one per core)",
+    )
+    p.set_defaults(handler=_guarded(cmd_rebuild))
+
+    p = subparsers.add_parser("project", help="bring the materialised views up to date")
+    p.add_argument("--follow", action="store_true", help="keep following new records")
+    p.set_defaults(handler=_guarded(cmd_project))
