@@ -32,7 +32,7 @@ from api.metrics import metrics_router
 from api.models import cloudevent_components
 from api.names import NameIndex
 from api.objections import objections_router
-from api.pages import pages_router
+from api.pages import pages_router, problem_page
 from api.problems import PROBLEM_MEDIA_TYPE
 from api.records import records_router
 from api.report_routes import reports_router
@@ -152,7 +152,7 @@ def create_app(
     )
     metrics.track_verifications(lambda: verification_summary(ledger.recorder))
     app.state.metrics = metrics
-    problems.install(app)
+    problems.install(app, page=problem_page)
     app.include_router(reports_router)  # first: /v1/lists/trustworthy before /v1/lists/{list}
     app.include_router(v1_router)
     app.include_router(records_router)

@@ -36,6 +36,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from api.audience import audience_of
 from api.auth import current_principal, require
+from api.page_labels import page_label
 from api.pages import _error, _page, _page_refused
 from api.problems import ProblemError
 from api.responses import JSONBytes
@@ -329,10 +330,36 @@ def statistics_page(
         "statistics.html",
         {
             "stats": body,
+            "labels": _statistics_labels(svc.ledger.rules, body),
             "filters": filters.to_json(),
             "csv_url": "/v1/statistics?" + urlencode({**query, "format": "csv"}),
         },
     )
+
+
+def _statistics_labels(rules: Any, stats: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The labels the statistics page's charts show for the codes in ``stats``."""
+    return {
+        "action": {
+            f"{r['kind']}.{r['action']}": page_label(rules, "action", f"{r['kind']}.{r['action']}")
+            for r in stats.get("records", [])
+        },
+        "severity": {s: page_label(rules, "severity", s) for s in ("minor", "general", "serious")},
+        "list": {e["list"]: page_label(rules, "list", e["list"]) for e in _entries_and_exits(stats)},
+        "region": {r["region"]: page_label(rules, "region", r["region"]) for r in stats.get("by_region", [])},
+        "sector": {
+            r["sector"]: page_label(rules, "agency-kind", r["sector"]) for r in stats.get("by_sector", [])
+        },
+        "kind": {
+            p["kind"]: page_label(rules, "record-kind", p["kind"])
+            for p in stats.get("publications", {}).get("by_kind", [])
+        },
+    }
+
+
+def _entries_and_exits(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    lists = stats.get("lists", {})
+    return [*lists.get("entries", []), *lists.get("exits", [])]
 
 
 # -- exports ----------------------------------------------------------------------------------
