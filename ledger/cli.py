@@ -29,6 +29,7 @@ from bench import cli as bench_cli
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import InvalidInstant, cst_text
 from events.reasons import InvalidEvent
+from federation import witness_cli
 from ledger import (
     backup,
     calendars,
@@ -67,6 +68,7 @@ COMMAND_AREAS = (
     unverified,
     calendars,
     report_cli,
+    witness_cli,
 )
 """Modules that add their own subcommands with ``register(subparsers, bootstrap)``."""
 
