@@ -1,0 +1,228 @@
+"""The witness (issue 22, item 3): regional ledgers served over HTTP (the FastAPI app under
+uvicorn on a free port), ``ledger witness --once`` following them.
+
+* a growing log: every checkpoint is cosigned, the cosignatures verify under the witness's
+  key and are served by ``--serve``'s endpoint;
+* a rewritten history (another store under the same origin and key, one record changed,
+  its checkpoint signed): same size another root, then a larger size with no valid
+  consistency proof: refused, exit 1, ``fork <origin>``, evidence kept and re-checked;
+* a truncated log (the same origin and key, the last records missing): refused likewise.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import random
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from federation.witness import LogSpec, Witness, check_evidence
+from federation.witness_cli import WitnessServer
+from federation.witness_state import WitnessState
+from ledger.app import Ledger
+from ledger.audit.checkpoint_log import CheckpointLog
+from ledger.audit.checkpoints import Checkpoint, issue_checkpoint
+from ledger.audit.cosignatures import verify_cosignature, witnessed_by
+from ledger.audit.keys import load_or_create_key, public_key_b64, public_key_bytes
+from ledger.bootstrap import bootstrap
+from ledger.cli import main
+from ledger.settings import Settings
+from tests.e2e.apphelpers import serve
+from tests.integration.audit_support import random_events, subject_codes, submit
+
+ORIGIN = "credit-ledger.jiangxi"
+SUBJECTS = subject_codes(4, 22)
+
+
+def _events(n: int, tag: str = "jx", seed: int = 22) -> list[dict[str, Any]]:
+    return random_events(random.Random(seed), n, SUBJECTS, tag)
+
+
+@dataclass
+class Region:
+    """One regional ledger: its settings, an open ledger to write with, its base URL."""
+
+    settings: Settings
+    ledger: Ledger
+    url: str
+
+    @property
+    def key(self) -> str:
+        return public_key_b64(load_or_create_key(self.settings.signing_key_file))
+
+    @property
+    def log(self) -> str:
+        return f"{self.url}={self.key}"
+
+    def checkpoint(self) -> Checkpoint:
+        key = load_or_create_key(self.settings.signing_key_file)
+        return issue_checkpoint(
+            self.ledger.recorder,
+            key,
+            self.settings.name,
+            self.ledger.clock(),
+            log=CheckpointLog.of(self.settings),
+        )
+
+
+@contextlib.contextmanager
+def region(
+    tmp: Path, tag: str, database_url: str, events: list[dict[str, Any]]
+) -> Iterator[Region]:
+    """A ledger of origin :data:`ORIGIN` holding ``events`` with a first checkpoint, served.
+    Every region of a test shares the signing key file ``tmp/origin.key``: a second region
+    is the same origin's other history."""
+    from api.wiring import build_app
+
+    home = tmp / tag
+    home.mkdir()
+    settings = Settings(
+        database_url=database_url,
+        name=ORIGIN,
+        signing_key_file=tmp / "origin.key",
+        checkpoint_log=home / "checkpoints",
+        person_secret_file=home / "person.key",
+        tokens_file=home / "tokens.json",
+        erasure_log=home / "erasures.jsonl",
+    )
+    ledger = bootstrap(settings)
+    submit(ledger, events)
+    app = build_app(settings, bootstrap, run_projections=False)
+    try:
+        with serve(app) as url:
+            found = Region(settings, ledger, url)
+            found.checkpoint()
+            yield found
+    finally:
+        ledger.recorder.datastore.close()  # type: ignore[attr-defined]
+
+
+def witness_once(state: Path, *logs: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    args = ["witness", "--state", str(state), "--name", "witness-test", "--once"]
+    for log in logs:
+        args += ["--log", log]
+    capsys.readouterr()
+    code = main(args)
+    return code, capsys.readouterr().out
+
+
+def _sqlite(tmp: Path, tag: str) -> str:
+    return f"sqlite:///{tmp / (tag + '.db')}"
+
+
+def test_the_witness_cosigns_every_checkpoint_of_a_growing_log(
+    store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "witness"
+    with region(tmp_path, "jx", store_url, _events(30)) as jx:
+        sizes = []
+        for round_ in range(3):
+            if round_:
+                submit(jx.ledger, _events(7 * round_, tag=f"more{round_}", seed=round_))
+                jx.checkpoint()
+            sizes.append(jx.ledger.size())
+            code, out = witness_once(state, jx.log, capsys=capsys)
+            assert code == 0, out
+            assert out.strip() == f"ok {ORIGIN} size={sizes[-1]}"
+        code, out = witness_once(state, jx.log, capsys=capsys)  # nothing new: still ok
+        assert (code, out.strip()) == (0, f"ok {ORIGIN} size={sizes[-1]}")
+
+        witness_key = load_or_create_key(state / "witness.key")
+        held = WitnessState(state)
+        cosigned = held.cosignatures(ORIGIN)
+        assert [c["size"] for c in cosigned] == sizes[::-1]
+        assert all(verify_cosignature(c, public_key_bytes(witness_key)) for c in cosigned)
+        latest = orjson.loads(urllib.request.urlopen(f"{jx.url}/v1/checkpoints/latest").read())
+        assert witnessed_by(cosigned, latest, [public_key_bytes(witness_key)])
+
+        # the witness serves them; the ledger's fetch finds the one for its checkpoint
+        from ledger.audit.cosignatures import fetch_cosignatures
+
+        witness = Witness("witness-test", witness_key, held)
+        server = WitnessServer(witness, "127.0.0.1", 0)
+        server.start()
+        try:
+            found, problems = fetch_cosignatures([server.url], latest)
+            metrics = urllib.request.urlopen(f"{server.url}/metrics").read().decode()
+        finally:
+            server.stop()
+        assert problems == []
+        assert [c["size"] for c in found] == [latest["size"]]
+        assert "ledger_witness_last_check_timestamp_seconds" in metrics
+
+
+def test_a_rewritten_history_is_refused_and_the_evidence_verifies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "witness"
+    events = _events(40)
+    changed = [dict(e) for e in events]
+    changed[17] = {**changed[17], "data": {**changed[17]["data"], "description": "改过的记录"}}
+    changed[17]["type"] = "credit.registration.submitted"
+    with region(tmp_path, "jx", _sqlite(tmp_path, "jx"), events) as jx:
+        code, out = witness_once(state, jx.log, capsys=capsys)
+        assert code == 0, out
+        verified = jx.ledger.size()
+    with region(tmp_path, "jx-rewritten", _sqlite(tmp_path, "rw"), changed) as rewritten:
+        assert rewritten.key == jx.key and rewritten.ledger.size() == verified
+        code, out = witness_once(state, rewritten.log, capsys=capsys)
+        assert code == 1
+        assert out.startswith(f"fork {ORIGIN} different-root")
+        # it grows on: a larger size, but no proof extends what the witness verified
+        submit(rewritten.ledger, _events(5, tag="after", seed=5))
+        rewritten.checkpoint()
+        code, out = witness_once(state, rewritten.log, capsys=capsys)
+        assert code == 1
+        assert out.startswith(f"fork {ORIGIN} inconsistent")
+    # nothing was cosigned or stored from the rewritten history
+    assert [c["size"] for c in WitnessState(state).cosignatures(ORIGIN)] == [verified]
+    evidence = sorted((state / "evidence").glob("*.json"))
+    kinds = sorted(orjson.loads(p.read_bytes())["kind"] for p in evidence)
+    assert kinds == ["different-root", "inconsistent"]
+    for path in evidence:
+        shown, problems = check_evidence(orjson.loads(path.read_bytes()))
+        assert problems == [] and shown, path
+        capsys.readouterr()
+        assert main(["witness", "--check-evidence", str(path)]) == 0
+        assert capsys.readouterr().out.startswith(f"OK: {ORIGIN}")
+    # a doctored evidence file does not verify
+    doctored = orjson.loads(evidence[0].read_bytes())
+    doctored["offered"]["root"] = doctored["stored"]["root"]
+    assert check_evidence(doctored)[1]
+
+
+def test_a_truncated_log_is_refused_and_the_evidence_verifies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "witness"
+    events = _events(40)
+    with region(tmp_path, "jx", _sqlite(tmp_path, "jx"), events) as jx:
+        assert witness_once(state, jx.log, capsys=capsys)[0] == 0
+    with region(tmp_path, "jx-cut", _sqlite(tmp_path, "cut"), events[:25]) as cut:
+        code, out = witness_once(state, cut.log, capsys=capsys)
+    assert code == 1
+    assert out.startswith(f"fork {ORIGIN} smaller")
+    (path,) = (state / "evidence").glob("*.json")
+    shown, problems = check_evidence(orjson.loads(path.read_bytes()))
+    assert problems == [] and "cut back" in shown[0]
+
+
+def test_a_bad_signature_is_refused_and_an_unreachable_log_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "witness"
+    with region(tmp_path, "jx", _sqlite(tmp_path, "jx"), _events(10)) as jx:
+        other = base64.b64encode(bytes(range(32))).decode()
+        code, out = witness_once(state, f"{jx.url}={other}", capsys=capsys)
+        assert code == 1 and out.startswith(f"fork {ORIGIN} bad-signature")
+        url = jx.url
+    code, out = witness_once(state, f"{url}={jx.key}", capsys=capsys)
+    assert code == 3 and out.startswith(f"error {url}")
+    assert LogSpec.parse(f"{url}/={jx.key}").base_url == url
