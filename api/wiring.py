@@ -42,6 +42,7 @@ def build_app(
     from api.report_cli import issuer_for
     from commands.warning_rules import WarningBook
     from ledger.audit.checkpoint_log import CheckpointLog
+    from ledger.audit.cosignatures import CosignatureSource
     from ledger.audit.keys import load_or_create_key
     from ledger.metrics import LedgerMetrics
     from ledger.persons import keystore_of
@@ -66,5 +67,6 @@ def build_app(
         extras={
             "warning_book": WarningBook.load([settings.rules_dir]),
             "report_issuer": issuer_for(ledger, settings),
+            "cosignatures": CosignatureSource.of(settings.witnesses),
         },
     )

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
+import threading
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,6 +35,7 @@ from ledger.chain import canonical
 
 __all__ = [
     "COSIGNED_KEYS",
+    "CosignatureSource",
     "cosign",
     "cosigned_body",
     "fetch_cosignatures",
@@ -39,6 +43,8 @@ __all__ = [
     "verify_cosignature",
     "witnessed_by",
 ]
+
+log = logging.getLogger("ledger.audit")
 
 COSIGNED_KEYS = ("origin", "size", "root", "heads_root")
 """The keys of the checkpoint a cosignature repeats (``heads_root`` only when it has one)."""
@@ -122,3 +128,60 @@ def fetch_cosignatures(
                 found.append(cosignature)
                 break
     return found, problems
+
+
+class CosignatureSource:
+    """The witnesses a ledger asks for cosignatures (``LEDGER_WITNESSES``: base URLs,
+    comma-separated), with a cache: a tree's cosignatures found are kept (they never change);
+    a witness that did not answer, or had none yet, is asked again after ``retry_s``. So a
+    bundle or report costs at most one round of requests per new checkpoint, and a witness
+    that is down delays it by at most ``timeout_s`` once per ``retry_s``."""
+
+    def __init__(
+        self, witnesses: Sequence[str], *, timeout_s: float = 2.0, retry_s: float = 60.0
+    ) -> None:
+        self.witnesses = list(witnesses)
+        self.timeout_s = timeout_s
+        self.retry_s = retry_s
+        self._found: dict[tuple[str, tuple[Any, ...]], dict[str, Any]] = {}
+        self._asked: dict[tuple[str, tuple[Any, ...]], float] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, witnesses: str | None) -> CosignatureSource | None:
+        """The source of a ``LEDGER_WITNESSES`` value; None when it names no witness."""
+        urls = [u.strip() for u in (witnesses or "").split(",") if u.strip()]
+        return cls(urls) if urls else None
+
+    def for_checkpoint(self, checkpoint: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The witnesses' cosignatures of ``checkpoint``'s tree (cached)."""
+        tree = tuple(checkpoint.get(k) for k in COSIGNED_KEYS)
+        found: list[dict[str, Any]] = []
+        now = time.monotonic()
+        for witness in self.witnesses:
+            key = (witness, tree)
+            with self._lock:
+                known = self._found.get(key)
+                due = now - self._asked.get(key, -self.retry_s) >= self.retry_s
+            if known is None and due:
+                fetched, problems = fetch_cosignatures(
+                    [witness], checkpoint, timeout_s=self.timeout_s
+                )
+                for problem in problems:
+                    log.warning("cosignatures not fetched: %s", problem)
+                with self._lock:
+                    self._asked[key] = now
+                    if fetched:
+                        known = self._found[key] = fetched[0]
+            if known is not None:
+                found.append(known)
+        return found
+
+    def attach(self, document: dict[str, Any]) -> dict[str, Any]:
+        """``document`` (a bundle, or a report with its ``bundle``) with ``cosignatures`` of
+        its checkpoint beside it, when any witness has them; else ``document`` unchanged."""
+        checkpoint = document.get("checkpoint") or document.get("bundle", {}).get("checkpoint")
+        if not isinstance(checkpoint, Mapping):
+            return document
+        found = self.for_checkpoint(checkpoint)
+        return {**document, "cosignatures": found} if found else document

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import random
+import re
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -226,3 +227,88 @@ def test_a_bad_signature_is_refused_and_an_unreachable_log_is_an_error(
     code, out = witness_once(state, f"{url}={jx.key}", capsys=capsys)
     assert code == 3 and out.startswith(f"error {url}")
     assert LogSpec.parse(f"{url}/={jx.key}").base_url == url
+
+
+def _tool(name: str) -> Any:
+    import importlib.util
+    import sys
+
+    from tests.integration.audit_support import ROOT
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    spec = importlib.util.spec_from_file_location(
+        f"{name}_for_witness_tests", ROOT / "tools" / f"{name}.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bundles_and_reports_carry_cosignatures_and_the_verifiers_count_k_of_n(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verify_bundle, verify_report = _tool("verify_bundle"), _tool("verify_report")
+    with contextlib.ExitStack() as stack:
+        jx = stack.enter_context(region(tmp_path, "jx", _sqlite(tmp_path, "jx"), _events(30)))
+        servers, keys = [], []
+        for n, name in enumerate(("national", "tianjin", "idle")):
+            state = WitnessState(tmp_path / f"witness-{name}")
+            key = load_or_create_key(state.directory / "witness.key")
+            witness = Witness(f"witness-{name}", key, state)
+            if n < 2:  # the third witness never looked at this log
+                (seen,) = witness.check_all([LogSpec.parse(jx.log)])
+                assert seen.status == "ok"
+            server = WitnessServer(witness, "127.0.0.1", 0)
+            server.start()
+            stack.callback(server.stop)
+            servers.append(server.url)
+            keys.append(public_key_b64(key))
+        for name, value in {
+            "DATABASE_URL": jx.settings.database_url,
+            "NAME": ORIGIN,
+            "SIGNING_KEY_FILE": jx.settings.signing_key_file,
+            "CHECKPOINT_LOG": jx.settings.checkpoint_log,
+            "PERSON_SECRET_FILE": jx.settings.person_secret_file,
+            "WITNESSES": ",".join(servers),
+        }.items():
+            monkeypatch.setenv(f"LEDGER_{name}", str(value))
+        subject = SUBJECTS[0]
+        bundle_file, report_file = tmp_path / "bundle.json", tmp_path / "report.json"
+        assert main(["audit-bundle", subject, "--output", str(bundle_file)]) == 0
+        assert main(["report", subject, "--output", str(report_file)]) == 0
+    bundle = orjson.loads(bundle_file.read_bytes())
+    report = orjson.loads(report_file.read_bytes())
+    assert sorted(c["witness"] for c in bundle["cosignatures"]) == [
+        "witness-national",
+        "witness-tianjin",
+    ]
+    assert len(report["cosignatures"]) == 2
+
+    def check(tool: Any, path: Path, *witness_args: str) -> tuple[int, str]:
+        capsys.readouterr()
+        code = tool.main([str(path), "--public-key", jx.key, *witness_args])
+        return code, capsys.readouterr().out
+
+    national, tianjin, idle = (["--witness-key", k] for k in keys)
+    for tool, path in ((verify_bundle, bundle_file), (verify_report, report_file)):
+        assert check(tool, path)[0] == 0  # without witness keys: not checked
+        code, out = check(tool, path, *national, *tianjin, "--witnesses", "2")
+        assert code == 0, out
+        assert re.search(r"cosigned by 2 of (the )?2 given witnesses", out), out
+        code, out = check(tool, path, *national, *tianjin, *idle, "--witnesses", "2")
+        assert code == 0, out
+        code, out = check(tool, path, *national, *tianjin, *idle, "--witnesses", "3")
+        assert code == 1 and "only 2 of the 3 given witnesses" in out
+        assert check(tool, path, *idle)[0] == 1  # K defaults to 1
+        assert check(tool, path, *national, "--witnesses", "2")[0] == 2  # K > n: usage
+    # a cosignature altered, or of another tree, does not count
+    forged = {**bundle, "cosignatures": [dict(c) for c in bundle["cosignatures"]]}
+    forged["cosignatures"][0]["cosigned_us"] += 1
+    forged["cosignatures"][1]["size"] -= 1
+    witness_keys = [base64.b64decode(k) for k in keys]
+    assert verify_bundle.verify(bundle, None, witness_keys=witness_keys, witnesses=2) == []
+    assert verify_bundle.verify(forged, None, witness_keys=witness_keys, witnesses=1)
+    assert witnessed_by(bundle["cosignatures"], bundle["checkpoint"], witness_keys) == set(
+        witness_keys[:2]
+    )
