@@ -62,9 +62,6 @@ def register(subparsers: Any, bootstrap: Callable[..., Any]) -> None:
         "verified (signature, RFC 9162 consistency proof), cosign it, and refuse a fork, keeping "
         "the evidence in DIR/evidence/. Exit status with --once: 0 all ok, 1 a fork, 3 a log "
         "not reached.",
-        epilog="example:\n  ledger witness --state /var/lib/witness --once "
-        "--log https://ledger.jx.example=BASE64KEY --log https://ledger.tj.example=BASE64KEY",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--state", metavar="DIR", help="the witness's directory (state, evidence)")
     p.add_argument(

@@ -121,6 +121,7 @@ EXAMPLES: dict[str, str] = {
     "calendar": "LEDGER_CALENDAR_DIR=/var/lib/credit-ledger/calendars ledger calendar load 2027.json",
     "calendar load": "LEDGER_CALENDAR_DIR=/var/lib/credit-ledger/calendars ledger calendar load 2027.json --replace",
     "report": f"ledger report {EXAMPLE_SUBJECT} --format pdf --output report.pdf",
+    "witness": "ledger witness --state witness --once --log https://ledger.jx.example=BASE64KEY",
 }
 """``ledger COMMAND --help`` ends with ``example: …`` from here (one place for all)."""
 
