@@ -16,6 +16,7 @@ import contextlib
 import random
 import re
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,10 @@ from ledger.cli import main
 from ledger.settings import Settings
 from tests.e2e.apphelpers import serve
 from tests.integration.audit_support import random_events, subject_codes, submit
+from tests.integration.kafka_broker import (
+    Broker,
+    kafka_broker,  # noqa: F401  (the fixture)
+)
 
 ORIGIN = "credit-ledger.jiangxi"
 SUBJECTS = subject_codes(4, 22)
@@ -312,3 +317,23 @@ def test_bundles_and_reports_carry_cosignatures_and_the_verifiers_count_k_of_n(
     assert witnessed_by(bundle["cosignatures"], bundle["checkpoint"], witness_keys) == set(
         witness_keys[:2]
     )
+
+
+@pytest.mark.kafka
+def test_cosignatures_are_published_to_kafka(
+    tmp_path: Path,
+    kafka_broker: Broker,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    topic = f"credit.cosignatures.{uuid.uuid4().hex[:8]}"
+    kafka_broker.create_topics({topic: 1})
+    monkeypatch.setenv("LEDGER_KAFKA_BOOTSTRAP", kafka_broker.bootstrap)
+    state = tmp_path / "witness"
+    with region(tmp_path, "jx", _sqlite(tmp_path, "jx"), _events(10)) as jx:
+        capsys.readouterr()
+        code = main(["witness", "--state", str(state), "--topic", topic, "--once", "--log", jx.log])
+        assert code == 0, capsys.readouterr()
+    [message] = kafka_broker.read_all(topic, 1)
+    assert message.key == ORIGIN.encode()
+    assert orjson.loads(message.value) == WitnessState(state).cosignatures(ORIGIN)[0]
