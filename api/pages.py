@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from starlette.responses import RedirectResponse, Response
 
 from api.audience import audience_of
@@ -35,6 +36,7 @@ from api.tokens import Principal
 from api.views import UnknownSubject
 from events.codes import validate_subject_code
 from events.instants import CST, InvalidInstant, from_us, parse_instant
+from events.labels import UnknownLabel, codes, label
 from events.reasons import InvalidEvent
 from projections.reads import SubjectViewsFailed
 
@@ -57,8 +59,34 @@ TABS: list[tuple[str, str, str, tuple[str, ...]]] = [
 ]
 """(id, Chinese label, English label, disclosure item kinds) of the subject page's tabs."""
 
-SEVERITY = {"minor": "轻微 minor", "general": "一般 general", "serious": "严重 serious"}
-LISTS = {"serious-dishonesty": "严重失信主体名单", "focus": "重点关注名单"}
+SEVERITY = {
+    code: f"{label('severity', code)} {label('severity', code, 'en')}" for code in codes("severity")
+}
+LISTS = {code: label("list", code) for code in codes("list")}
+
+
+@pass_context
+def _label_filter(context: Any, code: Any, kind: str, lang: str = "zh") -> str:
+    """``{{ code|label("penalty-kind") }}``: what a person reads for a code
+    (:meth:`commands.services.RuleServices.label`: agencies and measures by their
+    registry names). A code the ledger has no words for is shown as it is; a list
+    of codes is joined with 、."""
+    if isinstance(code, list | tuple):
+        return "、".join(_label_filter(context, c, kind, lang) for c in code)
+    if code is None:
+        return ""
+    rules = getattr(context["request"].app.state.services.ledger, "rules", None)
+    try:
+        return (
+            rules.label(kind, str(code), lang)
+            if rules is not None
+            else label(kind, str(code), lang)
+        )
+    except UnknownLabel:
+        return str(code)
+
+
+templates.env.filters["label"] = _label_filter
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -96,9 +124,7 @@ def index(request: Request) -> Response:
 
 
 @pages_router.get("/search")
-def search(
-    request: Request, svc: Annotated[Services, Depends(services)], q: str = ""
-) -> Response:
+def search(request: Request, svc: Annotated[Services, Depends(services)], q: str = "") -> Response:
     query = q.strip()
     hits = svc.names.search(query) if query else []
     if len(hits) == 1 and hits[0].subject == query.upper():
@@ -138,7 +164,12 @@ def subject_page(
             checked, as_of_us, None, audience_of(current_principal(request))
         )
     except UnknownSubject:
-        return _error(request, 404, "未找到主体 Subject not found", f"没有 {checked} 的记录 / no records of {checked}")
+        return _error(
+            request,
+            404,
+            "未找到主体 Subject not found",
+            f"没有 {checked} 的记录 / no records of {checked}",
+        )
     except ProblemError as e:
         return _error(request, 400, "日期有误 Invalid date", f"{e.detail} [{e.code}]")
     except SubjectViewsFailed as e:

@@ -7,6 +7,13 @@ naming the reason, ``/problems/<code>``), ``title``, ``status``, ``detail``,
 members carry machine-readable details (the rejection's details; ``errors``:
 per-event results of a batch; ``invalid``: per-parameter validation errors).
 
+Language: under ``Accept-Language: zh`` (preferred over ``en``) ``title`` and
+``detail`` are Chinese (the reason's title and meaning,
+:data:`events.reasons.REASON_TEXTS`) and the English detail, which names the
+field or value at fault, stays in ``detail_en``; otherwise (``en``, or no
+header) they are English: the reason's title and the rejection's own message.
+``code`` is the same in both; ``Content-Language`` says which was chosen.
+
 :class:`ProblemError` is raised by handlers and dependencies; the exception
 handlers installed by :func:`install` turn it, request validation errors,
 Starlette's HTTP errors and any unexpected exception into problem responses.
@@ -24,13 +31,14 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from events.reasons import Reason, Rejection
+from events.reasons import REASON_TEXTS, Reason, Rejection
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "ProblemError",
     "ProblemResponse",
     "install",
+    "language_of",
     "problem_body",
     "status_of_rejection",
 ]
@@ -54,6 +62,27 @@ def status_of_rejection(code: str) -> int:
     return _REJECTION_STATUS.get(code, 422)
 
 
+def language_of(accept_language: str | None, default: str = "en") -> str:
+    """``zh`` or ``en``: the first of them in ``Accept-Language`` by weight
+    (``zh-CN``, ``zh-Hans`` … count as ``zh``), else ``default``."""
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in ("zh", "en"):
+            continue
+        weight = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                weight = float(params[2:])
+            except ValueError:
+                weight = 0.0
+        if weight > 0 and (best is None or (weight, -position) > (best[0], best[1])):
+            best = (weight, -position, primary)
+    return default if best is None else best[2]
+
+
 def problem_body(
     status: int,
     code: str,
@@ -61,12 +90,16 @@ def problem_body(
     *,
     instance: str | None = None,
     title: str | None = None,
+    lang: str = "en",
     **extra: Any,
 ) -> dict[str, Any]:
-    """The problem object (a plain dict, ready for orjson)."""
+    """The problem object (a plain dict, ready for orjson) in ``lang`` (module docstring)."""
+    text = REASON_TEXTS.get(Reason(code)) if code in _REASON_CODES else None
+    if lang == "zh" and text is not None:
+        title, detail, extra = text.title.zh, text.detail_zh, {**extra, "detail_en": detail}
     body: dict[str, Any] = {
         "type": f"/problems/{code}",
-        "title": title or _title(status),
+        "title": title or (text.title.en if text is not None else _title(status)),
         "status": status,
         "detail": detail,
         "code": code,
@@ -75,6 +108,9 @@ def problem_body(
         body["instance"] = instance
     body.update(extra)
     return body
+
+
+_REASON_CODES = frozenset(str(r) for r in Reason)
 
 
 def _title(status: int) -> str:
@@ -122,10 +158,12 @@ class ProblemError(Exception):
         )
 
     def response(self, request: Request) -> ProblemResponse:
+        lang = language_of(request.headers.get("accept-language"))
         body = problem_body(
-            self.status, self.code, self.detail, instance=request.url.path, **self.extra
+            self.status, self.code, self.detail, instance=request.url.path, lang=lang, **self.extra
         )
-        return ProblemResponse(body, status_code=self.status, headers=self.headers)
+        headers = {**self.headers, "Content-Language": lang}
+        return ProblemResponse(body, status_code=self.status, headers=headers)
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:

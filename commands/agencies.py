@@ -247,17 +247,23 @@ class Agencies:
 
     def name(self, source: str) -> str:
         """``samr/440300（深圳市市场监管）``: the source with its Chinese name."""
+        title = self.title(source)
+        return source if title == source else f"{source}（{title}）"
+
+    def title(self, source: str) -> str:
+        """``深圳市市场监管``: the Chinese name of a source alone (the source itself
+        when the registry cannot name it)."""
         party = self.party(source)
         if party.role == "system":
-            return f"{source}（系统）"
+            return "系统"
         if party.role == "subject":
-            return f"{source}（市场主体本身）"
+            return "市场主体本身"
         if party.kind is None or party.region is None:
             return source
         place = self.regions.get(party.region, "")
         if party.region == NATIONAL:
             place = "国家"
-        return f"{source}（{place}{self.kinds[party.kind].name}）"
+        return f"{place}{self.kinds[party.kind].name}"
 
 
 def _read(text: str, origin: str) -> AgenciesFile:

@@ -3,8 +3,10 @@
 ``decide(state, event, context)`` is pure: no I/O, no clock (``context.now_us``
 is the moment the ledger will record the event). Rules are small functions
 registered per event type in ``RULES``; the structural rules below apply to
-every type, the workflow rules (objections, repair, deadlines …) register
-themselves in the same table.
+every type, reading what each type's declaration says (its references, the
+field only the finding's agency may name, the field that must not name a
+revoked record: :mod:`events.catalogue`); the workflow rules (objections,
+repair, deadlines …) register themselves in the same table.
 """
 
 from __future__ import annotations
@@ -22,21 +24,6 @@ from events.vocabulary import EVENT_TYPES
 
 CLOCK_SKEW_US = 60_000_000
 """How far ``time`` may lie ahead of the recording moment (DESIGN.md: one minute)."""
-
-AGENCY_BOUND: dict[str, str] = {
-    "credit.interview.held": "finding",
-    "credit.rectification.ordered": "finding",
-}
-"""Types only the agency that made the referenced finding may submit (谁认定、谁约谈)."""
-
-NOT_AFTER_REVOCATION: dict[str, str] = {
-    "credit.objection.filed": "target",
-    "credit.repair.requested": "target",
-    "credit.record.corrected": "target",
-    "credit.record.revoked": "target",
-}
-"""Types whose target must not be a revoked record, and the field naming it."""
-
 
 @dataclass(frozen=True, slots=True)
 class Context:
@@ -59,8 +46,13 @@ Decision = Accepted | Rejection
 Rule = Callable[[SubjectState, Envelope, Context], Rejection | None]
 Deriver = Callable[[SubjectState, Envelope, Context], tuple[Envelope, ...]]
 
+EVERY_TYPE = "*"
+"""The key of :data:`RULES` whose rules apply to every type, declared now or
+later (the authority check), before the type's own."""
+
 RULES: dict[str, list[Rule]] = {}
-"""Per event type, the rules checked after the structural ones, in order."""
+"""Per event type, the rules checked after the structural ones, in order
+(those of :data:`EVERY_TYPE` first)."""
 
 DERIVERS: dict[str, list[Deriver]] = {}
 """Per event type, the functions naming the events the ledger issues with an
@@ -72,7 +64,7 @@ accepted one (``Accepted.derived``), called only once every rule passed."""
 
 
 def rule(*types: str) -> Callable[[Rule], Rule]:
-    """Register a rule for the given event types."""
+    """Register a rule for the given event types (:data:`EVERY_TYPE` for all)."""
 
     def register(fn: Rule) -> Rule:
         for name in types:
@@ -133,10 +125,11 @@ def decide(state: SubjectState, event: Envelope, context: Context) -> Decision:
     rejection = _check_references(state, event)
     if rejection is not None:
         return rejection
-    for check in RULES.get(event.type, ()):
-        rejection = check(state, event, context)
-        if rejection is not None:
-            return rejection
+    for checks in (RULES.get(EVERY_TYPE, ()), RULES.get(event.type, ())):
+        for check in checks:
+            rejection = check(state, event, context)
+            if rejection is not None:
+                return rejection
     derived = tuple(
         envelope
         for derive in DERIVERS.get(event.type, ())
@@ -160,7 +153,8 @@ def _check_references(state: SubjectState, event: Envelope) -> Rejection | None:
     a removal its designation, a fulfilment its commitment, a correction its
     target …) is dated no earlier than it.
     """
-    for name, allowed in EVENT_TYPES[event.type].references.items():
+    spec = EVENT_TYPES[event.type]
+    for name, allowed in spec.references.items():
         target = event.data.get(name)
         if not isinstance(target, str):
             continue
@@ -195,7 +189,7 @@ def _check_references(state: SubjectState, event: Envelope) -> Rejection | None:
                 "an event cannot refer to a record dated after it (the same instant is fine)",
                 {**where, "target_time": format_time_us(facts.time_us)},
             )
-        if NOT_AFTER_REVOCATION.get(event.type) == name and target in state.revoked:
+        if spec.not_after_revocation == name and target in state.revoked:
             return Rejection(
                 Reason.TARGET_REVOKED,
                 f"'{target}' was revoked (credit.record.revoked); it can no longer be "
@@ -203,7 +197,7 @@ def _check_references(state: SubjectState, event: Envelope) -> Rejection | None:
                 where,
             )
         agency = responsible_agency(facts)
-        if AGENCY_BOUND.get(event.type) == name and agency != event.source:
+        if spec.agency_bound == name and agency != event.source:
             return Rejection(
                 Reason.WRONG_AGENCY,
                 f"only {agency}, the agency that made finding '{target}', may "

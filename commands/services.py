@@ -1,6 +1,6 @@
 """The rule services a decision or a projection may consult, loaded once.
 
-The composition root (``ledger.bootstrap``) builds one ``RuleServices`` from
+The composition root (``entrypoints.bootstrap``) builds one ``RuleServices`` from
 settings at start-up and hands it to the ledger, the projections and the API;
 nothing else reads rule or calendar files.
 """
@@ -15,6 +15,7 @@ from commands.calendar import WorkingCalendar
 from commands.criteria import MeasuresList
 from commands.incentives import Incentives
 from commands.rulesets import Procedures, RuleBook
+from events.labels import label
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +49,18 @@ class RuleServices:
             agencies=Agencies.load([agencies_file]) if agencies_file else Agencies.packaged(),
             incentives=Incentives.load(rules),
         )
+
+    def label(self, kind: str, code: str, lang: str = "zh") -> str:
+        """What a person reads for ``code`` (:func:`events.labels.label`), with the
+        registries' names for the kinds they hold: ``agency`` (a ``source``:
+        深圳市市场监管), ``measure`` (惩戒措施清单) and ``incentive`` (守信激励措施).
+        Those registries name in Chinese only; an unknown agency or measure is shown
+        as its code. ``UnknownLabel`` for any other unknown kind or code."""
+        if kind == "agency":
+            return self.agencies.title(code) if lang == "zh" else code
+        if kind == "measure":
+            measure = self.measures.get(code)
+            return measure.name if measure is not None and lang == "zh" else code
+        if kind == "incentive":
+            return self.incentives.name(code) if lang == "zh" else code
+        return label(kind, code, lang)

@@ -1,16 +1,17 @@
 """The event vocabulary: every type, its model, version, upcasters and references.
 
 Type strings are ``credit.<kind>.<action>`` (DOMAIN.md). :data:`EVENT_TYPES`
-maps each to an :class:`EventType`; :func:`validate_data` checks an event's
-``data`` against it and :func:`upcast` lifts stored data of an older schema
-version to the current one. Everything is built once at import; validation
-reuses each model's compiled pydantic-core validator.
+maps each to an :class:`EventType`, derived from the type's declaration
+(:mod:`events.catalogue`, :mod:`events.declarations`) and rebuilt when a type
+is declared; :func:`validate_data` checks an event's ``data`` against it and
+:func:`upcast` lifts stored data of an older schema version to the current one.
+Validation reuses each model's compiled pydantic-core validator.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
@@ -18,10 +19,12 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
+import events.declarations  # noqa: F401  (declares the packaged types)
+from events.catalogue import CATALOGUE, Declaration, Upcaster, on_change
 from events.dates import date_range
 from events.errors import rejection_from_validation_error
 from events.fields import DATE_PATTERN, NONBLANK_PATTERN, PATTERN_EXPECTATIONS
-from events.models import MODELS, DocumentedData
+from events.models import DocumentedData
 from events.reasons import InvalidEvent, Reason
 from events.scan import check_json_values, json_path
 
@@ -37,9 +40,6 @@ __all__ = [
     "validate_data",
 ]
 
-Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
-"""Turns the `data` of schema version v into that of version v + 1 (pure)."""
-
 
 @dataclass(frozen=True)
 class EventType:
@@ -49,7 +49,9 @@ class EventType:
     point at (checked by ``commands/`` against the subject's stream).
     ``upcasters[v]`` lifts data of version ``v`` to ``v + 1``; there is one for
     every version below ``version``. ``is_finding`` is membership of
-    :data:`FINDING_TYPES`.
+    :data:`FINDING_TYPES`. ``agency_bound`` and ``not_after_revocation`` name
+    the reference field the structural decision checks for the submitting
+    agency and for revocation (:class:`events.catalogue.Declaration`).
     """
 
     name: str
@@ -60,98 +62,77 @@ class EventType:
     upcasters: Mapping[int, Upcaster] = field(default_factory=lambda: MappingProxyType({}))
     references: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
     is_finding: bool = False
+    agency_bound: str | None = None
+    not_after_revocation: str | None = None
 
 
-FINDING_TYPES = frozenset(
-    {"credit.violation.recorded", "credit.penalty.decided", "credit.commitment.breached"}
-)
-"""Types that establish dishonest conduct: what a `finding` reference may name."""
-
-BASIS_REQUIRED_TYPES = frozenset(
-    name for name, model in MODELS.items() if issubclass(model, DocumentedData)
-)
-"""Types whose `data` must carry `basis` and `document` (optional on the others)."""
-
-_ALL = frozenset(MODELS)
-_SANCTION_GROUNDS = FINDING_TYPES | {"credit.list.designated"}
-
-
-def _one(name: str) -> frozenset[str]:
-    return frozenset({name})
-
-
-_REFERENCES: dict[str, dict[str, frozenset[str]]] = {
-    "credit.commitment.fulfilled": {"commitment": _one("credit.commitment.made")},
-    "credit.commitment.breached": {"commitment": _one("credit.commitment.made")},
-    "credit.commitment.withdrawn": {"commitment": _one("credit.commitment.made")},
-    "credit.penalty.withdrawn": {"penalty": _one("credit.penalty.decided")},
-    "credit.rectification.ordered": {"finding": FINDING_TYPES},
-    "credit.rectification.completed": {"rectification": _one("credit.rectification.ordered")},
-    "credit.interview.held": {"finding": FINDING_TYPES},
-    "credit.list.proposed": {"finding": FINDING_TYPES},
-    "credit.list.designated": {"proposal": _one("credit.list.proposed")},
-    "credit.list.removed": {"designation": _one("credit.list.designated")},
-    "credit.measure.applied": {"finding": _SANCTION_GROUNDS},
-    "credit.measure.lifted": {"application": _one("credit.measure.applied")},
-    "credit.ban.imposed": {"finding": _SANCTION_GROUNDS},
-    "credit.ban.lifted": {"ban": _one("credit.ban.imposed")},
-    "credit.objection.filed": {
-        "target": frozenset(
-            t for t in _ALL if t.split(".")[1] not in {"objection", "repair", "record"}
-        )
-    },
-    "credit.objection.resolved": {"objection": _one("credit.objection.filed")},
-    "credit.repair.requested": {"target": _SANCTION_GROUNDS},
-    "credit.repair.approved": {"request": _one("credit.repair.requested")},
-    "credit.repair.rejected": {"request": _one("credit.repair.requested")},
-    "credit.repair.revoked": {"approval": _one("credit.repair.approved")},
-    "credit.record.corrected": {"target": _ALL - {"credit.record.revoked"}},
-    "credit.record.revoked": {"target": _ALL - {"credit.record.revoked"}},
-    "credit.license.changed": {"license": _one("credit.license.granted")},
-    "credit.license.revoked": {"license": _one("credit.license.granted")},
-    "credit.incentive.ended": {"grant": _one("credit.incentive.granted")},
-}
-
-_UPCASTERS: dict[str, dict[int, Upcaster]] = {}
-"""The hook: type → {v: upcaster v → v+1}. Bump the type's version when adding one."""
-_VERSIONS: dict[str, int] = {}
-"""Current schema version per type when it is not 1."""
-
-
-def _build() -> Mapping[str, EventType]:
-    types: dict[str, EventType] = {}
-    for name, model in MODELS.items():
-        _, kind, action = name.split(".")
-        version = _VERSIONS.get(name, 1)
-        upcasters = _UPCASTERS.get(name, {})
-        assert set(upcasters) == set(range(1, version)), f"{name}: upcasters incomplete"
-        refs = _REFERENCES.get(name, {})
-        assert all(f in model.model_fields for f in refs), f"{name}: unknown ref field"
-        assert all(t <= _ALL for t in refs.values()), f"{name}: ref to unknown type"
-        types[name] = EventType(
-            name=name,
-            kind=kind,
-            action=action,
-            model=model,
-            version=version,
-            upcasters=MappingProxyType(dict(upcasters)),
-            references=MappingProxyType(dict(refs)),
-            is_finding=name in FINDING_TYPES,
-        )
-    return MappingProxyType(types)
-
-
-EVENT_TYPES: Mapping[str, EventType] = _build()
-"""Every event type of the vocabulary, by type string (read-only)."""
-
-# Per type: the compiled validator and the top-level fields that accept null.
-_VALIDATORS = {name: t.model.__pydantic_validator__ for name, t in EVENT_TYPES.items()}
-_NULLABLE = {
-    name: frozenset(
-        f for f, info in t.model.model_fields.items() if type(None) in get_args(info.annotation)
+def _event_type(declaration: Declaration) -> EventType:
+    return EventType(
+        name=declaration.name,
+        kind=declaration.kind,
+        action=declaration.action,
+        model=declaration.model,
+        version=declaration.version,
+        upcasters=MappingProxyType(dict(declaration.upcasters)),
+        references=MappingProxyType(
+            {f: t.resolve(CATALOGUE) for f, t in declaration.references.items()}
+        ),
+        is_finding=declaration.finding,
+        agency_bound=declaration.agency_bound,
+        not_after_revocation=declaration.not_after_revocation,
     )
-    for name, t in EVENT_TYPES.items()
-}
+
+
+_TYPES: dict[str, EventType] = {}
+EVENT_TYPES: Mapping[str, EventType] = MappingProxyType(_TYPES)
+"""Every event type of the vocabulary, by type string (read-only; a live view)."""
+
+FINDING_TYPES: frozenset[str] = frozenset()
+"""Types that establish dishonest conduct: what a `finding` reference may name."""
+BASIS_REQUIRED_TYPES: frozenset[str] = frozenset()
+"""Types whose `data` must carry `basis` and `document` (optional on the others)."""
+DATE_FIELDS: frozenset[str] = frozenset()
+"""Every `data` field that some type declares a date (due, deadline, until …)."""
+_WITH_CHANGES: frozenset[str] = frozenset()
+
+# Per type: the compiled validator, the top-level fields that accept null, and
+# the top-level string fields with a format (date, money) → the format in words.
+_VALIDATORS: dict[str, Any] = {}
+_NULLABLE: dict[str, frozenset[str]] = {}
+_HINTS: dict[str, dict[str, str]] = {}
+
+
+def _derive() -> None:
+    """Rebuild every table above from the catalogue (called on each declaration).
+
+    ``EVENT_TYPES`` and the per-type dicts are updated in place, so a module
+    holding them sees a newly declared type; the frozensets are rebound.
+    """
+    global FINDING_TYPES, BASIS_REQUIRED_TYPES, DATE_FIELDS, _WITH_CHANGES
+    types = {name: _event_type(d) for name, d in CATALOGUE.items()}
+    _TYPES.clear()
+    _TYPES.update(types)
+    for table in (_VALIDATORS, _NULLABLE, _HINTS):
+        table.clear()
+    for name, t in types.items():
+        _VALIDATORS[name] = t.model.__pydantic_validator__
+        _NULLABLE[name] = frozenset(
+            f for f, info in t.model.model_fields.items() if type(None) in get_args(info.annotation)
+        )
+        _HINTS[name] = _hints(t.model)
+    FINDING_TYPES = frozenset(name for name, t in types.items() if t.is_finding)
+    BASIS_REQUIRED_TYPES = frozenset(
+        name for name, t in types.items() if issubclass(t.model, DocumentedData)
+    )
+    DATE_FIELDS = frozenset(
+        f
+        for hints in _HINTS.values()
+        for f, expectation in hints.items()
+        if expectation == PATTERN_EXPECTATIONS[DATE_PATTERN]
+    )
+    _WITH_CHANGES = frozenset(
+        name for name, t in types.items() if "changes" in t.model.model_fields
+    )
 
 
 def _hints(model: type[BaseModel]) -> dict[str, str]:
@@ -165,18 +146,7 @@ def _hints(model: type[BaseModel]) -> dict[str, str]:
     return hints
 
 
-_HINTS = {name: _hints(t.model) for name, t in EVENT_TYPES.items()}
-
-DATE_FIELDS = frozenset(
-    f
-    for hints in _HINTS.values()
-    for f, expectation in hints.items()
-    if expectation == PATTERN_EXPECTATIONS[DATE_PATTERN]
-)
-"""Every `data` field that some type declares a date (due, deadline, until …)."""
-_WITH_CHANGES = frozenset(
-    name for name, t in EVENT_TYPES.items() if "changes" in t.model.model_fields
-)
+on_change(_derive)
 
 
 def _check_changed_dates(type_name: str, changes: object) -> None:

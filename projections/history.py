@@ -34,7 +34,9 @@ import orjson
 
 from commands.authority import unverified
 from commands.services import RuleServices
+from events.catalogue import CATALOGUE, Relation
 from events.instants import cst_text
+from events.labels import label
 from events.reasons import Rejection
 from events.recorded import RecordedEvent
 from projections.disclosure import (
@@ -48,98 +50,13 @@ from projections.disclosure import (
 from projections.standing import Standing, instant_text, standing_of
 from projections.timeline import Entry, Timeline
 
-__all__ = ["TYPE_LABELS", "History", "HistoryEntry", "history"]
+__all__ = ["History", "HistoryEntry", "history"]
 
-TYPE_LABELS: dict[str, str] = {
-    "credit.commitment.made": "信用承诺 commitment made",
-    "credit.commitment.fulfilled": "承诺履行 commitment fulfilled",
-    "credit.commitment.breached": "承诺失信 commitment breached",
-    "credit.commitment.withdrawn": "承诺撤回 commitment withdrawn",
-    "credit.violation.recorded": "失信行为 violation recorded",
-    "credit.penalty.decided": "行政处罚 penalty decided",
-    "credit.penalty.withdrawn": "处罚撤销 penalty withdrawn",
-    "credit.rectification.ordered": "责令整改 rectification ordered",
-    "credit.rectification.completed": "整改完成 rectification completed",
-    "credit.interview.held": "信用约谈 interview held",
-    "credit.list.proposed": "拟列入名单 list proposed",
-    "credit.list.designated": "列入名单 list designated",
-    "credit.list.removed": "移出名单 list removed",
-    "credit.measure.applied": "惩戒措施 measure applied",
-    "credit.measure.lifted": "措施解除 measure lifted",
-    "credit.ban.imposed": "市场禁入 ban imposed",
-    "credit.ban.lifted": "禁入解除 ban lifted",
-    "credit.objection.filed": "异议申请 objection filed",
-    "credit.objection.resolved": "异议处理 objection resolved",
-    "credit.repair.requested": "信用修复申请 repair requested",
-    "credit.repair.approved": "信用修复通过 repair approved",
-    "credit.repair.rejected": "信用修复驳回 repair rejected",
-    "credit.repair.revoked": "信用修复撤销 repair revoked",
-    "credit.record.corrected": "记录更正 record corrected",
-    "credit.record.revoked": "记录撤销 record revoked",
-    "credit.person.linked": "责任人关联 person linked",
-    "credit.registration.submitted": "自愿注册 registration submitted",
-    "credit.evaluation.published": "综合评价 evaluation published",
-    "credit.license.granted": "行政许可 licence granted",
-    "credit.license.changed": "许可变更 licence changed",
-    "credit.license.revoked": "许可撤销 licence revoked",
-    "credit.incentive.granted": "守信激励 incentive granted",
-    "credit.incentive.ended": "激励终止 incentive ended",
-}
-
-_FORWARD: dict[str, str] = {
-    "credit.record.corrected": "corrects",
-    "credit.record.revoked": "revokes",
-    "credit.penalty.withdrawn": "withdraws",
-    "credit.objection.filed": "objects to",
-    "credit.objection.resolved": "resolves",
-    "credit.repair.requested": "asks repair of",
-    "credit.repair.approved": "approves",
-    "credit.repair.rejected": "rejects",
-    "credit.repair.revoked": "revokes repair",
-    "credit.list.designated": "designates",
-    "credit.list.removed": "removes",
-    "credit.measure.lifted": "lifts",
-    "credit.ban.lifted": "lifts",
-    "credit.commitment.fulfilled": "fulfils",
-    "credit.commitment.breached": "breaches",
-    "credit.commitment.withdrawn": "withdraws",
-    "credit.rectification.completed": "completes",
-    "credit.rectification.ordered": "orders rectification of",
-    "credit.interview.held": "interview about",
-    "credit.list.proposed": "proposes listing for",
-    "credit.measure.applied": "rests on",
-    "credit.ban.imposed": "rests on",
-    "credit.license.changed": "changes",
-    "credit.license.revoked": "revokes",
-    "credit.incentive.ended": "ends",
-}
-_BACKWARD: dict[str, str] = {
-    "credit.record.corrected": "corrected by",
-    "credit.record.revoked": "revoked by",
-    "credit.penalty.withdrawn": "withdrawn by",
-    "credit.objection.filed": "objection",
-    "credit.objection.resolved": "resolved by",
-    "credit.repair.requested": "repair requested by",
-    "credit.repair.approved": "approved by",
-    "credit.repair.rejected": "rejected by",
-    "credit.repair.revoked": "repair revoked by",
-    "credit.list.designated": "designated by",
-    "credit.list.removed": "removed by",
-    "credit.measure.lifted": "lifted by",
-    "credit.ban.lifted": "lifted by",
-    "credit.commitment.fulfilled": "fulfilled by",
-    "credit.commitment.breached": "breached by",
-    "credit.commitment.withdrawn": "withdrawn by",
-    "credit.rectification.completed": "completed by",
-    "credit.rectification.ordered": "rectification ordered by",
-    "credit.interview.held": "interview held by",
-    "credit.list.proposed": "proposed for a list by",
-    "credit.measure.applied": "grounds of measure",
-    "credit.ban.imposed": "grounds of ban",
-    "credit.license.changed": "changed by",
-    "credit.license.revoked": "revoked by",
-    "credit.incentive.ended": "ended by",
-}
+def _relation(type_name: str) -> Relation | None:
+    """How a record of ``type_name`` names what it points at, and is named back
+    (its declaration, :mod:`events.catalogue`)."""
+    declaration = CATALOGUE.get(type_name)
+    return None if declaration is None else declaration.relation
 
 
 @dataclass(frozen=True)
@@ -292,7 +209,8 @@ def _ref(relation: str, other: Entry) -> dict[str, Any]:
 
 def _links(entry: Entry) -> list[dict[str, Any]]:
     links: list[dict[str, Any]] = []
-    verb = _FORWARD.get(entry.type)
+    relation = _relation(entry.type)
+    verb = None if relation is None else relation.forward.en
     for name, target in entry.refs.items():
         link = _ref(verb or name, target)
         link["field"] = name
@@ -304,8 +222,10 @@ def _links(entry: Entry) -> list[dict[str, Any]]:
                 link["concerning"] = concerned.id
         links.append(link)
     for other in entry.referrers:
-        relation = _BACKWARD.get(other.type, f"referred to by ({other.type})")
-        link = _ref(relation, other)
+        back = _relation(other.type)
+        link = _ref(
+            f"referred to by ({other.type})" if back is None else back.backward.en, other
+        )
         if other.revoked_by is not None:
             link["revoked"] = True
         if other.type == "credit.objection.filed":
@@ -468,10 +388,15 @@ def _value(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
+def type_label(type_name: str, lang: str = "zh") -> str:
+    """The label of an event type (``UnknownLabel`` for an undeclared one)."""
+    return label("type", type_name, lang)
+
+
 def _entry_text(e: HistoryEntry) -> list[str]:
     r = e.record
-    label = TYPE_LABELS.get(r.type, r.type)
-    lines = [f"#{r.seq}  {label}  ({r.type})  id {r.id}"]
+    title = f"{type_label(r.type)} {type_label(r.type, 'en')}"
+    lines = [f"#{r.seq}  {title}  ({r.type})  id {r.id}"]
     valid = f"valid {cst_text(r.time_us)} CST"
     if e.effective_us != r.time_us:
         valid += f" (applies from {cst_text(e.effective_us)})"
@@ -525,7 +450,7 @@ def _changes_text(changes: dict[str, Any]) -> list[str]:
     if "score" in s:
         grade = f" (grade {s['grade'][0]} → {s['grade'][1]})" if "grade" in s else ""
         out.append(f"score {s['score'][0]} → {s['score'][1]}{grade}")
-    for name, label in (
+    for name, heading in (
         ("lists", "lists"),
         ("measures", "measures in force"),
         ("bans", "bans in force"),
@@ -536,7 +461,7 @@ def _changes_text(changes: dict[str, Any]) -> list[str]:
     ):
         if name in s:
             parts = [f"+{x}" for x in s[name]["added"]] + [f"−{x}" for x in s[name]["removed"]]
-            out.append(f"{label}: {' '.join(parts)}")
+            out.append(f"{heading}: {' '.join(parts)}")
     if "evaluation" in s:
         out.append(f"evaluation {_value(s['evaluation'][0])} → {_value(s['evaluation'][1])}")
     for item in changes["disclosure"]:

@@ -31,6 +31,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
+from events.catalogue import on_change
 from events.dates import add_days
 from events.recorded import RecordedEvent
 from events.vocabulary import EVENT_TYPES
@@ -48,9 +49,16 @@ __all__ = [
 COMPENSATING_TYPES = frozenset({"credit.record.corrected", "credit.record.revoked"})
 """Types that take effect at their target's valid time."""
 
-_REF_FIELDS: dict[str, tuple[str, ...]] = {
-    name: tuple(spec.references) for name, spec in EVENT_TYPES.items()
-}
+_REF_FIELDS: dict[str, tuple[str, ...]] = {}
+
+
+def _derive_ref_fields() -> None:
+    """The reference fields per type, rebuilt when a type is declared."""
+    _REF_FIELDS.clear()
+    _REF_FIELDS.update({name: tuple(spec.references) for name, spec in EVENT_TYPES.items()})
+
+
+on_change(_derive_ref_fields)
 
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()

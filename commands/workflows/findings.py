@@ -1,8 +1,8 @@
 """What follows a finding: rectification (整改), interviews (约谈), withdrawal.
 
 Interviews and rectification orders come only from the finding's agency
-(谁认定、谁约谈): the structural ``AGENCY_BOUND`` check of ``commands.decide``
-(``wrong-agency``); for a breach the ledger issued itself, the agency it acted
+(谁认定、谁约谈): the structural agency-bound check of ``commands.decide``
+(``wrong-agency``, on the field the type's declaration names); for a breach the ledger issued itself, the agency it acted
 for (``data.agency``).
 
 Rules (reason codes):

@@ -25,17 +25,17 @@ from typing import Any
 import orjson
 import pytest
 
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli import main
+from entrypoints.settings import Settings
 from federation.witness import LogSpec, Witness, check_evidence
-from federation.witness_cli import WitnessServer
+from federation.witness_http import WitnessServer
 from federation.witness_state import WitnessState
 from ledger.app import Ledger
 from ledger.audit.checkpoint_log import CheckpointLog
 from ledger.audit.checkpoints import Checkpoint, issue_checkpoint
 from ledger.audit.cosignatures import verify_cosignature, witnessed_by
 from ledger.audit.keys import load_or_create_key, public_key_b64, public_key_bytes
-from ledger.bootstrap import bootstrap
-from ledger.cli import main
-from ledger.settings import Settings
 from tests.e2e.apphelpers import serve
 from tests.integration.audit_support import random_events, subject_codes, submit
 from tests.integration.kafka_broker import (
@@ -85,7 +85,7 @@ def region(
     """A ledger of origin :data:`ORIGIN` holding ``events`` with a first checkpoint, served.
     Every region of a test shares the signing key file ``tmp/origin.key``: a second region
     is the same origin's other history."""
-    from api.wiring import build_app
+    from entrypoints.wiring import build_app
 
     home = tmp / tag
     home.mkdir()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ledger.cli import build_parser
+from entrypoints.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker" / "compose.yaml"

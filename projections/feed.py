@@ -45,28 +45,23 @@ not beyond the last one they applied for that subject (or dedupe on ``id``).
 
 from __future__ import annotations
 
-import argparse
 import logging
-import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from eventsourcing.persistence import Tracking
-from kafka import KafkaProducer
 
 from commands.services import RuleServices
 from events.recorded import RecordedEvent
 from ledger import heartbeat
 from ledger.app import Ledger
-from ledger.bootstrap import ConfigurationError
-from ledger.ingest import configure_logging, setting_or_env, stop_on_signals
+from ledger.producers import feed_producer
 from ledger.recorders import row_to_event
-from ledger.settings import Settings
 from projections.disclosure import disclosure, public_items
 from projections.public import feed_change, published_items
 
@@ -77,11 +72,10 @@ __all__ = [
     "Change",
     "DisclosureFeed",
     "changes_between",
-    "main",
-    "register",
+    "feed_producer",
 ]
 
-log = logging.getLogger("ledger.feed")
+log = logging.getLogger("projections.feed")
 
 DEFAULT_FEED_TOPIC = "credit.disclosure.changes"
 DEFAULT_APPLICATION = "disclosure-feed"
@@ -305,95 +299,3 @@ class DisclosureFeed:
                     break
                 stop.wait(idle_s)
         return total
-
-
-def feed_producer(
-    bootstrap_servers: str, client_id: str = "credit-ledger-disclosure-feed", **options: Any
-) -> Any:
-    """A producer that keeps each key's order (one request in flight) and waits for
-    all replicas; ``options`` are further ``KafkaProducer`` settings."""
-    return KafkaProducer(
-        bootstrap_servers=bootstrap_servers.split(","),
-        client_id=client_id,
-        acks="all",
-        linger_ms=5,
-        enable_idempotence=False,
-        max_in_flight_requests_per_connection=1,
-        **options,
-    )
-
-
-# -- command line ---------------------------------------------------------------------------
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--bootstrap", help="Kafka bootstrap servers (default LEDGER_KAFKA_BOOTSTRAP)")
-    p.add_argument(
-        "--topic",
-        help=f"topic for the changes (default LEDGER_KAFKA_FEED_TOPIC, {DEFAULT_FEED_TOPIC})",
-    )
-    p.add_argument("--batch", type=int, default=500, help="ledger positions per batch")
-    p.add_argument(
-        "--once", action="store_true", help="exit when caught up instead of following the ledger"
-    )
-
-
-def cmd_feed(args: argparse.Namespace, settings: Settings, make: Callable[..., Ledger]) -> int:
-    """Follow the ledger and produce disclosure changes until SIGTERM/SIGINT (or caught
-    up, with ``--once``)."""
-    bootstrap = args.bootstrap or settings.kafka_bootstrap
-    if not bootstrap:
-        raise ConfigurationError(
-            "LEDGER_KAFKA_BOOTSTRAP is not set: the change feed needs the Kafka bootstrap servers"
-        )
-    topic = args.topic or setting_or_env(settings, "kafka_feed_topic", DEFAULT_FEED_TOPIC, str)
-    configure_logging()
-    ledger = make(settings)
-    producer = feed_producer(bootstrap)
-    feed = DisclosureFeed(
-        ledger, producer, topic=topic, batch_size=args.batch, source=f"{settings.name}/disclosure"
-    )
-    log.info("disclosure feed to %s from position %d", topic, feed.position())
-    started = time.perf_counter()
-    try:
-        with stop_on_signals() as stop:
-            total = feed.run(stop, until_caught_up=args.once)
-    finally:
-        producer.close(timeout=10)
-    print(
-        f"feed stopped at position {feed.position()}: {total} records in "
-        f"{time.perf_counter() - started:.1f} s",
-        file=sys.stderr,
-    )
-    return 0
-
-
-def register(subparsers: Any, bootstrap: Callable[..., Ledger]) -> None:
-    """Add ``feed`` to the ``ledger`` command line."""
-    p = subparsers.add_parser(
-        "feed", help="produce disclosure changes to Kafka (credit.disclosure.changes)"
-    )
-    add_arguments(p)
-    p.set_defaults(handler=lambda args, settings: cmd_feed(args, settings, bootstrap))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m ledger.feed [--database-url URL] [feed options]``."""
-    from ledger.bootstrap import bootstrap
-
-    parser = argparse.ArgumentParser(
-        prog="python -m ledger.feed", description="Produce disclosure changes to Kafka."
-    )
-    parser.add_argument("--database-url", help="override LEDGER_DATABASE_URL")
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    settings = Settings(**({"database_url": args.database_url} if args.database_url else {}))
-    try:
-        return cmd_feed(args, settings, bootstrap)
-    except ConfigurationError as e:
-        print(f"ledger feed: {e}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,5 +1,5 @@
-"""``ledger witness``: the witness's command line, its small HTTP server and its Kafka
-publisher (the witness itself: :mod:`federation.witness`).
+"""``ledger witness``: the witness's command line (the witness: :mod:`federation.witness`;
+its HTTP endpoints and Kafka publisher: :mod:`federation.witness_http`).
 
 ::
 
@@ -13,12 +13,9 @@ line per log: ``ok <origin> size=N`` (consistent, cosigned), ``fork <origin> <ki
 ``error <base url> …`` (not reached). Exit status: 0 all ok; 1 any fork; 3 no fork but a log
 was not reached; 2 bad usage.
 
-``--serve PORT`` serves, until stopped, ``GET /v1/witness/cosignatures?origin=O[&size=N]``
-(the witness's cosignatures of that origin, newest first), ``GET /v1/witness`` (its name, key
-and origins), ``GET /metrics`` (Prometheus) and ``GET /healthz``; with ``--every S`` it also
-checks the logs every S seconds. The witness serves its cosignatures itself rather than
-through ``ledger serve``: it runs apart from any ledger (usually at another party), and
-its metrics live in its process.
+``--serve PORT`` serves, until stopped, the witness's cosignatures and metrics
+(:class:`federation.witness_http.WitnessServer`); with ``--every S`` it also checks the logs
+every S seconds.
 
 With ``LEDGER_KAFKA_BOOTSTRAP`` set, every new cosignature is also sent to ``--topic``
 (default ``credit.cosignatures``), key: the origin.
@@ -27,28 +24,25 @@ With ``LEDGER_KAFKA_BOOTSTRAP`` set, every new cosignature is also sent to ``--t
 from __future__ import annotations
 
 import argparse
-import http.server
 import signal
 import socket
 import sys
 import threading
-import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
-from federation.witness import LogSpec, Witness, WitnessMetrics, check_evidence
+from entrypoints.settings import Settings
+from federation.witness import LogSpec, Witness, check_evidence
+from federation.witness_http import DEFAULT_TOPIC, WitnessServer, kafka_publisher
 from federation.witness_state import WitnessState
 from ledger import heartbeat, logs
 from ledger.audit.keys import KeyFileError, load_or_create_key
-from ledger.settings import Settings
 
-__all__ = ["WitnessServer", "register"]
+__all__ = ["cmd_witness", "register"]
 
-DEFAULT_TOPIC = "credit.cosignatures"
 EXIT_UNREACHABLE = 3
 
 
@@ -119,7 +113,7 @@ def cmd_witness(args: argparse.Namespace, settings: Settings) -> int:
         return _usage("give at least one --log BASE_URL=PUBLIC_KEY")
     if args.once and args.serve is not None:
         return _usage("--once and --serve do not go together")
-    publisher = _kafka_publisher(settings.kafka_bootstrap, args.topic)
+    publisher = kafka_publisher(settings.kafka_bootstrap, args.topic)
     witness = Witness(
         args.name or f"witness-{socket.gethostname()}",
         key,
@@ -186,116 +180,3 @@ def _check_evidence_file(path: str, log_key: str | None) -> int:
     for line in shown:
         print(f"OK: {evidence.get('origin')} {evidence.get('kind')}: {line}")
     return 0
-
-
-def _kafka_publisher(bootstrap: str | None, topic: str) -> Callable[[dict[str, Any]], None] | None:
-    """Send each cosignature to ``topic`` (key: origin) and wait for the acknowledgement;
-    None without a broker."""
-    if not bootstrap:
-        return None
-    producer: list[Any] = []
-
-    def publish(cosignature: dict[str, Any]) -> None:
-        if not producer:
-            from ledger.feed import feed_producer
-
-            producer.append(feed_producer(bootstrap, client_id="credit-ledger-witness"))
-        value = orjson.dumps(cosignature, option=orjson.OPT_SORT_KEYS)
-        producer[0].send(topic, key=str(cosignature["origin"]).encode(), value=value).get(
-            timeout=10
-        )
-
-    return publish
-
-
-# -- HTTP ------------------------------------------------------------------------------------
-
-
-class WitnessServer:
-    """The witness's HTTP endpoints (module docstring) on ``host:port`` (0: a free port),
-    in a thread."""
-
-    def __init__(self, witness: Witness, host: str, port: int) -> None:
-        self.witness = witness
-        handler = _handler(witness)
-        self.httpd = http.server.ThreadingHTTPServer((host, port), handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def _handler(witness: Witness) -> type[http.server.BaseHTTPRequestHandler]:
-    state = witness.state
-    metrics: WitnessMetrics = witness.metrics
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # quiet: metrics count
-            return
-
-        def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def _json(self, status: int, obj: Any) -> None:
-            self._send(status, orjson.dumps(obj))
-
-        def do_GET(self) -> None:
-            url = urllib.parse.urlsplit(self.path)
-            query = urllib.parse.parse_qs(url.query)
-            if url.path == "/v1/witness/cosignatures":
-                self._cosignatures(query)
-            elif url.path == "/v1/witness":
-                self._json(
-                    200,
-                    {
-                        "witness": witness.name,
-                        "public_key": witness.public_key,
-                        "origins": state.origins(),
-                    },
-                )
-            elif url.path == "/metrics":
-                self._send(200, generate_latest(metrics.registry), CONTENT_TYPE_LATEST)
-            elif url.path == "/healthz":
-                self._json(200, {"status": "ok"})
-            else:
-                self._json(404, {"title": "not found", "detail": f"no {url.path}"})
-
-        def _cosignatures(self, query: dict[str, list[str]]) -> None:
-            origin = query.get("origin", [""])[0]
-            if not origin:
-                self._json(400, {"title": "bad request", "detail": "origin= is required"})
-                return
-            size: int | None = None
-            if "size" in query:
-                try:
-                    size = int(query["size"][0])
-                except ValueError:
-                    self._json(400, {"title": "bad request", "detail": "size: not an integer"})
-                    return
-            if state.load(origin) is None:
-                self._json(404, {"title": "not found", "detail": f"origin {origin!r} not followed"})
-                return
-            self._json(
-                200,
-                {
-                    "witness": witness.name,
-                    "public_key": witness.public_key,
-                    "origin": origin,
-                    "cosignatures": state.cosignatures(origin, size),
-                },
-            )
-
-    return Handler
