@@ -25,14 +25,13 @@ from typing import Any
 import orjson
 import pytest
 
-from entrypoints.bootstrap import bootstrap
+from entrypoints.bootstrap import bootstrap, checkpoint_log
 from entrypoints.cli import main
 from entrypoints.settings import Settings
 from federation.witness import LogSpec, Witness, check_evidence
 from federation.witness_http import WitnessServer
 from federation.witness_state import WitnessState
 from ledger.app import Ledger
-from ledger.audit.checkpoint_log import CheckpointLog
 from ledger.audit.checkpoints import Checkpoint, issue_checkpoint
 from ledger.audit.cosignatures import verify_cosignature, witnessed_by
 from ledger.audit.keys import load_or_create_key, public_key_b64, public_key_bytes
@@ -74,7 +73,7 @@ class Region:
             key,
             self.settings.name,
             self.ledger.clock(),
-            log=CheckpointLog.of(self.settings),
+            log=checkpoint_log(self.settings),
         )
 
 
