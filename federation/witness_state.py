@@ -29,20 +29,14 @@ from typing import Any
 
 import orjson
 
+from ledger.audit.checkpoint_log import fsync_dir
+
 __all__ = ["WitnessState", "write_atomically"]
 
 
 def _file_name(origin: str) -> str:
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", origin).lstrip(".")[:80] or "origin"
     return f"{safe}.{hashlib.sha256(origin.encode()).hexdigest()[:8]}"
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -63,7 +57,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 @dataclass(frozen=True)
