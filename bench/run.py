@@ -859,11 +859,24 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         "--writers", type=int, default=4, help="concurrent single-event writer processes"
     )
     parser.add_argument("--seed", type=int, default=20_261_120)
+    parser.add_argument(
+        "--federation",
+        action="store_true",
+        help="instead: three regional ledgers against one, and the national view's lag "
+        "(with --kafka); bench.federation",
+    )
     return parser
 
 
 def execute(args: argparse.Namespace, bootstrap: Bootstrap = default_bootstrap) -> int:
     """Run the bench from parsed arguments; print the table (or JSON) and the summary."""
+    if getattr(args, "federation", False):
+        from bench.federation import render_federation, run_federation
+
+        output = Path(args.output) if args.output else None
+        found = run_federation(args.bench_database_url, args.kafka, args.scale, output)
+        print(render_federation(found) if not args.json else orjson.dumps(found).decode())
+        return 0
     options = Options(
         scale=SCALES[args.scale],
         database_url=args.bench_database_url,

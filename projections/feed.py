@@ -27,10 +27,13 @@ Each change is a CloudEvent of type ``credit.disclosure.changed`` keyed by the
 subject code (so one subject's changes stay in one partition, in ledger order),
 with ``data``: ``event_id`` (the item), ``change``, ``published``, ``from``,
 ``until``, ``reason``, ``position`` (the ledger position of the causing record),
-``cause`` (that record's id, source, type, seq) and ``item`` (the item as now
-shown); a removal (``ended``) has only ``event_id``, ``change``, ``published``
-and ``position``. Its ``id`` is ``disclosure:<position>:<event_id>``: the same change always
-gets the same id.
+``cause`` (that record's id, source, type, seq), ``item`` (the item as now
+shown) and ``subject_name`` (as the disclosure shows it, or null); a removal (``ended``)
+has only ``event_id``, ``change``, ``published`` and ``position``. Its ``id`` is
+``disclosure:<position>:<event_id>``: the same change always gets the same id. The
+extension attribute ``origin`` is the ledger's origin name (``LEDGER_NAME``, the one its
+checkpoints carry), so a consumer of several regions' feeds (``federation.national``)
+can tell them apart.
 
 Changes by the mere passage of time (a disclosure period running out) are not
 records and are not in the feed: the ``until`` of a ``published`` change already
@@ -94,8 +97,11 @@ class Change:
     """The item as shown after the record (or before it, if it left the view)."""
     cause: RecordedEvent
 
-    def to_cloudevent(self, source: str) -> dict[str, Any]:
-        """The CloudEvents 1.0 structured-JSON form (module docstring)."""
+    def to_cloudevent(
+        self, source: str, origin: str | None = None, subject_name: str | None = None
+    ) -> dict[str, Any]:
+        """The CloudEvents 1.0 structured-JSON form (module docstring); ``origin`` the
+        ledger's origin name (attribute left out when None)."""
         c = self.cause
         data: dict[str, Any] = {
             "event_id": self.item["event_id"],
@@ -111,6 +117,7 @@ class Change:
                     "reason": self.item.get("reason"),
                     "cause": {"id": c.id, "source": c.source, "type": c.type, "seq": c.seq},
                     "item": self.item,
+                    "subject_name": subject_name,
                 }
             )
         return {
@@ -121,6 +128,7 @@ class Change:
             "subject": self.subject,
             "time": _rfc3339(c.recorded_us),
             "datacontenttype": "application/json",
+            **({} if origin is None else {"origin": origin}),
             "data": data,
         }
 
@@ -177,6 +185,7 @@ class DisclosureFeed:
         source: str = "credit-ledger/disclosure",
         batch_size: int = 500,
         rules: RuleServices | None = None,
+        origin: str | None = None,
     ) -> None:
         self.ledger = ledger
         self.producer = producer
@@ -184,6 +193,8 @@ class DisclosureFeed:
         self.application_name = application_name
         self.source = source
         self.batch_size = batch_size
+        self.origin = origin
+        """The ``origin`` attribute of every change (the ledger's ``LEDGER_NAME``)."""
         self.rules = rules or ledger.rules or RuleServices.load()
 
     def position(self) -> int:
@@ -205,6 +216,7 @@ class DisclosureFeed:
         last = records[-1].position
         streams: dict[str, list[RecordedEvent]] = {}
         shown_now: dict[str, dict[str, Mapping[str, Any]]] = {}
+        names: dict[str, str | None] = {}
         now = self.ledger.clock()
         memo: dict[str, tuple[int, int, Sequence[dict[str, Any]]]] = {}
         futures = []
@@ -217,8 +229,11 @@ class DisclosureFeed:
                 streams[record.subject] = stream
                 current = disclosure(record.subject, everything, now, None, self.rules)
                 shown_now[record.subject] = published_items(public_items(current.items))
+                names[record.subject] = current.subject_name
             for change in self._changes(record, stream, memo, shown_now[record.subject]):
-                value = orjson.dumps(change.to_cloudevent(self.source))
+                value = orjson.dumps(
+                    change.to_cloudevent(self.source, self.origin, names[record.subject])
+                )
                 futures.append(
                     self.producer.send(self.topic, key=record.subject.encode(), value=value)
                 )

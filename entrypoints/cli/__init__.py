@@ -27,7 +27,7 @@ from entrypoints.bootstrap import ConfigurationError, bootstrap
 from entrypoints.cli import audit as audit_cli
 from entrypoints.cli import bench as bench_cli
 from entrypoints.cli import calendar as calendars
-from entrypoints.cli import feed, ingest, persons, responsible, spotcheck, unverified
+from entrypoints.cli import feed, ingest, national, persons, responsible, spotcheck, unverified
 from entrypoints.cli import insight as insight_cli
 from entrypoints.cli import reads as projections_cli
 from entrypoints.cli import report as report_cli
@@ -59,11 +59,12 @@ COMMAND_AREAS = (
     unverified,
     calendars,
     report_cli,
+    national,
     witness_cli,
 )
 """Modules that add their own subcommands with ``register(subparsers, bootstrap)``."""
 
-LONG_RUNNING = ("serve", "ingest", "project", "tick", "feed")
+LONG_RUNNING = ("serve", "ingest", "project", "tick", "feed", "national")
 """Services whose logs follow ``LEDGER_LOG_FORMAT`` / ``LEDGER_LOG_LEVEL`` (``ledger.logs``)."""
 
 PERIODIC = ("tick", "checkpoint", "verify")
@@ -77,6 +78,7 @@ EXAMPLES: dict[str, str] = {
     "demo": f"ledger demo && ledger standing {EXAMPLE_SUBJECT}",
     "ingest": "LEDGER_KAFKA_BOOTSTRAP=127.0.0.1:9092 LEDGER_METRICS_PORT=9100 ledger ingest",
     "feed": "LEDGER_KAFKA_BOOTSTRAP=127.0.0.1:9092 ledger feed --once",
+    "national": "ledger national --config regions.toml --port 8100",
     "serve": "ledger serve --host 0.0.0.0 --port 8000   (pages at /, API under /v1, docs at /docs)",
     "token": "ledger token add --role agency --agency samr/310000",
     "token add": "ledger token add --role agency --agency samr/310000 --name 上海市市场监管局",

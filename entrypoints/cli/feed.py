@@ -49,7 +49,12 @@ def cmd_feed(args: argparse.Namespace, settings: Settings, make: Callable[..., L
     ledger = make(settings)
     producer = feed_producer(bootstrap)
     feed = DisclosureFeed(
-        ledger, producer, topic=topic, batch_size=args.batch, source=f"{settings.name}/disclosure"
+        ledger,
+        producer,
+        topic=topic,
+        batch_size=args.batch,
+        source=f"{settings.name}/disclosure",
+        origin=settings.name,
     )
     log.info("disclosure feed to %s from position %d", topic, feed.position())
     started = time.perf_counter()

@@ -28,7 +28,8 @@ __all__ = ["Installed", "build_wheel", "fetch", "free_port", "install", "wait_ht
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = (
-    "events", "commands", "ledger", "projections", "services", "api", "demo", "bench", "entrypoints",
+    "events", "commands", "ledger", "projections", "services", "api", "demo", "bench",
+    "federation", "entrypoints",
 )
 """The import packages of the distribution (pyproject.toml's find include)."""
 DOCKER_COPIES = ("pyproject.toml", "README.md", *PACKAGES)
