@@ -446,6 +446,11 @@ class AuditBundle(BaseModel):
     checkpoint: Checkpoint
     records: list[dict[str, Any]]
     head: dict[str, Any] | None = None
+    cosignatures: list[dict[str, Any]] | None = Field(
+        None,
+        description="Witnesses' cosignatures of the checkpoint (AUDIT-FORMAT.md \"Witness "
+        "cosignature\"), when the ledger is configured with witnesses (`LEDGER_WITNESSES`)",
+    )
 
 
 class Health(BaseModel):

@@ -501,7 +501,8 @@ def get_audit_bundle(
         raise ProblemError(503, Reason.UNAVAILABLE, str(e)) from e
     if view.personal:
         svc.access_log.record(principal, "audit-bundle", code, client=_client(request))
-    return JSONBytes(view.body)
+    witnesses = svc.extras.get("cosignatures")  # LEDGER_WITNESSES: beside the signature
+    return JSONBytes(witnesses.attach(view.body) if witnesses is not None else view.body)
 
 
 # -- lists ------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ def build_app(
     separate ``ledger project --follow`` does."""
     from entrypoints import rule_files
     from entrypoints.cli.report import issuer_for
+    from ledger.audit.cosignatures import CosignatureSource
     from ledger.audit.keys import load_or_create_key
     from ledger.metrics import LedgerMetrics
     from projections.runner import ProjectionRunner
@@ -66,5 +67,6 @@ def build_app(
         extras={
             "warning_book": rule_files.warning_book([settings.rules_dir]),
             "report_issuer": issuer_for(ledger, settings),
+            "cosignatures": CosignatureSource.of(settings.witnesses),
         },
     )

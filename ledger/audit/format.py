@@ -39,6 +39,8 @@ __all__ = [
     "REDACTED_KEYS",
     "REPORT_FORMAT",
     "REPORT_KEYS",
+    "REPORT_OPTIONAL_KEYS",
+    "REPORT_UNSIGNED_KEYS",
     "checkpoint_body",
     "head_leaf_data",
     "head_leaf_hash",
@@ -109,7 +111,7 @@ def head_leaf_hash(subject: str, seq: int, digest: bytes) -> bytes:
 BUNDLE_FORMAT: Final[str] = "credit-ledger-audit/1"
 BUNDLE_KEYS: Final[tuple[str, ...]] = ("format", "subject", "public_key", "checkpoint", "records")
 """The keys every bundle has."""
-BUNDLE_OPTIONAL_KEYS: Final[tuple[str, ...]] = ("head",)
+BUNDLE_OPTIONAL_KEYS: Final[tuple[str, ...]] = ("head", "cosignatures")
 """Keys of the format a bundle may lack (bundles made before head proofs)."""
 ENTRY_KEYS: Final[frozenset[str]] = frozenset({"record", "hash", "inclusion"})
 """The keys of one entry of a bundle's ``records``."""
@@ -138,6 +140,11 @@ REPORT_KEYS: Final[frozenset[str]] = frozenset(
     }
 )
 """The keys of a signed credit report."""
+REPORT_OPTIONAL_KEYS: Final[frozenset[str]] = frozenset({"cosignatures"})
+"""The keys a report may carry besides: witnesses' ``cosignatures`` of the checkpoint it
+cites, added after issue."""
+REPORT_UNSIGNED_KEYS: Final[frozenset[str]] = frozenset({"signature", "cosignatures"})
+"""The keys a report's signature (and its printed SHA-256) leave out."""
 REDACTED_KEYS: Final[frozenset[str]] = frozenset(
     {"redacted", "seq", "position", "hash", "inclusion"}
 )

@@ -54,6 +54,7 @@ def test_the_report_verifier_checks_the_format_keys() -> None:
     vr = _tool("verify_report")
     assert vr.REPORT_FORMAT == fmt.REPORT_FORMAT
     assert vr.REPORT_KEYS == fmt.REPORT_KEYS
+    assert vr.REPORT_OPTIONAL == fmt.REPORT_OPTIONAL_KEYS
     assert vr.REDACTED_KEYS == fmt.REDACTED_KEYS
 
 
