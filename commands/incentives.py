@@ -28,6 +28,8 @@ class IncentiveMeasure:
     code: str
     name: str
     basis: str
+    name_en: str | None = None
+    """The English name (English pages and texts; the code when absent)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +75,12 @@ class Incentives:
         where = obj.get("where", "incentives")
         try:
             measures = {
-                str(m["code"]): IncentiveMeasure(str(m["code"]), str(m["name"]), str(m["basis"]))
+                str(m["code"]): IncentiveMeasure(
+                    str(m["code"]),
+                    str(m["name"]),
+                    str(m["basis"]),
+                    None if m.get("name_en") is None else str(m["name_en"]),
+                )
                 for m in obj["measures"]
             }
             rule = obj["trustworthy"]
@@ -90,7 +97,12 @@ class Incentives:
             str(obj.get("version", "")),
         )
 
-    def name(self, code: str) -> str:
-        """The Chinese name of a measure code (the code itself when unknown)."""
+    def name(self, code: str, lang: str = "zh") -> str:
+        """The name of a measure code in ``lang`` (``zh`` or ``en``); the code itself
+        when unknown (or without an English name)."""
         found = self.measures.get(code)
-        return found.name if found is not None else code
+        if found is None:
+            return code
+        if lang == "en":
+            return found.name_en or code
+        return found.name
