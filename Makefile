@@ -57,7 +57,7 @@ postgres:
 
 lint: install-test
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy events commands ledger projections api bench
+	$(VENV)/bin/mypy events commands ledger projections services api demo bench federation entrypoints
 
 unit: install-test
 	$(VENV)/bin/pytest -q tests/unit $(PYTEST_ARGS)

@@ -1,9 +1,9 @@
 """The FastAPI application factory.
 
 ``create_app(ledger, tokens=…, access_log=…)`` builds one app from the
-services it is handed (no module-level singletons); :func:`api.wiring.build_app`
-builds those services from :class:`~ledger.settings.Settings` through
-``ledger.bootstrap`` for ``ledger serve`` and the tests.
+services it is handed (no module-level singletons); :func:`entrypoints.wiring.build_app`
+builds those services from :class:`~entrypoints.settings.Settings` through
+``entrypoints.bootstrap`` for ``ledger serve`` and the tests.
 
 The OpenAPI document is post-processed so that every error response is
 ``application/problem+json`` with the :class:`~api.models.Problem` schema, the

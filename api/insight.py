@@ -19,7 +19,7 @@
   ``api/static/vendor/echarts``; nothing from a CDN) and a CSV download link.
 
 The warning rule book is ``extras["warning_book"]`` when the composition root
-hands one (``api.wiring`` loads it with the settings' rules directory), else the
+hands one (``entrypoints.wiring`` loads it with the settings' rules directory), else the
 shipped rules.
 """
 

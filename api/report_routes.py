@@ -45,7 +45,7 @@ _REPORT_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 
 def report_issuer(svc: Services) -> Any:
     """The app's :class:`~projections.report.ReportIssuer`: ``extras["report_issuer"]``
-    (``api.wiring`` builds it from the settings), else one over the views' ledger and
+    (``entrypoints.wiring`` builds it from the settings), else one over the views' ledger and
     checkpoint key, made once."""
     found = svc.extras.get("report_issuer")
     if found is None:

@@ -43,10 +43,10 @@ from events.codes import validate_subject_code
 from events.dates import DEFAULT_RANGE
 from events.instants import InvalidInstant, parse_instant
 from events.reasons import InvalidEvent, Reason
-from ledger.responsible import persons_of
 from projections.public import EVERYTHING, standing_for
 from projections.reads import SubjectViewsFailed
 from projections.views import LIST_NAMES
+from services.responsible import persons_of
 
 __all__ = ["health_router", "v1_router"]
 

@@ -2,5 +2,5 @@
 
 ``bench.workloads`` defines the data (deterministic by seed), ``bench.naive`` the
 plain ``eventsourcing`` application a team would otherwise write, ``bench.run`` the
-measurements and ``bench.cli`` the ``ledger bench`` sub-command.
+measurements and ``entrypoints.cli.bench`` the ``ledger bench`` sub-command.
 """

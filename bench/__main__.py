@@ -2,6 +2,6 @@
 
 import sys
 
-from ledger.cli import main
+from entrypoints.cli import main
 
 sys.exit(main(["bench", *sys.argv[1:]]))

@@ -22,10 +22,10 @@ from pathlib import Path
 import orjson
 
 from bench.workloads import SCALES, Workload
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
 from events.envelope import parse_submission
 from ledger.audit import checkpoints, keys
-from ledger.bootstrap import bootstrap
-from ledger.settings import Settings
 
 
 def load(url: str, scale: str, key_file: Path) -> None:

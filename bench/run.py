@@ -2,7 +2,7 @@
 
 :func:`run` measures one :class:`~bench.workloads.Scale` on PostgreSQL and returns
 the result document (also written as JSON); :func:`main` is the command line
-(``python -m bench``; ``ledger bench`` once ``bench.cli.register`` is wired).
+(``python -m bench``; ``ledger bench`` once ``entrypoints.cli.bench.register`` is wired).
 
 Each part runs in a fresh schema of the bench database (default
 ``postgresql://postgres@127.0.0.1:5432/ledger_bench``, created if missing), created
@@ -63,14 +63,14 @@ from bench.naive import NaiveLedger, naive_env
 from bench.report import environment, evaluate, percentile, render_table, summary_line
 from bench.workloads import SCALES, SPAN_S, T0_S, BenchEvent, Scale, Workload
 from commands.services import RuleServices
+from entrypoints.bootstrap import bootstrap as default_bootstrap
+from entrypoints.bootstrap import open_recorder
+from entrypoints.settings import Settings
 from events.codes import subject_stream_id
 from events.envelope import parse_submission
 from ledger import chain
 from ledger.app import Ledger, fold
-from ledger.bootstrap import bootstrap as default_bootstrap
-from ledger.bootstrap import open_recorder
 from ledger.recorders import COLUMNS, EVENTS_TABLE
-from ledger.settings import Settings
 
 __all__ = [
     "DEFAULT_URL",
@@ -720,7 +720,7 @@ def measure_verify(r: _Run, ledger: Ledger, url: str) -> None:
 
 
 def measure_kafka(r: _Run, ledger: Ledger, url: str) -> None:
-    """``ledger.ingest.measure_ingest`` into the loaded ledger, events/s (n/a without
+    """``bench.ingest.measure_ingest`` into the loaded ledger, events/s (n/a without
     ``--kafka`` or the module). It is called with what it names among
     ``bootstrap_servers`` (the broker), ``ledger``, ``n_events`` (10 × the scale's
     single events, at least 10,000), ``events`` (the workload's follow-up events as
@@ -734,22 +734,22 @@ def measure_kafka(r: _Run, ledger: Ledger, url: str) -> None:
         r.na(key, "--kafka not given")
         r.na(end_to_end, "--kafka not given")
         return
-    fn = _optional("ledger.ingest", ("measure_ingest",))
+    fn = _optional("bench.ingest", ("measure_ingest",))
     if fn is None:
-        r.na(key, "not built (ledger/ingest.py measure_ingest)")
-        r.na(end_to_end, "not built (ledger/ingest.py measure_ingest)")
+        r.na(key, "not built (bench/ingest.py measure_ingest)")
+        r.na(end_to_end, "not built (bench/ingest.py measure_ingest)")
         return
     count = max(r.options.scale.latency_events * 10, 10_000)
     events = [
         (e["subject"].encode(), orjson.dumps(e)) for e in r.workload.followups(count, seed=11)
     ]
     available = _available(r, ledger, url) | {
-        "bootstrap": r.options.kafka,
         "bootstrap_servers": r.options.kafka,
         "kafka": r.options.kafka,
         "events": events,
         "messages": events,
         "n_events": count,
+        "bootstrap": r.options.bootstrap,  # the composition root, for each ingest process
         # several ingest processes in one consumer group, as production scales out
         "processes": os.cpu_count() or 1,
     }
@@ -859,11 +859,24 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         "--writers", type=int, default=4, help="concurrent single-event writer processes"
     )
     parser.add_argument("--seed", type=int, default=20_261_120)
+    parser.add_argument(
+        "--federation",
+        action="store_true",
+        help="instead: three regional ledgers against one, and the national view's lag "
+        "(with --kafka); bench.federation",
+    )
     return parser
 
 
 def execute(args: argparse.Namespace, bootstrap: Bootstrap = default_bootstrap) -> int:
     """Run the bench from parsed arguments; print the table (or JSON) and the summary."""
+    if getattr(args, "federation", False):
+        from bench.federation import render_federation, run_federation
+
+        output = Path(args.output) if args.output else None
+        found = run_federation(args.bench_database_url, args.kafka, args.scale, output)
+        print(render_federation(found) if not args.json else orjson.dumps(found).decode())
+        return 0
     options = Options(
         scale=SCALES[args.scale],
         database_url=args.bench_database_url,

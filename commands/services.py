@@ -1,6 +1,6 @@
 """The rule services a decision or a projection may consult, loaded once.
 
-The composition root (``ledger.bootstrap``) builds one ``RuleServices`` from
+The composition root (``entrypoints.bootstrap``) builds one ``RuleServices`` from
 settings at start-up and hands it to the ledger, the projections and the API;
 nothing else reads rule or calendar files.
 """

@@ -18,7 +18,7 @@ them to it); records admitted before the range was enforced may still carry
 e.g. 9999-12-31, so the folds' day arithmetic saturates (:func:`add_days`).
 
 The range in force is process-wide: :func:`use_date_range` is called once by
-the composition root (``ledger.bootstrap``) from the settings, before any
+the composition root (``entrypoints.bootstrap``) from the settings, before any
 parsing; until then the default applies. A module-level setting rather than a
 parameter, because the parsers are reached from a dozen doors (HTTP, Kafka,
 CLI, the ledger's own jobs) that must all apply the same range.

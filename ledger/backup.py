@@ -58,11 +58,11 @@ from urllib.parse import parse_qs, quote, unquote, urlparse
 import psycopg
 from psycopg import sql
 
+from entrypoints.settings import Settings
 from ledger import progress
 from ledger.app import Ledger
 from ledger.backup_file import BackupFileError, Contents, open_backup, write_backup
 from ledger.recorders import EVENTS_TABLE
-from ledger.settings import Settings
 
 __all__ = ["BackupError", "PgTarget", "after_restore", "backup", "register", "restore"]
 
@@ -632,7 +632,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
-    from ledger.audit.cli import UsageError, trusted_key
+    from entrypoints.cli.audit import UsageError, trusted_key
 
     started = time.perf_counter()
     try:
@@ -678,10 +678,10 @@ def verify_restored(
     """Check the restored copy at ``url`` (a :data:`Check`): the whole-store recheck
     (``full``) and the check against ``settings``' checkpoint log; prints what it found
     as ``ledger verify`` does. None if the copy may go live, else the first failure."""
-    from ledger.audit.checkpoint_log import CheckpointLog, verify_published
+    from entrypoints.bootstrap import checkpoint_log, open_recorder
+    from ledger.audit.checkpoint_log import verify_published
     from ledger.audit.checkpoints import latest_checkpoint
     from ledger.audit.verify import VerifyReport, verify_store
-    from ledger.bootstrap import open_recorder
 
     recorder = open_recorder(url, pool_size=1)
     try:
@@ -696,7 +696,7 @@ def verify_restored(
             recorder,
             report,
             origin=settings.name,
-            log=CheckpointLog.of(settings),
+            log=checkpoint_log(settings),
             public_key=public_key,
             allow_behind=allow_behind,
         )

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import orjson
 
-from ledger.settings import Settings
+from entrypoints.settings import Settings
 
 __all__ = ["ErasureLog", "Reapplied", "reapply_erasures"]
 
@@ -79,12 +79,12 @@ def reapply_erasures(settings: Settings) -> Reapplied:
     logged = ErasureLog(settings.erasure_log).key_ids()
     if not logged:
         return Reapplied(0, 0, 0)
-    from ledger.bootstrap import bootstrap
-    from ledger.persons import keystore_of, legacy_numbers
+    from entrypoints.bootstrap import bootstrap
+    from services.persons import keystore_of, legacy_numbers
 
     ledger = bootstrap(settings)
     try:
-        keystore = keystore_of(ledger, settings)
+        keystore = keystore_of(ledger, settings.person_secret_file)
         destroyed = sum(keystore.erase(key_id) for key_id in logged)
         indexed = keystore.rotate(legacy_numbers(ledger, keystore))
     finally:

@@ -80,7 +80,7 @@ def shipped_agencies() -> frozenset[str]:
 
     A stand-in until the agency registry (issue 15) is the configuration: then
     ``LedgerMetrics(known_agency=…)`` is handed its lookup."""
-    from ledger import demo
+    import demo
 
     return demo.agencies() | {SYSTEM_SOURCE}
 

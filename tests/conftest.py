@@ -17,9 +17,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
 from ledger.app import Ledger
-from ledger.bootstrap import bootstrap
-from ledger.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get("LEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -31,10 +31,10 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from entrypoints.bootstrap import bootstrap  # noqa: E402
+from entrypoints.settings import Settings  # noqa: E402
 from events.codes import ALPHABET, complete_subject_code  # noqa: E402
 from events.envelope import parse_submission  # noqa: E402
-from ledger.bootstrap import bootstrap  # noqa: E402
-from ledger.settings import Settings  # noqa: E402
 
 BATCH = 5_000
 KEY_FILE = Path(tempfile.gettempdir()) / "audit-bench-signing.key"
@@ -98,9 +98,9 @@ def verify(url: str, workers: int) -> None:
     import functools
     import os
 
+    from entrypoints.bootstrap import open_recorder
     from ledger.audit.keys import load_or_create_key
     from ledger.audit.verify import verify_store
-    from ledger.bootstrap import open_recorder
 
     ledger = bootstrap(Settings(database_url=url))
     key = load_or_create_key(KEY_FILE)

@@ -6,7 +6,7 @@ the store verifier.
 * :mod:`ledger.audit.proofs`: inclusion, consistency and subject-head proofs from the store;
 * :mod:`ledger.audit.bundle`: a subject's audit bundle;
 * :mod:`ledger.audit.verify`: ``ledger verify``, the whole-store recheck;
-* :mod:`ledger.audit.cli`: the ``checkpoint``, ``verify``, ``audit-bundle`` and ``proof``
+* :mod:`entrypoints.cli.audit`: the ``checkpoint``, ``verify``, ``audit-bundle`` and ``proof``
   subcommands (``register``).
 """
 

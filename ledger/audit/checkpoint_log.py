@@ -46,7 +46,6 @@ from ledger import merkle
 from ledger.audit.checkpoints import CHECKPOINT_KEYS, Checkpoint, CheckpointError, node_getter
 from ledger.audit.verify import Failure, VerifyReport
 from ledger.recorders import LedgerSQL
-from ledger.settings import Settings
 
 __all__ = [
     "CheckpointLog",
@@ -150,14 +149,21 @@ class CheckpointLog:
     producer: Callable[[], Any] | None = field(default=None, compare=False)
 
     @classmethod
-    def of(cls, settings: Settings) -> CheckpointLog | None:
-        """The log ``settings`` name (:func:`checkpoint_log_dir`); None for an in-memory
-        store without ``LEDGER_CHECKPOINT_LOG`` (it vanishes with its process: a log kept
-        for it would only hold checkpoints of ledgers that no longer exist)."""
-        directory = checkpoint_log_dir(settings)
+    def of(
+        cls,
+        configured: Path | None,
+        database_url: str,
+        kafka_bootstrap: str | None = None,
+        kafka_topic: str = DEFAULT_TOPIC,
+    ) -> CheckpointLog | None:
+        """The log in ``configured`` (``LEDGER_CHECKPOINT_LOG``) or its default for
+        ``database_url`` (:func:`checkpoint_log_dir`); None for an in-memory store without
+        one (it vanishes with its process: a log kept for it would only hold checkpoints
+        of ledgers that no longer exist). The composition root hands in the settings."""
+        directory = checkpoint_log_dir(configured, database_url)
         if directory is None:
             return None
-        return cls(directory, settings.kafka_bootstrap, settings.kafka_checkpoint_topic)
+        return cls(directory, kafka_bootstrap, kafka_topic)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -208,7 +214,7 @@ class CheckpointLog:
             return
         from kafka.errors import KafkaError
 
-        from ledger.feed import feed_producer
+        from ledger.producers import feed_producer
 
         try:
             producer = (
@@ -286,14 +292,14 @@ class CheckpointLog:
         return None
 
 
-def checkpoint_log_dir(settings: Settings) -> Path | None:
-    """``LEDGER_CHECKPOINT_LOG``, or its default: ``checkpoints/`` beside the SQLite file
+def checkpoint_log_dir(configured: Path | None, database_url: str) -> Path | None:
+    """``configured`` (``LEDGER_CHECKPOINT_LOG``), or its default: ``checkpoints/`` beside the SQLite file
     (none for an in-memory one); for PostgreSQL ``./checkpoints/DATABASE.SCHEMA/`` in the
     working directory (one log per ledger, so that two ledgers run from one directory never
     share a log)."""
-    if settings.checkpoint_log is not None:
-        return settings.checkpoint_log
-    url = urlparse(settings.database_url)
+    if configured is not None:
+        return configured
+    url = urlparse(database_url)
     if url.scheme == "sqlite":
         path = unquote(url.path[1:] if url.path.startswith("/") else url.path)
         if not path or path == ":memory:" or "mode=memory" in url.query:

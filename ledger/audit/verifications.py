@@ -14,7 +14,7 @@ hash, chain, stream, time, tree, checkpoint or published; NULL when ok). Rows ar
 never updated; the table lives beside the ledger tables (the same SQLite file or PostgreSQL
 schema), so backups carry it.
 
-The table is created by :func:`ledger.bootstrap.open_recorder` with the others
+The table is created by :func:`entrypoints.bootstrap.open_recorder` with the others
 (:func:`create_verifications_table`); statements go through the recorder's dialect hooks
 (placeholders, the snapshot reader), as :mod:`ledger.audit.checkpoints` does.
 """
@@ -90,7 +90,7 @@ def _table(recorder: LedgerSQL) -> str:
 def create_verifications_table(recorder: LedgerSQL) -> None:
     """Create ``ledger_verifications`` and its index next to the ledger tables
     (idempotent; ``CREATE … IF NOT EXISTS``). Raises what the database raises; callers
-    that start concurrently retry (``ledger.bootstrap``)."""
+    that start concurrently retry (``entrypoints.bootstrap``)."""
     table = _table(recorder)
     postgres = getattr(recorder.datastore, "schema", None) is not None  # type: ignore[attr-defined]
     integer = "bigint" if postgres else "INTEGER"

@@ -17,15 +17,15 @@ import orjson
 import uvicorn
 from fastapi import FastAPI
 
+import demo
 from api.access_log import AccessLog
 from api.app import create_app
 from api.tokens import TokenStore
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli import demo_batches
+from entrypoints.settings import Settings
 from events.envelope import Envelope, Refused, parse_submission
-from ledger import demo
 from ledger.app import Ledger
-from ledger.bootstrap import bootstrap
-from ledger.cli import demo_batches
-from ledger.settings import Settings
 
 AGENCY = "samr/440300"
 OTHER_AGENCY = "tax/440300"
@@ -105,8 +105,8 @@ def build_demo_app(tmp: Path, database_url: str, subjects: int = 40) -> DemoApp:
         "objection-handler": store.add("objection-handler", agency=PLATFORM, name="handler-1")[0],
     }
     log = AccessLog(tmp / "access-log.jsonl", ledger.clock)
-    from ledger.persons import keystore_of
     from projections.runner import ProjectionRunner
+    from services.persons import keystore_of
 
     assert ledger.rules is not None
     runner = ProjectionRunner(ledger.recorder, ledger.rules)
@@ -117,7 +117,7 @@ def build_demo_app(tmp: Path, database_url: str, subjects: int = 40) -> DemoApp:
         ledger,
         tokens=store,
         access_log=log,
-        keystore=keystore_of(ledger, settings),
+        keystore=keystore_of(ledger, settings.person_secret_file),
         signing_key=load_or_create_key(settings.signing_key_file),
         origin=settings.name,
         runner=runner,

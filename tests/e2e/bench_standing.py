@@ -29,15 +29,15 @@ import orjson
 import psycopg
 
 from api.tokens import TokenStore
-from ledger.bootstrap import bootstrap
-from ledger.settings import Settings
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
 from tests.e2e.apphelpers import AGENCY, free_port, load_demo
 
 SERVER = """
 import sys, uvicorn
-from api.wiring import build_app
-from ledger.bootstrap import bootstrap
-from ledger.settings import Settings
+from entrypoints.wiring import build_app
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
 settings = Settings(database_url=sys.argv[1], tokens_file=sys.argv[2])
 uvicorn.run(build_app(settings, bootstrap), host="127.0.0.1", port=int(sys.argv[3]),
             log_level="warning", access_log=False)

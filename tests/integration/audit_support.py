@@ -15,14 +15,14 @@ from typing import Any
 import orjson
 import psycopg
 
+import demo
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli import demo_batches
+from entrypoints.cli.audit import register
+from entrypoints.settings import Settings
 from events.codes import complete_subject_code
 from events.envelope import Envelope, Refused, parse_submission
-from ledger import demo
 from ledger.app import Ledger
-from ledger.audit.cli import register
-from ledger.bootstrap import bootstrap
-from ledger.cli import demo_batches
-from ledger.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "tools" / "verify_bundle.py"

@@ -23,7 +23,7 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from ledger.ingest import create_topics
+from bench.ingest import create_topics
 
 TEST_CONSUMER = {
     "max_poll_interval_ms": 5000,

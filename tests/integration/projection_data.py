@@ -6,9 +6,9 @@ from typing import Any
 
 import orjson
 
+import demo
 from events.envelope import parse_submission
 from events.instants import cst_text
-from ledger import demo
 from ledger.app import Ledger
 
 

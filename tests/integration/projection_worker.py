@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 import time
 
-from ledger.bootstrap import bootstrap
-from ledger.settings import Settings
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
 from projections.runner import ProjectionRunner
 
 

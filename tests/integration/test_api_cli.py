@@ -1,5 +1,5 @@
-"""``ledger serve`` and ``ledger token add|list|revoke`` (api/cli.py), through
-``register(subparsers, bootstrap)`` as ledger/cli.py wires them."""
+"""``ledger serve`` and ``ledger token add|list|revoke`` (entrypoints/cli/serve.py), through
+``register(subparsers, bootstrap)`` as entrypoints/cli/__init__.py wires them."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Any
 import orjson
 import pytest
 
-from api.cli import register
 from api.tokens import TokenStore
-from ledger.bootstrap import bootstrap
-from ledger.settings import Settings
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli.serve import register
+from entrypoints.settings import Settings
 
 
 def run(argv: list[str], settings: Settings) -> int:

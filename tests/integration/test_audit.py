@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from entrypoints.bootstrap import bootstrap, open_recorder
+from entrypoints.settings import Settings
 from events.codes import subject_stream_id
 from ledger import merkle
 from ledger.app import Ledger
@@ -47,9 +49,7 @@ from ledger.audit.proofs import (
     verify_head_proof,
 )
 from ledger.audit.verify import verify_store
-from ledger.bootstrap import bootstrap, open_recorder
 from ledger.recorders import LedgerSQL
-from ledger.settings import Settings
 from tests.integration.audit_support import (
     TOOL,
     Cli,

@@ -22,13 +22,14 @@ import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
 from events.codes import subject_stream_id
 from ledger import chain
 from ledger.app import Ledger
 from ledger.audit.checkpoints import Checkpoint, issue_checkpoint
 from ledger.audit.keys import public_key_bytes
 from ledger.audit.verify import Failure, verify_store
-from ledger.bootstrap import bootstrap
 from ledger.recorders import (
     CHECKPOINTS_TABLE,
     EVENTS_TABLE,
@@ -36,7 +37,6 @@ from ledger.recorders import (
     HEADS_TABLE,
     MERKLE_TABLE,
 )
-from ledger.settings import Settings
 from tests.integration.audit_support import postgres_schema, random_events, subject_codes, submit
 
 pytestmark = pytest.mark.postgres

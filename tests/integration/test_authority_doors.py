@@ -18,11 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.tokens import TokenStore
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli import main
+from entrypoints.settings import Settings
 from ledger.app import Ledger
-from ledger.bootstrap import bootstrap
-from ledger.cli import main
-from ledger.ingest import Ingester
-from ledger.settings import Settings
+from services.ingest import Ingester
 from tests.e2e.apphelpers import DemoApp, build_demo_app
 from tests.integration.kafka_broker import Broker, kafka_broker  # noqa: F401
 from tests.integration.test_kafka_ingest import config, ingest_until

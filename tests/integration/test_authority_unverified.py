@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from commands import authority, decide
+from entrypoints.cli import main
 from ledger.app import Ledger
-from ledger.cli import main
 from tests.e2e.apphelpers import DemoApp, build_demo_app
 from tests.scenarios.support import at, event, penalty, recorded
 

@@ -11,9 +11,9 @@ import orjson
 import psycopg
 import pytest
 
-from bench.cli import register
 from bench.report import FIGURES
-from ledger.bootstrap import bootstrap
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli.bench import register
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

@@ -26,14 +26,15 @@ import orjson
 import pytest
 
 from api.views import LedgerViews, NotAvailable
+from entrypoints.bootstrap import bootstrap, checkpoint_log
+from entrypoints.cli import main
+from entrypoints.settings import Settings
 from ledger import chain
 from ledger.app import Ledger
 from ledger.audit.checkpoint_log import CheckpointLog, parse_checkpoint
 from ledger.audit.checkpoints import latest_checkpoint
 from ledger.audit.keys import load_or_create_key, public_key_bytes
 from ledger.audit.verify import verify_store
-from ledger.bootstrap import bootstrap
-from ledger.cli import main
 from ledger.recorders import (
     CHECKPOINTS_TABLE,
     EVENTS_TABLE,
@@ -42,7 +43,6 @@ from ledger.recorders import (
     MERKLE_TABLE,
     STORED_MIN_LEVEL,
 )
-from ledger.settings import Settings
 from tests.integration.audit_support import load_demo, random_events, subject_codes, submit
 from tests.integration.kafka_broker import (
     Broker,
@@ -93,7 +93,7 @@ def _serving(directory: Path) -> Iterator[str]:
 
 
 def _log(settings: Settings) -> CheckpointLog:
-    log = CheckpointLog.of(settings)
+    log = checkpoint_log(settings)
     assert log is not None
     return log
 
@@ -325,7 +325,7 @@ def test_default_log_is_beside_the_sqlite_file(tmp_path: Path) -> None:
     given = Settings(database_url="postgresql://x@h/db", checkpoint_log=tmp_path / "log")
     assert _log(given).directory == tmp_path / "log"
     memory = Settings(database_url="sqlite:///:memory:", checkpoint_log=None)
-    assert CheckpointLog.of(memory) is None
+    assert checkpoint_log(memory) is None
 
 
 def test_checkpoints_are_published_to_kafka(

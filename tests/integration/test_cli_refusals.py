@@ -12,10 +12,10 @@ from pathlib import Path
 import orjson
 import pytest
 
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli import main
+from entrypoints.settings import Settings
 from events.envelope import parse_submission
-from ledger.bootstrap import bootstrap
-from ledger.cli import main
-from ledger.settings import Settings
 from projections.views import view_store_for
 from tests.unit.events.samples import SAMPLES, STORY, SUBJECT
 
@@ -178,7 +178,7 @@ def test_the_installed_command_prints_no_traceback(env: Path, tmp_path: Path) ->
             [
                 sys.executable,
                 "-c",
-                "from ledger.cli import main; raise SystemExit(main())",
+                "from entrypoints.cli import main; raise SystemExit(main())",
                 "--database-url",
                 url,
                 *argv,
@@ -197,7 +197,7 @@ def test_an_unexpected_error_is_one_line_unless_asked(
 ) -> None:
     """The last resort: a failure nobody foresaw is still one line (exit 1); ``--traceback``
     shows where it happened."""
-    from ledger import bootstrap as composition
+    from entrypoints import bootstrap as composition
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the disk is on fire")

@@ -10,12 +10,12 @@ from pathlib import Path
 import orjson
 import pytest
 
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli import main
+from entrypoints.settings import Settings
 from events.codes import complete_subject_code
 from events.envelope import Refused
-from ledger.bootstrap import bootstrap
-from ledger.cli import main
-from ledger.ingest import parse_message
-from ledger.settings import Settings
+from services.ingest import parse_message
 
 SUBJECT = complete_subject_code("91440300MA5FPXM0")
 

@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from api.access_log import AccessLog
 from api.app import create_app
 from api.tokens import TokenStore
-from ledger.bootstrap import bootstrap
-from ledger.cli import main
-from ledger.persons import keystore_of
-from ledger.settings import Settings
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli import main
+from entrypoints.settings import Settings
+from services.persons import keystore_of
 
 SUBJECT = "91440300708461136T"
 AGENCY = "samr/440300"
@@ -210,7 +210,7 @@ def test_the_api_refuses_each_invalid_correction(settings: Settings, tmp_path: P
             ledger,
             tokens=tokens,
             access_log=AccessLog(tmp_path / "access.jsonl", ledger.clock),
-            keystore=keystore_of(ledger, settings),
+            keystore=keystore_of(ledger, settings.person_secret_file),
         )
         client = TestClient(app, raise_server_exceptions=False)
         headers = {"Authorization": f"Bearer {token}"}

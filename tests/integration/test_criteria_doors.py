@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from commands.decide import SYSTEM_SOURCE
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli import responsible
+from entrypoints.settings import Settings
 from events.codes import complete_subject_code
-from ledger import responsible
 from ledger.app import Ledger
-from ledger.bootstrap import bootstrap
-from ledger.settings import Settings
 from tests.e2e.apphelpers import AGENCY, DemoApp, build_demo_app
 from tests.scenarios.support import BASIS, at, event, penalty, recorded, refused
 

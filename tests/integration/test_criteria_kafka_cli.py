@@ -14,11 +14,11 @@ from typing import Any
 import orjson
 import pytest
 
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli import main
+from entrypoints.settings import Settings
 from ledger.app import Ledger
-from ledger.bootstrap import bootstrap
-from ledger.cli import main
-from ledger.ingest import Ingester
-from ledger.settings import Settings
+from services.ingest import Ingester
 from tests.integration.kafka_broker import Broker, kafka_broker  # noqa: F401
 from tests.integration.test_kafka_ingest import config, ingest_until
 from tests.scenarios.support import BASIS, at, event, penalty, recorded

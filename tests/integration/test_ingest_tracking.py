@@ -15,20 +15,20 @@ import pytest
 from kafka import TopicPartition
 from kafka.errors import KafkaTimeoutError
 
+from bench.ingest import synthetic_events
+from entrypoints.bootstrap import ConfigurationError, bootstrap
+from entrypoints.cli.ingest import ingest_config, register
+from entrypoints.settings import Settings
 from events.envelope import parse_submission
 from ledger.app import Ledger
-from ledger.bootstrap import ConfigurationError, bootstrap
-from ledger.feed import DisclosureFeed
-from ledger.ingest import (
+from projections.feed import DisclosureFeed
+from services.ingest import (
     IngestConfig,
     Ingester,
     dead_letter_headers,
     parse_message,
-    register,
-    synthetic_events,
     tracking_name,
 )
-from ledger.settings import Settings
 from tests.integration.test_kafka_feed import record_story
 
 TOPIC = "credit.events"
@@ -209,10 +209,10 @@ def test_parse_message_refusals() -> None:
 
 def test_configuration_from_settings_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigurationError):
-        IngestConfig.from_settings(Settings(kafka_bootstrap=None))
+        ingest_config(Settings(kafka_bootstrap=None))
     monkeypatch.setenv("LEDGER_KAFKA_SESSION_TIMEOUT_MS", "6000")
     monkeypatch.setenv("LEDGER_KAFKA_DEAD_LETTER_TOPIC", "dl")
-    config = IngestConfig.from_settings(
+    config = ingest_config(
         Settings(kafka_bootstrap="127.0.0.1:9092", kafka_group="grp"), max_poll_records=10
     )
     assert (config.session_timeout_ms, config.dead_letter_topic, config.group) == (
@@ -224,7 +224,7 @@ def test_configuration_from_settings_and_environment(monkeypatch: pytest.MonkeyP
     options = config.consumer_options()
     assert options["enable_auto_commit"] is False and options["auto_offset_reset"] == "earliest"
     monkeypatch.setenv("LEDGER_KAFKA_AUTO_OFFSET_RESET", "latest")
-    assert not IngestConfig.from_settings(Settings(kafka_bootstrap="h:1")).from_beginning
+    assert not ingest_config(Settings(kafka_bootstrap="h:1")).from_beginning
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(), bootstrap)

@@ -12,13 +12,13 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+import demo
 from commands.warning_rules import WarningBook
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli import demo_batches
+from entrypoints.settings import Settings
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import parse_instant
-from ledger import demo
-from ledger.bootstrap import bootstrap
-from ledger.cli import demo_batches
-from ledger.settings import Settings
 from projections.views import view_store_for
 from projections.warnings import ledger_warnings
 from tests.e2e.apphelpers import AGENCY, DemoApp, build_demo_app

@@ -17,9 +17,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ledger.bootstrap import bootstrap
-from ledger.ingest import IngestConfig, Ingester, synthetic_events
-from ledger.settings import Settings
+from bench.ingest import synthetic_events
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
+from services.ingest import IngestConfig, Ingester
 from tests.integration.kafka_broker import (
     TEST_CONSUMER,
     Broker,
@@ -75,7 +76,7 @@ def test_sigkilled_ingester_restarted_five_times_records_everything_once(
     command = [
         sys.executable,
         "-m",
-        "ledger.ingest",
+        "entrypoints.cli.ingest",
         "--database-url",
         postgres_url,
         "--bootstrap",

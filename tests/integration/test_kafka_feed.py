@@ -9,12 +9,12 @@ from typing import Any
 import orjson
 import pytest
 
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
 from events.codes import complete_subject_code
 from events.envelope import parse_submission
 from ledger.app import Ledger
-from ledger.bootstrap import bootstrap
-from ledger.feed import CHANGE_TYPE, DisclosureFeed, feed_producer
-from ledger.settings import Settings
+from projections.feed import CHANGE_TYPE, DisclosureFeed, feed_producer
 from tests.integration.kafka_broker import (
     Broker,
     kafka_broker,  # noqa: F401  (the fixture)

@@ -16,10 +16,11 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 from kafka.structs import OffsetAndMetadata
 
+from bench.ingest import synthetic_events
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
 from ledger.app import Ledger
-from ledger.bootstrap import bootstrap
-from ledger.ingest import IngestConfig, Ingester, synthetic_events, tracking_name
-from ledger.settings import Settings
+from services.ingest import IngestConfig, Ingester, tracking_name
 from tests.integration.kafka_broker import (
     TEST_CONSUMER,
     Broker,
@@ -254,7 +255,7 @@ def test_metrics_scraped_after_ingest_show_lag_per_partition_and_events_by_agenc
 
     from prometheus_client.parser import text_string_to_metric_families
 
-    from ledger.ingest import serve_metrics
+    from entrypoints.cli.ingest import serve_metrics
 
     topic, dead = kafka_broker.fresh_topics(3)
     events = synthetic_events(300, subjects=30)

@@ -7,10 +7,10 @@ import argparse
 import orjson
 import pytest
 
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli.reads import register
+from entrypoints.settings import Settings
 from events.envelope import parse_submission
-from ledger.bootstrap import bootstrap
-from ledger.settings import Settings
-from projections.cli import register
 from tests.integration.projection_data import load_demo
 from tests.unit.events.samples import STORY, SUBJECT
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.bootstrap import bootstrap
-from ledger.settings import Settings
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
 from projections.runner import ProjectionRunner
 from tests.integration.projection_data import load_demo
 

@@ -18,13 +18,13 @@ from fastapi.testclient import TestClient
 from api.access_log import AccessLog
 from api.app import create_app
 from api.tokens import TokenStore
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli import main
+from entrypoints.settings import Settings
 from events.envelope import parse_submission
 from events.instants import parse_instant
 from ledger import logs
 from ledger.app import Ledger
-from ledger.bootstrap import bootstrap
-from ledger.cli import main
-from ledger.settings import Settings
 from projections import runner as runner_module
 from projections.live import LiveReads
 from projections.reads import Reads

@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 import pytest
 
-from ledger.bootstrap import bootstrap
-from ledger.settings import Settings
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
 from projections.live import LiveReads
 from tests.integration.streams import record_stream
 

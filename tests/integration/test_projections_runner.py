@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
 from events.envelope import parse_submission
 from events.instants import parse_instant
 from ledger.app import Ledger
-from ledger.bootstrap import bootstrap
-from ledger.settings import Settings
 from projections.live import LiveReads
 from projections.reads import Reads
 from projections.runner import ProjectionRunner
@@ -236,7 +236,7 @@ def test_rebuild_in_small_pages_and_in_processes_equals_views_fed_record_by_reco
     import functools
 
     from commands.services import RuleServices
-    from ledger.bootstrap import open_recorder
+    from entrypoints.bootstrap import open_recorder
     from projections import runner as runner_module
 
     app = bootstrap(Settings(database_url=postgres_url))

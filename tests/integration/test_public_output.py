@@ -23,14 +23,14 @@ from fastapi.testclient import TestClient
 from api.access_log import AccessLog
 from api.app import create_app
 from api.tokens import TokenStore
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
 from events.instants import parse_instant
 from ledger.app import Ledger
 from ledger.audit.keys import load_or_create_key
-from ledger.bootstrap import bootstrap
-from ledger.deadlines import tick
-from ledger.feed import DisclosureFeed
-from ledger.settings import Settings
+from projections.feed import DisclosureFeed
 from projections.runner import ProjectionRunner
+from services.deadlines import tick
 from tests.scenarios.support import at, event, recorded
 
 SUBJECT = "91440300708461136T"

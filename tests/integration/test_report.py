@@ -21,11 +21,11 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
+from entrypoints.cli import main as ledger_main
 from events.instants import end_of_day_us
 from ledger.audit.keys import load_or_create_key, public_key_b64
 from ledger.audit.reports import report_hash
 from ledger.chain import canonical
-from ledger.cli import main as ledger_main
 from tests.e2e.apphelpers import DemoApp, build_demo_app
 
 ROOT = Path(__file__).resolve().parents[2]

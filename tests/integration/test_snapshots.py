@@ -9,15 +9,15 @@ from typing import Any
 
 import orjson
 
+from bench.ingest import synthetic_events
 from commands.state import SubjectState
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
 from events.codes import subject_stream_id
 from events.envelope import parse_submission
 from ledger import snapshots
 from ledger.app import Ledger, fold
 from ledger.audit.verify import verify_store
-from ledger.bootstrap import bootstrap
-from ledger.ingest import synthetic_events
-from ledger.settings import Settings
 
 EVENTS = snapshots.SNAPSHOT_EVERY * 2 + 150
 

@@ -16,15 +16,15 @@ from hypothesis import strategies as st
 from commands.decide import Accepted, Context, decide
 from commands.services import RuleServices
 from commands.state import SubjectState
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
 from events.codes import ALPHABET, complete_subject_code
 from events.envelope import Envelope, parse_event, parse_submission
 from events.recorded import RecordedEvent
 from events.vocabulary import EVENT_TYPES
 from ledger import chain
 from ledger.app import Ledger, ref_fields, system_clock_us
-from ledger.bootstrap import bootstrap
 from ledger.personal import reveal
-from ledger.settings import Settings
 from tests.unit.events.samples import SAMPLES, STORY
 
 SUBJECT = "91440300708461136T"

@@ -16,10 +16,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from api.access_log import AccessLog
 from api.app import create_app
 from api.tokens import TokenStore
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli import build_parser
+from entrypoints.settings import Settings
 from ledger.audit.verifications import Verification, verification_summary
-from ledger.bootstrap import bootstrap
-from ledger.cli import build_parser
-from ledger.settings import Settings
 from tests.integration.audit_support import Cli, random_events, subject_codes, submit
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

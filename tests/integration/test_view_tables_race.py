@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from ledger.bootstrap import bootstrap
-from ledger.settings import Settings
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
 from projections.views import view_store_for
 
 

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from ledger import deadlines, persons, spotcheck
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli import persons, spotcheck
+from entrypoints.cli import tick as deadlines
+from entrypoints.settings import Settings
 from ledger.app import Ledger
-from ledger.bootstrap import bootstrap
-from ledger.settings import Settings
 from tests.scenarios.support import at, event, recorded, submit
 
 CODES = ["91440300708461136T", "91310000MA1FL8L96X", "91330100MA2CXXXX1F", "91360100MA35XXXX7J"]

@@ -11,12 +11,12 @@ import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli import main
+from entrypoints.settings import Settings
 from ledger.audit.checkpoints import issue_checkpoint, latest_checkpoint
 from ledger.audit.keys import public_key_b64
-from ledger.bootstrap import bootstrap
-from ledger.cli import main
 from ledger.recorders import CHECKPOINTS_TABLE, EVENTS_TABLE
-from ledger.settings import Settings
 from tests.integration.audit_support import load_demo
 
 KEY_SEED = bytes(range(32))

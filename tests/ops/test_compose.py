@@ -11,13 +11,14 @@ import os
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from ledger.cli import build_parser
+from entrypoints.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker" / "compose.yaml"
@@ -32,9 +33,8 @@ def compose() -> dict[str, Any]:
     return loaded
 
 
-@pytest.fixture(scope="module")
-def normalised(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """``docker-compose config`` of the file as the README deploys it: beside it a
+def compose_config(scratch: Path, *options: str) -> dict[str, Any]:
+    """``docker-compose [options] config`` of the file as the README deploys it: beside it a
     ``.env`` copied from ``.env.example`` (``--env-file`` and the services' ``env_file``),
     in a scratch copy of docker/ so the work tree is not touched. Fails, never skips,
     when the implementation is missing."""
@@ -44,7 +44,7 @@ def normalised(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "(`make test` does)",
             pytrace=False,
         )
-    docker = tmp_path_factory.mktemp("compose") / "docker"
+    docker = scratch / "docker"
     docker.mkdir()
     shutil.copy(COMPOSE, docker / "compose.yaml")
     shutil.copy(COMPOSE.parent / ".env.example", docker / ".env")
@@ -56,6 +56,7 @@ def normalised(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             str(docker / "compose.yaml"),
             "--env-file",
             str(docker / ".env"),
+            *options,
             "config",
             "--format",
             "json",
@@ -69,6 +70,12 @@ def normalised(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert "warn" not in result.stderr.lower(), result.stderr
     config: dict[str, Any] = json.loads(result.stdout)
     return config
+
+
+@pytest.fixture(scope="module")
+def normalised(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The file normalised without profiles (:func:`compose_config`)."""
+    return compose_config(tmp_path_factory.mktemp("compose"))
 
 
 def test_every_required_service_is_there_with_a_health_check(compose: dict[str, Any]) -> None:
@@ -138,3 +145,33 @@ def test_the_image_carries_the_postgresql_15_client_tools() -> None:
     assert re.search(r"apt-get install -y --no-install-recommends postgresql-client\b", run)
     assert "rm -rf /var/lib/apt/lists/*" in run
     assert runtime.index("postgresql-client") < runtime.index("USER ledger")
+
+
+def test_the_federation_profile_has_two_regions_and_the_national_view(
+    tmp_path: Path,
+) -> None:
+    """``--profile federation``: two regional ledgers, each with its own PostgreSQL, key,
+    origin and topics, and the national view consuming both (README "Scaling out")."""
+    services = compose_config(tmp_path, "--profile", "federation")["services"]
+    regions = {"jx": "360000", "tj": "120000"}
+    for prefix, code in regions.items():
+        for role in ("postgres", "serve", "ingest", "feed", "checkpoint"):
+            assert f"{prefix}-{role}" in services, f"{prefix}-{role}"
+        feed = services[f"{prefix}-feed"]
+        environment = feed["environment"]
+        assert environment["LEDGER_NAME"] == f"credit-ledger/{code}"
+        assert environment["LEDGER_DATABASE_URL"].endswith(f"@{prefix}-postgres:5432/region_{code}")
+        assert environment["LEDGER_KAFKA_FEED_TOPIC"] == f"credit.disclosure.changes.{code}"
+        assert environment["LEDGER_KAFKA_CHECKPOINT_TOPIC"] == f"credit.checkpoints.{code}"
+        assert {s["source"] for s in feed["secrets"]} == {f"{prefix}_signing_key"}
+    national = services["national"]
+    assert national["command"][:3] == ["national", "--config", "/etc/credit-ledger/regions.toml"]
+    assert "national-postgres" in national["depends_on"]
+    for name, service in services.items():
+        check = service.get("healthcheck") or {}
+        assert check.get("test") and not check.get("disable"), f"{name} has no health check"
+    # the regions file the national service reads names the same topics
+    regions_file = tomllib.loads((COMPOSE.parent / "federation" / "regions.toml").read_text())
+    assert [r["feed_topic"] for r in regions_file["region"]] == [
+        f"credit.disclosure.changes.{c}" for c in regions.values()
+    ]

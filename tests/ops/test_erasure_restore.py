@@ -13,14 +13,14 @@ import orjson
 import pytest
 
 from api.problems import status_of_rejection
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli import main
+from entrypoints.settings import Settings
 from events.envelope import parse_submission
 from ledger.audit.checkpoints import issue_checkpoint
 from ledger.audit.keys import load_or_create_key, public_key_b64
-from ledger.bootstrap import bootstrap
-from ledger.cli import main
 from ledger.erasures import ErasureLog
 from ledger.personal import PersonSecrets, reveal
-from ledger.settings import Settings
 from tests.scenarios.support import at, event
 
 FIRM = "91440300708461136T"

@@ -18,12 +18,12 @@ from typing import Any
 import psycopg
 import pytest
 
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli import main
+from entrypoints.settings import Settings
 from ledger.backup import BackupError, restore
 from ledger.backup_file import MAGIC
-from ledger.bootstrap import bootstrap
-from ledger.cli import main
 from ledger.recorders import EVENTS_TABLE
-from ledger.settings import Settings
 from tests.integration.audit_support import load_demo, random_events, subject_codes, submit
 
 

@@ -7,10 +7,10 @@ import multiprocessing
 from typing import Any
 
 from commands.decide import SYSTEM_SOURCE
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
 from ledger.app import Ledger
-from ledger.bootstrap import bootstrap
-from ledger.deadlines import tick
-from ledger.settings import Settings
+from services.deadlines import tick
 from tests.scenarios.support import at, event, recorded, refused, views
 
 SUBJECT = "91330100MA2CXXXX1F"

@@ -27,13 +27,15 @@ from typing import Any
 
 import orjson
 
+from demo import id_number_check
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli.persons import register
+from entrypoints.settings import Settings
 from events.envelope import parse_submission
 from ledger.app import Ledger
 from ledger.audit.checkpoints import issue_checkpoint
 from ledger.audit.keys import load_or_create_key, public_key_b64
 from ledger.audit.verify import verify_store
-from ledger.bootstrap import bootstrap
-from ledger.demo import id_number_check
 from ledger.erasures import ErasureLog
 from ledger.personal import (
     INDEX_TABLE,
@@ -45,8 +47,6 @@ from ledger.personal import (
     legacy_key_id,
     mask,
 )
-from ledger.persons import register
-from ledger.settings import Settings
 from tests.scenarios.support import at, event
 
 FIRM = "91440300708461136T"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from commands.decide import SYSTEM_SOURCE
 from ledger.app import Ledger
-from ledger.deadlines import tick
+from services.deadlines import tick
 from tests.scenarios.support import BASIS, at, event, recorded, refused, views
 
 SUBJECT = "91360100MA35XXXX7J"  # Nanchang, Jiangxi

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import orjson
 
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli.persons import register
+from entrypoints.settings import Settings
 from events.envelope import parse_submission
 from ledger import chain
 from ledger.app import Ledger
-from ledger.bootstrap import bootstrap
 from ledger.personal import open_keystore, protect_items, reveal
-from ledger.persons import linked_subjects, person_extensions, register
-from ledger.settings import Settings
+from services.persons import linked_subjects, person_extensions
 from tests.scenarios.support import BASIS, at, event, recorded
 
 FIRM = "91440300708461136T"

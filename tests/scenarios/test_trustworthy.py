@@ -102,7 +102,7 @@ def test_a_breached_commitment_leaves(ledger: Ledger) -> None:
 def test_a_member_is_drawn_at_the_lowered_ratio(ledger: Ledger) -> None:
     from decimal import Decimal
 
-    from ledger.spotcheck import spot_check
+    from services.spotcheck import spot_check
 
     member, other = "91440300708461136T", "91110000600037341L"
     _graded(ledger, member, "优", "优")

@@ -27,7 +27,10 @@ from tests.integration.kafka_broker import free_port
 __all__ = ["Installed", "build_wheel", "fetch", "free_port", "install", "wait_http", "wheel_files"]
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("events", "commands", "ledger", "projections", "api", "bench")
+PACKAGES = (
+    "events", "commands", "ledger", "projections", "services", "api", "demo", "bench",
+    "federation", "entrypoints",
+)
 """The import packages of the distribution (pyproject.toml's find include)."""
 DOCKER_COPIES = ("pyproject.toml", "README.md", *PACKAGES)
 """What docker/Dockerfile copies into its build stage before ``pip install .``."""

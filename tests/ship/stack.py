@@ -29,7 +29,7 @@ from pathlib import Path
 
 import psycopg
 
-from ledger.ingest import create_topics
+from bench.ingest import create_topics
 from tests.integration.kafka_broker import running_broker
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -70,7 +70,7 @@ def test_local_state_and_secrets_stay_out_of_the_build_context(path: str) -> Non
 @pytest.mark.parametrize(
     "path",
     ["pyproject.toml", "README.md", "api/templates/base.html", "commands/rules/procedures.json",
-     "tools/verify_bundle.py", "ledger/cli.py"],
+     "tools/verify_bundle.py", "entrypoints/cli/__init__.py"],
 )
 def test_what_the_dockerfile_copies_is_in_the_build_context(path: str) -> None:
     assert not _ignored(path, _dockerignore()), f"{path} is needed by docker/Dockerfile"

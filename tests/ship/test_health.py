@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from entrypoints.bootstrap import ConfigurationError, bootstrap
+from entrypoints.cli import main
+from entrypoints.settings import Settings
 from ledger import heartbeat
-from ledger.bootstrap import ConfigurationError, bootstrap
-from ledger.cli import main
-from ledger.settings import Settings
 
 
 @pytest.fixture(autouse=True)

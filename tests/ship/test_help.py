@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ledger.cli import EXAMPLES, build_parser
+from entrypoints.cli import EXAMPLES, build_parser
 
 
 def _commands(

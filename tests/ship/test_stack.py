@@ -25,9 +25,9 @@ from typing import Any
 
 import pytest
 
-from ledger.bootstrap import bootstrap
-from ledger.ingest import synthetic_events
-from ledger.settings import Settings
+from bench.ingest import synthetic_events
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
 from tests.integration.kafka_broker import TEST_CONSUMER_ENV, Broker, ledger_streams
 from tests.ship.installed import ROOT, Installed, fetch, free_port, wait_http
 

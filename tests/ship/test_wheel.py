@@ -37,7 +37,7 @@ def test_the_wheel_carries_every_data_file_of_the_packages(installed: Installed)
 def test_the_installed_package_is_imported_from_the_fresh_environment(installed: Installed) -> None:
     out = subprocess.run(
         [str(installed.bin / "python"), "-c",
-         "import api, ledger.cli, commands; print(api.__file__); print(commands.__file__)"],
+         "import api, entrypoints.cli, commands; print(api.__file__); print(commands.__file__)"],
         cwd=installed.home, env=installed.env(), capture_output=True, text=True, check=True,
     ).stdout.split()
     for path in out:

@@ -117,7 +117,7 @@ def test_the_configured_range_is_the_one_applied(narrow_range: DateRange) -> Non
 
 
 def test_the_settings_carry_the_range_with_the_domain_default() -> None:
-    from ledger.settings import Settings
+    from entrypoints.settings import Settings
 
     assert Settings().date_range == DEFAULT_RANGE
     assert DEFAULT_RANGE.text == "1949-10-01 … 2199-12-31"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from commands.calendar import CalendarUnknown, WorkingCalendar
-from ledger.calendars import CalendarLoadError, load_calendar
-from ledger.cli import build_parser, main
+from entrypoints.cli import build_parser, main
+from entrypoints.cli.calendar import CalendarLoadError, load_calendar
 
 TEST_2031 = {
     "year": 2031,

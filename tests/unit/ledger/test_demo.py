@@ -1,4 +1,4 @@
-"""The demo data set (ledger/demo.py): deterministic, valid and realistic.
+"""The demo data set (demo/): deterministic, valid and realistic.
 
 The data set is generated once per module (``demo`` fixture); every test reads it.
 """
@@ -17,12 +17,12 @@ import pytest
 
 from commands.agencies import SYSTEM_SOURCE
 from commands.authority import unverified
+from demo import DEMO_NOW, DemoEvent, generate, id_number_check, names
 from events.codes import validate_subject_code
 from events.envelope import Envelope, Refused, parse_event, parse_submission
 from events.instants import CST, to_us
 from events.recorded import RecordedEvent
 from events.vocabulary import EVENT_TYPES, FINDING_TYPES
-from ledger.demo import DEMO_NOW, DemoEvent, generate, id_number_check, names
 
 FINDINGS = set(FINDING_TYPES)
 SPECIAL_SECTORS = {"special-equipment", "work-safety", "fire-safety"}

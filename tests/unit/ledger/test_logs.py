@@ -13,9 +13,9 @@ from ledger import logs
 
 
 def _record(**extra: object) -> logging.LogRecord:
-    logger = logging.getLogger("ledger.ingest")
+    logger = logging.getLogger("services.ingest")
     record = logger.makeRecord(
-        "ledger.ingest", logging.WARNING, __file__, 1, "rejected %s: %s", ("x", "why"), None
+        "services.ingest", logging.WARNING, __file__, 1, "rejected %s: %s", ("x", "why"), None
     )
     record.__dict__.update(extra)
     return record
@@ -25,7 +25,7 @@ def test_json_line_has_the_keys() -> None:
     line = orjson.loads(logs.JsonFormatter().format(_record()))
     assert set(line) == {"ts", "level", "logger", "msg"}
     assert line["level"] == "WARNING"
-    assert line["logger"] == "ledger.ingest"
+    assert line["logger"] == "services.ingest"
     assert line["msg"] == "rejected x: why"
     assert datetime.fromisoformat(line["ts"]).utcoffset() is not None
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from ledger.app import Outcome
 from ledger.audit.verifications import Verification, VerificationSummary
-from ledger.ingest import Ingester
 from ledger.metrics import LedgerMetrics
+from services.ingest import Ingester
 
 TP = namedtuple("TP", "topic partition")
 Rec = namedtuple("Rec", "offset")
@@ -66,8 +66,8 @@ def test_labels_carry_no_client_chosen_string() -> None:
 
 
 def test_shipped_agencies_label_the_demo_sources_and_the_system_source() -> None:
+    import demo
     from commands.decide import SYSTEM_SOURCE
-    from ledger import demo
 
     m = LedgerMetrics()
     sources = {e.event["source"] for e in demo.generate(60)}

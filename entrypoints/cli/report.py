@@ -18,11 +18,12 @@ from typing import Any
 
 import orjson
 
+from entrypoints.bootstrap import checkpoint_log
+from entrypoints.settings import Settings
 from events.codes import validate_subject_code
 from events.instants import InvalidInstant, parse_instant
 from events.reasons import InvalidEvent
 from ledger.app import Ledger
-from ledger.settings import Settings
 from projections.live import UnknownSubject
 
 __all__ = ["issuer_for", "register"]
@@ -33,7 +34,6 @@ Bootstrap = Callable[[Settings], Ledger]
 def issuer_for(ledger: Ledger, settings: Settings) -> Any:
     """The :class:`~projections.report.ReportIssuer` of ``ledger`` with the settings'
     checkpoint key, origin and public URL."""
-    from ledger.audit.checkpoint_log import CheckpointLog
     from ledger.audit.keys import load_or_create_key
     from projections.reads import Reads
     from projections.report import ReportIssuer
@@ -52,7 +52,7 @@ def issuer_for(ledger: Ledger, settings: Settings) -> Any:
         settings.name,
         ledger.clock,
         settings.public_url,
-        CheckpointLog.of(settings),
+        checkpoint_log(settings),
     )
 
 

@@ -18,12 +18,13 @@ from eventsourcing.sqlite import SQLiteDatastore
 from psycopg_pool import PoolTimeout
 
 from commands.services import RuleServices
+from entrypoints.settings import Settings
 from events.dates import use_date_range
 from ledger.app import Ledger, system_clock_us
+from ledger.audit.checkpoint_log import CheckpointLog
 from ledger.audit.verifications import create_verifications_table
 from ledger.personal import open_keystore
 from ledger.recorders import LedgerSQL, PostgresLedgerRecorder, SQLiteLedgerRecorder
-from ledger.settings import Settings
 
 
 class ConfigurationError(ValueError):
@@ -142,4 +143,16 @@ def bootstrap(
         rules=rules,
         keystore=open_keystore(recorder, settings.person_secret_file),
         cache_size=settings.cache_subjects,
+    )
+
+
+def checkpoint_log(settings: Settings) -> CheckpointLog | None:
+    """The checkpoint log ``settings`` name (:meth:`CheckpointLog.of`): the directory
+    ``LEDGER_CHECKPOINT_LOG`` or its default for the database, and the Kafka topic when
+    ``LEDGER_KAFKA_BOOTSTRAP`` is set; None for an in-memory store without a log."""
+    return CheckpointLog.of(
+        settings.checkpoint_log,
+        settings.database_url,
+        settings.kafka_bootstrap,
+        settings.kafka_checkpoint_topic,
     )

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = Field(
         None, description="Kafka bootstrap servers; turns on ingestion"
     )
+    national_database_url: str | None = Field(
+        None,
+        description="`ledger national`: the national view's own database (default "
+        "sqlite:///national.db)",
+    )
     kafka_topic: str = Field("credit.events", description="Topic agencies publish events to")
     kafka_group: str = Field("credit-ledger", description="Consumer group of `ledger ingest`")
     kafka_dead_letter_topic: str = Field(

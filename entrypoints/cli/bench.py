@@ -1,9 +1,9 @@
-"""``ledger bench``: the sub-command, for ``ledger/cli.py`` to wire in.
+"""``ledger bench``: the sub-command, for ``entrypoints/cli/__init__.py`` to wire in.
 
 ``register(subparsers, bootstrap)`` adds ``bench [--scale smoke|small|medium|large|full]
 [--database-url URL] [--kafka BOOTSTRAP] [--output PATH] [--json] [--writers N]
 [--seed N]`` and sets ``handler(args, settings) -> int`` as the other commands do.
-``bootstrap`` is the composition root (``ledger.bootstrap.bootstrap``): every
+``bootstrap`` is the composition root (``entrypoints.bootstrap.bootstrap``): every
 ``Ledger`` the bench measures, in this process and in its writer processes, is built
 by it; it must be a module-level function (the writers import it by name).
 
@@ -19,8 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.run import build_parser, execute
+from entrypoints.settings import Settings
 from ledger.app import Ledger
-from ledger.settings import Settings
 
 __all__ = ["register"]
 

@@ -1,8 +1,8 @@
 """The API's subcommands of ``ledger``: ``serve`` and ``token add|list|revoke``.
 
-``ledger/cli.py`` wires them in with one call in ``build_parser``::
+``entrypoints/cli/__init__.py`` wires them in with one call in ``build_parser``::
 
-    from api.cli import register as register_api
+    from entrypoints.cli.serve import register as register_api
     register_api(sub, bootstrap)
 
 Each handler has the CLI's signature ``(args, settings) -> exit status``:
@@ -19,8 +19,8 @@ from typing import Any
 import orjson
 
 from api.tokens import Role, TokenError, TokenStore
+from entrypoints.settings import Settings
 from ledger.app import Ledger
-from ledger.settings import Settings
 
 __all__ = ["register"]
 
@@ -68,7 +68,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, bootstrap: Bootstrap
     """Build the app from settings and run it under uvicorn until interrupted."""
     import uvicorn
 
-    from api.wiring import build_app
+    from entrypoints.wiring import build_app
 
     if args.workers != 1:
         print("ledger serve: --workers other than 1 is not supported yet", file=sys.stderr)

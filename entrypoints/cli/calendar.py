@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from commands.calendar import WorkingCalendar, YearCalendar
+from entrypoints.settings import Settings
 from ledger.app import Ledger
-from ledger.settings import Settings
 
 __all__ = ["CalendarLoadError", "load_calendar", "register"]
 

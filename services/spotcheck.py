@@ -17,8 +17,6 @@ the ledger; spot checks are rare.
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -27,18 +25,16 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import orjson
-
 from commands.decide import SYSTEM_SOURCE
 from commands.services import RuleServices
 from commands.workflows.common import cst_day, rfc3339_day_start
-from commands.workflows.inspections import Draw, draw, selection_events, simple_tier
+from commands.workflows.inspections import Draw, draw, selection_events
 from events.recorded import RecordedEvent
-from ledger.app import Ledger, Outcome, fold
+from ledger.app import Ledger, Outcome
 from ledger.scans import records
-from ledger.settings import Settings
+from projections.standing import standing
 
-__all__ = ["SpotCheck", "parse_ratios", "population", "register", "spot_check"]
+__all__ = ["SpotCheck", "parse_ratios", "population", "spot_check"]
 
 MAX_SEED = 2**53 - 1
 TRUSTWORTHY_TIER = "trustworthy"
@@ -47,17 +43,7 @@ rule's ``spot_check_ratio`` (lower than any risk tier's), unless ``--ratios`` na
 
 
 def _tier_function() -> Callable[[str, list[RecordedEvent], int, RuleServices], str | None]:
-    """The standing projection's tier when available, else the simple tier."""
-    try:
-        from projections.standing import standing
-    except ImportError:  # pragma: no cover - projections not installed
-
-        def simple(
-            subject: str, events: list[RecordedEvent], as_of_us: int, rules: RuleServices
-        ) -> str | None:
-            return simple_tier(fold(subject, events), as_of_us, rules)
-
-        return simple
+    """The standing projection's tier (the trustworthy list's members their own tier)."""
 
     def projected(
         subject: str, events: list[RecordedEvent], as_of_us: int, rules: RuleServices
@@ -179,60 +165,3 @@ def spot_check(
     check.outcomes = list(ledger.submit(list(events), now_us=now, system=True))
     check.seconds = time.perf_counter() - started
     return check
-
-
-# -- the command line ---------------------------------------------------------------------
-
-
-def register(subparsers: Any, bootstrap: Callable[[Settings], Ledger]) -> None:
-    """Add ``spot-check`` to the ``ledger`` command line (``subparsers`` of argparse)."""
-    p = subparsers.add_parser(
-        "spot-check", help="draw subjects for a graded random spot check (双随机) and record it"
-    )
-    p.add_argument("--seed", type=_seed, required=True, help=f"0 … {MAX_SEED}")
-    p.add_argument(
-        "--ratios",
-        type=_ratios,
-        help="TIER=RATIO,… e.g. high=0.30,medium-high=0.10,medium=0.02,low=0.01 "
-        "(default: the procedures' default scheme)",
-    )
-    p.add_argument("--draw-id", help="the draw's id (default spot-check-<day>-<seed>)")
-    p.add_argument("--json", action="store_true")
-
-    def handler(args: argparse.Namespace, settings: Settings) -> int:
-        return cmd_spot_check(args, settings, bootstrap)
-
-    p.set_defaults(handler=handler)
-
-
-def _seed(text: str) -> int:
-    try:
-        seed = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if not 0 <= seed <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"the seed must be between 0 and {MAX_SEED}")
-    return seed
-
-
-def _ratios(text: str) -> dict[str, Decimal]:
-    try:
-        return parse_ratios(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def cmd_spot_check(
-    args: argparse.Namespace, settings: Settings, bootstrap: Callable[[Settings], Ledger]
-) -> int:
-    ledger = bootstrap(settings)
-    check = spot_check(ledger, args.seed, ratios=args.ratios, draw_id=args.draw_id)
-    if args.json:
-        sys.stdout.write(orjson.dumps(check.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
-    else:
-        for tier, codes in check.result.drawn.items():
-            print(
-                f"{tier:<12} {len(codes):>4} of {check.result.population[tier]:>5}  {' '.join(codes)}"
-            )
-    print(check.summary(), file=sys.stderr)
-    return 1 if any(o.status == "rejected" for o in check.outcomes) else 0

@@ -27,10 +27,13 @@ Each change is a CloudEvent of type ``credit.disclosure.changed`` keyed by the
 subject code (so one subject's changes stay in one partition, in ledger order),
 with ``data``: ``event_id`` (the item), ``change``, ``published``, ``from``,
 ``until``, ``reason``, ``position`` (the ledger position of the causing record),
-``cause`` (that record's id, source, type, seq) and ``item`` (the item as now
-shown); a removal (``ended``) has only ``event_id``, ``change``, ``published``
-and ``position``. Its ``id`` is ``disclosure:<position>:<event_id>``: the same change always
-gets the same id.
+``cause`` (that record's id, source, type, seq), ``item`` (the item as now
+shown) and ``subject_name`` (as the disclosure shows it, or null); a removal (``ended``)
+has only ``event_id``, ``change``, ``published`` and ``position``. Its ``id`` is
+``disclosure:<position>:<event_id>``: the same change always gets the same id. The
+extension attribute ``origin`` is the ledger's origin name (``LEDGER_NAME``, the one its
+checkpoints carry), so a consumer of several regions' feeds (``federation.national``)
+can tell them apart.
 
 Changes by the mere passage of time (a disclosure period running out) are not
 records and are not in the feed: the ``until`` of a ``published`` change already
@@ -45,28 +48,23 @@ not beyond the last one they applied for that subject (or dedupe on ``id``).
 
 from __future__ import annotations
 
-import argparse
 import logging
-import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from eventsourcing.persistence import Tracking
-from kafka import KafkaProducer
 
 from commands.services import RuleServices
 from events.recorded import RecordedEvent
 from ledger import heartbeat
 from ledger.app import Ledger
-from ledger.bootstrap import ConfigurationError
-from ledger.ingest import configure_logging, setting_or_env, stop_on_signals
+from ledger.producers import feed_producer
 from ledger.recorders import row_to_event
-from ledger.settings import Settings
 from projections.disclosure import disclosure, public_items
 from projections.public import feed_change, published_items
 
@@ -77,11 +75,10 @@ __all__ = [
     "Change",
     "DisclosureFeed",
     "changes_between",
-    "main",
-    "register",
+    "feed_producer",
 ]
 
-log = logging.getLogger("ledger.feed")
+log = logging.getLogger("projections.feed")
 
 DEFAULT_FEED_TOPIC = "credit.disclosure.changes"
 DEFAULT_APPLICATION = "disclosure-feed"
@@ -100,8 +97,11 @@ class Change:
     """The item as shown after the record (or before it, if it left the view)."""
     cause: RecordedEvent
 
-    def to_cloudevent(self, source: str) -> dict[str, Any]:
-        """The CloudEvents 1.0 structured-JSON form (module docstring)."""
+    def to_cloudevent(
+        self, source: str, origin: str | None = None, subject_name: str | None = None
+    ) -> dict[str, Any]:
+        """The CloudEvents 1.0 structured-JSON form (module docstring); ``origin`` the
+        ledger's origin name (attribute left out when None)."""
         c = self.cause
         data: dict[str, Any] = {
             "event_id": self.item["event_id"],
@@ -117,6 +117,7 @@ class Change:
                     "reason": self.item.get("reason"),
                     "cause": {"id": c.id, "source": c.source, "type": c.type, "seq": c.seq},
                     "item": self.item,
+                    "subject_name": subject_name,
                 }
             )
         return {
@@ -127,6 +128,7 @@ class Change:
             "subject": self.subject,
             "time": _rfc3339(c.recorded_us),
             "datacontenttype": "application/json",
+            **({} if origin is None else {"origin": origin}),
             "data": data,
         }
 
@@ -183,6 +185,7 @@ class DisclosureFeed:
         source: str = "credit-ledger/disclosure",
         batch_size: int = 500,
         rules: RuleServices | None = None,
+        origin: str | None = None,
     ) -> None:
         self.ledger = ledger
         self.producer = producer
@@ -190,6 +193,8 @@ class DisclosureFeed:
         self.application_name = application_name
         self.source = source
         self.batch_size = batch_size
+        self.origin = origin
+        """The ``origin`` attribute of every change (the ledger's ``LEDGER_NAME``)."""
         self.rules = rules or ledger.rules or RuleServices.load()
 
     def position(self) -> int:
@@ -211,6 +216,7 @@ class DisclosureFeed:
         last = records[-1].position
         streams: dict[str, list[RecordedEvent]] = {}
         shown_now: dict[str, dict[str, Mapping[str, Any]]] = {}
+        names: dict[str, str | None] = {}
         now = self.ledger.clock()
         memo: dict[str, tuple[int, int, Sequence[dict[str, Any]]]] = {}
         futures = []
@@ -223,8 +229,11 @@ class DisclosureFeed:
                 streams[record.subject] = stream
                 current = disclosure(record.subject, everything, now, None, self.rules)
                 shown_now[record.subject] = published_items(public_items(current.items))
+                names[record.subject] = current.subject_name
             for change in self._changes(record, stream, memo, shown_now[record.subject]):
-                value = orjson.dumps(change.to_cloudevent(self.source))
+                value = orjson.dumps(
+                    change.to_cloudevent(self.source, self.origin, names[record.subject])
+                )
                 futures.append(
                     self.producer.send(self.topic, key=record.subject.encode(), value=value)
                 )
@@ -305,95 +314,3 @@ class DisclosureFeed:
                     break
                 stop.wait(idle_s)
         return total
-
-
-def feed_producer(
-    bootstrap_servers: str, client_id: str = "credit-ledger-disclosure-feed", **options: Any
-) -> Any:
-    """A producer that keeps each key's order (one request in flight) and waits for
-    all replicas; ``options`` are further ``KafkaProducer`` settings."""
-    return KafkaProducer(
-        bootstrap_servers=bootstrap_servers.split(","),
-        client_id=client_id,
-        acks="all",
-        linger_ms=5,
-        enable_idempotence=False,
-        max_in_flight_requests_per_connection=1,
-        **options,
-    )
-
-
-# -- command line ---------------------------------------------------------------------------
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--bootstrap", help="Kafka bootstrap servers (default LEDGER_KAFKA_BOOTSTRAP)")
-    p.add_argument(
-        "--topic",
-        help=f"topic for the changes (default LEDGER_KAFKA_FEED_TOPIC, {DEFAULT_FEED_TOPIC})",
-    )
-    p.add_argument("--batch", type=int, default=500, help="ledger positions per batch")
-    p.add_argument(
-        "--once", action="store_true", help="exit when caught up instead of following the ledger"
-    )
-
-
-def cmd_feed(args: argparse.Namespace, settings: Settings, make: Callable[..., Ledger]) -> int:
-    """Follow the ledger and produce disclosure changes until SIGTERM/SIGINT (or caught
-    up, with ``--once``)."""
-    bootstrap = args.bootstrap or settings.kafka_bootstrap
-    if not bootstrap:
-        raise ConfigurationError(
-            "LEDGER_KAFKA_BOOTSTRAP is not set: the change feed needs the Kafka bootstrap servers"
-        )
-    topic = args.topic or setting_or_env(settings, "kafka_feed_topic", DEFAULT_FEED_TOPIC, str)
-    configure_logging()
-    ledger = make(settings)
-    producer = feed_producer(bootstrap)
-    feed = DisclosureFeed(
-        ledger, producer, topic=topic, batch_size=args.batch, source=f"{settings.name}/disclosure"
-    )
-    log.info("disclosure feed to %s from position %d", topic, feed.position())
-    started = time.perf_counter()
-    try:
-        with stop_on_signals() as stop:
-            total = feed.run(stop, until_caught_up=args.once)
-    finally:
-        producer.close(timeout=10)
-    print(
-        f"feed stopped at position {feed.position()}: {total} records in "
-        f"{time.perf_counter() - started:.1f} s",
-        file=sys.stderr,
-    )
-    return 0
-
-
-def register(subparsers: Any, bootstrap: Callable[..., Ledger]) -> None:
-    """Add ``feed`` to the ``ledger`` command line."""
-    p = subparsers.add_parser(
-        "feed", help="produce disclosure changes to Kafka (credit.disclosure.changes)"
-    )
-    add_arguments(p)
-    p.set_defaults(handler=lambda args, settings: cmd_feed(args, settings, bootstrap))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m ledger.feed [--database-url URL] [feed options]``."""
-    from ledger.bootstrap import bootstrap
-
-    parser = argparse.ArgumentParser(
-        prog="python -m ledger.feed", description="Produce disclosure changes to Kafka."
-    )
-    parser.add_argument("--database-url", help="override LEDGER_DATABASE_URL")
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    settings = Settings(**({"database_url": args.database_url} if args.database_url else {}))
-    try:
-        return cmd_feed(args, settings, bootstrap)
-    except ConfigurationError as e:
-        print(f"ledger feed: {e}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -28,10 +28,12 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 from tqdm import tqdm
 
+from entrypoints.bootstrap import checkpoint_log, open_recorder
+from entrypoints.settings import Settings
 from events.codes import validate_subject_code
 from ledger.app import Ledger
 from ledger.audit.bundle import BundleError, build_bundle
-from ledger.audit.checkpoint_log import CheckpointLog, load_checkpoint, verify_published
+from ledger.audit.checkpoint_log import load_checkpoint, verify_published
 from ledger.audit.checkpoints import (
     Checkpoint,
     CheckpointError,
@@ -44,8 +46,6 @@ from ledger.audit.keys import KeyFileError, load_or_create_key, public_key_b64, 
 from ledger.audit.proofs import ProofError, consistency_proof, head_proof, inclusion_paths
 from ledger.audit.verifications import Verification, record_verification
 from ledger.audit.verify import VerifyReport, verify_store
-from ledger.bootstrap import open_recorder
-from ledger.settings import Settings
 
 __all__ = ["register"]
 
@@ -174,7 +174,7 @@ def _issue(ledger: Ledger, settings: Settings) -> Checkpoint:
     # issue_checkpoint refuses (CheckpointError) a store holding the heads of a deleted
     # checkpoint, and a tree not consistent with the checkpoint log
     return issue_checkpoint(
-        ledger.recorder, key, settings.name, ledger.clock(), log=CheckpointLog.of(settings)
+        ledger.recorder, key, settings.name, ledger.clock(), log=checkpoint_log(settings)
     )
 
 
@@ -227,7 +227,7 @@ def cmd_checkpoint(args: argparse.Namespace, settings: Settings, bootstrap: Boot
         print(f"  heads_root  {cp.heads_root}")
         print(f"  issued_us   {cp.issued_us}")
         print(f"  signature   {cp.signature}")
-        log = CheckpointLog.of(settings)
+        log = checkpoint_log(settings)
         print(f"  published   {log.path_of(cp) if log is not None else '(no checkpoint log)'}")
         print(f"  public key  {public_key_b64(load_or_create_key(settings.signing_key_file))}")
     print(
@@ -265,7 +265,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings, bootstrap: Bootstra
         ledger.recorder,
         report,
         origin=settings.name,
-        log=CheckpointLog.of(settings),
+        log=checkpoint_log(settings),
         given=given,
         public_key=key,
     )

@@ -21,12 +21,12 @@ from typing import Any
 import orjson
 
 from commands.services import RuleServices
+from entrypoints.bootstrap import open_recorder
+from entrypoints.settings import Settings
 from events.codes import validate_subject_code
 from events.instants import InvalidInstant, parse_instant
 from events.reasons import InvalidEvent
 from ledger.app import Ledger
-from ledger.bootstrap import open_recorder
-from ledger.settings import Settings
 from projections.reads import Reads, SubjectViewsFailed, UnknownSubject
 from projections.runner import ProjectionRunner, SubjectFoldFailed
 from projections.text import LANGS, disclosure_text, list_text, standing_text

@@ -1,6 +1,6 @@
 """Building the app from settings: the API's corner of the composition root.
 
-``build_app(settings)`` opens the ledger through ``ledger.bootstrap`` and hands
+``build_app(settings)`` opens the ledger through ``entrypoints.bootstrap`` and hands
 it, with the token store and the access log, to :func:`api.app.create_app`.
 The access log lives beside the tokens file (``access-log.jsonl``) unless a
 path is given.
@@ -16,8 +16,9 @@ from fastapi import FastAPI
 from api.access_log import AccessLog
 from api.app import create_app
 from api.tokens import TokenStore
+from entrypoints.bootstrap import checkpoint_log
+from entrypoints.settings import Settings
 from ledger.app import Ledger
-from ledger.settings import Settings
 
 __all__ = ["access_log_path", "build_app"]
 
@@ -34,18 +35,17 @@ def build_app(
     access_log: Path | None = None,
     run_projections: bool = True,
 ) -> FastAPI:
-    """The app for ``settings`` (``bootstrap`` is ``ledger.bootstrap.bootstrap``).
+    """The app for ``settings`` (``bootstrap`` is ``entrypoints.bootstrap.bootstrap``).
 
     With ``run_projections`` the app keeps the materialised views current
     itself (a projection runner thread while it is served); turn it off when a
     separate ``ledger project --follow`` does."""
-    from api.report_cli import issuer_for
     from commands.warning_rules import WarningBook
-    from ledger.audit.checkpoint_log import CheckpointLog
+    from entrypoints.cli.report import issuer_for
     from ledger.audit.keys import load_or_create_key
     from ledger.metrics import LedgerMetrics
-    from ledger.persons import keystore_of
     from projections.runner import ProjectionRunner
+    from services.persons import keystore_of
 
     ledger = bootstrap(settings)
     metrics = LedgerMetrics()
@@ -56,10 +56,10 @@ def build_app(
         ledger,
         tokens=TokenStore(settings.tokens_file),
         access_log=AccessLog(access_log or access_log_path(settings), ledger.clock),
-        keystore=keystore_of(ledger, settings),
+        keystore=keystore_of(ledger, settings.person_secret_file),
         signing_key=load_or_create_key(settings.signing_key_file),
         origin=settings.name,
-        checkpoint_log=CheckpointLog.of(settings),
+        checkpoint_log=checkpoint_log(settings),
         runner=runner,
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,

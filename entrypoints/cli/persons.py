@@ -1,98 +1,21 @@
-"""Responsible persons across subjects: who is linked where, what extends to
-them, and ``ledger erase-person``.
-
-``person_extensions`` finds the subjects a person is linked to (a read of the
-``credit.person.linked`` records and of the corrections that change a number) and hands their states to the pure
-:func:`commands.workflows.persons.extensions_for_person` (seed 000 §十二).
-``ledger erase-person ID_NUMBER`` logs the erasure outside the database
-(:mod:`ledger.erasures`), destroys the person's key and index rows and rotates the
-person secret (:mod:`ledger.personal`): their identity number becomes unreadable
-everywhere and nothing the ledger keeps links it to the old key id, while nothing
-of the records, chain or proofs changes. ``ledger rotate-person-secret`` rotates
-the secret alone (e.g. once after upgrading a ledger whose key ids were derived
-from the numbers, or after a person secret file was restored).
-"""
+"""``ledger erase-person`` and ``ledger rotate-person-secret``: the person extension (:mod:`services.persons`) from the command line."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
-from commands.workflows.persons import Extension, extensions_for_person, person_key_of
-from events.personal import CORRECTION_CARRIERS
+from entrypoints.settings import Settings
 from ledger.app import Ledger
 from ledger.erasures import ErasureLog
-from ledger.personal import PERSON_LINKED, KeyStore, erase_person, open_keystore
-from ledger.scans import records, states
-from ledger.settings import Settings
+from ledger.personal import erase_person
+from services.persons import keystore_of, legacy_numbers, linked_subjects
 
-__all__ = [
-    "keystore_of",
-    "legacy_numbers",
-    "linked_subjects",
-    "person_extensions",
-    "register",
-    "sealed_values",
-]
-
-
-def keystore_of(ledger: Ledger, settings: Settings) -> KeyStore:
-    """The ledger's key store (the one it protects with, when wired), else one
-    opened on its database with the configured person secret."""
-    existing = getattr(ledger, "keystore", None)
-    if isinstance(existing, KeyStore):
-        return existing
-    return open_keystore(ledger.recorder, settings.person_secret_file)
-
-
-def sealed_values(ledger: Ledger) -> Iterator[tuple[str, Any]]:
-    """(subject, sealed ``id_number``) of every person link and every correction
-    that changes one, in position order."""
-    for r in records(ledger, (PERSON_LINKED, *sorted(CORRECTION_CARRIERS))):
-        if r.type == PERSON_LINKED:
-            value = r.data.get("id_number")
-        else:
-            changes = r.data.get("changes")
-            value = changes.get("id_number") if isinstance(changes, dict) else None
-        if value is not None:
-            yield r.subject, value
-
-
-def linked_subjects(ledger: Ledger, person_key_id: str) -> set[str]:
-    """The subjects with a ``credit.person.linked`` of this person (or a correction
-    that links them)."""
-    return {
-        subject
-        for subject, value in sealed_values(ledger)
-        if person_key_of({"id_number": value}) == person_key_id
-    }
-
-
-def legacy_numbers(ledger: Ledger, keystore: KeyStore) -> list[tuple[str, str]]:
-    """(key id, number) of the live persons the index does not hold yet (persons of
-    a ledger that derived key ids from the numbers), read from their records with
-    their own keys; empty, without reading the records, when every one is indexed."""
-    missing = keystore.unindexed()
-    found: dict[str, str] = {}
-    if not missing:
-        return []
-    for _, value in sealed_values(ledger):
-        if person_key_of({"id_number": value}) in missing:
-            opened = keystore.open_sealed(value)
-            if opened is not None:
-                found.setdefault(*opened)
-    return list(found.items())
-
-
-def person_extensions(ledger: Ledger, person_key_id: str, as_of_us: int) -> list[Extension]:
-    """The designations, measures and bans in force at ``as_of_us`` that extend
-    to the person (see :mod:`commands.workflows.persons`)."""
-    subjects = linked_subjects(ledger, person_key_id)
-    return extensions_for_person(person_key_id, states(ledger, subjects), as_of_us)
+__all__ = ['cmd_erase_person', 'cmd_rotate_person_secret', 'register']
 
 
 def register(subparsers: Any, bootstrap: Callable[[Settings], Ledger]) -> None:
@@ -127,7 +50,7 @@ def cmd_erase_person(
     args: argparse.Namespace, settings: Settings, bootstrap: Callable[[Settings], Ledger]
 ) -> int:
     ledger = bootstrap(settings)
-    keystore = keystore_of(ledger, settings)
+    keystore = keystore_of(ledger, settings.person_secret_file)
     log = ErasureLog(settings.erasure_log)
     logged: list[str] = []
 
@@ -175,7 +98,7 @@ def cmd_rotate_person_secret(
     args: argparse.Namespace, settings: Settings, bootstrap: Callable[[Settings], Ledger]
 ) -> int:
     ledger = bootstrap(settings)
-    keystore = keystore_of(ledger, settings)
+    keystore = keystore_of(ledger, settings.person_secret_file)
     numbers = legacy_numbers(ledger, keystore)
     try:
         kept = keystore.rotate(numbers)

@@ -19,9 +19,9 @@ import orjson
 
 from commands.services import RuleServices
 from commands.warning_rules import WarningBook
+from entrypoints.cli.reads import Refused, instant_option
+from entrypoints.settings import Settings
 from ledger.app import Ledger
-from ledger.settings import Settings
-from projections.cli import Refused, instant_option
 from projections.exports import EXPORT_FORMATS, EXPORT_KINDS, export_of, write_export
 from projections.runner import ProjectionRunner
 from projections.statistics import StatisticsFilter, statistics, statistics_csv

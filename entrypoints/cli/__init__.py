@@ -23,31 +23,22 @@ import orjson
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from api import cli as api_cli
-from api import report_cli
-from bench import cli as bench_cli
+from entrypoints.bootstrap import ConfigurationError, bootstrap
+from entrypoints.cli import audit as audit_cli
+from entrypoints.cli import bench as bench_cli
+from entrypoints.cli import calendar as calendars
+from entrypoints.cli import feed, ingest, national, persons, responsible, spotcheck, unverified
+from entrypoints.cli import insight as insight_cli
+from entrypoints.cli import reads as projections_cli
+from entrypoints.cli import report as report_cli
+from entrypoints.cli import serve as api_cli
+from entrypoints.cli import tick as deadlines
+from entrypoints.settings import Settings
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import InvalidInstant, cst_text
 from events.reasons import InvalidEvent
-from ledger import (
-    backup,
-    calendars,
-    deadlines,
-    feed,
-    heartbeat,
-    ingest,
-    logs,
-    persons,
-    responsible,
-    spotcheck,
-    unverified,
-)
+from ledger import backup, heartbeat, logs
 from ledger.app import Ledger, Outcome
-from ledger.audit import cli as audit_cli
-from ledger.bootstrap import ConfigurationError, bootstrap
-from ledger.settings import Settings
-from projections import cli as projections_cli
-from projections import insight_cli
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -67,23 +58,25 @@ COMMAND_AREAS = (
     unverified,
     calendars,
     report_cli,
+    national,
 )
 """Modules that add their own subcommands with ``register(subparsers, bootstrap)``."""
 
-LONG_RUNNING = ("serve", "ingest", "project", "tick", "feed")
+LONG_RUNNING = ("serve", "ingest", "project", "tick", "feed", "national")
 """Services whose logs follow ``LEDGER_LOG_FORMAT`` / ``LEDGER_LOG_LEVEL`` (``ledger.logs``)."""
 
 PERIODIC = ("tick", "checkpoint", "verify")
 """Jobs a service runs on a schedule: they get ``--every SECONDS``."""
 
 EXAMPLE_SUBJECT = "91440100423988735H"
-"""The demo's example subject (``ledger.demo.example_subject``; README uses it too)."""
+"""The demo's example subject (``demo.example_subject``; README uses it too)."""
 
 EXAMPLES: dict[str, str] = {
     "submit": "ledger submit examples/events.jsonl\n  cat events.json | ledger submit - --json",
     "demo": f"ledger demo && ledger standing {EXAMPLE_SUBJECT}",
     "ingest": "LEDGER_KAFKA_BOOTSTRAP=127.0.0.1:9092 LEDGER_METRICS_PORT=9100 ledger ingest",
     "feed": "LEDGER_KAFKA_BOOTSTRAP=127.0.0.1:9092 ledger feed --once",
+    "national": "ledger national --config regions.toml --port 8100",
     "serve": "ledger serve --host 0.0.0.0 --port 8000   (pages at /, API under /v1, docs at /docs)",
     "token": "ledger token add --role agency --agency samr/310000",
     "token add": "ledger token add --role agency --agency samr/310000 --name 上海市市场监管局",
@@ -358,7 +351,7 @@ def describe_outcome(o: Outcome) -> str:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from ledger import demo
+    import demo
 
     started = time.perf_counter()
     generated = demo.generate(subjects=args.subjects, seed=args.seed)

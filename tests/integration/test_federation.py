@@ -1,0 +1,379 @@
+"""Federation (issue 22): three regional ledgers (PostgreSQL schemas), each publishing its
+disclosure feed and signed checkpoints on its own topics of the Tansu broker, and the
+national view consuming them all in one consumer group (joined once for the module).
+
+Records made in each region appear in the national view with their origin; a listing in
+one region is on the national list; every region's checkpoint reaches the national store
+(signature verified); a region's change is applied once however often it is delivered;
+a message naming another origin, or a checkpoint under another key, is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from entrypoints.bootstrap import bootstrap, open_recorder
+from entrypoints.settings import Settings
+from events.codes import complete_subject_code
+from federation.national.app import build_national_app
+from federation.national.config import NationalConfig, Region
+from federation.national.consumer import ConsumerStats, NationalConsumer
+from federation.national.store import NationalStore
+from ledger.app import Ledger
+from ledger.audit.checkpoint_log import CheckpointLog
+from ledger.audit.checkpoints import Checkpoint, issue_checkpoint
+from ledger.audit.keys import load_or_create_key, public_key_bytes
+from projections.feed import DisclosureFeed, feed_producer
+from tests.conftest import PG_TEST_DB, _connect
+from tests.integration.kafka_broker import (
+    TEST_CONSUMER,
+    Broker,
+    kafka_broker,  # noqa: F401  (the fixture)
+)
+from tests.scenarios.support import at, event, recorded
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+CODES = ("360000", "120000", "440300")
+"""Jiangxi, Tianjin, Shenzhen."""
+LISTED = complete_subject_code("91360100MA35XX01")
+"""Listed (serious dishonesty) in Jiangxi alone."""
+SHARED = complete_subject_code("91120000MA06XX02")
+"""Fined in Tianjin and in Shenzhen."""
+NAME = "江西某食品有限公司"
+
+
+@dataclass
+class RegionUnderTest:
+    code: str
+    ledger: Ledger
+    region: Region
+    log: CheckpointLog
+    key_file: Path
+
+    @property
+    def origin(self) -> str:
+        return self.region.origin
+
+
+def fine(code: str, subject: str, n: int) -> dict[str, Any]:
+    return event(
+        "credit.penalty.decided",
+        subject,
+        at("2026-10-01"),
+        {
+            "kinds": ["fine"],
+            "amount": "5000.00",
+            "procedure": "ordinary",
+            "severity": "general",
+            "sector": "food",
+            "basis": "《中华人民共和国食品安全法》第一百二十四条",
+            "document": f"市监罚〔2026〕{code}-{n}号",
+        },
+        f"samr/{code}",
+        f"fed-{code}-fine-{n}",
+    )
+
+
+def listing(code: str, subject: str) -> list[dict[str, Any]]:
+    """A serious violation, a proposal and the designation (serious-dishonesty list)."""
+    return [
+        event(
+            "credit.violation.recorded",
+            subject,
+            at("2026-09-01"),
+            {
+                "behaviour": "food-safety-dishonesty",
+                "severity": "serious",
+                "sector": "food",
+                "basis": "《中华人民共和国食品安全法》第一百二十三条",
+                "document": f"市监违〔2026〕{code}-1号",
+                "subject_name": NAME,
+            },
+            f"samr/{code}",
+            f"fed-{code}-violation",
+        ),
+        event(
+            "credit.list.proposed",
+            subject,
+            at("2026-09-10"),
+            {
+                "list": "serious-dishonesty",
+                "finding": f"fed-{code}-violation",
+                "planned_end": "2029-09-01",
+                "basis": "《失信行为纠正后的信用信息修复管理办法》",
+                "document": f"发改信〔2026〕{code}-P号",
+            },
+            f"ndrc/{code}",
+            f"fed-{code}-proposal",
+        ),
+        event(
+            "credit.list.designated",
+            subject,
+            at("2026-10-01"),
+            {
+                "proposal": f"fed-{code}-proposal",
+                "basis": "《失信行为纠正后的信用信息修复管理办法》",
+                "document": f"发改信〔2026〕{code}-D号",
+            },
+            f"ndrc/{code}",
+            f"fed-{code}-listing",
+        ),
+    ]
+
+
+def feed_all(kafka: Broker, r: RegionUnderTest) -> None:
+    """Run the region's feed until it caught up (as `ledger feed --once` does)."""
+    producer = feed_producer(kafka.bootstrap)
+    try:
+        DisclosureFeed(
+            r.ledger,
+            producer,
+            topic=r.region.feed_topic,
+            source=f"{r.origin}/disclosure",
+            origin=r.origin,
+        ).run(until_caught_up=True)
+    finally:
+        producer.close()
+
+
+def checkpoint(r: RegionUnderTest) -> Checkpoint:
+    key = load_or_create_key(r.key_file)
+    return issue_checkpoint(r.ledger.recorder, key, r.origin, r.ledger.clock(), log=r.log)
+
+
+@dataclass
+class Federation:
+    regions: list[RegionUnderTest]
+    store: NationalStore
+    consumer: NationalConsumer
+    config: NationalConfig
+    stats: ConsumerStats
+    kafka: Broker
+
+    def consume_until(self, done: Any, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        self.stats = self.consumer.run(
+            until=lambda s: done(s) or time.monotonic() > deadline, poll_ms=200
+        )
+        assert done(self.stats), self.stats
+
+
+@pytest.fixture(scope="module")
+def federation(
+    kafka_broker: Broker,  # noqa: F811
+    postgres_base: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Federation]:
+    tmp = tmp_path_factory.mktemp("federation")
+    run = uuid.uuid4().hex[:8]
+    schemas = [f"fed_{run}_{c}" for c in CODES] + [f"fed_{run}_national"]
+    with _connect(PG_TEST_DB) as conn:
+        for schema in schemas:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    regions: list[RegionUnderTest] = []
+    store: NationalStore | None = None
+    consumer: NationalConsumer | None = None
+    try:
+        for code, schema in zip(CODES, schemas, strict=False):
+            origin = f"credit-ledger/{code}"
+            key_file = tmp / f"{code}.key"
+            settings = Settings(
+                database_url=f"{postgres_base}?schema={schema}",
+                name=origin,
+                signing_key_file=key_file,
+                person_secret_file=tmp / f"{code}.person",
+                checkpoint_log=tmp / f"{code}-checkpoints",
+            )
+            ledger = bootstrap(settings)
+            region = Region(
+                origin=origin,
+                public_key=public_key_bytes(load_or_create_key(key_file)),
+                base_url=f"http://{code}.credit.example",
+                feed_topic=f"credit.disclosure.changes.{code}.{run}",
+                checkpoint_topic=f"credit.checkpoints.{code}.{run}",
+            )
+            kafka_broker.create_topics({region.feed_topic: 3, region.checkpoint_topic: 1})
+            log = CheckpointLog(
+                tmp / f"{code}-checkpoints", kafka_broker.bootstrap, region.checkpoint_topic
+            )
+            regions.append(RegionUnderTest(code, ledger, region, log, key_file))
+        config = NationalConfig(tuple(r.region for r in regions), group=f"national-{run}")
+        store = NationalStore.open(open_recorder(f"{postgres_base}?schema={schemas[-1]}"))
+        consumer = NationalConsumer(
+            store, config, bootstrap=kafka_broker.bootstrap, **TEST_CONSUMER
+        )
+        jiangxi, tianjin, shenzhen = regions
+        recorded(jiangxi.ledger, *listing("360000", LISTED))
+        recorded(tianjin.ledger, fine("120000", SHARED, 1))
+        recorded(shenzhen.ledger, fine("440300", SHARED, 1), fine("440300", LISTED, 2))
+        for r in regions:
+            feed_all(kafka_broker, r)
+            checkpoint(r)
+        fed = Federation(regions, store, consumer, config, ConsumerStats(), kafka_broker)
+        # 3 (violation, listing … as published) + 1 + 2 changes at least; 3 checkpoints
+        fed.consume_until(lambda s: s.checkpoints >= 3 and s.changes >= 5)
+        yield fed
+    finally:
+        if consumer is not None:
+            consumer.close()
+        if store is not None:
+            store.close()
+        for r in regions:
+            r.ledger.recorder.datastore.close()  # type: ignore[attr-defined]
+        with _connect(PG_TEST_DB) as conn:
+            for schema in schemas:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="module")
+def client(federation: Federation) -> TestClient:
+    return TestClient(build_national_app(federation.store, federation.config))
+
+
+def test_records_of_each_region_appear_with_their_origin(
+    federation: Federation, client: TestClient
+) -> None:
+    answer = client.get(f"/v1/national/subjects/{SHARED}/disclosure")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["regions"] == ["credit-ledger/120000", "credit-ledger/440300"]
+    by_origin = {i["origin"]: i for i in body["items"]}
+    assert by_origin["credit-ledger/120000"]["event_id"] == "fed-120000-fine-1"
+    assert by_origin["credit-ledger/440300"]["event_id"] == "fed-440300-fine-1"
+    links = by_origin["credit-ledger/120000"]["links"]
+    assert (
+        links["audit_bundle"] == f"http://120000.credit.example/v1/subjects/{SHARED}/audit-bundle"
+    )
+    assert (
+        links["record"] == "http://120000.credit.example/v1/records/samr/120000/fed-120000-fine-1"
+    )
+    assert all(i["published"] for i in body["items"])
+    # every region's records are there, each under its own origin
+    for r in federation.regions:
+        rows = federation.store.region_figures()[r.origin]
+        assert rows["items"] >= 1, r.origin
+
+
+def test_a_listing_in_one_region_is_on_the_national_list(client: TestClient) -> None:
+    answer = client.get("/v1/national/lists/serious-dishonesty")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert [m["subject"] for m in body["members"]] == [LISTED]
+    assert body["total"] == 1 and body["next"] is None
+    [member] = body["members"]
+    assert member["regions"] == ["credit-ledger/360000"]
+    assert member["listings"][0]["event_id"] == "fed-360000-listing"
+    standing = client.get(f"/v1/national/subjects/{LISTED}/standing").json()
+    assert standing["serious_dishonesty"] is True
+    assert standing["lists"] == ["serious-dishonesty"]
+    # Shenzhen fined the same subject: both regions in its standing, the list from Jiangxi
+    assert [r["origin"] for r in standing["regions"]] == [
+        "credit-ledger/360000",
+        "credit-ledger/440300",
+    ]
+    assert standing["regions"][1]["lists"] == []
+    assert client.get(f"/v1/national/subjects/{SHARED}/standing").json()["lists"] == []
+
+
+def test_search_finds_by_name_and_by_code(client: TestClient) -> None:
+    by_name = client.get("/v1/national/subjects", params={"q": "江西某食品"}).json()
+    assert [s["subject"] for s in by_name["subjects"]] == [LISTED]
+    assert by_name["subjects"][0]["subject_name"] == NAME
+    by_code = client.get("/v1/national/subjects", params={"q": SHARED[:10]}).json()
+    assert [s["subject"] for s in by_code["subjects"]] == [SHARED]
+
+
+def test_every_regions_checkpoint_arrives_verified(
+    federation: Federation, client: TestClient
+) -> None:
+    body = client.get("/v1/national/regions").json()
+    assert len(body["regions"]) == 3
+    for shown, r in zip(body["regions"], federation.regions, strict=True):
+        assert shown["origin"] == r.origin
+        assert shown["checkpoint"]["size"] == r.ledger.size()
+        assert shown["checkpoint"]["origin"] == r.origin
+
+
+def test_unknowns_are_problems(client: TestClient) -> None:
+    nobody = complete_subject_code("91110000MA00XX09")
+    answer = client.get(f"/v1/national/subjects/{nobody}/disclosure")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "unknown-subject"
+    assert client.get("/v1/national/lists/nope").json()["code"] == "unknown-list"
+    assert client.get("/v1/national/subjects/123/standing").status_code == 400
+
+
+def test_a_change_delivered_again_is_applied_once_and_impostors_are_refused(
+    federation: Federation,
+) -> None:
+    jiangxi, tianjin, _ = federation.regions
+    fed = federation
+    before = fed.store.subject_items(SHARED)
+    # the feed's at-least-once redelivery: Tianjin's change, produced again
+    [message] = [
+        m
+        for m in fed.kafka.read_all(tianjin.region.feed_topic, 1)
+        if orjson.loads(m.value)["subject"] == SHARED
+    ]
+    forged = orjson.loads(message.value)
+    forged["origin"] = jiangxi.origin  # Tianjin's topic speaking for Jiangxi
+    other_key = load_or_create_key(fed.regions[2].key_file)
+    wrong_signature = Checkpoint.sign(
+        other_key, origin=tianjin.origin, size=1, root=bytes(32), issued_us=1, heads_root=bytes(32)
+    )
+    fed.kafka.produce(
+        tianjin.region.feed_topic,
+        [(message.key, message.value), (message.key, orjson.dumps(forged))],
+    )
+    fed.kafka.produce(
+        tianjin.region.checkpoint_topic,
+        [(tianjin.origin.encode(), orjson.dumps(wrong_signature.to_json()))],
+    )
+    fed.consume_until(lambda s: s.messages >= 3)
+    assert fed.stats.applied == 0
+    assert fed.stats.refused == 2, fed.stats.refusals
+    assert fed.store.subject_items(SHARED) == before
+    assert len(fed.store.checkpoints(tianjin.origin)) == 1
+    # the tracking moved with the batch: nothing is read twice by this group
+    assert fed.stats.skipped == 0
+
+
+def test_the_public_key_in_the_configuration_is_base64() -> None:
+    key = base64.b64encode(bytes(32)).decode()
+    config = NationalConfig.from_mapping(
+        {
+            "regions": [
+                {
+                    "origin": "a",
+                    "public_key": key,
+                    "base_url": "http://a/",
+                    "feed_topic": "f",
+                    "checkpoint_topic": "c",
+                }
+            ]
+        }
+    )
+    assert config.regions[0].base_url == "http://a"
+    assert config.topics() == ["c", "f"]
+
+
+def test_the_national_store_is_its_own_schema(federation: Federation, postgres_base: str) -> None:
+    with psycopg.connect(postgres_base, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = 'national_items'"
+        ).fetchall()
+    schemas = {r[0] for r in rows}
+    assert any(s.endswith("_national") for s in schemas)
