@@ -30,7 +30,7 @@ from starlette.responses import RedirectResponse, Response
 from api.audience import audience_of
 from api.auth import COOKIE, ENDPOINT_ROLES, current_principal
 from api.page_labels import page_label
-from api.problems import ProblemError, reason_docs
+from api.problems import ProblemError, language_of, reason_docs
 from api.services import Services, services
 from api.submit import read_body
 from api.timeline_picture import course_days, picture
@@ -206,7 +206,8 @@ def subject_page(
     except SubjectViewsFailed as e:
         return _error(request, 503, "暂时无法显示 Temporarily unavailable", str(e))
     body = view.body
-    published = [i for i in body.get("items", []) if i.get("published")]
+    lang = page_language(request)
+    published = [reason_in(i, lang) for i in body.get("items", []) if i.get("published")]
     tabs = [
         {"id": tid, "zh": zh, "en": en, "items": [i for i in published if i.get("kind") in kinds]}
         for tid, zh, en, kinds in TABS
@@ -221,12 +222,27 @@ def subject_page(
             "tabs": tabs,
             "as_of": moment.isoformat() if moment else "",
             "may_audit": current_principal(request).role in ENDPOINT_ROLES["history"],
+            "lang": lang,
         },
     )
 
 
 LIST_PAGE = 100
 """Members per list page (a "more" link follows when there are more)."""
+
+
+def page_language(request: Request) -> str:
+    """The language of a page: ``en`` under ``Accept-Language: en``, else Chinese."""
+    return language_of(request.headers.get("accept-language"), default="zh")
+
+
+def reason_in(item: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A disclosure item whose ``reason`` is in ``lang`` (Chinese: ``reason_zh``;
+    the item itself is shared and read-only, so a copy)."""
+    if lang != "zh" or not item.get("reason_zh"):
+        return item
+    return {**item, "reason": item["reason_zh"]}
+
 
 LIST_TITLES = {
     "serious-dishonesty": ("严重失信主体名单", "Serious dishonesty list"),

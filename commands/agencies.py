@@ -54,6 +54,8 @@ class AgencyKind(Strict):
     """One kind of agency: its Chinese name and what it may record on its own authority."""
 
     name: str = Field(min_length=1, max_length=40)
+    name_en: str | None = Field(None, min_length=1, max_length=80)
+    """The English name (English pages and texts); the code when absent."""
     finding: bool = True
     """It records findings (violations, penalties, list proposals, measures, bans …)."""
     registration: bool = False
@@ -77,6 +79,8 @@ class AgenciesFile(Strict):
     platform_kind: str | None = Field(None, pattern=_KIND)
     kinds: dict[str, AgencyKind] = Field(default_factory=dict)
     regions: dict[str, str] = Field(default_factory=dict)
+    regions_en: dict[str, str] = Field(default_factory=dict)
+    """English names of region codes (English pages and texts)."""
     parents: list[ParentRule] = Field(default_factory=list)
     evaluation_schemes: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -138,6 +142,7 @@ class Agencies:
         assert merged.platform_kind is not None
         self.platform_kind: str = merged.platform_kind
         self.regions: dict[str, str] = dict(merged.regions)
+        self.regions_en: dict[str, str] = dict(merged.regions_en)
         self.evaluation_schemes = {k: frozenset(v) for k, v in merged.evaluation_schemes.items()}
         self._parents = sorted(merged.parents, key=lambda r: -len(r.prefix))
         self._parties: dict[str, Party] = {}
@@ -234,20 +239,30 @@ class Agencies:
         title = self.title(source)
         return source if title == source else f"{source}（{title}）"
 
-    def title(self, source: str) -> str:
-        """``深圳市市场监管``: the Chinese name of a source alone (the source itself
-        when the registry cannot name it)."""
+    def title(self, source: str, lang: str = "zh") -> str:
+        """``深圳市市场监管``: the name of a source alone in ``lang`` (``zh``, or ``en``:
+        ``Market Regulation, Shenzhen``); the source itself when the registry cannot
+        name it (in English: a kind without ``name_en``)."""
         party = self.party(source)
+        english = lang == "en"
         if party.role == "system":
-            return "系统"
+            return "the ledger system" if english else "系统"
         if party.role == "subject":
-            return "市场主体本身"
+            return "the subject itself" if english else "市场主体本身"
         if party.kind is None or party.region is None:
             return source
+        kind = self.kinds[party.kind]
+        if english:
+            if kind.name_en is None:
+                return source
+            place = self.regions_en.get(party.region, party.region)
+            if party.region == NATIONAL:
+                place = "national"
+            return f"{kind.name_en}, {place}"
         place = self.regions.get(party.region, "")
         if party.region == NATIONAL:
             place = "国家"
-        return f"{place}{self.kinds[party.kind].name}"
+        return f"{place}{kind.name}"
 
 
 def _merge(base: AgenciesFile, overlay: AgenciesFile) -> AgenciesFile:
@@ -259,6 +274,7 @@ def _merge(base: AgenciesFile, overlay: AgenciesFile) -> AgenciesFile:
         platform_kind=overlay.platform_kind or base.platform_kind,
         kinds={**base.kinds, **overlay.kinds},
         regions={**base.regions, **overlay.regions},
+        regions_en={**base.regions_en, **overlay.regions_en},
         parents=list(parents.values()),
         evaluation_schemes={**base.evaluation_schemes, **overlay.evaluation_schemes},
     )

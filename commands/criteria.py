@@ -182,6 +182,8 @@ class Measure(Strict):
     code: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
     name: str = Field(min_length=1)
     """The Chinese name."""
+    name_en: str | None = Field(None, min_length=1)
+    """The English name (English pages and texts; the code when absent)."""
     category: Literal["administrative", "market", "industry", "social"]
     basis: str = Field(min_length=1)
     extends_to_persons: bool

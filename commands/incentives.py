@@ -30,6 +30,8 @@ class IncentiveMeasure:
     code: str
     name: str
     basis: str
+    name_en: str | None = None
+    """The English name (English pages and texts; the code when absent)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,10 @@ class Incentives:
         parsed = parse(_IncentivesFile, obj, where)
         rule = parsed.trustworthy
         return cls(
-            {m.code: IncentiveMeasure(m.code, m.name, m.basis) for m in parsed.measures},
+            {
+                m.code: IncentiveMeasure(m.code, m.name, m.basis, m.name_en)
+                for m in parsed.measures
+            },
             TrustworthyRule(
                 {k: frozenset(v) for k, v in rule.grades.items()},
                 rule.years,
@@ -86,16 +91,22 @@ class Incentives:
             parsed.version,
         )
 
-    def name(self, code: str) -> str:
-        """The Chinese name of a measure code (the code itself when unknown)."""
+    def name(self, code: str, lang: str = "zh") -> str:
+        """The name of a measure code in ``lang`` (``zh`` or ``en``); the code itself
+        when unknown (or without an English name)."""
         found = self.measures.get(code)
-        return found.name if found is not None else code
+        if found is None:
+            return code
+        if lang == "en":
+            return found.name_en or code
+        return found.name
 
 
 class _Measure(Strict):
     code: Text
     name: Text
     basis: Text
+    name_en: Text | None = None
 
 
 class _Trustworthy(Strict):
