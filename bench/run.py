@@ -62,7 +62,7 @@ from tqdm import tqdm
 from bench.naive import NaiveLedger, naive_env
 from bench.report import environment, evaluate, percentile, render_table, summary_line
 from bench.workloads import SCALES, SPAN_S, T0_S, BenchEvent, Scale, Workload
-from commands.services import RuleServices
+from entrypoints import rule_files
 from entrypoints.bootstrap import bootstrap as default_bootstrap
 from entrypoints.bootstrap import open_recorder
 from entrypoints.settings import Settings
@@ -159,7 +159,7 @@ class ReadsReader:
 
 
 def _rules(ledger: Ledger) -> Any:
-    return ledger.rules if ledger.rules is not None else RuleServices.load()
+    return ledger.rule_services()
 
 
 def cold_reader() -> AsOfReader:
@@ -677,7 +677,7 @@ def measure_rebuild(r: _Run, ledger: Ledger, url: str) -> None:
         progress=r.options.progress,
         workers=workers,
         open_recorder=functools.partial(open_recorder, url, pool_size=1),
-        open_rules=RuleServices.load,
+        open_rules=rule_files.load_rules,
     )
     seconds = time.perf_counter() - started
     events = getattr(summary, "events", None) or ledger.size()

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from commands.services import RuleServices
+from entrypoints import rule_files
 from entrypoints.settings import Settings
 from events.dates import use_date_range
 from ledger.app import Ledger, system_clock_us
@@ -48,7 +48,7 @@ def check_key_files(settings: Settings) -> None:
             raise ConfigurationError(
                 f"{variable} {path}: cannot read it ({e.strerror}); it must be a file "
                 f"readable by the user this service runs as (uid {os.getuid()}), "
-                "see README \"Keys and secrets\""
+                'see README "Keys and secrets"'
             ) from None
 
 
@@ -60,7 +60,9 @@ def bootstrap(
     use_date_range(settings.date_range)
     check_key_files(settings)
     try:
-        rules = RuleServices.load(settings.calendar_dir, settings.rules_dir, settings.agencies_file)
+        rules = rule_files.rule_services(
+            settings.calendar_dir, settings.rules_dir, settings.agencies_file
+        )
     except (OSError, ValueError) as e:
         raise ConfigurationError(
             f"LEDGER_CALENDAR_DIR / LEDGER_RULES_DIR / LEDGER_AGENCIES_FILE: {e}"

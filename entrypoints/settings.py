@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         description="Extra agency kinds, regions and hierarchy exceptions (commands/agencies.json "
         "format), merged over the shipped ones",
     )
+    witnesses: str | None = Field(
+        None,
+        description="Witnesses' base URLs, comma-separated: bundles and reports carry their "
+        "cosignatures of the checkpoint (`ledger witness --serve`)",
+    )
     kafka_bootstrap: str | None = Field(
         None, description="Kafka bootstrap servers; turns on ingestion"
     )

@@ -33,6 +33,7 @@ from entrypoints.cli import reads as projections_cli
 from entrypoints.cli import report as report_cli
 from entrypoints.cli import serve as api_cli
 from entrypoints.cli import tick as deadlines
+from entrypoints.cli import witness as witness_cli
 from entrypoints.settings import Settings
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import InvalidInstant, cst_text
@@ -59,6 +60,7 @@ COMMAND_AREAS = (
     calendars,
     report_cli,
     national,
+    witness_cli,
 )
 """Modules that add their own subcommands with ``register(subparsers, bootstrap)``."""
 
@@ -112,6 +114,7 @@ EXAMPLES: dict[str, str] = {
     "calendar": "LEDGER_CALENDAR_DIR=/var/lib/credit-ledger/calendars ledger calendar load 2027.json",
     "calendar load": "LEDGER_CALENDAR_DIR=/var/lib/credit-ledger/calendars ledger calendar load 2027.json --replace",
     "report": f"ledger report {EXAMPLE_SUBJECT} --format pdf --output report.pdf",
+    "witness": "ledger witness --state witness --once --log https://ledger.jx.example=BASE64KEY",
 }
 """``ledger COMMAND --help`` ends with ``example: …`` from here (one place for all)."""
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger.audit.format import REPORT_FORMAT, REPORT_UNSIGNED_KEYS, signed_bytes
 from ledger.chain import canonical
 from ledger.store.recorder import LedgerSQL
 from ledger.store.tables import REPORTS_TABLE
@@ -47,7 +48,6 @@ __all__ = [
     "sign_report",
 ]
 
-REPORT_FORMAT = "credit-report/1"
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -80,20 +80,29 @@ def redact_bundle(bundle: Mapping[str, Any], shown: Iterable[tuple[str, str]]) -
     return {**bundle, "records": records}
 
 
+UNSIGNED_KEYS = REPORT_UNSIGNED_KEYS
+"""Keys beside the ledger's signature: witnesses' ``cosignatures`` travel outside what the
+ledger signs and outside the report's hash (they are added after issue)."""
+
+
 def sign_report(key: Ed25519PrivateKey, report: Mapping[str, Any]) -> dict[str, Any]:
-    """``report`` with ``signature``: Ed25519 over ``canon(report without "signature")``.
+    """``report`` with ``signature``: Ed25519 over ``canon(report without "signature" and
+    "cosignatures")``; the cosignatures, if any, are kept beside it.
 
     Raises:
         CanonicalError: the report leaves the canonical domain (a float, a huge integer).
     """
-    body = {k: v for k, v in report.items() if k != "signature"}
-    signature = key.sign(canonical(body))
-    return {**body, "signature": base64.b64encode(signature).decode("ascii")}
+    body = {k: v for k, v in report.items() if k not in UNSIGNED_KEYS}
+    signature = key.sign(signed_bytes(body))
+    beside = {"cosignatures": report["cosignatures"]} if "cosignatures" in report else {}
+    return {**body, "signature": base64.b64encode(signature).decode("ascii"), **beside}
 
 
 def report_hash(report: Mapping[str, Any]) -> str:
-    """Hex SHA-256 of ``canon(report)``, signature included."""
-    return hashlib.sha256(canonical(dict(report))).hexdigest()
+    """Hex SHA-256 of ``canon(report)``, signature included, ``cosignatures`` not."""
+    return hashlib.sha256(
+        canonical({k: v for k, v in report.items() if k != "cosignatures"})
+    ).hexdigest()
 
 
 # -- the register of issued reports --------------------------------------------------------
