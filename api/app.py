@@ -26,12 +26,15 @@ from fastapi.staticfiles import StaticFiles
 
 from api import docs, problems
 from api.access_log import AccessLog
+from api.desk import desk_router
 from api.insight import insight_pages_router, insight_router
 from api.metrics import metrics_router
 from api.models import cloudevent_components
 from api.names import NameIndex
-from api.pages import pages_router
+from api.objections import objections_router
+from api.pages import pages_router, problem_page
 from api.problems import PROBLEM_MEDIA_TYPE
+from api.records import records_router
 from api.report_routes import reports_router
 from api.routes import health_router, v1_router
 from api.services import Services
@@ -150,14 +153,17 @@ def create_app(
     )
     metrics.track_verifications(lambda: verification_summary(ledger.recorder))
     app.state.metrics = metrics
-    problems.install(app)
+    problems.install(app, page=problem_page)
     app.include_router(reports_router)  # first: /v1/lists/trustworthy before /v1/lists/{list}
     app.include_router(v1_router)
+    app.include_router(records_router)
+    app.include_router(objections_router)
     app.include_router(insight_router)
     app.include_router(insight_pages_router)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(pages_router)
+    app.include_router(desk_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     docs.install(app)
 

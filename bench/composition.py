@@ -1,5 +1,5 @@
 """What the bench takes from its caller: how to build a ``Ledger`` and a recorder on a
-store URL.
+store URL, and the rule services.
 
 The bench measures the ledger as the composition root builds it, but imports no entry
 point: ``ledger bench`` (:mod:`entrypoints.cli.bench`) hands it a :class:`Factories`.
@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from commands.services import RuleServices
 from ledger.app import Ledger
 
 __all__ = ["ENTRY", "Factories", "entry"]
@@ -34,6 +35,8 @@ class Factories:
     ``person_secret_file``, ``checkpoint_log``)."""
     recorder: Callable[..., Any]
     """``recorder(database_url, pool_size=…)``: the store's recorder, its tables created."""
+    rules: Callable[[], RuleServices]
+    """``rules()``: the rule services (calendars, rule sets, agencies) as configured."""
 
 
 def entry(name: str) -> Callable[..., Any]:

@@ -64,7 +64,6 @@ from bench.composition import Factories, entry
 from bench.naive import NaiveLedger, naive_env
 from bench.report import environment, evaluate, percentile, render_table, summary_line
 from bench.workloads import SCALES, SPAN_S, T0_S, BenchEvent, Scale, Workload
-from commands.services import RuleServices
 from events.codes import subject_stream_id
 from events.envelope import parse_submission
 from ledger import chain
@@ -156,7 +155,7 @@ class ReadsReader:
 
 
 def _rules(ledger: Ledger) -> Any:
-    return ledger.rules if ledger.rules is not None else RuleServices.load()
+    return ledger.rule_services()
 
 
 def cold_reader() -> AsOfReader:
@@ -679,7 +678,7 @@ def measure_rebuild(r: _Run, ledger: Ledger, url: str) -> None:
         progress=r.options.progress,
         workers=workers,
         open_recorder=functools.partial(r.factories.recorder, url, pool_size=1),
-        open_rules=RuleServices.load,
+        open_rules=r.factories.rules,
     )
     seconds = time.perf_counter() - started
     events = getattr(summary, "events", None) or ledger.size()

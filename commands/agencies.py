@@ -5,8 +5,8 @@ The shipped configuration is ``commands/agencies.json`` (the national level, eve
 region the seeds name and every region the demo uses); a deployment adds or
 replaces kinds, regions and hierarchy exceptions with one more file in the same
 format (``LEDGER_AGENCIES_FILE``), read once at start-up into the rule services.
-Both are validated with pydantic on load; a malformed file is a ``ValueError``
-naming it.
+Both are parsed by :mod:`commands.parsing` models; a malformed file is a
+``ValueError`` naming it. The files are read by ``entrypoints.rule_files``.
 
 What the configuration decides:
 
@@ -29,16 +29,14 @@ A ``source`` is classified by :meth:`Agencies.party`: an agency ``KIND/REGION``
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from commands.parsing import Strict, parse
 
 __all__ = ["NATIONAL", "SYSTEM_SOURCE", "Agencies", "AgencyKind", "Party"]
 
@@ -52,10 +50,8 @@ _KIND = r"^[a-z][a-z0-9-]{0,39}$"
 _SUBJECT_PREFIX = "subject/"
 
 
-class AgencyKind(BaseModel):
+class AgencyKind(Strict):
     """One kind of agency: its Chinese name and what it may record on its own authority."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=40)
     finding: bool = True
@@ -64,20 +60,16 @@ class AgencyKind(BaseModel):
     """It is a registration authority (it may link responsible persons)."""
 
 
-class ParentRule(BaseModel):
+class ParentRule(Strict):
     """Every region code starting with ``prefix`` has ``parent`` as its parent."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     prefix: str = Field(pattern=r"^[0-9]{2,6}$")
     parent: str = Field(pattern=r"^[0-9]{6}$")
     note: str = ""
 
 
-class AgenciesFile(BaseModel):
+class AgenciesFile(Strict):
     """The file format (``commands/agencies.json``); an extra file may give any part."""
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: Literal["agencies"]
     version: Literal[1] = 1
@@ -141,7 +133,7 @@ class Agencies:
     """The loaded configuration and the questions the authority rules ask of it."""
 
     def __init__(self, config: AgenciesFile) -> None:
-        merged = _Merged.model_validate(config.model_dump())
+        merged = parse(_Merged, config.model_dump(), "agencies configuration")
         self.kinds: dict[str, AgencyKind] = dict(merged.kinds)
         assert merged.platform_kind is not None
         self.platform_kind: str = merged.platform_kind
@@ -154,26 +146,18 @@ class Agencies:
     # -- loading -------------------------------------------------------------------
 
     @classmethod
-    def load(cls, extra: Iterable[Path] = ()) -> Agencies:
-        """The packaged ``commands/agencies.json`` with each extra file merged over it
-        (kinds, regions and schemes by key; parent rules added, a later rule for the
-        same prefix replacing the earlier). ``ValueError`` names a malformed file,
-        ``FileNotFoundError`` a missing one."""
-        packaged = resources.files(__package__ or "commands") / "agencies.json"
-        base = _read(packaged.read_text(encoding="utf-8"), "commands/agencies.json")
-        for path in extra:
-            overlay = _read(Path(path).read_text(encoding="utf-8"), str(path))
-            base = _merge(base, overlay)
-        try:
-            return cls(base)
-        except ValidationError as exc:
-            raise ValueError(f"agencies configuration: {_first_error(exc)}") from exc
-
-    @staticmethod
-    @lru_cache(maxsize=1)
-    def packaged() -> Agencies:
-        """The shipped configuration alone (loaded once per process)."""
-        return Agencies.load()
+    def from_files(cls, files: Iterable[tuple[str, Mapping[str, Any]]]) -> Agencies:
+        """The configuration files (name, decoded object), the packaged
+        ``commands/agencies.json`` first, each later one merged over the ones before
+        (kinds, regions and schemes by key; parent rules added, a later rule for the same
+        prefix replacing the earlier). ``ValueError`` names a malformed file."""
+        base: AgenciesFile | None = None
+        for name, obj in files:
+            overlay = parse(AgenciesFile, obj, name)
+            base = overlay if base is None else _merge(base, overlay)
+        if base is None:
+            raise ValueError("no agencies file found (commands/agencies.json)")
+        return cls(base)
 
     # -- who is it -----------------------------------------------------------------
 
@@ -274,20 +258,6 @@ class Agencies:
         if party.region == NATIONAL:
             place = "国家"
         return f"{place}{self.kinds[party.kind].name}"
-
-
-def _read(text: str, origin: str) -> AgenciesFile:
-    try:
-        return AgenciesFile.model_validate(json.loads(text))
-    except ValueError as exc:
-        detail = _first_error(exc) if isinstance(exc, ValidationError) else str(exc)
-        raise ValueError(f"{origin}: {detail}") from exc
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"])
-    return f"{where}: {err['msg']}" if where else str(err["msg"])
 
 
 def _merge(base: AgenciesFile, overlay: AgenciesFile) -> AgenciesFile:

@@ -1,14 +1,14 @@
 """The rule services a decision or a projection may consult, loaded once.
 
-The composition root (``entrypoints.bootstrap``) builds one ``RuleServices`` from
-settings at start-up and hands it to the ledger, the projections and the API;
-nothing else reads rule or calendar files.
+The composition root builds one ``RuleServices`` at start-up
+(``entrypoints.rule_files.rule_services`` from the settings' directories, or
+``load_rules()`` for the packaged data alone) and hands it to the ledger, the
+projections and the API; ``commands`` itself never reads a file.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 from commands.agencies import Agencies
 from commands.calendar import WorkingCalendar
@@ -27,28 +27,9 @@ class RuleServices:
     calendar: WorkingCalendar
     rulebook: RuleBook
     procedures: Procedures
-    measures: MeasuresList = field(default_factory=MeasuresList.load)
-    agencies: Agencies = field(default_factory=Agencies.packaged)
-    incentives: Incentives = field(default_factory=Incentives.load)
-
-    @classmethod
-    def load(
-        cls,
-        calendar_dir: Path | None = None,
-        rules_dir: Path | None = None,
-        agencies_file: Path | None = None,
-    ) -> RuleServices:
-        """The packaged calendars, rule sets and agencies, plus the optional extras."""
-        calendars = [calendar_dir] if calendar_dir else []
-        rules = [rules_dir] if rules_dir else []
-        return cls(
-            calendar=WorkingCalendar.load(calendars),
-            rulebook=RuleBook.load(rules),
-            procedures=Procedures.load(rules),
-            measures=MeasuresList.load(rules),
-            agencies=Agencies.load([agencies_file]) if agencies_file else Agencies.packaged(),
-            incentives=Incentives.load(rules),
-        )
+    measures: MeasuresList
+    agencies: Agencies
+    incentives: Incentives
 
     def label(self, kind: str, code: str, lang: str = "zh") -> str:
         """What a person reads for ``code`` (:func:`events.labels.label`), with the

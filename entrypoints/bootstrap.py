@@ -17,7 +17,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from psycopg_pool import PoolTimeout
 
-from commands.services import RuleServices
+from entrypoints import rule_files
 from entrypoints.settings import Settings
 from events.dates import use_date_range
 from ledger.app import Ledger, system_clock_us
@@ -117,7 +117,7 @@ def check_key_files(settings: Settings) -> None:
             raise ConfigurationError(
                 f"{variable} {path}: cannot read it ({e.strerror}); it must be a file "
                 f"readable by the user this service runs as (uid {os.getuid()}), "
-                "see README \"Keys and secrets\""
+                'see README "Keys and secrets"'
             ) from None
 
 
@@ -129,7 +129,9 @@ def bootstrap(
     use_date_range(settings.date_range)
     check_key_files(settings)
     try:
-        rules = RuleServices.load(settings.calendar_dir, settings.rules_dir, settings.agencies_file)
+        rules = rule_files.rule_services(
+            settings.calendar_dir, settings.rules_dir, settings.agencies_file
+        )
     except (OSError, ValueError) as e:
         raise ConfigurationError(
             f"LEDGER_CALENDAR_DIR / LEDGER_RULES_DIR / LEDGER_AGENCIES_FILE: {e}"

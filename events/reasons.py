@@ -149,6 +149,14 @@ class Reason(StrEnum):
     """A valid subject code with no records in the ledger (at the asked moment)."""
     UNKNOWN_LIST = "unknown-list"
     """The named public list does not exist."""
+    NOT_OWN_SUBJECT = "not-own-subject"
+    """A subject's token asked about, or filed for, another subject: a subject sees and files
+    only about its own code."""
+    INVALID_CURSOR = "invalid-cursor"
+    """`cursor` is not one this endpoint handed out for the same query (paging: pass `next` back
+    unchanged, with the same other parameters)."""
+    LIMIT_OUT_OF_RANGE = "limit-out-of-range"
+    """`limit` is not a whole number between 1 and the endpoint's maximum page size."""
     INVALID_INSTANT = "invalid-instant"
     """`as_of` or `known_at` is neither an RFC 3339 date-time with offset nor a date."""
     INVALID_REQUEST = "invalid-request"

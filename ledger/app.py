@@ -194,6 +194,15 @@ class Ledger:
         the call's duration in seconds (e.g. ``LedgerMetrics.observe_submit``); its
         exceptions are logged, never raised."""
 
+    def rule_services(self) -> RuleServices:
+        """The rule services this ledger was built with (the composition root always
+        gives them); ``ValueError`` for a bare ledger built without."""
+        if self.rules is None:
+            raise ValueError(
+                "this ledger was built without rule services (build it with bootstrap())"
+            )
+        return self.rules
+
     # -- writing ---------------------------------------------------------------------
     def submit(
         self,

@@ -56,7 +56,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from commands.agencies import Agencies
+from commands.agencies import SYSTEM_SOURCE
 from events.reasons import Reason
 from events.vocabulary import EVENT_TYPES
 
@@ -95,10 +95,10 @@ class LedgerMetrics:
     ) -> None:
         """``known_agency(source)`` says whether a source is an agency the
         configuration knows: the composition root passes the configured agency
-        registry's :meth:`~commands.agencies.Agencies.known_source` (default: the
-        shipped registry's)."""
+        registry's :meth:`~commands.agencies.Agencies.known_source`. Without it only
+        the system source is known (every agency is labelled ``other``)."""
         self.registry = registry if registry is not None else CollectorRegistry()
-        self.known_agency = known_agency or Agencies.packaged().known_source
+        self.known_agency = known_agency or SYSTEM_SOURCE.__eq__
         r = self.registry
         self.events = Counter(
             "ledger_events",

@@ -195,7 +195,7 @@ class DisclosureFeed:
         self.batch_size = batch_size
         self.origin = origin
         """The ``origin`` attribute of every change (the ledger's ``LEDGER_NAME``)."""
-        self.rules = rules or ledger.rules or RuleServices.load()
+        self.rules = rules or ledger.rule_services()
 
     def position(self) -> int:
         """How many ledger positions were processed (= the next position to read)."""

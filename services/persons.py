@@ -90,7 +90,9 @@ def person_extensions(ledger: Ledger, person_key_id: str, as_of_us: int) -> list
     """The designations, measures and bans in force at ``as_of_us`` that extend
     to the person (see :mod:`commands.workflows.persons`)."""
     subjects = linked_subjects(ledger, person_key_id)
-    return extensions_for_person(person_key_id, states(ledger, subjects), as_of_us)
+    return extensions_for_person(
+        person_key_id, states(ledger, subjects), as_of_us, ledger.rule_services().measures
+    )
 
 
 @dataclass(frozen=True, slots=True)

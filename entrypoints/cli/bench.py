@@ -29,6 +29,7 @@ from bench.exports import run_exports
 from bench.run import build_parser, execute
 from entrypoints.bootstrap import bootstrap as default_bootstrap
 from entrypoints.bootstrap import open_recorder
+from entrypoints.rule_files import load_rules
 from entrypoints.settings import Settings
 from ledger.app import Ledger
 
@@ -45,7 +46,11 @@ def ledger_at(
 
 def factories(bootstrap: Callable[[Settings], Ledger] = default_bootstrap) -> Factories:
     """The bench's builders from the composition root ``bootstrap``."""
-    return Factories(ledger=functools.partial(ledger_at, bootstrap), recorder=open_recorder)
+    return Factories(
+        ledger=functools.partial(ledger_at, bootstrap),
+        recorder=open_recorder,
+        rules=load_rules,
+    )
 
 
 def register(

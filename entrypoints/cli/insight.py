@@ -17,8 +17,7 @@ from datetime import date
 
 import orjson
 
-from commands.services import RuleServices
-from commands.warning_rules import WarningBook
+from entrypoints import rule_files
 from entrypoints.cli.reads import Refused, instant_option
 from entrypoints.settings import Settings
 from ledger.app import Ledger
@@ -51,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         try:
             as_of = instant_option(args.as_of, "--as-of")
             known_at = instant_option(args.known_at, "--known-at")
-            book = WarningBook.load([settings.rules_dir])
+            book = rule_files.warning_book([settings.rules_dir])
             if args.rule is not None and args.rule not in book.rule_ids():
                 raise Refused(
                     f"--rule: no rule {args.rule!r}; known: {', '.join(book.rule_ids())}"
@@ -60,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
             print(f"ledger: {exc}", file=sys.stderr)
             return 2
         ledger = bootstrap(settings)
-        rules = ledger.rules or RuleServices.load()
+        rules = ledger.rule_services()
         now = ledger.clock()
         at = now if as_of is None else as_of
         found = ledger_warnings(
@@ -99,7 +98,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
             print(f"ledger: {exc}", file=sys.stderr)
             return 2
         ledger = bootstrap(settings)
-        rules = ledger.rules or RuleServices.load()
+        rules = ledger.rule_services()
         store = view_store_for(ledger.recorder)
         caught = ProjectionRunner(ledger.recorder, rules, store=store).catch_up(
             progress=None, label="views"
@@ -139,7 +138,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
             return 2
         started = time.monotonic()
         ledger = bootstrap(settings)
-        rules = ledger.rules or RuleServices.load()
+        rules = ledger.rule_services()
         checkpoint = latest_checkpoint(ledger.recorder)
         if checkpoint is None:
             print(

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from commands.services import RuleServices
+from entrypoints import rule_files
 from entrypoints.bootstrap import open_recorder
 from entrypoints.settings import Settings
 from events.codes import validate_subject_code
@@ -68,7 +68,7 @@ def _print_json(value: Any) -> None:
 
 
 def _reads(ledger: Ledger) -> Reads:
-    rules = ledger.rules or RuleServices.load()
+    rules = ledger.rule_services()
     return Reads(
         ledger.recorder, rules, clock=ledger.clock, keystore=getattr(ledger, "keystore", None)
     )
@@ -164,7 +164,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         if subject is not None and args.name:
             raise Refused("--subject rebuilds every view of one subject; name no view")
         ledger = bootstrap(settings)
-        rules = ledger.rules or RuleServices.load()
+        rules = ledger.rule_services()
         runner = ProjectionRunner(ledger.recorder, rules, batch_size=settings.batch_size)
         if subject is not None:
             try:
@@ -186,7 +186,10 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
             workers=args.workers if parallel else 1,
             open_recorder=functools.partial(open_recorder, settings.database_url, pool_size=1),
             open_rules=functools.partial(
-                RuleServices.load, settings.calendar_dir, settings.rules_dir
+                rule_files.rule_services,
+                settings.calendar_dir,
+                settings.rules_dir,
+                settings.agencies_file,
             ),
         )
         print(summary.line(), file=sys.stderr)
@@ -194,7 +197,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
 
     def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
         ledger = bootstrap(settings)
-        rules = ledger.rules or RuleServices.load()
+        rules = ledger.rule_services()
         runner = ProjectionRunner(ledger.recorder, rules, batch_size=settings.batch_size)
         caught = runner.catch_up(progress=True, label="project catching up")
         refreshed = runner.refresh(ledger.clock())

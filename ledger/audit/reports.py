@@ -32,6 +32,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger.audit.format import REPORT_FORMAT, signed_bytes
 from ledger.chain import canonical
 from ledger.recorders import LedgerSQL
 
@@ -48,7 +49,6 @@ __all__ = [
     "sign_report",
 ]
 
-REPORT_FORMAT = "credit-report/1"
 REPORTS_TABLE = "ledger_reports"
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -89,7 +89,7 @@ def sign_report(key: Ed25519PrivateKey, report: Mapping[str, Any]) -> dict[str, 
         CanonicalError: the report leaves the canonical domain (a float, a huge integer).
     """
     body = {k: v for k, v in report.items() if k != "signature"}
-    signature = key.sign(canonical(body))
+    signature = key.sign(signed_bytes(body))
     return {**body, "signature": base64.b64encode(signature).decode("ascii")}
 
 
