@@ -143,7 +143,8 @@ def create_app(
     )
     app.state.services = svc
     if metrics is None:
-        metrics = LedgerMetrics()
+        known = ledger.rules.agencies.known_source if ledger.rules is not None else None
+        metrics = LedgerMetrics(known_agency=known)
         if ledger.observer is None:
             ledger.observer = metrics.observe_submit
     metrics.track_projection_lag(lambda: float(svc.views.readiness().get("projections_lag", 0)))

@@ -49,9 +49,9 @@ def build_app(
     from services.persons import keystore_of
 
     ledger = bootstrap(settings)
-    metrics = LedgerMetrics()
-    ledger.observer = metrics.observe_submit
     assert ledger.rules is not None
+    metrics = LedgerMetrics(known_agency=ledger.rules.agencies.known_source)
+    ledger.observer = metrics.observe_submit
     runner = ProjectionRunner(ledger.recorder, ledger.rules) if run_projections else None
     return create_app(
         ledger,
