@@ -43,7 +43,8 @@ from datetime import date
 from typing import Any
 
 from commands.calendar import CalendarUnknown
-from commands.rulesets import NoRuleSet, RuleSet, add_months
+from commands.periods import add_months
+from commands.rulesets import NoRuleSet, RuleSet
 from commands.services import RuleServices
 from events.personal import mask_id_number
 from events.recorded import RecordedEvent

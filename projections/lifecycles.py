@@ -42,7 +42,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 
-from commands.rulesets import DisclosurePeriod, NoRuleSet, RuleSet, add_months, period_for
+from commands.periods import DisclosurePeriod, add_months
+from commands.rulesets import NoRuleSet, RuleSet, period_for
 from commands.services import RuleServices
 from projections.timeline import (
     Entry,

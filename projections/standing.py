@@ -29,7 +29,8 @@ from datetime import date
 from typing import Any
 
 from commands.calendar import CalendarUnknown
-from commands.rulesets import GradeScheme, NoRuleSet
+from commands.procedures import GradeScheme
+from commands.rulesets import NoRuleSet
 from commands.services import RuleServices
 from commands.workflows.criteria import unchecked_minor
 from commands.workflows.inspections import GRADE_TIERS

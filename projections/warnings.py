@@ -49,7 +49,7 @@ from typing import Any
 
 from commands.agencies import Agencies
 from commands.jurisdiction import region_contains, sector_and_region
-from commands.rulesets import add_months
+from commands.periods import add_months
 from commands.services import RuleServices
 from commands.warning_rules import WarningBook, WarningRule
 from ledger.store.views import ViewStore
