@@ -48,11 +48,9 @@ from commands.rulesets import NoRuleSet, RuleSet
 from commands.services import RuleServices
 from events.personal import mask_id_number
 from events.recorded import RecordedEvent
+from projections.intervals import Cut, Interval, Lifecycle
 from projections.lifecycles import (
     FINDING_FAMILIES,
-    Cut,
-    Interval,
-    Lifecycle,
     RulesFor,
     day_text,
     finding_end_day,
