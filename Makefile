@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SHARED ?= ../shared
 
-.PHONY: run test install install-test postgres chromium compose promtool report-deps lint unit \
+.PHONY: run test install install-test postgres chromium axe compose promtool report-deps lint unit \
 	stack docs bench-smoke bench clean
 
 $(PY):
@@ -36,11 +36,15 @@ run: install
 	$(VENV)/bin/ledger serve --host $(HOST) --port $(PORT)
 
 ## make test: lint, type-check, then the whole suite against SQLite and PostgreSQL
-test: install-test report-deps postgres chromium compose promtool lint
+test: install-test report-deps postgres chromium axe compose promtool lint
 	$(VENV)/bin/pytest -n 2 -q $(PYTEST_ARGS)
 
 chromium:
 	@bash tests/e2e/ensure_chromium.sh
+
+## axe: axe-core (npm pack, cached in .venv/axe-core) for the pages' accessibility test
+axe:
+	@bash tests/e2e/ensure_axe.sh >/dev/null
 
 compose:
 	@bash tools/ensure-compose.sh
@@ -57,6 +61,7 @@ postgres:
 
 lint: install-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy events commands ledger projections services api demo bench federation entrypoints
 
 unit: install-test

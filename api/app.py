@@ -26,18 +26,21 @@ from fastapi.staticfiles import StaticFiles
 
 from api import docs, problems
 from api.access_log import AccessLog
+from api.desk import desk_router
 from api.insight import insight_pages_router, insight_router
 from api.metrics import metrics_router
 from api.models import cloudevent_components
 from api.names import NameIndex
-from api.pages import pages_router
+from api.objections import objections_router
+from api.pages import pages_router, problem_page
 from api.problems import PROBLEM_MEDIA_TYPE
+from api.read_side import LedgerViews, Views
+from api.records import records_router
 from api.report_routes import reports_router
 from api.routes import health_router, v1_router
 from api.services import Services
 from api.submit import MAX_BODY_BYTES
 from api.tokens import TokenStore
-from api.views import LedgerViews, Views
 from ledger.app import Ledger
 from ledger.audit.verifications import verification_summary
 from ledger.metrics import LedgerMetrics
@@ -80,7 +83,7 @@ def create_app(
 ) -> FastAPI:
     """The app over ``ledger``. ``views`` defaults to :class:`LedgerViews`;
     ``names`` to a :class:`NameIndex` filled now; ``clock`` to the ledger's;
-    ``keystore`` (``ledger.personal.KeyStore``) decrypts identity numbers for
+    ``keystore`` (``ledger.sealing.KeyStore``) decrypts identity numbers for
     the roles that may read them (default: the ledger's own, if it has one);
     ``signing_key`` is the checkpoint key (audit bundles; ``origin`` its name), and
     ``checkpoint_log`` (``ledger.audit.checkpoint_log.CheckpointLog``) where a checkpoint
@@ -140,7 +143,8 @@ def create_app(
     )
     app.state.services = svc
     if metrics is None:
-        metrics = LedgerMetrics()
+        known = ledger.rules.agencies.known_source if ledger.rules is not None else None
+        metrics = LedgerMetrics(known_agency=known)
         if ledger.observer is None:
             ledger.observer = metrics.observe_submit
     metrics.track_projection_lag(lambda: float(svc.views.readiness().get("projections_lag", 0)))
@@ -149,14 +153,17 @@ def create_app(
     )
     metrics.track_verifications(lambda: verification_summary(ledger.recorder))
     app.state.metrics = metrics
-    problems.install(app)
+    problems.install(app, page=problem_page)
     app.include_router(reports_router)  # first: /v1/lists/trustworthy before /v1/lists/{list}
     app.include_router(v1_router)
+    app.include_router(records_router)
+    app.include_router(objections_router)
     app.include_router(insight_router)
     app.include_router(insight_pages_router)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(pages_router)
+    app.include_router(desk_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     docs.install(app)
 

@@ -8,7 +8,9 @@ unknown or revoked is a 401 ``unauthenticated`` (a stale cookie is ignored).
 
 :func:`require` builds the dependency of an endpoint: the public on an endpoint
 that needs a role gets 401 with ``WWW-Authenticate: Bearer``; an authenticated
-principal whose role is not allowed gets 403 ``role-not-allowed``.
+principal whose role is not allowed gets 403 ``role-not-allowed``. A ``subject``
+token is admitted to the endpoints of :data:`SUBJECT_OWN` about its own code only
+(the path's ``{code}``): any other code is a 403 ``not-own-subject``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ __all__ = [
     "COOKIE",
     "ENDPOINT_ROLES",
     "HANDLER_TYPES",
+    "SUBJECT_OWN",
+    "SUBJECT_TYPES",
     "current_principal",
+    "own_subject",
     "require",
 ]
 
@@ -47,8 +52,28 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "warnings": frozenset({Role.AGENCY, Role.AUDITOR}),
     "statistics": frozenset({Role.AGENCY, Role.AUDITOR}),
     "exports": frozenset({Role.AGENCY, Role.AUDITOR}),
+    "records": EVERYONE,
+    "search": EVERYONE,
+    "public-key": EVERYONE,
+    "requests": frozenset({Role.AUDITOR, Role.HANDLER}),
+    "objections": frozenset({Role.HANDLER}),
 }
 """Which roles may use which endpoint (DESIGN.md "HTTP API (v1)")."""
+
+SUBJECT_OWN = frozenset({"submit", "standing", "history", "requests"})
+"""The endpoints a ``subject`` token may use as well, about its own code only (its
+records, objections, repair requests and commitments; DESIGN.md second wave)."""
+
+SUBJECT_TYPES = frozenset(
+    {
+        "credit.objection.filed",
+        "credit.repair.requested",
+        "credit.commitment.made",
+        "credit.commitment.withdrawn",
+        "credit.registration.submitted",
+    }
+)
+"""The only event types a subject token may submit (its filings), as ``subject/USCC``."""
 
 HANDLER_TYPES = frozenset(
     {"credit.objection.resolved", "credit.record.corrected", "credit.record.revoked"}
@@ -98,9 +123,26 @@ def current_principal(request: Request) -> Principal:
     return principal
 
 
+def own_subject(principal: Principal, code: str | None) -> None:
+    """Nothing for any role but ``subject``; for a subject token, a 403
+    ``not-own-subject`` unless ``code`` is the code it is bound to."""
+    if principal.role is not Role.SUBJECT:
+        return
+    if code is None or code.strip().upper() != principal.subject:
+        raise ProblemError(
+            403,
+            Reason.NOT_OWN_SUBJECT,
+            f"this subject token sees and files only about {principal.subject}",
+        )
+
+
 def require(endpoint: str) -> Callable[..., Principal]:
-    """The dependency that admits the roles of ``endpoint`` (see ENDPOINT_ROLES)."""
-    allowed = ENDPOINT_ROLES[endpoint]
+    """The dependency that admits the roles of ``endpoint`` (see ENDPOINT_ROLES),
+    and a subject token about its own ``{code}`` where ``endpoint`` is one of
+    :data:`SUBJECT_OWN` (``submit`` checks the events' sources instead)."""
+    allowed = ENDPOINT_ROLES[endpoint] | (
+        {Role.SUBJECT} if endpoint in SUBJECT_OWN else frozenset()
+    )
     names = ", ".join(sorted(r.value for r in allowed))
 
     if allowed == EVERYONE:
@@ -111,10 +153,13 @@ def require(endpoint: str) -> Callable[..., Principal]:
         return public
 
     def dependency(
+        request: Request,
         principal: Annotated[Principal, Depends(current_principal)],
         _bearer: Annotated[object, Depends(bearer_scheme)] = None,
     ) -> Principal:
         if principal.role in allowed:
+            if endpoint != "submit":
+                own_subject(principal, request.path_params.get("code"))
             return principal
         if principal.anonymous:
             raise _unauthenticated(f"this endpoint needs a bearer token of a role: {names}")

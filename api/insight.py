@@ -19,8 +19,7 @@
   ``api/static/vendor/echarts``; nothing from a CDN) and a CSV download link.
 
 The warning rule book is ``extras["warning_book"]`` when the composition root
-hands one (``entrypoints.wiring`` loads it with the settings' rules directory), else the
-shipped rules.
+hands one, else the ledger's rule services' (``RuleServices.warnings``).
 """
 
 from __future__ import annotations
@@ -36,19 +35,20 @@ from starlette.responses import PlainTextResponse, Response
 
 from api.audience import audience_of
 from api.auth import current_principal, require
+from api.page_labels import page_label
 from api.pages import _error, _page, _page_refused
 from api.problems import ProblemError
 from api.responses import JSONBytes
 from api.routes import AsOf, KnownAt, _problems, instant, known_query_only
 from api.services import Services, services
 from api.tokens import Principal, Role
+from commands.agencies import Agencies
 from commands.jurisdiction import region_contains, sector_and_region
 from commands.warning_rules import WarningBook
 from events.instants import CST, from_us
 from events.reasons import Reason
 from projections.exports import EXPORT_FORMATS, EXPORT_KINDS, export_of, write_export
 from projections.statistics import StatisticsFilter, statistics, statistics_csv
-from projections.views import view_store_for
 from projections.warnings import RiskWarning, ledger_warnings, warnings_body
 
 __all__ = ["insight_pages_router", "insight_router"]
@@ -60,10 +60,11 @@ MAX_PAGE = 1000
 
 
 def warning_book(svc: Services) -> WarningBook:
-    """The warning rules the app was given (the shipped ones by default)."""
+    """The warning rules the app was given (``extras["warning_book"]``), else the
+    ledger's rule services' (the composition root loads both from the settings)."""
     book = svc.extras.get("warning_book")
     if not isinstance(book, WarningBook):
-        book = svc.extras["warning_book"] = WarningBook.load()
+        book = svc.extras["warning_book"] = svc.ledger.rule_services().warnings
     return book
 
 
@@ -88,10 +89,10 @@ def visible_warnings(
     ledger = svc.ledger
     rules = ledger.rules
     assert rules is not None
-    found = ledger_warnings(view_store_for(ledger.recorder), rules, book, at, known_at_us, rule)
+    found = ledger_warnings(ledger.recorder.store.views(), rules, book, at, known_at_us, rule)
     if principal.role is not Role.AUDITOR:
         agency = principal.agency or ""
-        found = [w for w in found if w.seen_by(agency)]
+        found = [w for w in found if w.seen_by(agency, rules.agencies)]
     return at, found
 
 
@@ -210,7 +211,15 @@ def _date(name: str, text: str | None) -> date | None:
         ) from None
 
 
+def _agencies(svc: Services) -> Agencies:
+    """The agency and region registry the ledger was started with."""
+    rules = svc.ledger.rules
+    assert rules is not None
+    return rules.agencies
+
+
 def statistics_filter(
+    agencies: Agencies,
     principal: Principal,
     region: str | None,
     sector: str | None,
@@ -222,14 +231,14 @@ def statistics_filter(
     agency only its own region. Raises 400 / 403 problems."""
     wanted = _region(region)
     if principal.role is not Role.AUDITOR:
-        own = sector_and_region(principal.agency or "")
+        own = sector_and_region(agencies, principal.agency or "")
         if own is None:
             raise ProblemError(
                 403, Reason.ROLE_NOT_ALLOWED, "this principal names no agency region"
             )
         if wanted is None:
             wanted = own[1]
-        elif not region_contains(own[1], wanted):
+        elif not region_contains(agencies, own[1], wanted):
             raise ProblemError(
                 403,
                 Reason.ROLE_NOT_ALLOWED,
@@ -247,7 +256,7 @@ def statistics_filter(
 def _statistics(svc: Services, filters: StatisticsFilter) -> dict[str, Any]:
     rules = svc.ledger.rules
     assert rules is not None
-    return statistics(view_store_for(svc.ledger.recorder), rules, filters)
+    return statistics(svc.ledger.recorder.store.views(), rules, filters)
 
 
 Region = Annotated[
@@ -279,7 +288,7 @@ def get_statistics(
     end: To = None,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Response:
-    filters = statistics_filter(principal, region, sector, agency, start, end)
+    filters = statistics_filter(_agencies(svc), principal, region, sector, agency, start, end)
     body = _statistics(svc, filters)
     if format == "csv":
         return PlainTextResponse(
@@ -306,7 +315,9 @@ def statistics_page(
         return refused
     try:
         filters = statistics_filter(
-            principal, region or None, sector or None, agency or None, start or None, end or None
+            _agencies(svc),
+            principal,
+            region or None, sector or None, agency or None, start or None, end or None
         )
     except ProblemError as exc:
         return _error(request, exc.status, "请求有误 Bad request", exc.detail)
@@ -317,10 +328,36 @@ def statistics_page(
         "statistics.html",
         {
             "stats": body,
+            "labels": _statistics_labels(svc.ledger.rules, body),
             "filters": filters.to_json(),
             "csv_url": "/v1/statistics?" + urlencode({**query, "format": "csv"}),
         },
     )
+
+
+def _statistics_labels(rules: Any, stats: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The labels the statistics page's charts show for the codes in ``stats``."""
+    return {
+        "action": {
+            f"{r['kind']}.{r['action']}": page_label(rules, "action", f"{r['kind']}.{r['action']}")
+            for r in stats.get("records", [])
+        },
+        "severity": {s: page_label(rules, "severity", s) for s in ("minor", "general", "serious")},
+        "list": {e["list"]: page_label(rules, "list", e["list"]) for e in _entries_and_exits(stats)},
+        "region": {r["region"]: page_label(rules, "region", r["region"]) for r in stats.get("by_region", [])},
+        "sector": {
+            r["sector"]: page_label(rules, "agency-kind", r["sector"]) for r in stats.get("by_sector", [])
+        },
+        "kind": {
+            p["kind"]: page_label(rules, "record-kind", p["kind"])
+            for p in stats.get("publications", {}).get("by_kind", [])
+        },
+    }
+
+
+def _entries_and_exits(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    lists = stats.get("lists", {})
+    return [*lists.get("entries", []), *lists.get("exits", [])]
 
 
 # -- exports ----------------------------------------------------------------------------------
@@ -386,7 +423,7 @@ def get_export(
     now = svc.clock()
     export = export_of(
         kind,
-        view_store_for(ledger.recorder),
+        ledger.recorder.store.views(),
         rules,
         checkpoint.to_json(),
         now if as_of_us is None else as_of_us,

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ledger.audit.format import BUNDLE_FORMAT
+
 CODE_PATTERN = "^[0-9A-HJ-NPQRTUWXY]{18}$"
 CODE_FORMAT = "unified-social-credit-code"
 """The OpenAPI format of a code: the pattern, plus the two check characters."""
@@ -214,6 +216,18 @@ class Disclosure(BaseModel):
     items: list[DisclosureItem]
 
 
+class Paging(BaseModel):
+    """The paging members of a list-shaped answer (``api.paging``)."""
+
+    model_config = _open
+
+    next: str | None = Field(
+        None, description="Cursor of the next page (pass as `cursor`); null on the last page"
+    )
+    total: int | None = Field(None, description="Items of the whole answer")
+    limit: int | None = Field(None, description="The page size used")
+
+
 class HistoryEvent(BaseModel):
     """One record with both clocks (``history --json`` items)."""
 
@@ -231,8 +245,8 @@ class HistoryEvent(BaseModel):
     position: int | None = None
 
 
-class History(BaseModel):
-    """A subject's records in stream order, as known at ``known_at``."""
+class History(Paging):
+    """A subject's records in stream order, as known at ``known_at``; paged."""
 
     model_config = ConfigDict(
         extra="allow",
@@ -263,8 +277,8 @@ class History(BaseModel):
     events: list[HistoryEvent]
 
 
-class ListMembers(BaseModel):
-    """The members of a public list at ``as_of``."""
+class ListMembers(Paging):
+    """The members of a public list at ``as_of`` (one per listing); paged."""
 
     model_config = ConfigDict(
         extra="allow",
@@ -280,10 +294,75 @@ class ListMembers(BaseModel):
 
     list_: str = Field(alias="list", description="The list's name")
     members: list[dict[str, Any]]
+    subjects: int | None = Field(
+        None, description="Distinct subjects of the whole answer (a subject listed twice counts once)"
+    )
+
+
+class SearchHit(BaseModel):
+    """One subject found by name or code."""
+
+    model_config = _open
+
+    subject: str
+    name: str | None
+
+
+class SearchResults(Paging):
+    """Subjects matching ``q``: the exact code first, then by code; paged."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "query": "深圳",
+                    "items": [{"subject": EXAMPLE_CODE, "name": "深圳某某有限公司"}],
+                    "next": None,
+                    "total": 1,
+                    "limit": 100,
+                }
+            ]
+        },
+    )
+
+    query: str
+    items: list[SearchHit]
+
+
+class RecordView(BaseModel):
+    """One record as the reader may see it: ``record`` (its history entry) for those
+    who see it whole, ``disclosure`` (its disclosure item as shown to the reader)."""
+
+    model_config = _open
+
+    subject: str
+    source: str
+    id: str
+    record: dict[str, Any] | None = Field(description="The history entry, or null")
+    disclosure: dict[str, Any] | None = Field(description="The disclosure item, or null")
+
+
+class PublicKey(BaseModel):
+    """The key that signs checkpoints and credit reports (verify them offline)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {"algorithm": "Ed25519", "public_key": "base64…", "origin": "credit-ledger"}
+            ]
+        },
+    )
+
+    algorithm: Literal["Ed25519"]
+    public_key: str = Field(description="The raw 32-byte public key, base64")
+    origin: str | None = Field(None, description="The checkpoints' origin line")
 
 
 class Checkpoint(BaseModel):
-    """A signed tree head (AUDIT-FORMAT.md "Checkpoints")."""
+    """A signed tree head (AUDIT-FORMAT.md "Checkpoints"): the fields are
+    ``ledger.audit.format.CHECKPOINT_KEYS`` (tests/unit/ledger/test_audit_format.py)."""
 
     model_config = ConfigDict(
         extra="allow",
@@ -329,7 +408,7 @@ class Consistency(BaseModel):
 
 class AuditBundle(BaseModel):
     """A subject's records with inclusion proofs and a signed checkpoint
-    (AUDIT-FORMAT.md "The bundle"); ``head`` proves the last record is the
+    (AUDIT-FORMAT.md "The bundle", keys ``ledger.audit.format.BUNDLE_KEYS``); ``head`` proves the last record is the
     subject's last at the checkpoint. ``tools/verify_bundle.py`` checks it offline."""
 
     model_config = ConfigDict(
@@ -337,7 +416,7 @@ class AuditBundle(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "format": "credit-ledger-audit/1",
+                    "format": BUNDLE_FORMAT,
                     "subject": EXAMPLE_CODE,
                     "public_key": "base64…",
                     "checkpoint": {
@@ -367,6 +446,11 @@ class AuditBundle(BaseModel):
     checkpoint: Checkpoint
     records: list[dict[str, Any]]
     head: dict[str, Any] | None = None
+    cosignatures: list[dict[str, Any]] | None = Field(
+        None,
+        description="Witnesses' cosignatures of the checkpoint (AUDIT-FORMAT.md \"Witness "
+        "cosignature\"), when the ledger is configured with witnesses (`LEDGER_WITNESSES`)",
+    )
 
 
 class Health(BaseModel):

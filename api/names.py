@@ -79,9 +79,10 @@ class NameIndex:
         self.refresh()
         return subject in self._persons
 
-    def search(self, query: str, limit: int = 50) -> list[Match]:
+    def search(self, query: str, limit: int | None = 50) -> list[Match]:
         """Subjects whose code starts with, or whose name contains, ``query``
-        (case-insensitive), exact code first, then by code."""
+        (case-insensitive), exact code first, then by code; at most ``limit``
+        (None: every match)."""
         self.refresh()
         q = query.strip()
         if not q:

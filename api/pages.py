@@ -29,18 +29,20 @@ from starlette.responses import RedirectResponse, Response
 
 from api.audience import audience_of
 from api.auth import COOKIE, ENDPOINT_ROLES, current_principal
-from api.problems import ProblemError, reason_docs
+from api.page_labels import page_label
+from api.problems import ProblemError, language_of, reason_docs
+from api.read_side import UnknownSubject
 from api.services import Services, services
 from api.submit import read_body
+from api.timeline_picture import course_days, picture
 from api.tokens import Principal
-from api.views import UnknownSubject
 from events.codes import validate_subject_code
 from events.instants import CST, InvalidInstant, from_us, parse_instant
-from events.labels import UnknownLabel, codes, label
 from events.reasons import InvalidEvent
+from projections.course import score_course
 from projections.reads import SubjectViewsFailed
 
-__all__ = ["TABS", "pages_router"]
+__all__ = ["TABS", "pages_router", "problem_page"]
 
 pages_router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
@@ -59,31 +61,17 @@ TABS: list[tuple[str, str, str, tuple[str, ...]]] = [
 ]
 """(id, Chinese label, English label, disclosure item kinds) of the subject page's tabs."""
 
-SEVERITY = {
-    code: f"{label('severity', code)} {label('severity', code, 'en')}" for code in codes("severity")
-}
-LISTS = {code: label("list", code) for code in codes("list")}
-
-
 @pass_context
 def _label_filter(context: Any, code: Any, kind: str, lang: str = "zh") -> str:
     """``{{ code|label("penalty-kind") }}``: what a person reads for a code
-    (:meth:`commands.services.RuleServices.label`: agencies and measures by their
-    registry names). A code the ledger has no words for is shown as it is; a list
-    of codes is joined with 、."""
-    if isinstance(code, list | tuple):
-        return "、".join(_label_filter(context, c, kind, lang) for c in code)
-    if code is None:
-        return ""
-    rules = getattr(context["request"].app.state.services.ledger, "rules", None)
-    try:
-        return (
-            rules.label(kind, str(code), lang)
-            if rules is not None
-            else label(kind, str(code), lang)
-        )
-    except UnknownLabel:
-        return str(code)
+    (:func:`api.page_labels.page_label` over the app's rule services: agencies and
+    measures by their registry names). A code the ledger has no words for is shown as
+    it is; a list of codes is joined with 、."""
+    return page_label(_rules(context["request"]), kind, code, lang)
+
+
+def _rules(request: Request) -> Any:
+    return getattr(request.app.state.services.ledger, "rules", None)
 
 
 templates.env.filters["label"] = _label_filter
@@ -94,13 +82,39 @@ def _page(request: Request, name: str, context: dict[str, Any], status: int = 20
     return templates.TemplateResponse(
         request,
         name,
-        {"principal": principal, "severity": SEVERITY, "lists": LISTS, **context},
+        {"principal": principal, **context},
         status_code=status,
     )
 
 
-def _error(request: Request, status: int, title: str, detail: str) -> Response:
-    return _page(request, "error.html", {"title": title, "detail": detail}, status)
+def _error(
+    request: Request, status: int, title: str, detail: str, code: str | None = None
+) -> Response:
+    return _page(request, "error.html", {"title": title, "detail": detail, "code": code}, status)
+
+
+STATUS_TITLES = {
+    400: "请求有误",
+    401: "请先登录",
+    403: "无权访问",
+    404: "页面不存在",
+    405: "不支持此操作",
+    409: "与已有记录冲突",
+    413: "提交的内容过大",
+    415: "不支持的内容格式",
+    422: "无法受理",
+    429: "请求过于频繁",
+    500: "服务器内部错误",
+    503: "暂时无法提供服务",
+}
+"""The Chinese title of an error page by HTTP status."""
+
+
+def problem_page(request: Request, status: int, code: str, detail: str) -> Response:
+    """A problem as a page for a browser (:data:`api.problems.ProblemPage`): the Chinese
+    title of its status, its detail, and a link to what its reason code means."""
+    title = STATUS_TITLES.get(status, "请求未能完成")
+    return _error(request, status, title, detail, code)
 
 
 def _page_refused(
@@ -114,7 +128,7 @@ def _page_refused(
     if principal.anonymous:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     return _error(
-        request, 403, "无权访问 Not allowed", f"角色 {principal.role.value} 不能查看{what}"
+        request, 403, "无权访问 Not allowed", f"{page_label(_rules(request), 'role', principal.role.value)}不能查看{what}"
     )
 
 
@@ -124,12 +138,29 @@ def index(request: Request) -> Response:
 
 
 @pages_router.get("/search")
-def search(request: Request, svc: Annotated[Services, Depends(services)], q: str = "") -> Response:
+def search(
+    request: Request,
+    svc: Annotated[Services, Depends(services)],
+    q: str = "",
+    cursor: str | None = None,
+) -> Response:
+    from api.records import search_page
+
     query = q.strip()
-    hits = svc.names.search(query) if query else []
-    if len(hits) == 1 and hits[0].subject == query.upper():
+    try:
+        page = search_page(svc.names, query, SEARCH_PAGE, cursor) if query else None
+    except ProblemError as e:
+        return _error(request, 400, "链接已失效 Stale link", f"{e.detail} [{e.code}]")
+    hits = page.items if page is not None else []
+    if len(hits) == 1 and hits[0].subject == query.upper() and cursor is None:
         return RedirectResponse(f"/subjects/{hits[0].subject}", status_code=303)
-    return _page(request, "search.html", {"query": query, "hits": hits})
+    more = f"/search?q={quote(query)}&cursor={page.next}" if page and page.next else None
+    total = page.total if page is not None else 0
+    return _page(request, "search.html", {"query": query, "hits": hits, "total": total, "more": more})
+
+
+SEARCH_PAGE = 50
+"""Subjects per search page (a "more" link follows when there are more)."""
 
 
 def _code_or_error(request: Request, code: str) -> str | Response:
@@ -175,7 +206,8 @@ def subject_page(
     except SubjectViewsFailed as e:
         return _error(request, 503, "暂时无法显示 Temporarily unavailable", str(e))
     body = view.body
-    published = [i for i in body.get("items", []) if i.get("published")]
+    lang = page_language(request)
+    published = [reason_in(i, lang) for i in body.get("items", []) if i.get("published")]
     tabs = [
         {"id": tid, "zh": zh, "en": en, "items": [i for i in published if i.get("kind") in kinds]}
         for tid, zh, en, kinds in TABS
@@ -190,8 +222,26 @@ def subject_page(
             "tabs": tabs,
             "as_of": moment.isoformat() if moment else "",
             "may_audit": current_principal(request).role in ENDPOINT_ROLES["history"],
+            "lang": lang,
         },
     )
+
+
+LIST_PAGE = 100
+"""Members per list page (a "more" link follows when there are more)."""
+
+
+def page_language(request: Request) -> str:
+    """The language of a page: ``en`` under ``Accept-Language: en``, else Chinese."""
+    return language_of(request.headers.get("accept-language"), default="zh")
+
+
+def reason_in(item: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A disclosure item whose ``reason`` is in ``lang`` (Chinese: ``reason_zh``;
+    the item itself is shared and read-only, so a copy)."""
+    if lang != "zh" or not item.get("reason_zh"):
+        return item
+    return {**item, "reason": item["reason_zh"]}
 
 
 LIST_TITLES = {
@@ -208,7 +258,10 @@ def list_page(
     name: str,
     svc: Annotated[Services, Depends(services)],
     as_of: str | None = None,
+    cursor: str | None = None,
 ) -> Response:
+    from api.routes import members_page
+
     if name not in LIST_TITLES:
         return _error(request, 404, "未知名单 Unknown list", name)
     try:
@@ -227,6 +280,11 @@ def list_page(
         body = svc.views.list_members(
             name, as_of_us, None, audience_of(current_principal(request))
         ).body
+    try:
+        body = members_page(body, f"{name}:{as_of or ''}:page", LIST_PAGE, cursor)
+    except ProblemError as e:
+        return _error(request, 400, "链接已失效 Stale link", f"{e.detail} [{e.code}]")
+    more = body["next"] and f"/lists/{name}?as_of={quote(as_of or '')}&cursor={body['next']}"
     zh, en = LIST_TITLES[name]
     return _page(
         request,
@@ -236,6 +294,9 @@ def list_page(
             "zh": zh,
             "en": en,
             "members": body.get("members", []),
+            "subjects": body["subjects"],
+            "listings": body["total"],
+            "more": more,
             "as_of": as_of or "",
             "titles": LIST_TITLES,
         },
@@ -305,17 +366,24 @@ def timeline_page(
     records = svc.ledger.stream(checked)
     if not records:
         return _error(request, 404, "未找到主体 Subject not found", f"没有 {checked} 的记录")
+    rules = svc.ledger.rules
+    assert rules is not None
     first = min(from_us(r.time_us).astimezone(CST).date() for r in records)
     today = from_us(svc.clock()).astimezone(CST).date()
     start = date(first.year, first.month, 1)
+    end = max(today, start)
     marks = [
         {
             "day": from_us(r.time_us).astimezone(CST).date().isoformat(),
             "type": r.type,
             "id": r.id,
+            "label": page_label(rules, "type", r.type),
+            "source": page_label(rules, "agency", r.source),
         }
         for r in records
     ]
+    items = svc.views.disclosure(checked, None, None, audience_of(principal)).body.get("items", [])
+    course = score_course(checked, records, course_days(marks, items, end), rules)
     return _page(
         request,
         "timeline.html",
@@ -323,9 +391,15 @@ def timeline_page(
             "code": checked,
             "name": svc.names.name(checked),
             "start": start.isoformat(),
-            "end": max(today, start).isoformat(),
-            "days": (max(today, start) - start).days,
+            "end": end.isoformat(),
+            "days": (end - start).days,
             "marks": marks,
+            "picture": picture(rules, start, end, marks, course, items),
+            "labels": {
+                "type": {t: page_label(rules, "type", t) for t in {r.type for r in records}},
+                "agency": {r.source: page_label(rules, "agency", r.source) for r in records},
+                "list": {n: page_label(rules, "list", n) for n in LIST_TITLES},
+            },
         },
     )
 

@@ -17,11 +17,15 @@ header) they are English: the reason's title and the rejection's own message.
 :class:`ProblemError` is raised by handlers and dependencies; the exception
 handlers installed by :func:`install` turn it, request validation errors,
 Starlette's HTTP errors and any unexpected exception into problem responses.
+A browser (a request whose ``Accept`` names ``text/html`` before any JSON type) is
+answered the same status as a page in Chinese instead, when the app was given a
+page renderer (``install(app, page=…)``; the pages pass theirs).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -36,11 +40,13 @@ from events.reasons import REASON_TEXTS, Reason, Rejection
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "ProblemError",
+    "ProblemPage",
     "ProblemResponse",
     "install",
     "language_of",
     "problem_body",
     "status_of_rejection",
+    "wants_html",
 ]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -51,6 +57,7 @@ _REJECTION_STATUS: dict[str, int] = {
     Reason.NOT_JSON: 400,
     Reason.SOURCE_NOT_ALLOWED: 403,
     Reason.TYPE_NOT_ALLOWED: 403,
+    Reason.NOT_OWN_SUBJECT: 403,
     Reason.ID_REUSED: 409,
     Reason.CONFLICT: 409,
     Reason.UNAVAILABLE: 503,  # e.g. a person index keyed with a secret not held: retry later
@@ -166,13 +173,39 @@ class ProblemError(Exception):
         return ProblemResponse(body, status_code=self.status, headers=headers)
 
 
+ProblemPage = Callable[[Request, int, str, str], Response]
+"""Renders a problem for a browser: (request, status, reason code, detail) → an HTML page."""
+
+
+def wants_html(request: Request) -> bool:
+    """Whether the client asked for a page: ``text/html`` named in ``Accept`` before any
+    JSON media type (a browser's navigation; ``fetch`` with ``Accept: application/json``
+    and API clients get problem JSON)."""
+    accept = request.headers.get("accept", "").lower()
+    html = accept.find("text/html")
+    if html < 0:
+        return False
+    json_at = [i for i in (accept.find("application/json"), accept.find("+json")) if i >= 0]
+    return not json_at or html < min(json_at)
+
+
+def _answer(request: Request, problem: ProblemError) -> Response:
+    """The problem as JSON, or as the app's page for a browser."""
+    page: ProblemPage | None = getattr(request.app.state, "problem_page", None)
+    if page is not None and wants_html(request):
+        response = page(request, problem.status, problem.code, problem.detail)
+        response.headers.update(problem.headers)
+        return response
+    return problem.response(request)
+
+
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
-    return exc.response(request)
+    return _answer(request, exc)
 
 
 async def _on_validation(request: Request, exc: Exception) -> Response:
@@ -182,7 +215,7 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
         for e in exc.errors()
     ]
     detail = "; ".join(f"{i['name']}: {i['reason']}" for i in invalid) or "invalid request"
-    return ProblemError(400, Reason.INVALID_REQUEST, detail, invalid=invalid).response(request)
+    return _answer(request, ProblemError(400, Reason.INVALID_REQUEST, detail, invalid=invalid))
 
 
 async def _on_http(request: Request, exc: Exception) -> Response:
@@ -202,20 +235,21 @@ async def _on_http(request: Request, exc: Exception) -> Response:
     elif status == 405:
         detail = f"{request.method} is not allowed on {request.url.path}"
     headers = dict(exc.headers or {})
-    return ProblemError(status, code, detail, headers=headers).response(request)
+    return _answer(request, ProblemError(status, code, detail, headers=headers))
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     _log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return ProblemError(
-        500,
-        Reason.INTERNAL,
-        f"unexpected {type(exc).__name__}; the ledger logged it",
-    ).response(request)
+    return _answer(
+        request,
+        ProblemError(500, Reason.INTERNAL, f"unexpected {type(exc).__name__}; the ledger logged it"),
+    )
 
 
-def install(app: FastAPI) -> None:
-    """Install the exception handlers that turn every error into a problem."""
+def install(app: FastAPI, page: ProblemPage | None = None) -> None:
+    """Install the exception handlers that turn every error into a problem (and, with
+    ``page``, into that page for a browser)."""
+    app.state.problem_page = page
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)

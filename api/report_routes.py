@@ -83,6 +83,8 @@ def _issue(
         )
     try:
         report = report_issuer(svc).issue(code, as_of_us)
+        witnesses = svc.extras.get("cosignatures")  # LEDGER_WITNESSES: beside the signature
+        report = witnesses.attach(report) if witnesses is not None else report
     except UnknownSubject as e:
         raise unknown_subject(code) from e
     except ReportRefused as e:

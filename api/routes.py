@@ -32,23 +32,24 @@ from api.models import (
     Problem,
     Standing,
 )
+from api.paging import MAX_LIMIT, Cursor, Limit, page_of
 from api.problems import ProblemError, status_of_rejection
+from api.read_side import NoCheckpoint, NotAvailable, UnknownList, UnknownSubject, View
 from api.responses import JSONBytes
 from api.services import Services, services
 from api.submit import authorise, media_type, parse_body, read_body, submit
 from api.tokens import Principal, Role
 from api.unverified import flag_disclosure
-from api.views import NoCheckpoint, NotAvailable, UnknownList, UnknownSubject, View
 from events.codes import validate_subject_code
 from events.dates import DEFAULT_RANGE
 from events.instants import InvalidInstant, parse_instant
 from events.reasons import InvalidEvent, Reason
+from ledger.store.views import LIST_NAMES
 from projections.public import EVERYTHING, standing_for
 from projections.reads import SubjectViewsFailed
-from projections.views import LIST_NAMES
 from services.responsible import persons_of
 
-__all__ = ["health_router", "v1_router"]
+__all__ = ["health_router", "members_page", "record_path", "v1_router"]
 
 v1_router = APIRouter(prefix="/v1")
 health_router = APIRouter(tags=["health"])
@@ -159,6 +160,14 @@ def _client(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def record_path(source: str, event_id: str) -> str:
+    """The URL of one record (``GET /v1/records/{source}/{id}``; a source is
+    ``KIND/REGION``, two path segments)."""
+    from urllib.parse import quote
+
+    return f"/v1/records/{quote(source, safe='/')}/{quote(event_id, safe='')}"
+
+
 def unknown_subject(code: str) -> ProblemError:
     """The 404 problem of a subject the ledger holds no record of."""
     return ProblemError(404, Reason.UNKNOWN_SUBJECT, f"the ledger has no record of subject {code}")
@@ -172,6 +181,8 @@ def _read(
     code: str,
     as_of: str | None,
     known_at: str | None,
+    limit: int | None = None,
+    cursor: str | None = None,
 ) -> Response:
     code = subject_code(code)
     as_of_us = instant("as_of", as_of)
@@ -179,6 +190,16 @@ def _read(
     try:
         if what == "history":
             view: View = svc.views.history(code, as_of_us, known_at_us, principal.role.value)
+            page = page_of(
+                view.body["events"],
+                lambda e: (e["seq"],),
+                scope=f"history:{code}:{as_of}:{known_at}",
+                limit=limit,
+                cursor=cursor,
+                default=MAX_LIMIT,
+            )
+            body = {**view.body, "events": page.items, **page.fields()}
+            view = View(body, view.personal)
         elif what == "disclosure":
             view = svc.views.disclosure(code, as_of_us, known_at_us, audience_of(principal))
         elif what == "standing":
@@ -278,7 +299,8 @@ _EVENTS_BODY = {
             "description": "Recorded",
             "headers": {
                 "Location": {
-                    "description": "The subject's history",
+                    "description": "The record just written, as the submitter may read it "
+                    "(GET /v1/records/{source}/{id})",
                     "schema": {"type": "string"},
                 }
             },
@@ -328,7 +350,7 @@ async def post_events(
     if outcome.status == "repeat":
         return JSONBytes(outcome.to_json(), status_code=200, headers=headers)
     assert outcome.record is not None
-    headers["Location"] = f"/v1/subjects/{outcome.record.subject}/history"
+    headers["Location"] = record_path(outcome.record.source, outcome.record.id)
     return JSONBytes(outcome.to_json(), status_code=201, headers=headers)
 
 
@@ -371,6 +393,11 @@ def get_standing(
     "/subjects/{code}/history",
     tags=["subjects"],
     summary="Every record with both clocks, who and on what basis",
+    description=(
+        "Auditors and objection handlers: any subject; a subject's token: its own "
+        "records only (403 not-own-subject otherwise). Paged by stream order "
+        f"(`limit`, default and maximum {MAX_LIMIT}; `cursor` ← `next`; `total`)."
+    ),
     response_model=History,
     responses=_problems(400, 401, 403, 404, 503),
 )
@@ -381,8 +408,10 @@ def get_history(
     svc: Annotated[Services, Depends(services)],
     as_of: AsOf = None,
     known_at: KnownAt = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> Response:
-    return _read(request, svc, principal, "history", code, as_of, known_at)
+    return _read(request, svc, principal, "history", code, as_of, known_at, limit, cursor)
 
 
 @v1_router.get(
@@ -472,7 +501,8 @@ def get_audit_bundle(
         raise ProblemError(503, Reason.UNAVAILABLE, str(e)) from e
     if view.personal:
         svc.access_log.record(principal, "audit-bundle", code, client=_client(request))
-    return JSONBytes(view.body)
+    witnesses = svc.extras.get("cosignatures")  # LEDGER_WITNESSES: beside the signature
+    return JSONBytes(witnesses.attach(view.body) if witnesses is not None else view.body)
 
 
 # -- lists ------------------------------------------------------------------------------
@@ -482,6 +512,12 @@ def get_audit_bundle(
     "/lists/{list}",
     tags=["lists"],
     summary="Current members of a public list",
+    description=(
+        "One member per listing (a subject listed twice, on two findings, is two "
+        "members), ordered by subject code then listing id and paged (`limit`, "
+        "`cursor` ← `next`; `total` listings). `subjects` counts the distinct subjects "
+        "of the whole answer."
+    ),
     response_model=ListMembers,
     responses=_problems(400, 401, 404, 503),
 )
@@ -500,6 +536,8 @@ def get_list(
     svc: Annotated[Services, Depends(services)],
     as_of: AsOf = None,
     known_at: KnownAt = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> Response:
     as_of_us = instant("as_of", as_of)
     known_at_us = instant("known_at", known_at)
@@ -510,7 +548,25 @@ def get_list(
         raise ProblemError(
             404, Reason.UNKNOWN_LIST, f"no public list {list_name!r}; lists: {names}"
         ) from e
-    return JSONBytes(view.body)
+    return JSONBytes(members_page(view.body, f"{list_name}:{as_of}:{known_at}", limit, cursor))
+
+
+def members_page(
+    body: dict[str, Any], scope: str, limit: int | None, cursor: str | None
+) -> dict[str, Any]:
+    """A list body with one page of its members (by subject code, then listing id),
+    the paging members and ``subjects``: the distinct subjects of the whole answer (a
+    subject listed on two findings is two members and one subject)."""
+    members = body.get("members", [])
+    page = page_of(
+        members,
+        lambda m: (str(m.get("subject")), str(m.get("event_id"))),
+        scope=f"list:{scope}",
+        limit=limit,
+        cursor=cursor,
+    )
+    subjects = len({m.get("subject") for m in members})
+    return {**body, "members": page.items, "subjects": subjects, **page.fields()}
 
 
 # -- checkpoints ------------------------------------------------------------------------

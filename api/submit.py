@@ -24,7 +24,9 @@ Who may submit what — the roles narrow the authority rules of ``commands/``
 its agency code; an objection handler only ``credit.objection.resolved``,
 ``credit.record.corrected`` and ``credit.record.revoked``, and only under the
 agency or platform its token names; a token that names none submits nothing
-(``source-not-allowed``). What passes is then decided like every other
+(``source-not-allowed``); a subject token only its filings (``SUBJECT_TYPES``:
+objection, repair request, commitment, registration), as ``subject/<its code>``
+and about its own code (``not-own-subject``). What passes is then decided like every other
 submission (CLI, Kafka). A refused event is not written; the others of a batch
 still are.
 """
@@ -36,7 +38,7 @@ from collections.abc import AsyncIterator, Sequence
 import orjson
 from starlette.requests import ClientDisconnect
 
-from api.auth import HANDLER_TYPES
+from api.auth import HANDLER_TYPES, SUBJECT_TYPES
 from api.problems import ProblemError
 from api.tokens import Principal, Role
 from events.envelope import Envelope, Refused, parse_submission
@@ -163,7 +165,9 @@ def authorise(principal: Principal, items: Sequence[Envelope | Refused]) -> list
     """The items with those the principal may not submit turned into refusals."""
     out: list[Envelope | Refused] = []
     for index, item in enumerate(items):
-        if isinstance(item, Envelope):
+        if isinstance(item, Envelope) and principal.role is Role.SUBJECT:
+            item = _subject_item(principal, index, item)
+        elif isinstance(item, Envelope):
             if principal.agency is None:
                 item = _refuse(
                     index,
@@ -199,6 +203,38 @@ def authorise(principal: Principal, items: Sequence[Envelope | Refused]) -> list
                 )
         out.append(item)
     return out
+
+
+def _subject_item(principal: Principal, index: int, item: Envelope) -> Envelope | Refused:
+    """A subject token's event, or its refusal: only its filings, only as
+    ``subject/<its code>``, only about its own code."""
+    own = f"subject/{principal.subject}"
+    if item.source != own:
+        return _refuse(
+            index,
+            item,
+            Reason.SOURCE_NOT_ALLOWED,
+            f"this subject token may submit only as source {own!r}, not {item.source!r}",
+            field="source",
+            allowed=own,
+        )
+    if item.subject != principal.subject:
+        return _refuse(
+            index,
+            item,
+            Reason.NOT_OWN_SUBJECT,
+            f"{own} files only about itself, not about subject {item.subject}",
+            field="subject",
+        )
+    if item.type not in SUBJECT_TYPES:
+        return _refuse(
+            index,
+            item,
+            Reason.TYPE_NOT_ALLOWED,
+            f"a subject may not submit {item.type}; only " + ", ".join(sorted(SUBJECT_TYPES)),
+            field="type",
+        )
+    return item
 
 
 def submit(ledger: Ledger, items: Sequence[Envelope | Refused]) -> list[Outcome]:

@@ -1,7 +1,8 @@
 """Bearer tokens and the principals they stand for (``LEDGER_TOKENS_FILE``).
 
 The file is JSON: ``{"version": 1, "tokens": [entry, …]}`` where each entry is
-``{"id", "sha256", "role", "agency", "name", "created"}``. Only the SHA-256 of a
+``{"id", "sha256", "role", "agency", "name", "created", "subject"}`` (``subject``: the
+USCC a ``subject`` token is bound to; absent or null for the other roles). Only the SHA-256 of a
 token is stored (hex); the token itself is shown once, by :meth:`TokenStore.add`.
 ``id`` is a short public handle (the first 12 hex digits of the hash) for
 listing and revoking. ``created`` is RFC 3339 UTC.
@@ -28,6 +29,9 @@ from typing import Any
 
 import orjson
 
+from events.codes import validate_subject_code
+from events.reasons import InvalidEvent
+
 __all__ = ["ANONYMOUS", "Principal", "Role", "TokenEntry", "TokenError", "TokenStore"]
 
 TOKEN_PREFIX = "clt_"
@@ -39,6 +43,9 @@ class Role(StrEnum):
     AGENCY = "agency"
     AUDITOR = "auditor"
     HANDLER = "objection-handler"
+    SUBJECT = "subject"
+    """A market subject itself, bound to one USCC: its own records, objections,
+    repair requests and commitments only (DESIGN.md "Additions of the second wave")."""
     PUBLIC = "public"
 
 
@@ -49,12 +56,14 @@ class TokenError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who is asking. ``agency`` is the ``source`` an agency may emit as (None
-    for other roles unless given); ``token_id`` is None for the anonymous public."""
+    for other roles unless given); ``subject`` the USCC a subject token is bound to
+    (None for every other role); ``token_id`` is None for the anonymous public."""
 
     role: Role
     name: str
     agency: str | None = None
     token_id: str | None = None
+    subject: str | None = None
 
     @property
     def anonymous(self) -> bool:
@@ -74,15 +83,33 @@ class TokenEntry:
     agency: str | None
     name: str
     created: str
+    subject: str | None = None
 
     def principal(self) -> Principal:
-        return Principal(Role(self.role), self.name, self.agency, self.id)
+        return Principal(Role(self.role), self.name, self.agency, self.id, self.subject)
 
     def public_json(self) -> dict[str, Any]:
         """The entry without its hash (for `token list`)."""
         out = asdict(self)
         del out["sha256"]
         return out
+
+
+def _subject_of(role: Role, subject: str | None, agency: str | None) -> str | None:
+    """The validated code a token of ``role`` is bound to (None for the roles that
+    are bound to none)."""
+    if role is not Role.SUBJECT:
+        if subject:
+            raise TokenError("--subject binds only a subject token (--role subject)")
+        return None
+    if agency:
+        raise TokenError("a subject token speaks as subject/USCC: give --subject, not --agency")
+    if not subject:
+        raise TokenError("a subject token needs --subject CODE (its unified social credit code)")
+    try:
+        return validate_subject_code(subject.strip().upper())
+    except InvalidEvent as e:
+        raise TokenError(e.rejection.message) from e
 
 
 def token_hash(token: str) -> str:
@@ -111,7 +138,7 @@ class TokenStore:
         if stamp == self._stamp:
             return
         raw = orjson.loads(self.path.read_bytes() or b"{}")
-        entries = [TokenEntry(**e) for e in raw.get("tokens", [])]
+        entries = [TokenEntry(**{"subject": None, **e}) for e in raw.get("tokens", [])]
         self._entries = entries
         self._by_hash = {e.sha256: e for e in entries}
         self._stamp = stamp
@@ -141,12 +168,15 @@ class TokenStore:
         *,
         agency: str | None = None,
         name: str | None = None,
+        subject: str | None = None,
         now: datetime | None = None,
     ) -> tuple[str, TokenEntry]:
         """Create a token; returns (the token, shown only now; its entry).
 
         Raises :class:`TokenError` for an unknown role, for ``public`` (the public
-        needs no token), or for an agency token without ``agency``.
+        needs no token), for an agency token without ``agency``, for a subject token
+        without a valid ``subject`` code (or with an ``agency``), and for ``subject``
+        on any other role.
         """
         try:
             parsed = Role(role)
@@ -157,6 +187,7 @@ class TokenStore:
             raise TokenError("the public needs no token")
         if parsed is Role.AGENCY and not agency:
             raise TokenError("an agency token needs --agency CODE (the source it emits as)")
+        subject = _subject_of(parsed, subject, agency)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         digest = token_hash(token)
         moment = (now or datetime.now(UTC)).astimezone(UTC)
@@ -165,8 +196,9 @@ class TokenStore:
             sha256=digest,
             role=parsed.value,
             agency=agency or None,
-            name=name or (agency if agency else parsed.value),
+            name=name or agency or subject or parsed.value,
             created=moment.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            subject=subject,
         )
         with self._lock:
             self._load()

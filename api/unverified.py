@@ -23,7 +23,7 @@ def flag_disclosure(body: Any, ledger: Ledger, code: str, known_at_us: int | Non
     """``body`` (a disclosure answer with ``items``) with the unverified items flagged."""
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
         return body
-    agencies = ledger.rules.agencies if ledger.rules is not None else None
+    agencies = ledger.rule_services().agencies
     flagged = unverified(code, ledger.stream(code, known_at_us=known_at_us), agencies)
     if not flagged:
         return body

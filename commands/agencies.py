@@ -5,8 +5,8 @@ The shipped configuration is ``commands/agencies.json`` (the national level, eve
 region the seeds name and every region the demo uses); a deployment adds or
 replaces kinds, regions and hierarchy exceptions with one more file in the same
 format (``LEDGER_AGENCIES_FILE``), read once at start-up into the rule services.
-Both are validated with pydantic on load; a malformed file is a ``ValueError``
-naming it.
+Both are parsed by :mod:`commands.parsing` models; a malformed file is a
+``ValueError`` naming it. The files are read by ``entrypoints.rule_files``.
 
 What the configuration decides:
 
@@ -29,16 +29,14 @@ A ``source`` is classified by :meth:`Agencies.party`: an agency ``KIND/REGION``
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from commands.parsing import Strict, parse
 
 __all__ = ["NATIONAL", "SYSTEM_SOURCE", "Agencies", "AgencyKind", "Party"]
 
@@ -52,32 +50,28 @@ _KIND = r"^[a-z][a-z0-9-]{0,39}$"
 _SUBJECT_PREFIX = "subject/"
 
 
-class AgencyKind(BaseModel):
+class AgencyKind(Strict):
     """One kind of agency: its Chinese name and what it may record on its own authority."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     name: str = Field(min_length=1, max_length=40)
+    name_en: str | None = Field(None, min_length=1, max_length=80)
+    """The English name (English pages and texts); the code when absent."""
     finding: bool = True
     """It records findings (violations, penalties, list proposals, measures, bans …)."""
     registration: bool = False
     """It is a registration authority (it may link responsible persons)."""
 
 
-class ParentRule(BaseModel):
+class ParentRule(Strict):
     """Every region code starting with ``prefix`` has ``parent`` as its parent."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     prefix: str = Field(pattern=r"^[0-9]{2,6}$")
     parent: str = Field(pattern=r"^[0-9]{6}$")
     note: str = ""
 
 
-class AgenciesFile(BaseModel):
+class AgenciesFile(Strict):
     """The file format (``commands/agencies.json``); an extra file may give any part."""
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: Literal["agencies"]
     version: Literal[1] = 1
@@ -85,6 +79,8 @@ class AgenciesFile(BaseModel):
     platform_kind: str | None = Field(None, pattern=_KIND)
     kinds: dict[str, AgencyKind] = Field(default_factory=dict)
     regions: dict[str, str] = Field(default_factory=dict)
+    regions_en: dict[str, str] = Field(default_factory=dict)
+    """English names of region codes (English pages and texts)."""
     parents: list[ParentRule] = Field(default_factory=list)
     evaluation_schemes: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -141,11 +137,12 @@ class Agencies:
     """The loaded configuration and the questions the authority rules ask of it."""
 
     def __init__(self, config: AgenciesFile) -> None:
-        merged = _Merged.model_validate(config.model_dump())
+        merged = parse(_Merged, config.model_dump(), "agencies configuration")
         self.kinds: dict[str, AgencyKind] = dict(merged.kinds)
         assert merged.platform_kind is not None
         self.platform_kind: str = merged.platform_kind
         self.regions: dict[str, str] = dict(merged.regions)
+        self.regions_en: dict[str, str] = dict(merged.regions_en)
         self.evaluation_schemes = {k: frozenset(v) for k, v in merged.evaluation_schemes.items()}
         self._parents = sorted(merged.parents, key=lambda r: -len(r.prefix))
         self._parties: dict[str, Party] = {}
@@ -154,26 +151,18 @@ class Agencies:
     # -- loading -------------------------------------------------------------------
 
     @classmethod
-    def load(cls, extra: Iterable[Path] = ()) -> Agencies:
-        """The packaged ``commands/agencies.json`` with each extra file merged over it
-        (kinds, regions and schemes by key; parent rules added, a later rule for the
-        same prefix replacing the earlier). ``ValueError`` names a malformed file,
-        ``FileNotFoundError`` a missing one."""
-        packaged = resources.files(__package__ or "commands") / "agencies.json"
-        base = _read(packaged.read_text(encoding="utf-8"), "commands/agencies.json")
-        for path in extra:
-            overlay = _read(Path(path).read_text(encoding="utf-8"), str(path))
-            base = _merge(base, overlay)
-        try:
-            return cls(base)
-        except ValidationError as exc:
-            raise ValueError(f"agencies configuration: {_first_error(exc)}") from exc
-
-    @staticmethod
-    @lru_cache(maxsize=1)
-    def packaged() -> Agencies:
-        """The shipped configuration alone (loaded once per process)."""
-        return Agencies.load()
+    def from_files(cls, files: Iterable[tuple[str, Mapping[str, Any]]]) -> Agencies:
+        """The configuration files (name, decoded object), the packaged
+        ``commands/agencies.json`` first, each later one merged over the ones before
+        (kinds, regions and schemes by key; parent rules added, a later rule for the same
+        prefix replacing the earlier). ``ValueError`` names a malformed file."""
+        base: AgenciesFile | None = None
+        for name, obj in files:
+            overlay = parse(AgenciesFile, obj, name)
+            base = overlay if base is None else _merge(base, overlay)
+        if base is None:
+            raise ValueError("no agencies file found (commands/agencies.json)")
+        return cls(base)
 
     # -- who is it -----------------------------------------------------------------
 
@@ -194,6 +183,16 @@ class Agencies:
         if len(self._parties) < 100_000:
             self._parties[source] = party
         return party
+
+    def known_source(self, source: str) -> bool:
+        """Whether ``source`` is one the configuration names: the system source, or an
+        agency or platform of a configured kind at a configured region. The set is
+        bounded by the configuration (kinds × regions), whatever is submitted, so it
+        may label metrics (:class:`ledger.metrics.LedgerMetrics`)."""
+        party = self.party(source)
+        if party.role == "system":
+            return True
+        return party.role in ("agency", "platform") and party.region in self.regions
 
     def records_findings(self, party: Party) -> bool:
         """Whether the party records findings on its own authority."""
@@ -250,34 +249,30 @@ class Agencies:
         title = self.title(source)
         return source if title == source else f"{source}（{title}）"
 
-    def title(self, source: str) -> str:
-        """``深圳市市场监管``: the Chinese name of a source alone (the source itself
-        when the registry cannot name it)."""
+    def title(self, source: str, lang: str = "zh") -> str:
+        """``深圳市市场监管``: the name of a source alone in ``lang`` (``zh``, or ``en``:
+        ``Market Regulation, Shenzhen``); the source itself when the registry cannot
+        name it (in English: a kind without ``name_en``)."""
         party = self.party(source)
+        english = lang == "en"
         if party.role == "system":
-            return "系统"
+            return "the ledger system" if english else "系统"
         if party.role == "subject":
-            return "市场主体本身"
+            return "the subject itself" if english else "市场主体本身"
         if party.kind is None or party.region is None:
             return source
+        kind = self.kinds[party.kind]
+        if english:
+            if kind.name_en is None:
+                return source
+            place = self.regions_en.get(party.region, party.region)
+            if party.region == NATIONAL:
+                place = "national"
+            return f"{kind.name_en}, {place}"
         place = self.regions.get(party.region, "")
         if party.region == NATIONAL:
             place = "国家"
-        return f"{place}{self.kinds[party.kind].name}"
-
-
-def _read(text: str, origin: str) -> AgenciesFile:
-    try:
-        return AgenciesFile.model_validate(json.loads(text))
-    except ValueError as exc:
-        detail = _first_error(exc) if isinstance(exc, ValidationError) else str(exc)
-        raise ValueError(f"{origin}: {detail}") from exc
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"])
-    return f"{where}: {err['msg']}" if where else str(err["msg"])
+        return f"{place}{kind.name}"
 
 
 def _merge(base: AgenciesFile, overlay: AgenciesFile) -> AgenciesFile:
@@ -289,6 +284,7 @@ def _merge(base: AgenciesFile, overlay: AgenciesFile) -> AgenciesFile:
         platform_kind=overlay.platform_kind or base.platform_kind,
         kinds={**base.kinds, **overlay.kinds},
         regions={**base.regions, **overlay.regions},
+        regions_en={**base.regions_en, **overlay.regions_en},
         parents=list(parents.values()),
         evaluation_schemes={**base.evaluation_schemes, **overlay.evaluation_schemes},
     )

@@ -475,10 +475,11 @@ def authority_check(ag: Agencies, state: SubjectState, event: Envelope) -> Rejec
 
 @rule(EVERY_TYPE)
 def authorised(state: SubjectState, event: Envelope, context: Context) -> Rejection | None:
-    """The authority check with the configuration loaded at start-up (the packaged
-    one for a bare ledger without rule services)."""
-    agencies = context.rules.agencies if context.rules is not None else Agencies.packaged()
-    return authority_check(agencies, state, event)
+    """The authority check with the configuration loaded at start-up (none without
+    rule services, like every other check that needs configuration)."""
+    if context.rules is None:
+        return None
+    return authority_check(context.rules.agencies, state, event)
 
 
 def check_recorded(ag: Agencies, state: SubjectState, record: RecordedEvent) -> Rejection | None:
@@ -504,13 +505,12 @@ def check_recorded(ag: Agencies, state: SubjectState, record: RecordedEvent) -> 
 
 
 def unverified(
-    subject: str, records: Iterable[RecordedEvent], ag: Agencies | None = None
+    subject: str, records: Iterable[RecordedEvent], ag: Agencies
 ) -> dict[str, Rejection]:
     """The records of one subject's stream (in stream order) that the authority
     rules would refuse now, by id, each with the refusal. Records made before the
     rules stay recorded and keep their effect (the ledger never rewrites); readers
     flag them (``authority: unverified``) and ``ledger unverified`` lists them."""
-    ag = ag or Agencies.packaged()
     state = SubjectState(subject)
     found: dict[str, Rejection] = {}
     for record in records:

@@ -17,25 +17,23 @@ Where the calendar comes from:
 For a year neither knows, every computation that needs a day of that year raises
 `CalendarUnknown`: a deadline is never guessed from weekdays alone.
 
-Everything here is pure except `WorkingCalendar.load` and `YearCalendar.from_file`,
-which read the data files once at start-up.
+Everything here is pure: the data files (the package's `commands/calendars/*.json` and
+`LEDGER_CALENDAR_DIR`) are read once at start-up by `entrypoints.rule_files`, which
+hands the parsed `YearCalendar`s to `WorkingCalendar`.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from importlib import resources
-from importlib.resources.abc import Traversable
-from pathlib import Path
 from typing import Any
 
 import chinese_calendar
+from pydantic import ValidationInfo, field_validator
 
+from commands.parsing import Day, Strict, parse
 from events.reasons import Reason
 
 __all__ = [
@@ -43,8 +41,6 @@ __all__ = [
     "WorkingCalendar",
     "YearCalendar",
 ]
-
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 
 class CalendarUnknown(Exception):
@@ -68,13 +64,23 @@ class CalendarUnknown(Exception):
         return (type(self), (self.year,))
 
 
-def _parse_date(value: Any, what: str) -> date:
-    if not isinstance(value, str) or not _ISO_DATE.match(value):
-        raise ValueError(f"{what}: {value!r} is not a date written YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{what}: {value!r} is not a real calendar date") from None
+class _YearCalendarFile(Strict):
+    """The file format of one year (see :class:`YearCalendar`)."""
+
+    year: int
+    source: str
+    holidays: tuple[Day, ...]
+    workdays: tuple[Day, ...]
+
+    @field_validator("holidays", "workdays")
+    @classmethod
+    def _once(cls, days: tuple[date, ...], info: ValidationInfo) -> tuple[date, ...]:
+        seen: set[date] = set()
+        for d in days:
+            if d in seen:
+                raise ValueError(f"{d.isoformat()} is listed twice in `{info.field_name}`")
+            seen.add(d)
+        return days
 
 
 @dataclass(frozen=True)
@@ -138,45 +144,23 @@ class YearCalendar:
             )
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> YearCalendar:
-        """Parse and validate the file format above; raises `ValueError` on any defect.
+    def from_json(cls, obj: Mapping[str, Any], where: str = "calendar") -> YearCalendar:
+        """Parse and validate the file format above; raises `ValueError` on any defect
+        (``where``, e.g. the file name, starts the message).
 
         Unknown keys, duplicated dates, dates outside `year`, weekday entries in
         `workdays` and dates in both lists are all rejected.
         """
-        if not isinstance(obj, Mapping):
-            raise ValueError("a calendar file must hold one JSON object")
-        expected = {"year", "source", "holidays", "workdays"}
-        missing = sorted(expected - obj.keys())
-        if missing:
-            raise ValueError(f"calendar: missing key(s) {', '.join(missing)}")
-        unknown = sorted(set(obj.keys()) - expected)
-        if unknown:
-            raise ValueError(
-                f"calendar: unknown key(s) {', '.join(unknown)}; "
-                "expected year, source, holidays, workdays"
+        parsed = parse(_YearCalendarFile, obj, where)
+        try:
+            return cls(
+                year=parsed.year,
+                holidays=frozenset(parsed.holidays),
+                workdays=frozenset(parsed.workdays),
+                source=parsed.source,
             )
-        year = obj["year"]
-        if isinstance(year, bool) or not isinstance(year, int):
-            raise ValueError(f"calendar: year {year!r} is not an integer")
-        lists: dict[str, frozenset[date]] = {}
-        for key in ("holidays", "workdays"):
-            raw = obj[key]
-            if not isinstance(raw, list):
-                raise ValueError(f"calendar {year}: `{key}` must be a list of dates")
-            parsed = [_parse_date(v, f"calendar {year} {key}") for v in raw]
-            seen: set[date] = set()
-            for d in parsed:
-                if d in seen:
-                    raise ValueError(f"calendar {year}: {d.isoformat()} is listed twice in `{key}`")
-                seen.add(d)
-            lists[key] = frozenset(parsed)
-        return cls(
-            year=year,
-            holidays=lists["holidays"],
-            workdays=lists["workdays"],
-            source=obj["source"],
-        )
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
 
     def to_json(self) -> dict[str, Any]:
         """The file format above, dates sorted; `from_json(to_json())` round-trips."""
@@ -186,15 +170,6 @@ class YearCalendar:
             "holidays": [d.isoformat() for d in sorted(self.holidays)],
             "workdays": [d.isoformat() for d in sorted(self.workdays)],
         }
-
-    @classmethod
-    def from_file(cls, path: Path | Traversable) -> YearCalendar:
-        """Read one calendar file; `ValueError` names the file when it is malformed."""
-        try:
-            obj = json.loads(path.read_text(encoding="utf-8"))
-            return cls.from_json(obj)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path}: {exc}") from exc
 
     def is_working_day(self, d: date) -> bool:
         """Whether `d` (a day of this year) is a working day under this notice."""
@@ -241,29 +216,6 @@ class WorkingCalendar:
         self._known = frozenset(self._package_years | self._extra.keys())
         # year -> sorted ordinals of that year's working days
         self._working: dict[int, list[int]] = {}
-
-    @classmethod
-    def load(cls, directories: Iterable[Path] = ()) -> WorkingCalendar:
-        """Build the calendar from the package's `commands/calendars/*.json` plus the
-        `*.json` files of each directory given (e.g. `LEDGER_CALENDAR_DIR`).
-
-        Raises `FileNotFoundError` if a given directory does not exist and
-        `ValueError` (naming the file) if a file is malformed or two files disagree
-        about one year. Other files (README.md …) are ignored.
-        """
-        calendars: list[YearCalendar] = []
-        package_dir = resources.files(__package__ or "commands") / "calendars"
-        if package_dir.is_dir():
-            for entry in sorted(package_dir.iterdir(), key=lambda e: e.name):
-                if entry.name.endswith(".json") and entry.is_file():
-                    calendars.append(YearCalendar.from_file(entry))
-        for directory in directories:
-            directory = Path(directory)
-            if not directory.is_dir():
-                raise FileNotFoundError(f"calendar directory {directory} does not exist")
-            for path in sorted(directory.glob("*.json")):
-                calendars.append(YearCalendar.from_file(path))
-        return cls(calendars)
 
     # -- what is known ------------------------------------------------------------
 

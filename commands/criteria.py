@@ -1,7 +1,7 @@
 """The criteria that guard the serious acts, as data (DOMAIN.md "Criteria that
 guard the serious acts" and its Clarifications).
 
-Two kinds of configuration, both validated with pydantic at start-up (a defect
+Two kinds of configuration, both parsed by :mod:`commands.parsing` models at start-up (a defect
 is a ``ValueError`` naming the file and the field):
 
 * :class:`Criteria` — the ``criteria`` object of a disclosure rule set
@@ -22,13 +22,12 @@ holds the decisions.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
-from importlib import resources
-from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
+
+from commands.parsing import Strict, parse
 
 __all__ = [
     "CATEGORIES",
@@ -73,11 +72,7 @@ TIERS = ("low", "medium", "medium-high", "high")
 """Supervision tiers, lowest first (the keys of the spot-check ratios)."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ListCriteria(_Strict):
+class ListCriteria(Strict):
     """What one list (``serious-dishonesty``, ``focus``) may rest on and how long.
 
     ``severities``: the finding severities it may rest on; ``behaviours``:
@@ -92,7 +87,7 @@ class ListCriteria(_Strict):
     severities: tuple[Literal["minor", "general", "serious"], ...] = Field(min_length=1)
     behaviours: tuple[str, ...] = ()
     max_months: int = Field(ge=1)
-    regions: dict[str, int] = {}
+    regions: dict[str, int] = Field(default_factory=dict)
     open_ended_bases: tuple[str, ...] = ()
     source: str
 
@@ -115,7 +110,7 @@ class ListCriteria(_Strict):
         return self.max_months if best is None else best[1]
 
 
-class BanCriteria(_Strict):
+class BanCriteria(Strict):
     """``permanent_bases``: the legal bases (matched as text inside the ban's
     ``basis``) that allow a permanent ban (``until: null``)."""
 
@@ -123,7 +118,7 @@ class BanCriteria(_Strict):
     source: str
 
 
-class RepairMethods(_Strict):
+class RepairMethods(Strict):
     """The repair methods for one kind of record: every ``required`` one must be
     in the request; a request may name only ``allowed`` ones (the required ones
     are always allowed)."""
@@ -135,7 +130,7 @@ class RepairMethods(_Strict):
         return frozenset(self.required) | frozenset(self.allowed)
 
 
-class TierRaise(_Strict):
+class TierRaise(Strict):
     """A valid grade of ``scheme`` among ``grades`` raises the supervision tier to
     at least ``tier``."""
 
@@ -145,7 +140,7 @@ class TierRaise(_Strict):
     source: str
 
 
-class Criteria(_Strict):
+class Criteria(Strict):
     """The ``criteria`` object of a disclosure rule set (see the module docstring)."""
 
     lists: dict[Literal["serious-dishonesty", "focus"], ListCriteria]
@@ -175,27 +170,20 @@ class Criteria(_Strict):
 
 def parse_criteria(raw: Any, where: str) -> Criteria:
     """Parse a rule set's ``criteria`` object; ``ValueError`` names ``where`` and the field."""
-    try:
-        return Criteria.model_validate(raw)
-    except ValidationError as exc:
-        raise ValueError(f"{where}: criteria: {_errors(exc)}") from None
-
-
-def _errors(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
-    )
+    return parse(Criteria, raw, f"{where}: criteria")
 
 
 # -- the measures list ---------------------------------------------------------------
 
 
-class Measure(_Strict):
+class Measure(Strict):
     """One entry of the measures list (惩戒措施清单)."""
 
     code: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
     name: str = Field(min_length=1)
     """The Chinese name."""
+    name_en: str | None = Field(None, min_length=1)
+    """The English name (English pages and texts; the code when absent)."""
     category: Literal["administrative", "market", "industry", "social"]
     basis: str = Field(min_length=1)
     extends_to_persons: bool
@@ -208,7 +196,7 @@ class Measure(_Strict):
         return {**self.model_dump(), "category_zh": self.category_zh}
 
 
-class _MeasuresFile(_Strict):
+class _MeasuresFile(Strict):
     kind: Literal["measures-list"]
     version: str = Field(min_length=1)
     title: str = Field(min_length=1)
@@ -233,25 +221,15 @@ class MeasuresList:
         self._by_code: dict[str, Measure] = {m.code: m for m in measures}
 
     @classmethod
-    def load(cls, directories: Iterable[Path] = ()) -> MeasuresList:
-        """The package's ``commands/rules/measures.json``, then every ``measures-list``
-        file of the directories given, later entries replacing earlier ones with the
-        same code. ``ValueError`` names the file and the field at fault."""
-        files: list[tuple[str, Mapping[str, Any]]] = []
-        package = resources.files(__package__ or "commands") / "rules" / "measures.json"
-        files.append((str(package), json.loads(package.read_text(encoding="utf-8"))))
-        for directory in directories:
-            for path in sorted(Path(directory).glob("*.json")):
-                obj = json.loads(path.read_text(encoding="utf-8"))
-                if isinstance(obj, Mapping) and obj.get("kind") == KIND_MEASURES:
-                    files.append((str(path), obj))
+    def from_files(cls, files: Iterable[tuple[str, Mapping[str, Any]]]) -> MeasuresList:
+        """The ``measures-list`` files (name, decoded object) in load order — the
+        package's ``commands/rules/measures.json``, then a deployment's — later entries
+        replacing earlier ones with the same code. ``ValueError`` names the file and the
+        field at fault."""
         merged: dict[str, Measure] = {}
         version = ""
         for name, obj in files:
-            try:
-                parsed = _MeasuresFile.model_validate(obj)
-            except ValidationError as exc:
-                raise ValueError(f"{name}: {_errors(exc)}") from None
+            parsed = parse(_MeasuresFile, obj, name)
             version = parsed.version
             merged.update((m.code, m) for m in parsed.measures)
         return cls(version, merged.values())

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal
 
-from commands.rulesets import KIND_INCENTIVES, _read_json_files
+from pydantic import Field, model_validator
+
+from commands.parsing import DecimalText, Strict, Text, parse
+from commands.rulesets import KIND_INCENTIVES
 
 __all__ = ["KIND_INCENTIVES", "IncentiveMeasure", "Incentives", "TrustworthyRule"]
 
@@ -28,6 +30,8 @@ class IncentiveMeasure:
     code: str
     name: str
     basis: str
+    name_en: str | None = None
+    """The English name (English pages and texts; the code when absent)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,45 +56,75 @@ class Incentives:
     version: str
 
     @classmethod
-    def load(cls, directories: Iterable[Path] = ()) -> Incentives:
-        """The packaged file merged with every ``incentives`` file in ``directories``.
+    def from_files(cls, files: Iterable[tuple[str, Mapping[str, Any]]]) -> Incentives:
+        """The ``incentives`` files (name, decoded object) in load order — the packaged
+        one, then a deployment's — merged top-level key by key (later wins).
 
         Raises:
-            ValueError: a file is malformed (the message names it).
+            ValueError: no file, or a malformed one (the message names it).
         """
         merged: dict[str, Any] = {}
-        for _origin, files in _read_json_files(directories, KIND_INCENTIVES):
-            for name, obj in files:
-                for key, value in obj.items():
-                    merged[key] = value
-                merged.setdefault("where", name)
-        if not merged:
+        names: list[str] = []
+        for name, obj in files:
+            merged.update(obj)
+            names.append(name)
+        if not names:
             raise ValueError("no incentives file found (commands/rules/incentives.json)")
-        return cls.from_json(merged)
+        return cls.from_json(merged, " + ".join(names))
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> Incentives:
-        where = obj.get("where", "incentives")
-        try:
-            measures = {
-                str(m["code"]): IncentiveMeasure(str(m["code"]), str(m["name"]), str(m["basis"]))
-                for m in obj["measures"]
-            }
-            rule = obj["trustworthy"]
-            ratio = Decimal(str(rule["spot_check_ratio"]))
-            years = int(rule["years"])
-            grades = {str(k): frozenset(str(g) for g in v) for k, v in rule["grades"].items()}
-        except (KeyError, TypeError, InvalidOperation, ValueError) as exc:
-            raise ValueError(f"{where}: not an incentives file: {exc!r}") from exc
-        if not (Decimal(0) <= ratio <= Decimal(1)) or years < 1 or not grades:
-            raise ValueError(f"{where}: trustworthy: ratio in [0, 1], years ≥ 1, some grades")
+    def from_json(cls, obj: Mapping[str, Any], where: str = "incentives") -> Incentives:
+        """Parse one complete ``incentives`` object; `ValueError` names ``where``."""
+        parsed = parse(_IncentivesFile, obj, where)
+        rule = parsed.trustworthy
         return cls(
-            measures,
-            TrustworthyRule(grades, years, ratio, str(rule.get("source", ""))),
-            str(obj.get("version", "")),
+            {
+                m.code: IncentiveMeasure(m.code, m.name, m.basis, m.name_en)
+                for m in parsed.measures
+            },
+            TrustworthyRule(
+                {k: frozenset(v) for k, v in rule.grades.items()},
+                rule.years,
+                rule.spot_check_ratio,
+                rule.source,
+            ),
+            parsed.version,
         )
 
-    def name(self, code: str) -> str:
-        """The Chinese name of a measure code (the code itself when unknown)."""
+    def name(self, code: str, lang: str = "zh") -> str:
+        """The name of a measure code in ``lang`` (``zh`` or ``en``); the code itself
+        when unknown (or without an English name)."""
         found = self.measures.get(code)
-        return found.name if found is not None else code
+        if found is None:
+            return code
+        if lang == "en":
+            return found.name_en or code
+        return found.name
+
+
+class _Measure(Strict):
+    code: Text
+    name: Text
+    basis: Text
+    name_en: Text | None = None
+
+
+class _Trustworthy(Strict):
+    grades: dict[str, tuple[str, ...]] = Field(min_length=1)
+    years: int = Field(ge=1)
+    spot_check_ratio: DecimalText
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _ratio(self) -> _Trustworthy:
+        if not Decimal(0) <= self.spot_check_ratio <= Decimal(1):
+            raise ValueError(f"spot_check_ratio: {self.spot_check_ratio} is not between 0 and 1")
+        return self
+
+
+class _IncentivesFile(Strict):
+    kind: Literal["incentives"] = "incentives"
+    version: str = ""
+    notes: tuple[str, ...] = ()
+    measures: tuple[_Measure, ...]
+    trustworthy: _Trustworthy

@@ -4,8 +4,8 @@ DOMAIN.md "Who may record what": a ``source`` is an agency ``KIND/REGION``, a
 credit platform ``credit-platform/REGION``, the subject itself ``subject/USCC`` or
 the ledger's system source. Readers that need "an agency's sector and region"
 (the warnings an agency sees, statistics by sector and region) ask these
-functions only; they answer from the agency and region registry
-(``commands.agencies``, the shipped configuration): known kinds only, and the
+functions only; they answer from the agency and region registry they are given
+(``RuleServices.agencies``, loaded at start-up): known kinds only, and the
 configured region hierarchy (national ``000000`` over provinces over prefectures
 over counties, with its listed exceptions).
 """
@@ -14,24 +14,19 @@ from __future__ import annotations
 
 from commands.agencies import Agencies
 
-__all__ = ["platform_kind", "region_contains", "sector_and_region"]
+__all__ = ["region_contains", "sector_and_region"]
 
 
-def platform_kind() -> str:
-    """The kind of the credit platforms (信用平台): cross-sector by nature."""
-    return Agencies.packaged().platform_kind
-
-
-def sector_and_region(source: str) -> tuple[str, str] | None:
+def sector_and_region(agencies: Agencies, source: str) -> tuple[str, str] | None:
     """(kind, region) of an agency or platform source (``samr/440300`` →
     ``("samr", "440300")``); None for the subject itself, the system source or a
     source the registry does not know."""
-    party = Agencies.packaged().party(source)
+    party = agencies.party(source)
     if party.role not in ("agency", "platform") or party.kind is None or party.region is None:
         return None
     return party.kind, party.region
 
 
-def region_contains(upper: str, region: str) -> bool:
+def region_contains(agencies: Agencies, upper: str, region: str) -> bool:
     """Whether ``region`` lies within ``upper`` (itself included)."""
-    return Agencies.packaged().contains(upper, region)
+    return agencies.contains(upper, region)

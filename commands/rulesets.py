@@ -10,7 +10,8 @@ date a question is about always comes in as an argument.
 * `RuleBook.in_force(on)` picks the disclosure rule set by the *valid* date of the
   decision (DOMAIN.md: a penalty decided on 2026-03-15 keeps Order 58's periods
   even if recorded in May). `RuleSet.period(family, severity, sector)` then gives
-  the `DisclosurePeriod`.
+  the `DisclosurePeriod`; `period_for(rulebook, decided, family, severity, sector)`
+  asks both at once, and is what every caller uses.
 * `Procedures` holds the objection deadlines per region, the list notice window,
   the spot-check ratios and the grade schemes.
 * `add_months` is the calendar-month arithmetic every period uses.
@@ -24,19 +25,18 @@ procedures), which is how a deployment configures regional variants.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
-from importlib import resources
-from importlib.resources.abc import Traversable
+from decimal import Decimal
 from itertools import pairwise
-from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
-from commands.criteria import KIND_MEASURES, Criteria, parse_criteria
+from pydantic import Field, model_validator
+
+from commands.criteria import KIND_MEASURES, Criteria
+from commands.parsing import Day, DecimalText, Strict, Text, parse
 
 __all__ = [
     "FAMILIES",
@@ -55,6 +55,7 @@ __all__ = [
     "RuleSet",
     "SpotCheckScheme",
     "add_months",
+    "period_for",
 ]
 
 FAMILIES: tuple[str, ...] = ("penalty", "violation")
@@ -90,70 +91,6 @@ def add_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, last))
 
 
-# -- small parsing helpers (errors name the file and the key) -----------------------
-
-
-def _require(obj: Mapping[str, Any], key: str, where: str) -> Any:
-    if key not in obj:
-        raise ValueError(f"{where}: missing `{key}`")
-    return obj[key]
-
-
-def _int(value: Any, where: str, minimum: int | None = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{where}: {value!r} is not an integer")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{where}: {value} is less than {minimum}")
-    return value
-
-
-def _bool(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{where}: {value!r} is not true or false")
-    return value
-
-
-def _str(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{where}: {value!r} is not a non-empty string")
-    return value
-
-
-def _obj(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ValueError(f"{where}: expected a JSON object")
-    return value
-
-
-def _date(value: Any, where: str) -> date:
-    if not isinstance(value, str) or len(value) != 10:
-        raise ValueError(f"{where}: {value!r} is not a date written YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{where}: {value!r} is not a date written YYYY-MM-DD") from None
-
-
-def _decimal(value: Any, where: str) -> Decimal:
-    if not isinstance(value, str):
-        raise ValueError(f'{where}: {value!r} must be a decimal string such as "0.30"')
-    try:
-        result = Decimal(value)
-    except InvalidOperation:
-        raise ValueError(f"{where}: {value!r} is not a decimal number") from None
-    if not result.is_finite():
-        raise ValueError(f"{where}: {value!r} is not a finite decimal number")
-    return result
-
-
-def _check_keys(obj: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(obj) - allowed)
-    if unknown:
-        raise ValueError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
-        )
-
-
 def _check_on(on: object) -> date:
     if isinstance(on, datetime):
         raise TypeError(
@@ -164,48 +101,9 @@ def _check_on(on: object) -> date:
     return on
 
 
-def _read_json_files(
-    directories: Iterable[Path], kind: str
-) -> list[tuple[str, list[tuple[str, Mapping[str, Any]]]]]:
-    """Every JSON object of `kind` in the package's rules folder, then in each
-    directory given: a list of (origin, [(file name, object)]) in load order."""
-    groups: list[tuple[str, list[tuple[str, Mapping[str, Any]]]]] = []
-    package_dir = resources.files(__package__ or "commands") / "rules"
-    entries: list[Traversable | Path] = []
-    if package_dir.is_dir():
-        entries = sorted(
-            (e for e in package_dir.iterdir() if e.name.endswith(".json") and e.is_file()),
-            key=lambda e: e.name,
-        )
-    groups.append(("the package's commands/rules", _read_kind(entries, kind)))
-    for directory in directories:
-        directory = Path(directory)
-        if not directory.is_dir():
-            raise FileNotFoundError(f"rules directory {directory} does not exist")
-        groups.append((str(directory), _read_kind(sorted(directory.glob("*.json")), kind)))
-    return groups
-
-
-def _read_kind(
-    entries: Iterable[Traversable | Path], kind: str
-) -> list[tuple[str, Mapping[str, Any]]]:
-    found: list[tuple[str, Mapping[str, Any]]] = []
-    for entry in entries:
-        name = str(entry)
-        try:
-            obj = json.loads(entry.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{name}: not valid UTF-8 JSON ({exc})") from exc
-        if not isinstance(obj, Mapping):
-            raise ValueError(f"{name}: a rules file must hold one JSON object")
-        file_kind = obj.get("kind")
-        if file_kind not in KINDS:
-            raise ValueError(
-                f"{name}: `kind` is {file_kind!r}; expected one of {', '.join(map(repr, KINDS))}"
-            )
-        if file_kind == kind:
-            found.append((name, obj))
-    return found
+RulesFile = tuple[str, Mapping[str, Any]]
+"""(file name, its decoded JSON object): what the loader (``entrypoints.rule_files``)
+hands in, the name used in error messages."""
 
 
 # -- disclosure rule sets --------------------------------------------------------------
@@ -392,187 +290,134 @@ class RuleSet:
     @classmethod
     def from_json(cls, obj: Mapping[str, Any], where: str = "rule set") -> RuleSet:
         """Parse one `disclosure-rule-set` file object; `ValueError` names the defect."""
-        obj = _obj(obj, where)
-        _check_keys(
-            obj,
-            {
-                "kind",
-                "id",
-                "title",
-                "source",
-                "in_force_from",
-                "in_force_until",
-                "notes",
-                "publication_deadline",
-                "withdrawal_deadline",
-                "archive_after_months",
-                "repair",
-                "minor_definition",
-                "criteria",
-                "periods",
-                "sector_overrides",
-                "withdrawal_notice",
-            },
-            where,
-        )
-        rid = _str(_require(obj, "id", where), f"{where}: id")
-        where = f"{where} ({rid})"
-        title = _obj(_require(obj, "title", where), f"{where}: title")
-        until_raw = _require(obj, "in_force_until", where)
-        notes_raw = _require(obj, "notes", where)
-        if not isinstance(notes_raw, list):
-            raise ValueError(f"{where}: notes must be a list of strings")
-        title_zh = _str(_require(title, "zh", f"{where}: title"), f"{where}: title.zh")
-        title_en = _str(_require(title, "en", f"{where}: title"), f"{where}: title.en")
-        rule_title = f"{title_zh} / {title_en}"
+        rid = obj.get("id") if isinstance(obj, Mapping) else None
+        if isinstance(rid, str) and rid:
+            where = f"{where} ({rid})"
+        return parse(_RuleSetFile, obj, where).rule_set()
 
-        periods: dict[str, Mapping[str, DisclosurePeriod]] = {}
-        periods_raw = _obj(_require(obj, "periods", where), f"{where}: periods")
-        _check_keys(periods_raw, set(FAMILIES), f"{where}: periods")
-        for family, by_sev_raw in periods_raw.items():
-            w = f"{where}: periods.{family}"
-            by_sev_raw = _obj(by_sev_raw, w)
-            _check_keys(by_sev_raw, set(SEVERITIES), w)
-            by_sev: dict[str, DisclosurePeriod] = {}
-            for severity, p_raw in by_sev_raw.items():
-                pw = f"{w}.{severity}"
-                p_raw = _obj(p_raw, pw)
-                _check_keys(p_raw, {"publish", "min_months", "max_months"}, pw)
-                by_sev[severity] = DisclosurePeriod(
-                    publish=_bool(_require(p_raw, "publish", pw), f"{pw}.publish"),
-                    min_months=_int(_require(p_raw, "min_months", pw), f"{pw}.min_months"),
-                    max_months=_int(_require(p_raw, "max_months", pw), f"{pw}.max_months"),
-                    rule_set=rid,
-                    rule_title=rule_title,
-                )
-            periods[family] = MappingProxyType(by_sev)
 
-        overrides: dict[str, PeriodOverride] = {}
-        ov_raw = _obj(_require(obj, "sector_overrides", where), f"{where}: sector_overrides")
-        for sector, o in ov_raw.items():
-            ow = f"{where}: sector_overrides.{sector}"
-            o = _obj(o, ow)
-            _check_keys(o, {"publish", "min_months", "max_months"}, ow)
-            if not o:
-                raise ValueError(f"{ow}: empty override")
-            overrides[_str(sector, ow)] = PeriodOverride(
-                publish=None if "publish" not in o else _bool(o["publish"], f"{ow}.publish"),
-                min_months=(
-                    None if "min_months" not in o else _int(o["min_months"], f"{ow}.min_months")
-                ),
-                max_months=(
-                    None if "max_months" not in o else _int(o["max_months"], f"{ow}.max_months")
-                ),
-            )
+class _Title(Strict):
+    zh: Text
+    en: Text
 
-        repair_raw = _obj(_require(obj, "repair", where), f"{where}: repair")
-        rw = f"{where}: repair"
-        _check_keys(
-            repair_raw,
-            {"after_min_period", "requires_rectification", "requires_repair_commitment"},
-            rw,
-        )
-        repair = RepairRule(
-            after_min_period=_bool(
-                _require(repair_raw, "after_min_period", rw), f"{rw}.after_min_period"
-            ),
-            requires_rectification=_bool(
-                _require(repair_raw, "requires_rectification", rw),
-                f"{rw}.requires_rectification",
-            ),
-            requires_repair_commitment=_bool(
-                _require(repair_raw, "requires_repair_commitment", rw),
-                f"{rw}.requires_repair_commitment",
-            ),
-        )
 
-        minor: MinorDefinition | None = None
-        if obj.get("minor_definition") is not None:
-            mw = f"{where}: minor_definition"
-            m = _obj(obj["minor_definition"], mw)
-            _check_keys(
-                m,
+class _Deadline(Strict):
+    working_days: int = Field(ge=1)
+    source: Text
+
+    def deadline(self) -> Deadline:
+        return Deadline(self.working_days, self.source)
+
+
+class _Notice(Strict):
+    months: int = Field(ge=1)
+    source: Text
+
+
+class _Period(Strict):
+    publish: bool
+    min_months: int
+    max_months: int
+
+
+class _Override(Strict):
+    publish: bool | None = None
+    min_months: int | None = None
+    max_months: int | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> _Override:
+        if not self.model_fields_set:
+            raise ValueError("empty override")
+        return self
+
+
+class _Repair(Strict):
+    after_min_period: bool
+    requires_rectification: bool
+    requires_repair_commitment: bool
+
+
+class _Minor(Strict):
+    procedure: Text
+    kinds: tuple[str, ...]
+    fine_max_person: DecimalText
+    fine_max_organisation: DecimalText
+    person_code_prefixes: tuple[Text, ...] = ()
+    source: Text
+
+
+class _RuleSetFile(Strict):
+    """The file format of a disclosure rule set (``commands/rules/ndrc-order-*.json``)."""
+
+    kind: Literal["disclosure-rule-set"] = "disclosure-rule-set"
+    id: Text
+    title: _Title
+    source: Text
+    in_force_from: Day
+    in_force_until: Day | None
+    notes: tuple[Text, ...]
+    publication_deadline: _Deadline
+    withdrawal_deadline: _Deadline
+    archive_after_months: int = Field(ge=1)
+    repair: _Repair
+    minor_definition: _Minor | None = None
+    criteria: Criteria | None = None
+    periods: dict[
+        Literal["penalty", "violation"], dict[Literal["minor", "general", "serious"], _Period]
+    ]
+    sector_overrides: dict[Text, _Override]
+    withdrawal_notice: _Notice | None = None
+
+    def rule_set(self) -> RuleSet:
+        """The domain object (which checks every period is present and min ≤ max)."""
+        rule_title = f"{self.title.zh} / {self.title.en}"
+        periods: dict[str, Mapping[str, DisclosurePeriod]] = {
+            family: MappingProxyType(
                 {
-                    "procedure",
-                    "kinds",
-                    "fine_max_person",
-                    "fine_max_organisation",
-                    "person_code_prefixes",
-                    "source",
-                },
-                mw,
+                    severity: DisclosurePeriod(
+                        p.publish, p.min_months, p.max_months, self.id, rule_title
+                    )
+                    for severity, p in by_severity.items()
+                }
             )
-            prefixes = m.get("person_code_prefixes", [])
-            if not isinstance(prefixes, list) or not all(
-                isinstance(p, str) and p for p in prefixes
-            ):
-                raise ValueError(f"{mw}.person_code_prefixes: expected a list of code prefixes")
-            kinds = _require(m, "kinds", mw)
-            if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
-                raise ValueError(f"{mw}.kinds: expected a list of strings")
-            minor = MinorDefinition(
-                procedure=_str(_require(m, "procedure", mw), f"{mw}.procedure"),
-                kinds=frozenset(kinds),
-                fine_max_person=_decimal(
-                    _require(m, "fine_max_person", mw), f"{mw}.fine_max_person"
-                ),
-                fine_max_organisation=_decimal(
-                    _require(m, "fine_max_organisation", mw), f"{mw}.fine_max_organisation"
-                ),
-                source=_str(_require(m, "source", mw), f"{mw}.source"),
-                person_code_prefixes=tuple(prefixes),
-            )
-
-        return cls(
-            id=rid,
-            title_zh=title_zh,
-            title_en=title_en,
-            source=_str(_require(obj, "source", where), f"{where}: source"),
-            in_force_from=_date(_require(obj, "in_force_from", where), f"{where}: in_force_from"),
-            in_force_until=(
-                None if until_raw is None else _date(until_raw, f"{where}: in_force_until")
-            ),
-            notes=tuple(_str(n, f"{where}: notes") for n in notes_raw),
-            publication_deadline=_deadline(
-                _require(obj, "publication_deadline", where), f"{where}: publication_deadline"
-            ),
-            withdrawal_deadline=_deadline(
-                _require(obj, "withdrawal_deadline", where), f"{where}: withdrawal_deadline"
-            ),
-            archive_after_months=_int(
-                _require(obj, "archive_after_months", where),
-                f"{where}: archive_after_months",
-                minimum=1,
-            ),
-            repair=repair,
+            for family, by_severity in self.periods.items()
+        }
+        m = self.minor_definition
+        return RuleSet(
+            id=self.id,
+            title_zh=self.title.zh,
+            title_en=self.title.en,
+            source=self.source,
+            in_force_from=self.in_force_from,
+            in_force_until=self.in_force_until,
+            notes=self.notes,
+            publication_deadline=self.publication_deadline.deadline(),
+            withdrawal_deadline=self.withdrawal_deadline.deadline(),
+            archive_after_months=self.archive_after_months,
+            repair=RepairRule(**self.repair.model_dump()),
             periods=MappingProxyType(periods),
-            sector_overrides=MappingProxyType(overrides),
-            minor_definition=minor,
-            criteria=(
-                None if obj.get("criteria") is None else parse_criteria(obj["criteria"], where)
+            sector_overrides=MappingProxyType(
+                {
+                    sector: PeriodOverride(o.publish, o.min_months, o.max_months)
+                    for sector, o in self.sector_overrides.items()
+                }
             ),
-            withdrawal_notice=_notice(obj.get("withdrawal_notice"), f"{where}: withdrawal_notice"),
+            minor_definition=None
+            if m is None
+            else MinorDefinition(
+                procedure=m.procedure,
+                kinds=frozenset(m.kinds),
+                fine_max_person=m.fine_max_person,
+                fine_max_organisation=m.fine_max_organisation,
+                source=m.source,
+                person_code_prefixes=m.person_code_prefixes,
+            ),
+            criteria=self.criteria,
+            withdrawal_notice=None
+            if self.withdrawal_notice is None
+            else NoticePeriod(self.withdrawal_notice.months, self.withdrawal_notice.source),
         )
-
-
-def _notice(value: Any, where: str) -> NoticePeriod | None:
-    if value is None:
-        return None
-    d = _obj(value, where)
-    _check_keys(d, {"months", "source"}, where)
-    return NoticePeriod(
-        months=_int(_require(d, "months", where), f"{where}.months", 1),
-        source=_str(_require(d, "source", where), f"{where}.source"),
-    )
-
-
-def _deadline(value: Any, where: str) -> Deadline:
-    d = _obj(value, where)
-    _check_keys(d, {"working_days", "source"}, where)
-    return Deadline(
-        working_days=_int(_require(d, "working_days", where), f"{where}.working_days", 1),
-        source=_str(_require(d, "source", where), f"{where}.source"),
-    )
 
 
 def _check_period(p: DisclosurePeriod, where: str) -> None:
@@ -623,14 +468,14 @@ class RuleBook:
         self._by_id: dict[str, RuleSet] = {r.id: r for r in ordered}
 
     @classmethod
-    def load(cls, directories: Iterable[Path] = ()) -> RuleBook:
-        """The rule sets of the package's `commands/rules/` plus those of each directory
-        given. A rule set in a later directory replaces an earlier one with the same
-        id; two with one id in the same directory are an error. Raises
-        `FileNotFoundError` for a missing directory and `ValueError` (naming the
-        file) for a malformed file or overlapping rule sets."""
+    def from_files(cls, groups: Iterable[tuple[str, Iterable[RulesFile]]]) -> RuleBook:
+        """The rule sets of ``groups``: (origin, its `disclosure-rule-set` files), the
+        package's first, then each deployment directory. A rule set in a later group
+        replaces an earlier one with the same id; two with one id in one group are an
+        error. Raises `ValueError` (naming the file) for a malformed file or overlapping
+        rule sets."""
         by_id: dict[str, RuleSet] = {}
-        for origin, files in _read_json_files(directories, KIND_RULE_SET):
+        for origin, files in groups:
             here: set[str] = set()
             for name, obj in files:
                 rule_set = RuleSet.from_json(obj, where=name)
@@ -662,6 +507,20 @@ class RuleBook:
                 return r
         covered = ", ".join(f"{_span(r)} ({r.id})" for r in self._rule_sets) or "nothing"
         raise NoRuleSet(on, covered)
+
+
+def period_for(
+    rulebook: RuleBook, decided: date, family: str, severity: str, sector: str | None
+) -> tuple[RuleSet, DisclosurePeriod]:
+    """The rule set in force on ``decided`` (the finding's valid day) and the disclosure
+    period it gives a ``family`` record of ``severity`` in ``sector``: the one question
+    "which period applies to these facts", asked by the decisions (repair, inspection
+    tiers) and the projections (lifecycles, disclosure) alike.
+
+    Raises `NoRuleSet` when no rule set covers ``decided`` and `ValueError` for an
+    unknown family or severity."""
+    rule_set = rulebook.in_force(decided)
+    return rule_set, rule_set.period(family, severity, sector)
 
 
 def _span(r: RuleSet) -> str:
@@ -774,133 +633,24 @@ class Procedures:
         self._default_grade_scheme = default_grade_scheme
 
     @classmethod
-    def load(cls, directories: Iterable[Path] = ()) -> Procedures:
-        """The package's `commands/rules/procedures.json` merged with every
-        `procedures` file in the directories given, later ones replacing earlier
-        entries key by key (a region, a spot-check scheme, a grade scheme, a
-        default). Raises `FileNotFoundError`/`ValueError` like `RuleBook.load`."""
-        merged: dict[str, Any] = {
-            "kind": KIND_PROCEDURES,
-            "version": None,
-            "notes": [],
-            "objection": {"regions": {}},
-            "lists": None,
-            "spot_check": {"default": None, "schemes": {}},
-            "grade_schemes": {"default": None, "schemes": {}},
-        }
+    def from_files(cls, files: Iterable[RulesFile]) -> Procedures:
+        """The `procedures` files in load order (the package's, then a deployment's),
+        merged key by key, later ones replacing earlier entries (a region, a spot-check
+        scheme, a grade scheme, a default); a replaced region inherits from `default`.
+        `ValueError` names the files and the defect."""
         names: list[str] = []
-        for _origin, files in _read_json_files(directories, KIND_PROCEDURES):
-            for name, obj in files:
-                names.append(name)
-                _merge_procedures(merged, obj, name)
+        merged = _ProceduresFile()
+        for name, obj in files:
+            names.append(name)
+            merged = merged.merge(parse(_ProceduresFile, obj, name))
         if not names:
             raise ValueError("no procedures file found (commands/rules/procedures.json)")
-        return cls.from_json(merged, where=" + ".join(names))
+        return merged.procedures(" + ".join(names))
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any], where: str = "procedures") -> Procedures:
         """Parse one complete `procedures` object (format: commands/rules/procedures.json)."""
-        obj = _obj(obj, where)
-        _check_keys(
-            obj,
-            {"kind", "version", "notes", "objection", "lists", "spot_check", "grade_schemes"},
-            where,
-        )
-        version = _str(_require(obj, "version", where), f"{where}: version")
-        notes_raw = obj.get("notes", [])
-        if not isinstance(notes_raw, list):
-            raise ValueError(f"{where}: notes must be a list of strings")
-
-        regions_raw = _obj(
-            _require(
-                _obj(_require(obj, "objection", where), f"{where}: objection"),
-                "regions",
-                f"{where}: objection",
-            ),
-            f"{where}: objection.regions",
-        )
-        if "default" not in regions_raw:
-            raise ValueError(f"{where}: objection.regions.default is missing")
-        fields_ = {
-            "flag_working_days",
-            "decide_working_days",
-            "extensions_allowed",
-            "suspend_measures_during_verification",
-            "source",
-        }
-        default_raw = _obj(regions_raw["default"], f"{where}: objection.regions.default")
-        missing = sorted(fields_ - set(default_raw))
-        if missing:
-            raise ValueError(
-                f"{where}: objection.regions.default must set every field; "
-                f"missing {', '.join(missing)}"
-            )
-        objection: dict[str, ObjectionProfile] = {}
-        for region, raw in regions_raw.items():
-            rw = f"{where}: objection.regions.{region}"
-            raw = _obj(raw, rw)
-            _check_keys(raw, fields_, rw)
-            full = {**default_raw, **raw}
-            profile = ObjectionProfile(
-                region=region,
-                flag_working_days=_int(full["flag_working_days"], f"{rw}.flag_working_days", 1),
-                decide_working_days=_int(
-                    full["decide_working_days"], f"{rw}.decide_working_days", 1
-                ),
-                extensions_allowed=_bool(full["extensions_allowed"], f"{rw}.extensions_allowed"),
-                suspend_measures_during_verification=_bool(
-                    full["suspend_measures_during_verification"],
-                    f"{rw}.suspend_measures_during_verification",
-                ),
-                source=_str(full["source"], f"{rw}.source"),
-            )
-            if profile.flag_working_days > profile.decide_working_days:
-                raise ValueError(f"{rw}: flag_working_days exceeds decide_working_days")
-            objection[region] = profile
-
-        sc = _obj(_require(obj, "spot_check", where), f"{where}: spot_check")
-        _check_keys(sc, {"default", "schemes"}, f"{where}: spot_check")
-        spot_checks: dict[str, SpotCheckScheme] = {}
-        for sid, raw in _obj(
-            _require(sc, "schemes", where), f"{where}: spot_check.schemes"
-        ).items():
-            sw = f"{where}: spot_check.schemes.{sid}"
-            raw = _obj(raw, sw)
-            _check_keys(raw, {"source", "ratios"}, sw)
-            ratios: dict[str, Decimal] = {}
-            for grade, value in _obj(_require(raw, "ratios", sw), f"{sw}.ratios").items():
-                ratio = _decimal(value, f"{sw}.ratios.{grade}")
-                if not Decimal(0) <= ratio <= Decimal(1):
-                    raise ValueError(f"{sw}.ratios.{grade}: {value} is not between 0 and 1")
-                ratios[grade] = ratio
-            if not ratios:
-                raise ValueError(f"{sw}.ratios: empty")
-            spot_checks[sid] = SpotCheckScheme(
-                id=sid,
-                source=_str(_require(raw, "source", sw), f"{sw}.source"),
-                ratios=MappingProxyType(ratios),
-            )
-
-        gs = _obj(_require(obj, "grade_schemes", where), f"{where}: grade_schemes")
-        _check_keys(gs, {"default", "schemes"}, f"{where}: grade_schemes")
-        schemes: dict[str, GradeScheme] = {}
-        for gid, raw in _obj(
-            _require(gs, "schemes", where), f"{where}: grade_schemes.schemes"
-        ).items():
-            schemes[gid] = _grade_scheme(gid, raw, f"{where}: grade_schemes.schemes.{gid}")
-
-        return cls(
-            version=version,
-            objection=objection,
-            spot_checks=spot_checks,
-            default_spot_check=_str(_require(sc, "default", where), f"{where}: spot_check.default"),
-            grade_schemes=schemes,
-            default_grade_scheme=_str(
-                _require(gs, "default", where), f"{where}: grade_schemes.default"
-            ),
-            notes=tuple(_str(n, f"{where}: notes") for n in notes_raw),
-            list_notice=_list_notice(obj.get("lists"), f"{where}: lists"),
-        )
+        return parse(_ProceduresFile, obj, where).procedures(where)
 
     # -- typed access ----------------------------------------------------------------
 
@@ -955,87 +705,155 @@ class Procedures:
             ) from None
 
 
-def _list_notice(raw: Any, where: str) -> Deadline | None:
-    """`lists.notice`: {"working_days": n ≥ 1, "source": "…"}; absent or null → None."""
-    if raw is None:
-        return None
-    raw = _obj(raw, where)
-    _check_keys(raw, {"notice"}, where)
-    return _deadline(_require(raw, "notice", where), f"{where}.notice")
+class _ObjectionRegion(Strict):
+    """A region's objection profile; a region other than `default` may give only some
+    fields (the rest come from `default`)."""
+
+    flag_working_days: int | None = Field(None, ge=1)
+    decide_working_days: int | None = Field(None, ge=1)
+    extensions_allowed: bool | None = None
+    suspend_measures_during_verification: bool | None = None
+    source: Text | None = None
 
 
-def _grade_scheme(gid: str, raw: Any, where: str) -> GradeScheme:
-    raw = _obj(raw, where)
-    _check_keys(raw, {"title", "start", "grades", "points", "caps"}, where)
-    grades_raw = _require(raw, "grades", where)
-    if not isinstance(grades_raw, list) or not grades_raw:
-        raise ValueError(f"{where}.grades: expected a non-empty list")
-    grades: list[tuple[str, int | None]] = []
-    for i, g in enumerate(grades_raw):
-        gw = f"{where}.grades[{i}]"
-        g = _obj(g, gw)
-        _check_keys(g, {"grade", "min"}, gw)
-        minimum = _require(g, "min", gw)
-        grades.append(
-            (
-                _str(_require(g, "grade", gw), f"{gw}.grade"),
-                None if minimum is None else _int(minimum, f"{gw}.min", minimum=None),
+class _Objection(Strict):
+    regions: dict[str, _ObjectionRegion] = Field(default_factory=dict)
+
+
+class _SpotCheckScheme(Strict):
+    source: Text
+    ratios: dict[str, DecimalText] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ratios(self) -> _SpotCheckScheme:
+        for grade, ratio in self.ratios.items():
+            if not Decimal(0) <= ratio <= Decimal(1):
+                raise ValueError(f"ratios.{grade}: {ratio} is not between 0 and 1")
+        return self
+
+
+class _SpotChecks(Strict):
+    default: Text | None = None
+    schemes: dict[str, _SpotCheckScheme] = Field(default_factory=dict)
+
+
+class _Grade(Strict):
+    grade: Text
+    min: int | None
+
+
+class _GradeScheme(Strict):
+    title: Text
+    start: int = Field(ge=0)
+    grades: tuple[_Grade, ...] = Field(min_length=1)
+    points: dict[str, int]
+    caps: dict[str, int] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> _GradeScheme:
+        names = [g.grade for g in self.grades]
+        if len(set(names)) != len(names):
+            raise ValueError("grades: a grade is listed twice")
+        if self.grades[-1].min is not None or any(g.min is None for g in self.grades[:-1]):
+            raise ValueError("grades: only the last grade has no minimum (min null)")
+        mins = [g.min for g in self.grades[:-1] if g.min is not None]
+        if any(a <= b for a, b in pairwise(mins)):
+            raise ValueError("grades: minimums must strictly decrease")
+        for key, cap in self.caps.items():
+            if cap < 1:
+                raise ValueError(f"caps.{key}: {cap} is less than 1")
+        stray = sorted(set(self.caps) - set(self.points))
+        if stray:
+            raise ValueError(f"caps: no points defined for {', '.join(stray)}")
+        return self
+
+    def scheme(self, gid: str) -> GradeScheme:
+        return GradeScheme(
+            id=gid,
+            title=self.title,
+            start=self.start,
+            grades=tuple((g.grade, g.min) for g in self.grades),
+            points=MappingProxyType(dict(self.points)),
+            caps=MappingProxyType(dict(self.caps)),
+        )
+
+
+class _GradeSchemes(Strict):
+    default: Text | None = None
+    schemes: dict[str, _GradeScheme] = Field(default_factory=dict)
+
+
+class _Lists(Strict):
+    notice: _Deadline
+
+
+class _ProceduresFile(Strict):
+    """The file format of `procedures` (commands/rules/procedures.json); a deployment's
+    file may give any part of it (:meth:`merge`)."""
+
+    kind: Literal["procedures"] = "procedures"
+    version: Text | None = None
+    notes: tuple[Text, ...] = ()
+    objection: _Objection = _Objection()
+    lists: _Lists | None = None
+    spot_check: _SpotChecks = _SpotChecks()
+    grade_schemes: _GradeSchemes = _GradeSchemes()
+
+    def merge(self, later: _ProceduresFile) -> _ProceduresFile:
+        """This file with ``later`` folded over it, key by key (later wins)."""
+        given = later.model_fields_set
+        return _ProceduresFile(
+            version=later.version if later.version is not None else self.version,
+            notes=(*self.notes, *later.notes),
+            objection=_Objection(regions={**self.objection.regions, **later.objection.regions}),
+            lists=later.lists if "lists" in given else self.lists,
+            spot_check=_SpotChecks(
+                default=later.spot_check.default or self.spot_check.default,
+                schemes={**self.spot_check.schemes, **later.spot_check.schemes},
+            ),
+            grade_schemes=_GradeSchemes(
+                default=later.grade_schemes.default or self.grade_schemes.default,
+                schemes={**self.grade_schemes.schemes, **later.grade_schemes.schemes},
+            ),
+        )
+
+    def procedures(self, where: str) -> Procedures:
+        """The complete procedures; `ValueError` (naming ``where``) for a missing part."""
+        if self.version is None:
+            raise ValueError(f"{where}: missing `version`")
+        default = self.objection.regions.get("default")
+        if default is None:
+            raise ValueError(f"{where}: objection.regions.default is missing")
+        missing = sorted(k for k, v in default.model_dump().items() if v is None)
+        if missing:
+            raise ValueError(
+                f"{where}: objection.regions.default must set every field; "
+                f"missing {', '.join(missing)}"
             )
+        objection: dict[str, ObjectionProfile] = {}
+        for region, raw in self.objection.regions.items():
+            full = {**default.model_dump(), **raw.model_dump(exclude_none=True)}
+            profile = ObjectionProfile(region=region, **full)
+            if profile.flag_working_days > profile.decide_working_days:
+                raise ValueError(
+                    f"{where}: objection.regions.{region}: flag_working_days exceeds "
+                    "decide_working_days"
+                )
+            objection[region] = profile
+        if self.spot_check.default is None:
+            raise ValueError(f"{where}: spot_check: missing `default`")
+        if self.grade_schemes.default is None:
+            raise ValueError(f"{where}: grade_schemes: missing `default`")
+        return Procedures(
+            version=self.version,
+            objection=objection,
+            spot_checks={
+                sid: SpotCheckScheme(sid, raw.source, MappingProxyType(dict(raw.ratios)))
+                for sid, raw in self.spot_check.schemes.items()
+            },
+            default_spot_check=self.spot_check.default,
+            grade_schemes={gid: raw.scheme(gid) for gid, raw in self.grade_schemes.schemes.items()},
+            default_grade_scheme=self.grade_schemes.default,
+            notes=self.notes,
+            list_notice=None if self.lists is None else self.lists.notice.deadline(),
         )
-    names = [g for g, _ in grades]
-    if len(set(names)) != len(names):
-        raise ValueError(f"{where}.grades: a grade is listed twice")
-    if grades[-1][1] is not None or any(m is None for _, m in grades[:-1]):
-        raise ValueError(f"{where}.grades: only the last grade has no minimum (min null)")
-    mins = [m for _, m in grades[:-1] if m is not None]
-    if any(a <= b for a, b in pairwise(mins)):
-        raise ValueError(f"{where}.grades: minimums must strictly decrease")
-    points = {
-        k: _int(v, f"{where}.points.{k}", minimum=None)
-        for k, v in _obj(_require(raw, "points", where), f"{where}.points").items()
-    }
-    caps = {
-        k: _int(v, f"{where}.caps.{k}", minimum=1)
-        for k, v in _obj(raw.get("caps", {}), f"{where}.caps").items()
-    }
-    stray = sorted(set(caps) - set(points))
-    if stray:
-        raise ValueError(f"{where}.caps: no points defined for {', '.join(stray)}")
-    return GradeScheme(
-        id=gid,
-        title=_str(_require(raw, "title", where), f"{where}.title"),
-        start=_int(_require(raw, "start", where), f"{where}.start"),
-        grades=tuple(grades),
-        points=MappingProxyType(points),
-        caps=MappingProxyType(caps),
-    )
-
-
-def _merge_procedures(merged: dict[str, Any], obj: Mapping[str, Any], where: str) -> None:
-    """Fold one procedures file into `merged`, key by key (later wins)."""
-    _check_keys(
-        obj,
-        {"kind", "version", "notes", "objection", "lists", "spot_check", "grade_schemes"},
-        where,
-    )
-    if "version" in obj:
-        merged["version"] = obj["version"]
-    notes = obj.get("notes", [])
-    if not isinstance(notes, list):
-        raise ValueError(f"{where}: notes must be a list of strings")
-    merged["notes"].extend(notes)
-    if "objection" in obj:
-        objection = _obj(obj["objection"], f"{where}: objection")
-        _check_keys(objection, {"regions"}, f"{where}: objection")
-        merged["objection"]["regions"].update(
-            _obj(objection.get("regions", {}), f"{where}: objection.regions")
-        )
-    if "lists" in obj:
-        merged["lists"] = obj["lists"]
-    for key in ("spot_check", "grade_schemes"):
-        if key in obj:
-            part = _obj(obj[key], f"{where}: {key}")
-            _check_keys(part, {"default", "schemes"}, f"{where}: {key}")
-            if "default" in part:
-                merged[key]["default"] = part["default"]
-            merged[key]["schemes"].update(_obj(part.get("schemes", {}), f"{where}: {key}.schemes"))

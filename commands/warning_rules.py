@@ -14,17 +14,17 @@ naming the file; nothing here reads the ledger.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from importlib import resources
-from importlib.resources.abc import Traversable
 from itertools import pairwise
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import ConfigDict, Field, model_validator
+
+from commands.agencies import Agencies
 from commands.jurisdiction import region_contains
+from commands.parsing import Day, Strict, Text, parse
 
 __all__ = ["DETECTORS", "KIND", "WarningBook", "WarningRule", "WarningRuleSet"]
 
@@ -38,20 +38,6 @@ DETECTORS: dict[str, frozenset[str]] = {
     "sanction-elsewhere": frozenset(),
 }
 """Detector → the parameters it takes (every one required)."""
-
-_RULE_KEYS = {"id", "detector", "title"}
-_SET_KEYS = {
-    "kind",
-    "id",
-    "version",
-    "title",
-    "source",
-    "region",
-    "in_force_from",
-    "in_force_until",
-    "notes",
-    "rules",
-}
 
 
 @dataclass(frozen=True)
@@ -100,86 +86,78 @@ class WarningRuleSet:
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any], where: str) -> WarningRuleSet:
-        unknown = set(obj) - _SET_KEYS
-        if unknown:
-            raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-        if obj.get("kind") != KIND:
-            raise ValueError(f"{where}: `kind` must be {KIND!r}")
-        region = _text(obj, "region", where)
-        if len(region) != 6 or not region.isdigit():
-            raise ValueError(f"{where}: region {region!r} is not a six-digit GB/T 2260 code")
-        until = obj.get("in_force_until")
-        rules_raw = obj.get("rules")
-        if not isinstance(rules_raw, list) or not rules_raw:
-            raise ValueError(f"{where}: `rules` must be a non-empty list")
-        rules = tuple(_rule(r, f"{where}: rules[{i}]") for i, r in enumerate(rules_raw))
-        ids = [r.id for r in rules]
+        """Parse one `warning-rule-set` file object; `ValueError` names ``where`` and the field."""
+        return parse(_RuleSetFile, obj, where).rule_set()
+
+
+class _Title(Strict):
+    zh: Text
+    en: Text
+
+
+class _RuleFile(Strict):
+    """One rule: ``id``, ``detector``, ``title`` and exactly the detector's parameters."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: Text
+    detector: Text
+    title: _Title
+    window_months: int | None = Field(None, ge=1)
+    min_agencies: int | None = Field(None, ge=1)
+    steps: int | None = Field(None, ge=1)
+    grace_days: int | None = Field(None, ge=0)
+    scales: tuple[Annotated[tuple[str, ...], Field(min_length=2)], ...] | None = None
+
+    @model_validator(mode="after")
+    def _detector_params(self) -> _RuleFile:
+        if self.detector not in DETECTORS:
+            raise ValueError(f"unknown detector {self.detector!r}; known: {', '.join(DETECTORS)}")
+        expected = DETECTORS[self.detector]
+        if set(self.params()) != expected:
+            raise ValueError(
+                f"detector {self.detector!r} takes exactly: "
+                f"{', '.join(sorted(expected)) or 'nothing'}"
+            )
+        return self
+
+    def params(self) -> dict[str, Any]:
+        given = (self.model_fields_set | set(self.model_extra or {})) - {"id", "detector", "title"}
+        return {key: getattr(self, key) for key in given}
+
+    def rule(self) -> WarningRule:
+        return WarningRule(self.id, self.detector, self.title.zh, self.title.en, self.params())
+
+
+class _RuleSetFile(Strict):
+    kind: Literal["warning-rule-set"]
+    id: Text
+    version: Text
+    title: _Title | None = None
+    source: str = ""
+    region: str = Field(pattern=r"^[0-9]{6}$")
+    in_force_from: Day
+    in_force_until: Day | None = None
+    notes: tuple[str, ...] = ()
+    rules: tuple[_RuleFile, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> _RuleSetFile:
+        ids = [r.id for r in self.rules]
         if len(set(ids)) != len(ids):
-            raise ValueError(f"{where}: two rules with one id")
-        return cls(
-            id=_text(obj, "id", where),
-            version=_text(obj, "version", where),
-            region=region,
-            in_force_from=_day(obj.get("in_force_from"), f"{where}: in_force_from"),
-            in_force_until=None if until is None else _day(until, f"{where}: in_force_until"),
-            rules=rules,
-            source=str(obj.get("source", "")),
+            raise ValueError("two rules with one id")
+        return self
+
+    def rule_set(self) -> WarningRuleSet:
+        return WarningRuleSet(
+            id=self.id,
+            version=self.version,
+            region=self.region,
+            in_force_from=self.in_force_from,
+            in_force_until=self.in_force_until,
+            rules=tuple(r.rule() for r in self.rules),
+            source=self.source,
         )
-
-
-def _text(obj: Mapping[str, Any], key: str, where: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{where}: `{key}` must be a non-empty string")
-    return value
-
-
-def _day(value: Any, where: str) -> date:
-    if isinstance(value, str) and len(value) == 10:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError(f"{where}: {value!r} is not a date written YYYY-MM-DD")
-
-
-def _count(value: Any, where: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{where}: {value!r} is not an integer of at least {minimum}")
-    return value
-
-
-def _rule(raw: Any, where: str) -> WarningRule:
-    if not isinstance(raw, Mapping):
-        raise ValueError(f"{where}: expected a JSON object")
-    detector = _text(raw, "detector", where)
-    if detector not in DETECTORS:
-        raise ValueError(f"{where}: unknown detector {detector!r}; known: {', '.join(DETECTORS)}")
-    expected = DETECTORS[detector]
-    params = {k: v for k, v in raw.items() if k not in _RULE_KEYS}
-    if set(params) != expected:
-        raise ValueError(
-            f"{where}: detector {detector!r} takes exactly: {', '.join(sorted(expected)) or 'nothing'}"
-        )
-    for key in ("window_months", "min_agencies", "steps"):
-        if key in params:
-            _count(params[key], f"{where}: {key}", 1)
-    if "grace_days" in params:
-        _count(params["grace_days"], f"{where}: grace_days", 0)
-    if "scales" in params:
-        scales = params["scales"]
-        if not isinstance(scales, list) or not all(
-            isinstance(s, list) and len(s) >= 2 and all(isinstance(g, str) for g in s)
-            for s in scales
-        ):
-            raise ValueError(f"{where}: scales must be lists of two or more grades, best first")
-        params["scales"] = tuple(tuple(s) for s in scales)
-    title = raw.get("title")
-    if not isinstance(title, Mapping) or not all(
-        isinstance(title.get(lang), str) and title[lang] for lang in ("zh", "en")
-    ):
-        raise ValueError(f"{where}: title must give `zh` and `en`")
-    return WarningRule(_text(raw, "id", where), detector, title["zh"], title["en"], params)
 
 
 class WarningBook:
@@ -197,32 +175,24 @@ class WarningBook:
         self.rule_sets: tuple[WarningRuleSet, ...] = tuple(ordered)
 
     @classmethod
-    def load(cls, directories: Iterable[Path | None] = ()) -> WarningBook:
-        """The shipped rule sets plus those of ``<directory>/warnings/*.json`` of
-        each directory given (a later one replaces one with the same id)."""
+    def from_files(cls, files: Iterable[tuple[str, Mapping[str, Any]]]) -> WarningBook:
+        """The rule sets of ``files`` (name, decoded object) in load order: the shipped
+        ones, then a deployment's ``<rules_dir>/warnings/*.json``; a later one replaces
+        one with the same id. `ValueError` names the file at fault."""
         by_id: dict[str, WarningRuleSet] = {}
-        package = resources.files("commands") / "rules" / "warnings"
-        entries: list[Traversable | Path] = sorted(
-            (e for e in package.iterdir() if e.name.endswith(".json")), key=lambda e: e.name
-        )
-        for directory in directories:
-            if directory is not None and (Path(directory) / "warnings").is_dir():
-                entries += sorted((Path(directory) / "warnings").glob("*.json"))
-        for entry in entries:
-            try:
-                obj = json.loads(entry.read_text(encoding="utf-8"))
-            except ValueError as exc:
-                raise ValueError(f"{entry}: not valid UTF-8 JSON ({exc})") from exc
-            if not isinstance(obj, Mapping):
-                raise ValueError(f"{entry}: a rules file must hold one JSON object")
-            rule_set = WarningRuleSet.from_json(obj, str(entry))
+        for name, obj in files:
+            rule_set = WarningRuleSet.from_json(obj, name)
             by_id[rule_set.id] = rule_set
         return cls(by_id.values())
 
-    def in_force(self, region: str, day: date) -> WarningRuleSet | None:
+    def in_force(self, region: str, day: date, agencies: Agencies) -> WarningRuleSet | None:
         """The rule set for a subject of ``region`` on ``day``: of those in force
         that day whose region contains ``region``, the most specific one."""
-        found = [r for r in self.rule_sets if r.covers(day) and region_contains(r.region, region)]
+        found = [
+            r
+            for r in self.rule_sets
+            if r.covers(day) and region_contains(agencies, r.region, region)
+        ]
         if not found:
             return None
         return max(found, key=lambda r: (len(r.region.rstrip("0")), r.in_force_from))

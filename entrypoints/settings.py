@@ -3,6 +3,7 @@ environment variables (every field has a working default; README lists them)."""
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -51,6 +52,11 @@ class Settings(BaseSettings):
         None,
         description="Extra agency kinds, regions and hierarchy exceptions (commands/agencies.json "
         "format), merged over the shipped ones",
+    )
+    witnesses: str | None = Field(
+        None,
+        description="Witnesses' base URLs, comma-separated: bundles and reports carry their "
+        "cosignatures of the checkpoint (`ledger witness --serve`)",
     )
     kafka_bootstrap: str | None = Field(
         None, description="Kafka bootstrap servers; turns on ingestion"
@@ -117,6 +123,14 @@ class Settings(BaseSettings):
     def _dates_ordered(self) -> Settings:
         self.date_range  # noqa: B018 - raises ValueError when the range is unusable
         return self
+
+    @property
+    def child_environment(self) -> dict[str, str]:
+        """The environment a child process starts with (``pg_dump``, ``psql``, a
+        ``ledger`` subcommand run by the bench): a copy of this process's own. The one
+        place outside the fields above that reads ``os.environ``; modules that start
+        processes take it as a value."""
+        return dict(os.environ)
 
     @property
     def date_range(self) -> DateRange:

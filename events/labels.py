@@ -14,7 +14,15 @@ text views and the API's pages turn a code into words. Chinese is the default;
   ``interview-kind``, ``breach-kind``;
 * codes agencies send that the ledger knows: ``behaviour``, ``sector``;
 * ``role`` — the API's roles; ``list`` also names the public registers
-  (``bans``, ``trustworthy``).
+  (``bans``, ``trustworthy``);
+* ``record-kind`` — the kinds of public item (disclosure items, report sections:
+  ``penalty``, ``violation``, ``list`` …); ``scheme`` — evaluation schemes;
+  ``commitment-status`` — how a commitment stands; ``registration-authority`` —
+  the first character of a USCC (登记管理部门);
+* ``cause`` — why a record's publication starts or ends, and ``phrase`` — the
+  reason lines of the disclosure: templates with ``{placeholders}`` that
+  :mod:`projections.wording` fills (the English ones are the lines API clients
+  have always read in ``reason``).
 
 Agencies, measures and incentive measures have their names in the rule
 services' registries (``commands/agencies.json``, the measures and incentives
@@ -120,6 +128,139 @@ _STATIC: dict[str, dict[str, Label]] = {
         advertising=("广告", "advertising"),
         market_registration=("市场主体登记", "market registration"),
         court=("司法", "courts"),
+    ),
+    "record-kind": _table(
+        penalty=("行政处罚", "penalty"),
+        violation=("失信行为", "violation record"),
+        list=("名单", "list"),
+        ban=("市场禁入", "ban"),
+        measure=("惩戒措施", "measure"),
+        person=("责任人", "person"),
+        registration=("自愿注册", "registration"),
+        license=("行政许可", "licence"),
+        incentive=("守信激励", "incentive"),
+        withdrawal_notice=("撤回公示说明", "withdrawal notice"),
+        evaluation=("综合评价", "evaluation"),
+        commitment=("信用承诺", "commitment"),
+    ),
+    "scheme": _table(
+        public_credit_comprehensive_evaluation=(
+            "公共信用综合评价",
+            "public credit comprehensive evaluation",
+        ),
+        national_comprehensive=("全国公共信用综合评价", "national public credit evaluation"),
+        market_regulation_credit_risk_classification=(
+            "市场监管信用风险分类",
+            "market regulation credit risk classification",
+        ),
+        market_regulation=("市场监管信用风险分类", "market regulation credit risk classification"),
+        tax=("纳税信用等级评价", "tax credit rating"),
+        customs=("海关企业信用等级", "customs enterprise credit rating"),
+    ),
+    "commitment-status": _table(
+        open=("履行中", "in progress"),
+        fulfilled=("已履约", "fulfilled"),
+        breached=("未履约", "breached"),
+        withdrawn=("已撤回", "withdrawn"),
+    ),
+    "registration-authority": {
+        "1": Label("机构编制", "institutional establishment"),
+        "5": Label("民政", "civil affairs"),
+        "9": Label("市场监督管理（工商）", "market regulation"),
+        "A": Label("其他", "other"),
+        "N": Label("农业农村（其他）", "agriculture and rural affairs (other)"),
+        "Y": Label("其他", "other"),
+    },
+    "cause": _table(
+        decided=("作出决定", "decided"),
+        designated=("列入名单", "designated"),
+        imposed=("实施禁入", "imposed"),
+        applied=("实施措施", "applied"),
+        linked=("关联责任人", "linked"),
+        registered=("自愿注册", "registered"),
+        granted=("授予", "granted"),
+        breached=("违背承诺", "breached"),
+        withdrawal_notice=("撤回公示说明", "withdrawal notice"),
+        restored=("恢复公示", "restored"),
+        repair_revoked=("信用修复被撤销", "repair revoked"),
+        maximum_period=("公示期满", "maximum period reached"),
+        period_over=("期限届满", "period over"),
+        notice_period_over=("说明公示期满", "notice period over"),
+        ended=("已结束", "ended"),
+        decision_withdrawn=("处罚决定已撤回", "decision withdrawn"),
+        ground_withdrawn=("所依据的处罚决定已撤回", "the decision it rests on was withdrawn"),
+        repair_approved=("信用修复已通过", "repair approved"),
+        ground_repair_approved=("{record} 的信用修复已通过", "repair of {record} approved"),
+        ground_removed=("所依据的名单列入已移出", "the listing it rests on was removed"),
+        removed_because=("移出名单（{reason}）", "removed from the list ({reason})"),
+        removed=("已移出名单", "removed"),
+        ban_lifted=("禁入已解除", "ban lifted"),
+        measure_lifted=("惩戒措施已解除", "measure lifted"),
+        licence_revoked=("行政许可已撤销", "licence revoked"),
+        incentive_ended=("激励措施已终止", "incentive ended"),
+        record_revoked_by_why=("记录已被 {by} 撤销：{why}", "record revoked by {by}: {why}"),
+        record_revoked_by=("记录已被 {by} 撤销", "record revoked by {by}"),
+        record_revoked=("记录已撤销", "record revoked"),
+        ground_revoked_by=(
+            "所依据的记录（{record}）已被 {by} 撤销",
+            "the record it rests on ({record}) was revoked by {by}",
+        ),
+        ground_revoked=(
+            "所依据的记录（{record}）已撤销",
+            "the record it rests on ({record}) was revoked",
+        ),
+    ),
+    "phrase": _table(
+        never=(
+            "不予公示：{cause}（撤销自始生效）",
+            "not published: {cause} (a revocation applies from the start)",
+        ),
+        withheld=("不予公示：{what}", "not published: {what}"),
+        published=("公示中{again}：{what}{ends}", "published{again}: {what}{ends}"),
+        again=("（{day}起再次公示，{cause}）", " again since {day} ({cause})"),
+        ends=("，{day}起不再公示", ", ends by {day}"),
+        ended=("{day}起不再公示：{cause}", "ended {day}: {cause}"),
+        not_yet=("尚未公示（{day}起公示）", "not yet published (from {day})"),
+        finding=(
+            "{severity}{noun}{in_sector}，{rule}，公示{min}至{max}",
+            "{severity} {noun}{in_sector}, {rule}, {min}–{max}",
+        ),
+        finding_withheld=(
+            "{severity}{noun}{in_sector}（{rule}）",
+            "{severity} {noun}{in_sector} ({rule})",
+        ),
+        in_sector=("（{sector}领域）", " in {sector}"),
+        undetermined=(
+            "无法确定公示期限：{problem}",
+            "cannot tell the disclosure period: {problem}",
+        ),
+        order=("国家发展改革委令第{number}号", "Order {number}"),
+        months=("{n}个月", "{n} months"),
+        month=("{n}个月", "{n} month"),
+        years=("{n}年", "{n} years"),
+        year=("{n}年", "{n} year"),
+        notice=(
+            "撤回公示说明：{agency}的一项行政处罚决定已{what}",
+            "notice: a penalty decision of {agency} was {what} (撤回公示说明)",
+        ),
+        notice_revoked=("撤销", "revoked"),
+        notice_withdrawn=("撤回", "withdrawn"),
+        list=("列入{label}", "{name} list ({label})"),
+        list_unnamed=("列入{name}名单", "{name} list"),
+        planned_end=("，计划移出日期 {day}", ", planned end {day}"),
+        ban=("市场和行业禁入（{sector}）{span}", "market ban (市场和行业禁入) from {sector}{span}"),
+        permanent=("，终身禁入", ", permanent"),
+        measure=("惩戒措施：{measure}", "measure {measure} (通报批评 public criticism)"),
+        person=("责任人，{role}：{name}", "responsible person, {role}: {name}"),
+        registration=(
+            "自愿注册信息（{category}）：{description}",
+            "positive information ({category}): {description}",
+        ),
+        license=(
+            "行政许可 {license_type}：{matter}",
+            "licence (行政许可) {license_type}: {matter}",
+        ),
+        incentive=("守信激励：{measure}", "incentive (守信激励) {measure}"),
     ),
     "role": _table(
         agency=("行政机关", "agency"),

@@ -149,6 +149,14 @@ class Reason(StrEnum):
     """A valid subject code with no records in the ledger (at the asked moment)."""
     UNKNOWN_LIST = "unknown-list"
     """The named public list does not exist."""
+    NOT_OWN_SUBJECT = "not-own-subject"
+    """A subject's token asked about, or filed for, another subject: a subject sees and files
+    only about its own code."""
+    INVALID_CURSOR = "invalid-cursor"
+    """`cursor` is not one this endpoint handed out for the same query (paging: pass `next` back
+    unchanged, with the same other parameters)."""
+    LIMIT_OUT_OF_RANGE = "limit-out-of-range"
+    """`limit` is not a whole number between 1 and the endpoint's maximum page size."""
     INVALID_INSTANT = "invalid-instant"
     """`as_of` or `known_at` is neither an RFC 3339 date-time with offset nor a date."""
     INVALID_REQUEST = "invalid-request"
@@ -377,6 +385,18 @@ REASON_TEXTS: Mapping[Reason, ReasonText] = MappingProxyType(
         Reason.INTERNAL: ReasonText(
             Label("内部错误", "Internal error"),
             "账本内部发生意外错误；除非响应另有说明，未写入任何内容。",
+        ),
+        Reason.NOT_OWN_SUBJECT: ReasonText(
+            Label("不是本主体", "Not your own subject"),
+            "主体账户只能查看和提交本主体（统一社会信用代码）的信息。",
+        ),
+        Reason.INVALID_CURSOR: ReasonText(
+            Label("无效的翻页游标", "Invalid cursor"),
+            "cursor 不可解析，或属于另一个接口或查询；请从第一页重新开始。",
+        ),
+        Reason.LIMIT_OUT_OF_RANGE: ReasonText(
+            Label("每页条数超出范围", "Limit out of range"),
+            "limit 必须是 1 至 1000 之间的整数。",
         ),
     }
 )

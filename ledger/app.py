@@ -35,8 +35,10 @@ from events.reasons import Reason, Rejection
 from events.recorded import RecordedEvent
 from events.vocabulary import EVENT_TYPES
 from ledger import chain, snapshots
-from ledger.personal import KeyStore, protect_items
-from ledger.recorders import LedgerSQL, ReadSession, row_to_event
+from ledger.sealing import KeyStore, protect_items
+from ledger.store.recorder import LedgerSQL
+from ledger.store.rows import row_to_event
+from ledger.store.sessions import ReadSession
 
 Status = Literal["recorded", "repeat", "rejected"]
 _log = logging.getLogger("ledger.app")
@@ -193,6 +195,15 @@ class Ledger:
         """Called after each :meth:`submit` with the (protected) items, their outcomes and
         the call's duration in seconds (e.g. ``LedgerMetrics.observe_submit``); its
         exceptions are logged, never raised."""
+
+    def rule_services(self) -> RuleServices:
+        """The rule services this ledger was built with (the composition root always
+        gives them); ``ValueError`` for a bare ledger built without."""
+        if self.rules is None:
+            raise ValueError(
+                "this ledger was built without rule services (build it with bootstrap())"
+            )
+        return self.rules
 
     # -- writing ---------------------------------------------------------------------
     def submit(

@@ -26,7 +26,7 @@ any malformed input yields ``False``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Final
 
 __all__ = [
@@ -36,11 +36,14 @@ __all__ = [
     "append",
     "consistency_nodes",
     "consistency_proof",
+    "fold_right",
     "frontier",
     "inclusion_nodes",
     "inclusion_proof",
     "leaf_hash",
+    "leaf_hashes",
     "node_hash",
+    "parent_level",
     "perfect_ranges",
     "root",
     "root_from_frontier",
@@ -68,6 +71,37 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return _sha256(b"\x01" + left + right).digest()
 
 
+def leaf_hashes(data: Iterable[bytes]) -> list[bytes]:
+    """Return ``[leaf_hash(d) for d in data]`` in one pass (the batch form for hot loops)."""
+    sha = _sha256
+    return [sha(b"\x00" + d).digest() for d in data]
+
+
+def parent_level(hashes: Sequence[bytes]) -> list[bytes]:
+    """Return the node hashes of the pairs ``(hashes[0], hashes[1]), (hashes[2], hashes[3])…``.
+
+    The batch form of :func:`node_hash`: one level up of a row of sibling nodes. An unpaired
+    last hash is left out (the caller carries it up or keeps it for later).
+    """
+    sha = _sha256
+    return [sha(b"\x01" + hashes[i] + hashes[i + 1]).digest() for i in range(0, len(hashes) - 1, 2)]
+
+
+def fold_right(pieces: Sequence[bytes]) -> bytes:
+    """Return the root of perfect pieces given left to right, highest level leftmost.
+
+    ``node_hash(p0, node_hash(p1, … node_hash(p[n-2], p[n-1])))``: how RFC 6962 joins the
+    perfect nodes that tile a range. ``EMPTY_ROOT`` for no pieces.
+    """
+    if not pieces:
+        return EMPTY_ROOT
+    sha = _sha256
+    acc = pieces[-1]
+    for i in range(len(pieces) - 2, -1, -1):
+        acc = sha(b"\x01" + pieces[i] + acc).digest()
+    return acc
+
+
 def root(leaf_hashes: Sequence[bytes]) -> bytes:
     """Return MTH over already leaf-hashed entries (``EMPTY_ROOT`` for none).
 
@@ -78,9 +112,7 @@ def root(leaf_hashes: Sequence[bytes]) -> bytes:
         return EMPTY_ROOT
     level = list(leaf_hashes)
     while len(level) > 1:
-        nxt = [
-            _sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)
-        ]
+        nxt = parent_level(level)
         if len(level) & 1:
             nxt.append(level[-1])
         level = nxt
@@ -128,11 +160,7 @@ def subtree_hash(start: int, end: int, node: NodeGetter) -> bytes:
     if size > 0 and not size & (size - 1) and start >= 0 and not start & (size - 1):
         level = size.bit_length() - 1  # fast path: one perfect node
         return node(level, start >> level)
-    ranges = perfect_ranges(start, end)
-    acc = node(*ranges[-1])
-    for lvl, idx in reversed(ranges[:-1]):
-        acc = _sha256(b"\x01" + node(lvl, idx) + acc).digest()
-    return acc
+    return fold_right([node(lvl, idx) for lvl, idx in perfect_ranges(start, end)])
 
 
 def frontier(size: int) -> list[tuple[int, int]]:

@@ -36,7 +36,6 @@ beyond the selection) and :func:`render` reads a plan at an instant.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -64,10 +63,10 @@ from projections.lifecycles import (
 from projections.public import ended_mark
 from projections.standing import instant_text
 from projections.timeline import Entry, Timeline, day_start_us, select, valid_day
+from projections.wording import cause_parts, months_text, reason_text, rule_text, what_text
 
 __all__ = [
     "CORRECTED_MARK",
-    "LIST_LABELS",
     "NOTICE_KIND",
     "PUBLIC_MEASURES",
     "Disclosure",
@@ -76,6 +75,7 @@ __all__ = [
     "disclosure",
     "disclosure_of",
     "mask_id_number",
+    "months_text",
     "plans_of",
     "public_items",
     "render",
@@ -85,30 +85,10 @@ __all__ = [
 PUBLIC_MEASURES = frozenset({"public-criticism"})
 """Measure codes whose application is itself public (通报批评)."""
 
-LIST_LABELS: dict[str, str] = {
-    "serious-dishonesty": "严重失信主体名单",
-    "focus": "重点关注名单",
-}
 
-ROLE_LABELS: dict[str, str] = {
-    "legal-representative": "法定代表人 legal representative",
-    "principal": "主要负责人 principal",
-    "actual-controller": "实际控制人 actual controller",
-}
-
-
-def rule_label(rule_set: RuleSet) -> str:
-    """A short name for people: ``ndrc-order-36`` → ``Order 36``."""
-    found = re.search(r"order-(\d+)$", rule_set.id)
-    return f"Order {found.group(1)}" if found else rule_set.id
-
-
-def months_text(months: int) -> str:
-    """``3`` → ``3 months``, ``12`` → ``1 year``, ``36`` → ``3 years``."""
-    if months and months % 12 == 0:
-        years = months // 12
-        return f"{years} year" + ("s" if years != 1 else "")
-    return f"{months} month" + ("s" if months != 1 else "")
+def rule_label(rule_set: RuleSet, lang: str = "en") -> str:
+    """A short name for people: ``ndrc-order-36`` → ``Order 36`` (国家发展改革委令第36号)."""
+    return rule_text(rule_set.id, lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +99,9 @@ class ItemPlan:
     ``publishable`` false means the rules do not publish it at all (``withheld``
     says why). ``describe`` is the text after "published: ". ``effective_us``
     is when the record takes effect: a read at an earlier instant leaves the
-    item out.
+    item out. ``what`` is what the record is as parts (:mod:`projections.wording`;
+    for an item not publishable, why it is withheld), ``describe_zh`` and
+    ``withheld_zh`` its words in Chinese (``describe``/``withheld`` in English).
     """
 
     event_id: str
@@ -136,6 +118,9 @@ class ItemPlan:
     publish_by: date | None
     publish_by_note: str | None
     details: dict[str, Any]
+    what: dict[str, Any] | None = None
+    describe_zh: str | None = None
+    withheld_zh: str | None = None
 
     @property
     def late(self) -> bool:
@@ -181,6 +166,9 @@ class ItemPlan:
             "publish_by": None if self.publish_by is None else self.publish_by.isoformat(),
             "publish_by_note": self.publish_by_note,
             "details": self.details,
+            "what": self.what,
+            "describe_zh": self.describe_zh,
+            "withheld_zh": self.withheld_zh,
         }
 
     @classmethod
@@ -204,6 +192,9 @@ class ItemPlan:
             publish_by=None if obj["publish_by"] is None else date.fromisoformat(obj["publish_by"]),
             publish_by_note=obj["publish_by_note"],
             details=obj["details"],
+            what=obj.get("what"),
+            describe_zh=obj.get("describe_zh"),
+            withheld_zh=obj.get("withheld_zh"),
         )
 
 
@@ -231,7 +222,9 @@ _FIRST_CAUSES = frozenset(
 
 def render(plan: ItemPlan, as_of_us: int) -> dict[str, Any] | None:
     """The item as the public sees it at ``as_of_us`` (module docstring); None
-    when the record is not yet in effect then."""
+    when the record is not yet in effect then. Its reason in three forms:
+    ``reason`` (English, the line clients have always read), ``reason_zh`` and
+    ``reason_parts`` (codes and parameters, :mod:`projections.wording`)."""
     if plan.effective_us > as_of_us:
         return None
     life = plan.lifecycle
@@ -240,10 +233,13 @@ def render(plan: ItemPlan, as_of_us: int) -> dict[str, Any] | None:
     start: date | None = None
     until: date | None = None
     periods: list[list[str | None]] = []
+    what = plan.what or {"code": "text", "text": plan.describe}
+    parts: dict[str, Any]
     if life.never is not None:
-        reason = f"not published: {life.never} (a revocation applies from the start)"
+        parts = {"code": "never", "cause": cause_parts(life.never)}
     elif not plan.publishable:
-        reason = f"not published: {plan.withheld}"
+        what = plan.what or {"code": "text", "text": plan.withheld}
+        parts = {"code": "withheld"}
     else:
         start = plan.act_day
         known = life.intervals_at(as_of_us)
@@ -255,19 +251,26 @@ def render(plan: ItemPlan, as_of_us: int) -> dict[str, Any] | None:
         if current is not None:
             published = True
             until = None if current.end_us is None else valid_day(current.end_us)
-            again = ""
+            again = None
             if current.start_cause not in _FIRST_CAUSES:
-                again = f" again since {day_text(current.start_us)} ({current.start_cause})"
-            ends = f", ends by {until.isoformat()}" if until is not None else ""
-            reason = f"published{again}: {plan.describe}{ends}"
+                again = {
+                    "day": day_text(current.start_us),
+                    "cause": cause_parts(current.start_cause),
+                }
+            ends = None if until is None else until.isoformat()
+            parts = {"code": "published", "again": again, "ends": ends}
         else:
             ended = life.ended(as_of_us)
             if ended is not None:
                 until = valid_day(ended[0])
-                reason = f"ended {until.isoformat()}: {ended[1]}"
+                parts = {"code": "ended", "day": until.isoformat(), "cause": cause_parts(ended[1])}
                 mark = ended_mark(ended[1], until.isoformat(), ended[2])
             else:
-                reason = f"not yet published (from {plan.act_day.isoformat()})"
+                parts = {"code": "not-yet", "day": plan.act_day.isoformat()}
+    english = plan.withheld if parts["code"] == "withheld" else plan.describe
+    chinese = plan.withheld_zh if parts["code"] == "withheld" else plan.describe_zh
+    reason = reason_text(parts, str(english), "en")
+    reason_zh = reason_text(parts, chinese or str(english), "zh")
     return {
         "event_id": plan.event_id,
         "type": plan.type,
@@ -279,6 +282,8 @@ def render(plan: ItemPlan, as_of_us: int) -> dict[str, Any] | None:
         "publish_by_note": plan.publish_by_note,
         "late": plan.late,
         "reason": reason,
+        "reason_zh": reason_zh,
+        "reason_parts": {**parts, "what": what},
         "periods": periods,
         **plan.details,
         **({} if mark is None else {"publication_ended": mark}),
@@ -380,9 +385,9 @@ def plans_of(timeline: Timeline, rules: RuleServices) -> list[ItemPlan]:
         elif kind == "credit.measure.applied" and entry.data.get("measure") in PUBLIC_MEASURES:
             plans.append(_measure_plan(entry, facts.measures[seq], rules))
         elif kind == "credit.person.linked":
-            plans.append(_person_plan(entry, facts.registrations[seq]))
+            plans.append(_person_plan(entry, facts.registrations[seq], rules))
         elif kind == "credit.registration.submitted":
-            plans.append(_registration_plan(entry, facts.registrations[seq]))
+            plans.append(_registration_plan(entry, facts.registrations[seq], rules))
         elif kind == "credit.license.granted":
             plans.append(_licence_plan(entry, facts.licences[seq], rules))
         elif kind == "credit.incentive.granted":
@@ -486,7 +491,11 @@ def _notice_plan(
         "notice_until": add_months(ended_by.day, notice.months).isoformat(),
         "notice_source": notice.source,
     }
-    what = "revoked" if penalty.revoked_by is not None else "withdrawn"
+    what = {
+        "code": "notice",
+        "agency": penalty.source,
+        "ended": "revoked" if penalty.revoked_by is not None else "withdrawn",
+    }
     lifecycle = Lifecycle(
         (Interval(at_us, max(ends, at_us + 1), "withdrawal notice", "notice period over"),)
     )
@@ -501,10 +510,12 @@ def _notice_plan(
         lifecycle=lifecycle,
         publishable=True,
         withheld=None,
-        describe=f"notice: a penalty decision of {penalty.source} was {what} (撤回公示说明)",
+        describe=what_text(what, "en", rules),
         publish_by=None,
         publish_by_note=_NO_DEADLINE[1],
         details=details,
+        what=what,
+        describe_zh=what_text(what, "zh", rules),
     )
 
 
@@ -538,13 +549,16 @@ def _plan(
     entry: Entry,
     kind: str,
     lifecycle: Lifecycle,
-    describe: str,
+    what: dict[str, Any],
     details: dict[str, Any],
+    rules: RuleServices,
     *,
-    publishable: bool = True,
-    withheld: str | None = None,
+    withheld: dict[str, Any] | None = None,
     deadline: tuple[date | None, str | None] = (None, None),
 ) -> ItemPlan:
+    """The plan of ``entry``: ``what`` it is (parts, :mod:`projections.wording`) and,
+    when the rules do not publish it, why (``withheld``, parts too)."""
+    publishable = withheld is None
     publish_by, note = deadline if publishable and lifecycle.never is None else (None, None)
     details = {**details, **_marks(entry, lifecycle)}
     return ItemPlan(
@@ -557,11 +571,14 @@ def _plan(
         recorded_us=entry.recorded_us,
         lifecycle=lifecycle,
         publishable=publishable,
-        withheld=withheld,
-        describe=describe,
+        withheld=None if withheld is None else what_text(withheld, "en", rules),
+        describe=what_text(what, "en", rules),
         publish_by=publish_by,
         publish_by_note=note,
         details=details,
+        what=what if withheld is None else withheld,
+        describe_zh=what_text(what, "zh", rules),
+        withheld_zh=None if withheld is None else what_text(withheld, "zh", rules),
     )
 
 
@@ -569,7 +586,7 @@ def _finding_plan(
     entry: Entry, rules_for: RulesFor, lifecycle: Lifecycle, rules: RuleServices
 ) -> ItemPlan:
     family = FINDING_FAMILIES[entry.type]
-    noun = "penalty" if family == "penalty" else "violation record"
+    noun = {"code": "noun", "family": family}
     details = {
         **_documented(entry),
         "severity": rules_for.severity,
@@ -587,35 +604,31 @@ def _finding_plan(
             lifecycle,
             noun,
             details,
-            publishable=False,
-            withheld=f"cannot tell the disclosure period: {rules_for.problem}",
+            rules,
+            withheld={"code": "undetermined", "problem": rules_for.problem},
         )
     period = rules_for.period
-    label = rule_label(rules_for.rule_set)
     sector = rules_for.sector
-    in_sector = f" in {sector}" if sector and sector in rules_for.rule_set.sector_overrides else ""
+    what: dict[str, Any] = {
+        "code": "finding",
+        "severity": rules_for.severity,
+        "family": family,
+        "sector": sector if sector and sector in rules_for.rule_set.sector_overrides else None,
+        "rule_set": rules_for.rule_set.id,
+    }
     details["rule_set"] = rules_for.rule_set.id
     details["repair_from"] = period.repair_from(entry.day).isoformat()
     if not period.publish:
-        return _plan(
-            entry,
-            family,
-            lifecycle,
-            noun,
-            details,
-            publishable=False,
-            withheld=f"{rules_for.severity} {noun}{in_sector} ({label})",
-        )
-    describe = (
-        f"{rules_for.severity} {noun}{in_sector}, {label}, "
-        f"{months_text(period.min_months)}–{months_text(period.max_months)}"
-    )
+        withheld = {**what, "code": "finding-withheld"}
+        return _plan(entry, family, lifecycle, noun, details, rules, withheld=withheld)
+    what.update(min_months=period.min_months, max_months=period.max_months)
     return _plan(
         entry,
         family,
         lifecycle,
-        describe,
+        what,
         details,
+        rules,
         deadline=_deadline(entry, rules_for.rule_set, rules),
     )
 
@@ -624,17 +637,14 @@ def _designation_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -
     name = list_name(entry)
     proposal = entry.refs.get("proposal")
     planned = proposal.data.get("planned_end") if proposal is not None else None
-    label = LIST_LABELS.get(name or "", "")
-    describe = f"{name} list ({label})" if label else f"{name} list"
-    if planned:
-        describe += f", planned end {planned}"
     details = {**_documented(entry), "list": name, "planned_end": planned}
     return _plan(
         entry,
         "list",
         lifecycle,
-        describe,
+        {"code": "list", "list": name, "planned_end": planned},
         details,
+        rules,
         deadline=_deadline(entry, None, rules),
     )
 
@@ -642,14 +652,14 @@ def _designation_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -
 def _ban_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> ItemPlan:
     until = entry.data.get("until")
     sector = entry.data.get("sector")
-    span = "" if until else ", permanent"
     details = {**_documented(entry), "sector": sector, "ban_until": until, "permanent": not until}
     return _plan(
         entry,
         "ban",
         lifecycle,
-        f"market ban (市场和行业禁入) from {sector}{span}",
+        {"code": "ban", "sector": sector, "permanent": not until},
         details,
+        rules,
         deadline=_deadline(entry, None, rules),
     )
 
@@ -662,8 +672,9 @@ def _measure_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> It
         entry,
         "measure",
         lifecycle,
-        f"measure {measure} (通报批评 public criticism)",
+        {"code": "measure", "measure": measure},
         details,
+        rules,
         deadline=_deadline(entry, None, rules),
     )
 
@@ -674,11 +685,10 @@ _NO_DEADLINE: tuple[date | None, str | None] = (
 )
 
 
-def _person_plan(entry: Entry, lifecycle: Lifecycle) -> ItemPlan:
+def _person_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> ItemPlan:
     role = entry.data.get("role")
     name = entry.data.get("name")
     raw = entry.data.get("id_number")
-    role_text = ROLE_LABELS.get(role, str(role)) if isinstance(role, str) else "person"
     details: dict[str, Any] = {
         "role": role,
         "name": name,
@@ -691,19 +701,20 @@ def _person_plan(entry: Entry, lifecycle: Lifecycle) -> ItemPlan:
         entry,
         "person",
         lifecycle,
-        f"responsible person, {role_text}: {name}",
+        {"code": "person", "role": role, "name": name},
         details,
+        rules,
         deadline=_NO_DEADLINE,
     )
 
 
 PROTECTED_KEY = "id_number_protected"
 """Where a person item keeps an identity number the ledger stores encrypted
-(``ledger.personal``): never part of the public JSON (:func:`public_items`)."""
+(``ledger.sealing``): never part of the public JSON (:func:`public_items`)."""
 
 Reveal = Callable[[Any], str | None]
 """Turns a stored (encrypted) identity number into what the public may see: its
-masked form, or "erased" (``ledger.personal.reveal`` for the public role)."""
+masked form, or "erased" (``ledger.sealing.reveal`` for the public role)."""
 
 
 def public_items(
@@ -722,7 +733,7 @@ def public_items(
     return out
 
 
-def _registration_plan(entry: Entry, lifecycle: Lifecycle) -> ItemPlan:
+def _registration_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> ItemPlan:
     category = entry.data.get("category")
     description = entry.data.get("description")
     details = {"category": category, "description": description, "date": entry.day.isoformat()}
@@ -730,8 +741,9 @@ def _registration_plan(entry: Entry, lifecycle: Lifecycle) -> ItemPlan:
         entry,
         "registration",
         lifecycle,
-        f"positive information ({category}): {description}",
+        {"code": "registration", "category": category, "description": description},
         details,
+        rules,
         deadline=_NO_DEADLINE,
     )
 
@@ -758,8 +770,9 @@ def _licence_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> It
         entry,
         "license",
         lifecycle,
-        f"licence (行政许可) {data.get('license_type')}: {data.get('matter')}",
+        {"code": "license", "license_type": data.get("license_type"), "matter": data.get("matter")},
         details,
+        rules,
         deadline=_deadline(entry, None, rules),
     )
 
@@ -779,7 +792,8 @@ def _incentive_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> 
         entry,
         "incentive",
         lifecycle,
-        f"incentive (守信激励) {rules.incentives.name(code)}",
+        {"code": "incentive", "measure": code},
         details,
+        rules,
         deadline=_NO_DEADLINE,
     )

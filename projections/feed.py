@@ -64,7 +64,7 @@ from events.recorded import RecordedEvent
 from ledger import heartbeat
 from ledger.app import Ledger
 from ledger.producers import feed_producer
-from ledger.recorders import row_to_event
+from ledger.store.rows import row_to_event
 from projections.disclosure import disclosure, public_items
 from projections.public import feed_change, published_items
 
@@ -195,7 +195,7 @@ class DisclosureFeed:
         self.batch_size = batch_size
         self.origin = origin
         """The ``origin`` attribute of every change (the ledger's ``LEDGER_NAME``)."""
-        self.rules = rules or ledger.rules or RuleServices.load()
+        self.rules = rules or ledger.rule_services()
 
     def position(self) -> int:
         """How many ledger positions were processed (= the next position to read)."""

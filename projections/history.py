@@ -52,6 +52,7 @@ from projections.timeline import Entry, Timeline
 
 __all__ = ["History", "HistoryEntry", "history"]
 
+
 def _relation(type_name: str) -> Relation | None:
     """How a record of ``type_name`` names what it points at, and is named back
     (its declaration, :mod:`events.catalogue`)."""
@@ -223,9 +224,7 @@ def _links(entry: Entry) -> list[dict[str, Any]]:
         links.append(link)
     for other in entry.referrers:
         back = _relation(other.type)
-        link = _ref(
-            f"referred to by ({other.type})" if back is None else back.backward.en, other
-        )
+        link = _ref(f"referred to by ({other.type})" if back is None else back.backward.en, other)
         if other.revoked_by is not None:
             link["revoked"] = True
         if other.type == "credit.objection.filed":
@@ -300,9 +299,12 @@ def _standing_diff(before: Standing, after: Standing) -> dict[str, Any]:
     return diff
 
 
+_REASON_FORMS = ("reason", "reason_zh", "reason_parts")
+"""The three forms of an item's reason (``projections.wording``): one change."""
+
 _IMPLIED = (
     "published",
-    "reason",
+    *_REASON_FORMS,
     "periods",
     "from",
     "until",
@@ -333,7 +335,9 @@ def _disclosure_diff(
         if old == item:
             continue
         implied = (
-            _IMPLIED if old["reason"] != item["reason"] else ("published", "periods", PROTECTED_KEY)
+            _IMPLIED
+            if old["reason"] != item["reason"]
+            else ("published", "periods", PROTECTED_KEY, *_REASON_FORMS)
         )
         fields = {
             k: [old.get(k), v] for k, v in item.items() if k not in implied and old.get(k) != v
@@ -365,7 +369,7 @@ def _corrected(entry: Entry) -> dict[str, Any] | None:
 def _shown_id(value: Any) -> str:
     """An identity number as the history shows it: masked, or "(encrypted)" when
     the ledger stores it encrypted (readers with the right role decrypt it from
-    the raw ``data`` through ``ledger.personal.reveal``)."""
+    the raw ``data`` through ``ledger.sealing.reveal``)."""
     if isinstance(value, dict):
         return "(encrypted)"
     return mask_id_number(value)

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 
-from commands.rulesets import DisclosurePeriod, NoRuleSet, RuleSet, add_months
+from commands.rulesets import DisclosurePeriod, NoRuleSet, RuleSet, add_months, period_for
 from commands.services import RuleServices
 from projections.timeline import (
     Entry,
@@ -359,13 +359,11 @@ class RulesFor:
         sev = severity if isinstance(severity, str) else None
         sec = sector if isinstance(sector, str) else None
         try:
-            rule_set = rules.rulebook.in_force(finding.day)
+            rule_set, period = period_for(rules.rulebook, finding.day, family, sev or "", sec)
         except NoRuleSet as exc:
             return RulesFor(family, sev, sec, None, None, str(exc))
-        try:
-            period = rule_set.period(family, sev or "", sec)
-        except ValueError as exc:
-            return RulesFor(family, sev, sec, rule_set, None, str(exc))
+        except ValueError as exc:  # an unknown severity: the rule set still applies
+            return RulesFor(family, sev, sec, rules.rulebook.in_force(finding.day), None, str(exc))
         return RulesFor(family, sev, sec, rule_set, period)
 
 

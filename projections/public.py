@@ -43,6 +43,7 @@ __all__ = [
     "feed_change",
     "members_for",
     "published_items",
+    "record_for",
     "standing_for",
 ]
 
@@ -142,6 +143,29 @@ def standing_for(
         if str(entry.get("event_id")) not in unshared
     ]
     return {**standing, "explanation": explanation}
+
+
+def record_for(
+    audience: Audience,
+    subject: str,
+    record: Mapping[str, Any],
+    item: Mapping[str, Any] | None,
+) -> dict[str, Any] | None:
+    """One record of ``subject`` as ``audience`` may read it (``GET
+    /v1/records/{source}/{id}``): ``record`` is its ``history --json`` entry, ``item`` its disclosure item as
+    :func:`disclosure_for` showed it to this audience (None when it showed none).
+    The roles that see everything, the subject itself and the agency that recorded
+    the record (its ``source``) or is responsible for it read the record itself
+    (``record``) beside the item; anyone else reads only the published item, or
+    nothing at all (None: the record's existence is not hinted at)."""
+    recorder = {"agency": record.get("source")}
+    if audience.sees_all_of(subject, recorder) or (
+        item is not None and audience.sees_all_of(subject, item)
+    ):
+        return {"record": dict(record), "disclosure": dict(item) if item is not None else None}
+    if item is None or not item.get("published"):
+        return None
+    return {"record": None, "disclosure": dict(item)}
 
 
 def members_for(

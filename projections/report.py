@@ -38,14 +38,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from commands.rulesets import NoRuleSet
+from commands.services import RuleServices
 from events.instants import CST
+from events.labels import shown
 from ledger.audit.bundle import build_bundle
 from ledger.audit.checkpoints import CheckpointError, issue_checkpoint, latest_checkpoint
 from ledger.audit.keys import public_key_b64
 from ledger.audit.reports import (
     REPORT_FORMAT,
     IssuedReport,
-    create_reports_table,
     issued_report,
     new_report_id,
     record_issued,
@@ -53,8 +54,8 @@ from ledger.audit.reports import (
     report_hash,
     sign_report,
 )
-from ledger.recorders import LedgerSQL
-from projections.disclosure import LIST_LABELS, NOTICE_KIND
+from ledger.store.recorder import LedgerSQL
+from projections.disclosure import NOTICE_KIND
 from projections.public import EVERYTHING, PUBLIC
 from projections.reads import Reads
 
@@ -100,73 +101,18 @@ _DROPPED = frozenset(
 )
 """Keys of a disclosure item that a report does not repeat in ``details``."""
 
-_AGENCY_KINDS = {
-    "samr": "市场监督管理局",
-    "tax": "税务局",
-    "mee": "生态环境局",
-    "court": "人民法院",
-    "mohrss": "人力资源和社会保障局",
-    "emergency": "应急管理局",
-    "ndrc": "发展和改革委员会",
-    "customs": "海关",
-    "mof": "财政局",
-    "mohurd": "住房和城乡建设局",
-    "mot": "交通运输局",
-    "nhc": "卫生健康委员会",
-    "nmpa": "药品监督管理局",
-    "fire": "消防救援机构",
-    "credit-platform": "信用平台",
-    "system": "信用账本系统",
-}
-_SEVERITY = {"minor": "轻微", "general": "一般", "serious": "严重"}
-_SCHEME_NAMES = {
-    "public-credit-comprehensive-evaluation": "公共信用综合评价",
-    "national-comprehensive": "全国公共信用综合评价",
-    "market-regulation-credit-risk-classification": "市场监管信用风险分类",
-    "market-regulation": "市场监管信用风险分类",
-    "tax": "纳税信用等级评价",
-    "customs": "海关企业信用等级",
-}
-_PENALTY_KINDS = {
-    "warning": "警告",
-    "criticism": "通报批评",
-    "fine": "罚款",
-    "confiscation": "没收违法所得",
-    "suspension": "暂扣许可证件",
-    "revocation": "吊销许可证件",
-    "restriction": "限制开展生产经营活动",
-    "detention": "行政拘留",
-}
-_COMMITMENT_TYPES = {
-    "approval-substitute": "审批替代型",
-    "voluntary": "自主自愿型",
-    "industry": "行业自律型",
-    "repair": "信用修复型",
-}
-_AUTHORITIES = {
-    "1": "机构编制",
-    "5": "民政",
-    "9": "市场监督管理（工商）",
-    "A": "其他",
-    "N": "农业农村（其他）",
-    "Y": "其他",
-}
 
-
-def agency_name(source: str, rules: Any = None) -> str:
+def agency_name(source: str, rules: RuleServices | None) -> str:
     """The Chinese name of the agency ``source`` (``KIND/REGION``), for people: from the
-    agency registry of ``rules`` (``commands/agencies.json``: 深圳市市场监管), else from a
-    small table of kinds (市场监督管理局（440300）)."""
-    agencies = getattr(rules, "agencies", None)
-    if agencies is not None:
-        named = str(agencies.name(source))
-        if named.startswith(source + "（") and named.endswith("）"):
-            return named[len(source) + 1 : -1]
-    kind, _, region = source.partition("/")
-    name = _AGENCY_KINDS.get(kind)
-    if name is None:
-        return source
-    return f"{name}（{region}）" if region else name
+    agency registry of ``rules`` (``commands/agencies.json``: 深圳市市场监管); the source
+    itself when the registry cannot name it (or there are no rule services)."""
+    return rules.agencies.title(source) if rules is not None else source
+
+
+def _words(kind: str, code: Any) -> str:
+    """The Chinese label of ``code`` (:func:`events.labels.shown`: the code itself
+    when the ledger has no words for it; empty for none)."""
+    return "" if code is None or code == "" else shown(kind, str(code))
 
 
 def utc_text(us: int) -> str:
@@ -183,26 +129,29 @@ def _cst_day(us: int) -> date:
 # -- content ----------------------------------------------------------------------------
 
 
-def _item_title(item: Mapping[str, Any]) -> str:
+def _item_title(item: Mapping[str, Any], rules: RuleServices | None = None) -> str:
     kind = item.get("kind")
     if kind == "penalty":
-        kinds = "、".join(_PENALTY_KINDS.get(k, k) for k in item.get("kinds") or [])
+        kinds = "、".join(_words("penalty-kind", k) for k in item.get("kinds") or [])
         amount = f"，罚没金额 {item['amount']} 元" if item.get("amount") else ""
-        return f"{_SEVERITY.get(item.get('severity', ''), '')}行政处罚：{kinds}{amount}"
+        return f"{_words('severity', item.get('severity'))}行政处罚：{kinds}{amount}"
     if kind == NOTICE_KIND:
         reason = item.get("withdrawal_reason") or ""
         return f"行政处罚决定已撤回（撤回公示说明）{reason}"
     if kind == "violation":
-        return f"{_SEVERITY.get(item.get('severity', ''), '')}失信行为：{item.get('behaviour', '')}"
+        severity = _words("severity", item.get("severity"))
+        return f"{severity}失信行为：{_words('behaviour', item.get('behaviour'))}"
     if kind == "list":
         end = f"，计划移出日期 {item['planned_end']}" if item.get("planned_end") else ""
-        return f"列入{LIST_LABELS.get(str(item.get('list')), item.get('list'))}{end}"
+        return f"列入{_words('list', item.get('list'))}{end}"
     if kind == "measure":
         until = f"，至 {item['measure_until']}" if item.get("measure_until") else ""
-        return f"惩戒措施：{item.get('measure', '')}{until}"
+        measure = item.get("measure")
+        name = rules.label("measure", str(measure)) if rules is not None and measure else measure
+        return f"惩戒措施：{name or ''}{until}"
     if kind == "ban":
         until = "终身禁入" if item.get("permanent") else f"至 {item.get('ban_until')}"
-        return f"市场和行业禁入（{item.get('sector', '')}），{until}"
+        return f"市场和行业禁入（{_words('sector', item.get('sector'))}），{until}"
     if kind == "registration":
         return f"{item.get('category', '')}：{item.get('description', '')}"
     if kind == "license":
@@ -236,7 +185,7 @@ def _section_item(
         "source": source,
         "type": item.get("type"),
         "kind": item.get("kind"),
-        "title": _item_title(item),
+        "title": _item_title(item, reads.rules),
         "agency": agency,
         "agency_name": agency_name(agency, reads.rules),
         "document": item.get("document"),
@@ -275,7 +224,7 @@ def _scheme(name: str) -> tuple[str, str | None]:
 
 
 def _evaluations(
-    history: list[dict[str, Any]], as_of_day: date, rules: Any = None
+    history: list[dict[str, Any]], as_of_day: date, rules: RuleServices | None = None
 ) -> list[dict[str, Any]]:
     """The latest valid evaluation of each scheme (a newer grade replaces only its own
     scheme's; a revoked one is left out)."""
@@ -299,7 +248,7 @@ def _evaluations(
             "period": data.get("period") or year,
             "grade": data.get("grade"),
             "valid_until": valid_until,
-            "title": f"{_SCHEME_NAMES.get(scheme, scheme)}{_period(data.get('period') or year)}："
+            "title": f"{_words('scheme', scheme)}{_period(data.get('period') or year)}："
             f"{data.get('grade')}",
             "agency": record["source"],
             "agency_name": agency_name(record["source"], rules),
@@ -330,13 +279,16 @@ def _revoked(history: list[dict[str, Any]]) -> set[str]:
 
 
 _COMMITMENT_ENDS = {
-    "credit.commitment.fulfilled": "已履约",
-    "credit.commitment.breached": "未履约",
-    "credit.commitment.withdrawn": "已撤回",
+    "credit.commitment.fulfilled": "fulfilled",
+    "credit.commitment.breached": "breached",
+    "credit.commitment.withdrawn": "withdrawn",
 }
+"""The types that end a commitment and the status (``commitment-status``) each gives."""
 
 
-def _commitments(history: list[dict[str, Any]], rules: Any = None) -> list[dict[str, Any]]:
+def _commitments(
+    history: list[dict[str, Any]], rules: RuleServices | None = None
+) -> list[dict[str, Any]]:
     """Every commitment made (not revoked) and how it ended, if it did; repair commitments
     (信用修复型) are left out: they exist because of a repair and name the repaired record,
     whose existence public output must not hint at (DOMAIN.md "What the public sees")."""
@@ -355,8 +307,8 @@ def _commitments(history: list[dict[str, Any]], rules: Any = None) -> list[dict[
         if data.get("commitment_type") == "repair":
             continue  # it names the repaired record, which must not be hinted at
         end = ends.get(record["id"])
-        status = _COMMITMENT_ENDS[end["type"]] if end is not None else "履行中"
-        kind = _COMMITMENT_TYPES.get(str(data.get("commitment_type")), data.get("commitment_type"))
+        status = _words("commitment-status", _COMMITMENT_ENDS[end["type"]] if end else "open")
+        kind = _words("commitment-type", data.get("commitment_type"))
         item: dict[str, Any] = {
             "id": record["id"],
             "source": record["source"],
@@ -383,7 +335,7 @@ def _subject_facts(code: str, name: str | None) -> dict[str, Any]:
     return {
         "code": code,
         "name": name,
-        "registration_authority": _AUTHORITIES.get(code[0], code[0]),
+        "registration_authority": _words("registration-authority", code[0]),
         "entity_category": code[1],
         "region": code[2:8],
     }
@@ -424,7 +376,7 @@ def report_content(
     lists = [
         {
             "list": i["details"].get("list"),
-            "title": LIST_LABELS.get(str(i["details"].get("list")), i["details"].get("list")),
+            "title": _words("list", i["details"].get("list")),
             "since": i["from"],
             "derived_from": [{"id": i["id"], "source": i["source"]}],
         }
@@ -470,7 +422,7 @@ def _summary(
     lines = [f"截至 {as_of_day.isoformat()}，本报告载明该主体在本账本中公示的全部信用信息。"]
     if member is not None:
         lines.append(
-            f"该主体列入守信激励对象名单（{_SCHEME_NAMES.get(member['scheme'], member['scheme'])}：{'、'.join(member['grades'])}，"
+            f"该主体列入守信激励对象名单（{_words('scheme', member['scheme'])}：{'、'.join(member['grades'])}，"
             f"自 {member['since']} 起，有效期至 {member['valid_until'] or '长期'}）。"
         )
     negative = sum(len(sections[k]) for k in ("penalties", "violations", "lists", "measures"))
@@ -540,9 +492,6 @@ class ReportIssuer:
     checkpoint_log: Any | None = None
     """``ledger.audit.checkpoint_log.CheckpointLog``: where the checkpoints a report
     needs are published, as every checkpoint is (None: none kept)."""
-
-    def __post_init__(self) -> None:
-        create_reports_table(self.recorder)
 
     def issued(self, report_id: str) -> IssuedReport | None:
         """The register's entry of ``report_id`` (None: not issued by this ledger)."""

@@ -1,7 +1,9 @@
 """The read views for people: standing, disclosure and list members as text.
 
 Each function takes the ``--json`` shape (so whichever mode served a read, it
-reads the same) and returns lines with Chinese and English labels.
+reads the same) and returns lines with Chinese and English headings; codes and
+reason lines are in ``lang`` (``zh``, the default, or ``en``: the CLI's ``--lang``),
+named by :mod:`events.labels`.
 """
 
 from __future__ import annotations
@@ -9,21 +11,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from projections.disclosure import LIST_LABELS
+from events.labels import shown
 
-__all__ = ["disclosure_text", "list_text", "standing_text"]
+__all__ = ["LANGS", "disclosure_text", "list_text", "standing_text"]
 
-_KIND_LABELS = {
-    "penalty": "行政处罚 penalty",
-    "violation": "失信行为 violation",
-    "list": "名单 list",
-    "ban": "市场禁入 ban",
-    "measure": "惩戒措施 measure",
-    "person": "责任人 person",
-    "registration": "自愿注册 registration",
-    "license": "行政许可 licence",
-    "incentive": "守信激励 incentive",
-}
+LANGS = ("zh", "en")
+"""The languages of the text views."""
 
 
 def _clock(body: dict[str, Any]) -> str:
@@ -33,7 +26,7 @@ def _clock(body: dict[str, Any]) -> str:
     return f"as of {as_of} CST · known at {known_text}"
 
 
-def standing_text(s: dict[str, Any]) -> str:
+def standing_text(s: dict[str, Any], lang: str = "zh") -> str:
     """The standing for a person."""
     name = f" {s['subject_name']}" if s.get("subject_name") else ""
     ratio = s.get("spot_check_ratio")
@@ -63,7 +56,7 @@ def standing_text(s: dict[str, Any]) -> str:
         )
     lines.append("名单 lists:" + ("" if s.get("list_designations") else " none"))
     for d in s.get("list_designations", []):
-        label = LIST_LABELS.get(d["list"], "")
+        label = shown("list", d["list"], lang)
         late = " (past its planned end)" if d.get("past_planned_end") else ""
         lines.append(
             f"  {d['list']} {label}: {d['event_id']}, since {d['since']}, "
@@ -107,27 +100,28 @@ def standing_text(s: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def disclosure_text(d: dict[str, Any]) -> str:
-    """The disclosure for a person: published items first."""
+def disclosure_text(d: dict[str, Any], lang: str = "zh") -> str:
+    """The disclosure for a person: published items first; reasons in ``lang``."""
     name = f" {d['subject_name']}" if d.get("subject_name") else ""
     published = [i for i in d["items"] if i["published"]]
     other = [i for i in d["items"] if not i["published"]]
     lines = [f"{d['subject']}{name} — 信用信息公示 public disclosure", _clock(d), ""]
     lines.append(f"公示中 published ({len(published)}):")
     for item in published:
-        lines.extend(_item_lines(item))
+        lines.extend(_item_lines(item, lang))
     lines.append(f"未公示或已结束 not published or ended ({len(other)}):")
     for item in other:
-        lines.extend(_item_lines(item))
+        lines.extend(_item_lines(item, lang))
     return "\n".join(lines) + "\n"
 
 
-def _item_lines(item: dict[str, Any]) -> list[str]:
-    label = _KIND_LABELS.get(item["kind"], item["kind"])
+def _item_lines(item: dict[str, Any], lang: str) -> list[str]:
+    label = shown("record-kind", item["kind"], lang)
     span = ""
     if item["from"]:
         span = f"  {item['from']} → {item['until'] or '…'}"
-    out = [f"  {item['event_id']}  {label}{span}", f"      {item['reason']}"]
+    reason = item.get("reason_zh") or item["reason"] if lang == "zh" else item["reason"]
+    out = [f"  {item['event_id']}  {label}{span}", f"      {reason}"]
     if item["kind"] == "person":
         out.append(f"      身份证号 identity number {item.get('id_number') or '(not shown)'}")
     if item.get("publish_by"):
@@ -138,12 +132,9 @@ def _item_lines(item: dict[str, Any]) -> list[str]:
     return out
 
 
-_OTHER_LISTS = {"bans": "市场和行业禁入 market bans", "trustworthy": "守信激励对象名单 trustworthy"}
-
-
-def list_text(body: dict[str, Any]) -> str:
+def list_text(body: dict[str, Any], lang: str = "zh") -> str:
     """A register's members for a person."""
-    label = LIST_LABELS.get(body["list"], _OTHER_LISTS.get(body["list"], ""))
+    label = shown("list", body["list"], lang)
     lines = [
         f"{body['list']} {label} — {body['count']} member{'' if body['count'] == 1 else 's'}",
         _clock(body),

@@ -47,15 +47,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from commands.jurisdiction import platform_kind, region_contains, sector_and_region
+from commands.agencies import Agencies
+from commands.jurisdiction import region_contains, sector_and_region
 from commands.rulesets import add_months
 from commands.services import RuleServices
 from commands.warning_rules import WarningBook, WarningRule
+from ledger.store.views import ViewStore
 from projections.lifecycles import FINDING_FAMILIES, lifecycles, marks, withdrawal
 from projections.scan import subject_streams
 from projections.standing import instant_text, open_items
 from projections.timeline import Entry, Timeline, day_start_us, valid_day
-from projections.views import ViewStore
 
 __all__ = ["Hit", "RiskWarning", "ledger_warnings", "warnings_of"]
 
@@ -85,15 +86,15 @@ class RiskWarning:
     sectors: tuple[str, ...]
     regions: tuple[str, ...]
 
-    def seen_by(self, agency: str) -> bool:
+    def seen_by(self, agency: str, agencies: Agencies) -> bool:
         """Whether agency source ``agency`` (``KIND/REGION``) sees this warning."""
-        found = sector_and_region(agency)
+        found = sector_and_region(agencies, agency)
         if found is None:
             return False
         kind, region = found
-        if kind != platform_kind() and kind not in self.sectors:
+        if kind != agencies.platform_kind and kind not in self.sectors:
             return False
-        return any(region_contains(region, r) for r in self.regions)
+        return any(region_contains(agencies, region, r) for r in self.regions)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -340,14 +341,14 @@ def _overdue_marks(timeline: Timeline, rule: WarningRule, rules: RuleServices) -
     return out
 
 
-def _first_by_agency(timeline: Timeline, t: int) -> dict[str, Entry]:
+def _first_by_agency(timeline: Timeline, t: int, agencies: Agencies) -> dict[str, Entry]:
     """Each agency's first record of the subject in effect by ``t``."""
     first: dict[str, Entry] = {}
     for e in timeline.entries:
         if (
             e.revoked_by is None
             and e.effective_us <= t
-            and sector_and_region(e.source)
+            and sector_and_region(agencies, e.source)
             and (e.source not in first or e.effective_us < first[e.source].effective_us)
         ):
             first[e.source] = e
@@ -363,12 +364,13 @@ def _sanctions(timeline: Timeline, rules: RuleServices) -> list[tuple[Entry, Any
 
 def _elsewhere(timeline: Timeline, rule: WarningRule, t: int, rules: RuleServices) -> Hit | None:
     home = timeline.subject[2:8]
-    others = _first_by_agency(timeline, t)
+    agencies = rules.agencies
+    others = _first_by_agency(timeline, t, agencies)
     evidence: list[Entry] = []
     sources: set[str] = set()
     lines: list[str] = []
     for sanction, lifecycle in _sanctions(timeline, rules):
-        imposed_by = sector_and_region(sanction.source)
+        imposed_by = sector_and_region(agencies, sanction.source)
         if imposed_by is None or sanction.effective_us > t or lifecycle.at(t) is None:
             continue
         kind, region = imposed_by
@@ -376,11 +378,11 @@ def _elsewhere(timeline: Timeline, rule: WarningRule, t: int, rules: RuleService
             e
             for source, e in sorted(others.items())
             if source != sanction.source
-            and (sr := sector_and_region(source)) is not None
-            and sr[0] != platform_kind()
-            and (sr[0] != kind or not region_contains(region, sr[1]))
+            and (sr := sector_and_region(agencies, source)) is not None
+            and sr[0] != agencies.platform_kind
+            and (sr[0] != kind or not region_contains(agencies, region, sr[1]))
         ]
-        away = not region_contains(region, home)
+        away = not region_contains(agencies, region, home)
         if not elsewhere and not away:
             continue
         evidence += [sanction, *elsewhere]
@@ -452,7 +454,7 @@ def warnings_of(
     """The warnings of the timeline's subject at ``as_of_us`` (module docstring);
     ``rule_id`` keeps one rule only."""
     home = timeline.subject[2:8]
-    rule_set = book.in_force(home, valid_day(as_of_us))
+    rule_set = book.in_force(home, valid_day(as_of_us), rules.agencies)
     if rule_set is None or not timeline.entries:
         return []
     out: list[RiskWarning] = []
@@ -463,7 +465,9 @@ def warnings_of(
         hit = detect(timeline, rule, as_of_us, rules)
         if hit is None:
             continue
-        concerned = [sr for s in hit.sources if (sr := sector_and_region(s)) is not None]
+        concerned = [
+            sr for s in hit.sources if (sr := sector_and_region(rules.agencies, s)) is not None
+        ]
         out.append(
             RiskWarning(
                 subject=timeline.subject,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands.criteria import MeasuresList
 from commands.workflows.persons import subject_persons
 from ledger.app import Ledger
 from ledger.scans import states
@@ -27,5 +26,5 @@ def persons_of(ledger: Ledger, code: str, as_of_us: int | None = None) -> dict[s
     (state,) = states(ledger, [code])
     if state.version == 0:
         return None
-    measures = ledger.rules.measures if ledger.rules is not None else MeasuresList.load()
+    measures = ledger.rule_services().measures
     return subject_persons(state, ledger.clock() if as_of_us is None else as_of_us, measures)

@@ -60,7 +60,7 @@ def find_unverified(
     """Every recorded event (of ``subject`` only, if given) the authority rules
     would refuse now, in ledger position order."""
     if agencies is None:
-        agencies = ledger.rules.agencies if ledger.rules is not None else Agencies.packaged()
+        agencies = ledger.rule_services().agencies
     if subject is not None:
         source: Any = ledger.stream(subject)
     else:

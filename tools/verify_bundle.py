@@ -5,6 +5,7 @@ Usage::
 
     python verify_bundle.py BUNDLE.json [--public-key BASE64_OR_FILE]
                             [--earlier-checkpoint CP.json --consistency PROOF.json]
+                            [--witness-key BASE64_OR_FILE ... [--witnesses K]]
 
 This file is deliberately self-contained: it needs only the Python standard library and the
 ``cryptography`` package (for Ed25519), and it does NOT import the ledger's own code. Its
@@ -39,6 +40,15 @@ bundle's). Optionally an earlier signed checkpoint and a consistency proof
 (``{"from": m, "to": n, "proof": [hex, ...]}``) show the bundle's checkpoint extends it
 (RFC 9162 §2.1.4.2).
 
+Witness cosignatures (AUDIT-FORMAT.md "Witness cosignature", Clarifications "Cosignatures"):
+a bundle may carry ``cosignatures``, a list of ``{"witness", "origin", "size", "root",
+"heads_root"?, "cosigned_us", "signature"}`` beside the ledger's signature. Given witnesses'
+public keys (``--witness-key``, repeat), a cosignature counts for a key when it names exactly
+the bundle checkpoint's tree (origin, size, root, heads_root) and its Ed25519 signature over
+``canon(cosignature without "signature")`` verifies under that key; each key counts once.
+``--witnesses K`` (default 1 when keys are given) fails the bundle unless K of the given keys
+cosigned it. Without keys, cosignatures are not checked (a warning says how many there are).
+
 Subject codes are ASCII, so "sorts before" is plain string (code point) order.
 
 Output: ``OK: <subject>, <k> records, checkpoint size <n>`` (plus ``, last seq <k> is the
@@ -70,7 +80,9 @@ if TYPE_CHECKING:  # keeps the tool importable on Python 3.9
 
 BUNDLE_FORMAT = "credit-ledger-audit/1"
 BUNDLE_KEYS = ("format", "subject", "public_key", "checkpoint", "records")
-BUNDLE_OPTIONAL = ("head",)
+BUNDLE_OPTIONAL = ("head", "cosignatures")
+COSIGNATURE_KEYS = frozenset({"witness", "origin", "size", "root", "cosigned_us", "signature"})
+COSIGNED_TREE = ("origin", "size", "root", "heads_root")
 HEAD_KEYS = frozenset({"leaf", "index", "count", "inclusion", "previous", "next"})
 NEIGHBOUR_KEYS = frozenset({"leaf", "index", "inclusion"})
 LEAF_KEYS = frozenset({"subject", "seq", "hash"})
@@ -506,11 +518,73 @@ def _check_head(
     return fails
 
 
+def _cosigned_by(cosignature: Any, checkpoint: Any, key: bytes) -> bool:
+    """Does ``cosignature`` name ``checkpoint``'s tree and verify under witness ``key``?"""
+    if not isinstance(cosignature, dict) or not isinstance(checkpoint, dict):
+        return False
+    keys = cosignature.keys()
+    if not (COSIGNATURE_KEYS <= keys <= COSIGNATURE_KEYS | {"heads_root"}):
+        return False
+    if any(cosignature.get(k) != checkpoint.get(k) for k in COSIGNED_TREE):
+        return False
+    body = {k: v for k, v in cosignature.items() if k != "signature"}
+    signature = _b64(cosignature.get("signature"), 64)
+    if signature is None or canon_problem(body):
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(key).verify(signature, canon(body))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def check_cosignatures(
+    cosignatures: Any, checkpoint: Any, witness_keys: list[bytes], required: int
+) -> tuple[list[str], list[str], int]:
+    """(failures, warnings, how many of ``witness_keys`` validly cosigned ``checkpoint``).
+    Fails when fewer than ``required`` did; each key counts once."""
+    if cosignatures is None:
+        cosignatures = []
+    if not isinstance(cosignatures, list):
+        return ["cosignatures: structure: not a list"], [], 0
+    if not witness_keys:
+        warnings = (
+            [f"{len(cosignatures)} witness cosignature(s) not checked (no --witness-key given)"]
+            if cosignatures
+            else []
+        )
+        return [], warnings, 0
+    signed = {
+        i
+        for i, key in enumerate(witness_keys)
+        if any(_cosigned_by(c, checkpoint, key) for c in cosignatures)
+    }
+    warnings = []
+    unmatched = sum(
+        1 for c in cosignatures if not any(_cosigned_by(c, checkpoint, k) for k in witness_keys)
+    )
+    if unmatched:
+        warnings.append(
+            f"{unmatched} cosignature(s) not of the given witnesses' keys or not of this "
+            "checkpoint: not counted"
+        )
+    fails = []
+    if len(signed) < required:
+        fails.append(
+            f"cosignatures: only {len(signed)} of the {len(witness_keys)} given witnesses "
+            f"cosigned checkpoint size {checkpoint.get('size') if isinstance(checkpoint, dict) else '?'}"
+            f", {required} required"
+        )
+    return fails, warnings, len(signed)
+
+
 def _verify(
     bundle: Any,
     public_key: bytes | None = None,
     earlier_checkpoint: Any = None,
     consistency: Any = None,
+    witness_keys: list[bytes] | None = None,
+    witnesses: int = 0,
 ) -> tuple[list[str], list[str]]:
     """(failures, warnings)."""
     warnings: list[str] = []
@@ -582,7 +656,10 @@ def _verify(
 
     if earlier_checkpoint is not None or consistency is not None:
         fails += _check_earlier(earlier_checkpoint, consistency, key, cp, size, root)
-    return fails, warnings
+    more, notes, _ = check_cosignatures(
+        bundle.get("cosignatures"), cp, witness_keys or [], witnesses
+    )
+    return fails + more, warnings + notes
 
 
 def _check_earlier(
@@ -628,15 +705,19 @@ def verify(
     *,
     earlier_checkpoint: Any = None,
     consistency: Any = None,
+    witness_keys: list[bytes] | None = None,
+    witnesses: int = 0,
 ) -> list[str]:
     """Verify a parsed bundle; return the failures (an empty list means OK).
 
     ``public_key`` is the ledger's published raw 32-byte Ed25519 key; if None the bundle's
     own key is used (which proves nothing on its own). ``earlier_checkpoint`` (a signed
     checkpoint object) and ``consistency`` (``{"from": m, "to": n, "proof": [hex, ...]}``)
-    are optional and go together. Never raises for malformed bundles.
+    are optional and go together. ``witness_keys`` (raw 32-byte keys) and ``witnesses`` (how
+    many of them must have cosigned) check the bundle's ``cosignatures``. Never raises for
+    malformed bundles.
     """
-    return _verify(bundle, public_key, earlier_checkpoint, consistency)[0]
+    return _verify(bundle, public_key, earlier_checkpoint, consistency, witness_keys, witnesses)[0]
 
 
 # ---- command line ----------------------------------------------------------------------------
@@ -676,7 +757,34 @@ def _read(path: str) -> bytes:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
 
 
-def load_public_key(arg: str) -> bytes:
+def add_witness_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--witness-key`` (repeat) and ``--witnesses K`` (shared with verify_report.py)."""
+    parser.add_argument(
+        "--witness-key",
+        action="append",
+        default=[],
+        metavar="B64",
+        help="a witness's Ed25519 public key (base64 or a file); repeat for each witness",
+    )
+    parser.add_argument(
+        "--witnesses",
+        type=int,
+        metavar="K",
+        help="require K of the given witnesses to have cosigned the checkpoint (default 1 "
+        "when --witness-key is given)",
+    )
+
+
+def witness_requirement(args: argparse.Namespace) -> tuple[list[bytes], int]:
+    """The witness keys and K of the command line (raises UsageError)."""
+    keys = [load_public_key(k, "--witness-key") for k in args.witness_key]
+    required = args.witnesses if args.witnesses is not None else (1 if keys else 0)
+    if not 0 <= required <= len(keys):
+        raise UsageError(f"--witnesses {required}: give at least that many --witness-key")
+    return keys, required
+
+
+def load_public_key(arg: str, option: str = "--public-key") -> bytes:
     """Raw 32-byte key from base64 text, or a file with base64 text, raw bytes or PEM."""
     if os.path.isfile(arg):
         data = _read(arg)
@@ -684,21 +792,21 @@ def load_public_key(arg: str) -> bytes:
             try:
                 pem_key = serialization.load_pem_public_key(data)
             except ValueError as exc:
-                raise UsageError(f"--public-key: unreadable PEM: {exc}") from exc
+                raise UsageError(f"{option}: unreadable PEM: {exc}") from exc
             if not isinstance(pem_key, Ed25519PublicKey):
-                raise UsageError("--public-key: PEM key is not Ed25519")
+                raise UsageError(f"{option}: PEM key is not Ed25519")
             return pem_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         if len(data) == 32:
             return data
         try:
             text = data.decode("ascii").strip()
         except UnicodeDecodeError as exc:
-            raise UsageError("--public-key: file is neither base64, PEM nor 32 raw bytes") from exc
+            raise UsageError(f"{option}: file is neither base64, PEM nor 32 raw bytes") from exc
     else:
         text = arg.strip()
     raw = _b64(text, 32)
     if raw is None:
-        raise UsageError("--public-key: not base64 of 32 bytes, nor a readable key file")
+        raise UsageError(f"{option}: not base64 of 32 bytes, nor a readable key file")
     return raw
 
 
@@ -724,12 +832,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--consistency", help='consistency proof JSON {"from": m, "to": n, "proof": [hex...]}'
     )
+    add_witness_arguments(parser)
     args = parser.parse_args(argv)
     if (args.earlier_checkpoint is None) != (args.consistency is None):
         parser.error("--earlier-checkpoint and --consistency go together")
 
     try:
         key = load_public_key(args.public_key) if args.public_key is not None else None
+        witness_keys, required = witness_requirement(args)
         bundle, bundle_err = _load_json_arg(args.bundle, "bundle")
         earlier = cons = None
         extra_errs: list[str] = []
@@ -751,6 +861,8 @@ def main(argv: list[str] | None = None) -> int:
         key,
         earlier if use_earlier else None,
         (cons if cons is not None else {}) if use_earlier else None,
+        witness_keys,
+        required,
     )
     fails = extra_errs + fails
     for w in warnings:
@@ -773,6 +885,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     if isinstance(earlier, dict):
         print(f"OK: consistent with earlier checkpoint size {earlier['size']}")
+    if witness_keys:
+        cosigned = check_cosignatures(
+            bundle.get("cosignatures"), bundle["checkpoint"], witness_keys, required
+        )[2]
+        print(
+            f"OK: cosigned by {cosigned} of {len(witness_keys)} given witnesses "
+            f"({required} required)"
+        )
     return 0
 
 

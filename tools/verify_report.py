@@ -4,6 +4,7 @@
 Usage::
 
     python verify_report.py REPORT.json|REPORT.pdf --public-key BASE64_OR_FILE
+                            [--witness-key BASE64_OR_FILE ... [--witnesses K]]
 
 Standard library plus ``cryptography`` (Ed25519); the ledger's own code is not imported.
 The checks of a bundle it shares with ``verify_bundle.py`` (beside it: canonical bytes,
@@ -20,6 +21,10 @@ What it checks (AUDIT-FORMAT.md "Credit report"):
   checkpoint's root; ``seq`` runs 1..k without gaps; every unredacted record's keys, hash and
   ``prev`` (equal to the previous entry's ``hash``, redacted or not); the head proof against
   the last entry (the subject had nothing after it at the checkpoint);
+* with witnesses' keys (``--witness-key``, repeat; ``--witnesses K``, default 1): the report's
+  optional top-level ``cosignatures`` (beside the ledger's signature, outside what it signs
+  and outside the report's SHA-256) hold K valid cosignatures of the bundle checkpoint's tree
+  by distinct given witnesses (``verify_bundle.check_cosignatures``);
 * every ``(id, source)`` the ``content`` cites (each object with both keys, each
   ``derived_from`` entry) is an unredacted record of the bundle recorded by ``known_at``.
 
@@ -63,6 +68,8 @@ REPORT_KEYS = frozenset(
         "signature",
     }
 )
+REPORT_OPTIONAL = frozenset({"cosignatures"})
+"""Beside the ledger's signature: neither signed nor in the report's SHA-256."""
 REDACTED_KEYS = frozenset({"redacted", "seq", "position", "hash", "inclusion"})
 ATTACHMENT = "credit-report.json"
 
@@ -214,17 +221,23 @@ def cited(value: Any) -> list[tuple[str, str]]:
 # ---- the report ----------------------------------------------------------------------------
 
 
-def verify(report: Any, public_key: bytes | None) -> tuple[list[str], list[str], list[str]]:
-    """(failures, warnings, what was proved) of a parsed report."""
+def verify(
+    report: Any,
+    public_key: bytes | None,
+    witness_keys: list[bytes] | None = None,
+    witnesses: int = 0,
+) -> tuple[list[str], list[str], list[str]]:
+    """(failures, warnings, what was proved) of a parsed report; ``witness_keys`` and
+    ``witnesses`` (K) check its ``cosignatures``."""
     if not isinstance(report, dict):
         return ["report: structure: not a JSON object"], [], []
     fails: list[str] = []
     warnings: list[str] = []
     proved: list[str] = []
-    if report.keys() != REPORT_KEYS:
+    if not REPORT_KEYS <= report.keys() <= REPORT_KEYS | REPORT_OPTIONAL:
         fails.append(
             f"report: keys: missing {sorted(REPORT_KEYS - report.keys())}, "
-            f"unexpected {sorted(report.keys() - REPORT_KEYS)}"
+            f"unexpected {sorted(report.keys() - REPORT_KEYS - REPORT_OPTIONAL)}"
         )
     if report.get("format") != REPORT_FORMAT:
         fails.append(f"report: format: expected {REPORT_FORMAT!r}, got {report.get('format')!r}")
@@ -242,8 +255,8 @@ def verify(report: Any, public_key: bytes | None) -> tuple[list[str], list[str],
     if key is None:
         return [*fails, "report: no usable public key"], warnings, proved
 
-    # the signature over canon(report without signature)
-    body = {k: v for k, v in report.items() if k != "signature"}
+    # the signature over canon(report without signature and cosignatures)
+    body = {k: v for k, v in report.items() if k != "signature" and k not in REPORT_OPTIONAL}
     problem = vb.canon_problem(body)
     signature = vb._b64(report.get("signature"), 64)
     if problem:
@@ -300,6 +313,17 @@ def verify(report: Any, public_key: bytes | None) -> tuple[list[str], list[str],
     else:
         fails.append("bundle: head: a report's bundle must carry the head proof")
 
+    more, notes, cosigned = vb.check_cosignatures(
+        report.get("cosignatures"), cp, witness_keys or [], witnesses
+    )
+    fails += more
+    warnings += notes
+    if witness_keys and not more:
+        proved.append(
+            f"the checkpoint's tree is cosigned by {cosigned} of the {len(witness_keys)} given "
+            f"witnesses ({witnesses} required)"
+        )
+
     # the content's citations
     content = report.get("content")
     citations = cited(content)
@@ -322,8 +346,9 @@ def verify(report: Any, public_key: bytes | None) -> tuple[list[str], list[str],
 
 
 def report_hash(report: Any) -> str:
-    """SHA-256 of canon(report), signature included (what the PDF prints)."""
-    return hashlib.sha256(vb.canon(report)).hexdigest()
+    """SHA-256 of canon(report), signature included, cosignatures not (what the PDF prints)."""
+    body = {k: v for k, v in report.items() if k not in REPORT_OPTIONAL}
+    return hashlib.sha256(vb.canon(body)).hexdigest()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -337,9 +362,11 @@ def main(argv: list[str] | None = None) -> int:
         "--public-key",
         help="the ledger's published Ed25519 key: base64 of the raw 32 bytes, or a file",
     )
+    vb.add_witness_arguments(parser)
     args = parser.parse_args(argv)
     try:
         key = vb.load_public_key(args.public_key) if args.public_key is not None else None
+        witness_keys, required = vb.witness_requirement(args)
         report, error = load_report(args.report)
     except vb.UsageError as exc:
         print(f"usage error: {exc}", file=sys.stderr)
@@ -347,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     if error:
         print(f"FAIL: {error}")
         return 1
-    fails, warnings, proved = verify(report, key)
+    fails, warnings, proved = verify(report, key, witness_keys, required)
     for w in warnings:
         print(f"WARNING: {w}", file=sys.stderr)
     if fails:

@@ -4,6 +4,12 @@
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("stats-data").textContent);
+  const LABELS = JSON.parse(document.getElementById("stats-labels").textContent);
+  // A code's label (the page embeds them); the code itself when it has none.
+  const L = (kind, code) => (LABELS[kind] || {})[code] || code;
+  const OUTCOMES = { upheld: "异议成立", rejected: "异议不成立", withdrawn: "撤回" };
+  const EXITS = { expired: "期满", repaired: "信用修复", removed: "决定移出", revoked: "撤销", corrected: "更正" };
+  const REPAIRS = { requested: "申请", approved: "通过", rejected: "驳回", revoked: "撤销" };
   const drawn = [];
 
   function chart(id, option) {
@@ -19,7 +25,7 @@
     return {
       legend: {},
       grid: { left: 60, right: 20, bottom: 80 },
-      xAxis: { type: "category", data: labels, axisLabel: { rotate: 40 } },
+      xAxis: { type: "category", data: labels, axisLabel: { rotate: 40, width: 90, overflow: "truncate" } },
       yAxis: { type: "value" },
       series: series.map(function (s) {
         return { name: s.name, type: "bar", stack: s.stack, data: s.data };
@@ -30,9 +36,9 @@
   // records by kind.action, stacked by severity
   const kinds = [...new Set(data.records.map((r) => r.kind + "." + r.action))];
   const severities = [...new Set(data.records.map((r) => r.severity || "—"))];
-  chart("chart-records", bars(kinds, severities.map(function (sev) {
+  chart("chart-records", bars(kinds.map((k) => L("action", k)), severities.map(function (sev) {
     return {
-      name: sev, stack: "s",
+      name: L("severity", sev), stack: "s",
       data: kinds.map((k) => data.records
         .filter((r) => r.kind + "." + r.action === k && (r.severity || "—") === sev)
         .reduce((n, r) => n + r.count, 0)),
@@ -41,30 +47,30 @@
   chart("chart-regions", {
     legend: {},
     series: [
-      { name: "region", type: "pie", radius: ["20%", "45%"], center: ["25%", "55%"],
-        data: data.by_region.map((r) => ({ name: r.region, value: r.count })) },
-      { name: "sector", type: "pie", radius: ["20%", "45%"], center: ["75%", "55%"],
-        data: data.by_sector.map((r) => ({ name: r.sector, value: r.count })) },
+      { name: "地区", type: "pie", radius: ["20%", "45%"], center: ["25%", "55%"],
+        data: data.by_region.map((r) => ({ name: L("region", r.region), value: r.count })) },
+      { name: "行业", type: "pie", radius: ["20%", "45%"], center: ["75%", "55%"],
+        data: data.by_sector.map((r) => ({ name: L("sector", r.sector), value: r.count })) },
     ],
   });
   const pubs = data.publications.by_kind;
-  chart("chart-publications", bars(pubs.map((p) => p.kind), [
+  chart("chart-publications", bars(pubs.map((p) => L("kind", p.kind)), [
     { name: "按期 on time", stack: "p", data: pubs.map((p) => p.on_time) },
     { name: "逾期 late", stack: "p", data: pubs.map((p) => p.late) },
     { name: "无法判断 unknown", stack: "p", data: pubs.map((p) => p.unknown) },
   ]));
   const flows = []
-    .concat(data.lists.entries.map((e) => ["列入 entry " + e.list, e.count]))
-    .concat(data.lists.exits.map((e) => ["移出 exit " + e.list + " (" + e.reason + ")", e.count]))
-    .concat(data.repairs.map((r) => ["修复 repair " + r.action, r.count]))
-    .concat(data.objections.resolved.map((o) => ["异议 objection " + o.outcome, o.count]));
-  chart("chart-workflows", bars(flows.map((f) => f[0]), [{ name: "count", data: flows.map((f) => f[1]) }]));
+    .concat(data.lists.entries.map((e) => ["列入" + L("list", e.list), e.count]))
+    .concat(data.lists.exits.map((e) => ["移出" + L("list", e.list) + "（" + (EXITS[e.reason] || e.reason) + "）", e.count]))
+    .concat(data.repairs.map((r) => ["信用修复" + (REPAIRS[r.action] || r.action), r.count]))
+    .concat(data.objections.resolved.map((o) => [OUTCOMES[o.outcome] || o.outcome, o.count]));
+  chart("chart-workflows", bars(flows.map((f) => f[0]), [{ name: "数量", data: flows.map((f) => f[1]) }]));
   chart("chart-grades", {
     legend: {},
     series: [
-      { name: "standing", type: "pie", radius: "45%", center: ["25%", "55%"],
+      { name: "信用等级", type: "pie", radius: "45%", center: ["25%", "55%"],
         data: data.grades.standing.map((g) => ({ name: g.grade, value: g.count })) },
-      { name: "evaluations", type: "pie", radius: "45%", center: ["75%", "55%"],
+      { name: "综合评价", type: "pie", radius: "45%", center: ["75%", "55%"],
         data: data.grades.evaluations.map((g) => ({ name: g.grade, value: g.count })) },
     ],
   });

@@ -25,7 +25,7 @@ from datetime import date
 from decimal import Decimal
 
 from commands.decide import SYSTEM_SOURCE
-from commands.rulesets import NoRuleSet
+from commands.rulesets import NoRuleSet, period_for
 from commands.services import RuleServices
 from commands.state import EventFacts, SubjectState
 from commands.workflows.common import cst_day, effective_data, followers
@@ -55,7 +55,7 @@ def _counts(state: SubjectState, finding: EventFacts, today: date, rules: RuleSe
     sector = data.get("sector") if isinstance(data.get("sector"), str) else None
     decided = cst_day(finding.time_us)
     try:
-        period = rules.rulebook.in_force(decided).period(family, str(severity), sector)
+        _, period = period_for(rules.rulebook, decided, family, str(severity), sector)
     except (NoRuleSet, ValueError):
         return True
     return today < period.ends_by(decided)

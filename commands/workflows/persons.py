@@ -17,7 +17,7 @@ was in force, up to ``as_of``. A person holds a role from their
 ``credit.person.linked`` until another person is linked to the same role at the
 same subject.
 
-A person is named by their *person key id* (``ledger.personal``): a stored
+A person is named by their *person key id* (``ledger.sealing``): a stored
 ``credit.person.linked`` carries ``data.id_number = {"enc": …, "key": <id>}``.
 Pure: the caller hands in the decision states of the subjects to look at.
 """
@@ -27,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from typing import Any
 
 from commands.criteria import MeasuresList
@@ -154,22 +153,16 @@ def _sanctions(
             yield facts, "ban", str(facts.data.get("sector"))
 
 
-@cache
-def _packaged_measures() -> MeasuresList:
-    return MeasuresList.load()
-
-
 def extensions_for_person(
     person: str,
     states: Iterable[SubjectState],
     as_of_us: int,
-    measures: MeasuresList | None = None,
+    measures: MeasuresList,
 ) -> list[Extension]:
     """The sanctions in force at ``as_of_us`` that extend to the person with key
     id ``person``, over the given subjects (those the person is linked to; others
     contribute nothing), ordered by subject and time. ``measures`` is the
-    measures list that says which measures extend (None: the packaged list)."""
-    measures = measures or _packaged_measures()
+    measures list that says which measures extend (``RuleServices.measures``)."""
     found: list[Extension] = []
     for state in states:
         mine = [t for t in tenures(state) if t.person == person and t.start_us <= as_of_us]
@@ -201,15 +194,12 @@ def _day(us: int | None) -> str | None:
     return None if us is None else cst_day(us).isoformat()
 
 
-def subject_persons(
-    state: SubjectState, as_of_us: int, measures: MeasuresList | None = None
-) -> dict[str, Any]:
+def subject_persons(state: SubjectState, as_of_us: int, measures: MeasuresList) -> dict[str, Any]:
     """For auditors: the responsible persons linked to one subject up to
     ``as_of_us`` (key id, name, role, tenure; never the identity number), what of
     the subject's sanctions in force extends to each, and every measure in force
     with its list entry (category, basis, whether it extends) and the persons it
     reaches. JSON-ready."""
-    measures = measures or _packaged_measures()
     held = [t for t in tenures(state) if t.start_us <= as_of_us]
     persons: list[dict[str, Any]] = []
     reached: dict[str, set[str]] = {}

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from commands.decide import Context, rule
-from commands.rulesets import DisclosurePeriod, NoRuleSet, RuleSet
+from commands.rulesets import DisclosurePeriod, NoRuleSet, RuleSet, period_for
 from commands.state import EventFacts, SubjectState
 from commands.workflows.common import (
     cst_day,
@@ -215,7 +215,9 @@ def repair_when_the_rule_set_allows(
         return rejection
     basis = repair_basis(state, event.data["target"])
     try:
-        rule_set = context.rules.rulebook.in_force(basis.decided)
+        rule_set, period = period_for(
+            context.rules.rulebook, basis.decided, basis.family, basis.severity, basis.sector
+        )
     except NoRuleSet as exc:
         return Rejection(
             Reason.NO_RULE_SET,
@@ -223,7 +225,6 @@ def repair_when_the_rule_set_allows(
             f"'{event.data['target']}': {exc}",
             {"field": "data.target", "date": basis.decided.isoformat()},
         )
-    period = rule_set.period(basis.family, basis.severity, basis.sector)
     where = {"field": "data.target", "rule_set": rule_set.id}
     if not period.publish:
         return Rejection(

@@ -42,6 +42,7 @@ from ledger.audit.checkpoints import (
     latest_checkpoint,
     list_checkpoints,
 )
+from ledger.audit.cosignatures import CosignatureSource
 from ledger.audit.keys import KeyFileError, load_or_create_key, public_key_b64, public_key_bytes
 from ledger.audit.proofs import ProofError, consistency_proof, head_proof, inclusion_paths
 from ledger.audit.verifications import Verification, record_verification
@@ -301,6 +302,8 @@ def cmd_audit_bundle(args: argparse.Namespace, settings: Settings, bootstrap: Bo
             f"checkpoint {cp.size} does not verify under the key in {settings.signing_key_file}"
         )
     bundle = build_bundle(ledger.recorder, code, cp, public_key_b64(key))
+    witnesses = CosignatureSource.of(settings.witnesses)
+    bundle = witnesses.attach(bundle) if witnesses is not None else bundle
     _write_json(bundle, args.output)
     later = ledger.size() - cp.size
     print(

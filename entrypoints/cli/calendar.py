@@ -24,7 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from commands.calendar import WorkingCalendar, YearCalendar
+from commands.calendar import WorkingCalendar
+from entrypoints import rule_files
 from entrypoints.settings import Settings
 from ledger.app import Ledger
 
@@ -48,7 +49,7 @@ def load_calendar(path: Path, directory: Path | None, *, replace: bool = False) 
             "reads calendars from, then load the file again"
         )
     try:
-        calendar = YearCalendar.from_file(path)
+        calendar = rule_files.year_calendar(path)
     except OSError as e:
         raise CalendarLoadError(f"cannot read {path}: {e.strerror}") from e
     except ValueError as e:
@@ -58,7 +59,7 @@ def load_calendar(path: Path, directory: Path | None, *, replace: bool = False) 
     status = "loaded"
     if target.exists():
         try:
-            existing = YearCalendar.from_file(target)
+            existing = rule_files.year_calendar(target)
         except ValueError:
             existing = None
         if existing == calendar:
@@ -69,7 +70,7 @@ def load_calendar(path: Path, directory: Path | None, *, replace: bool = False) 
                 "use --replace to replace it"
             )
         status = "replaced"
-    others = [YearCalendar.from_file(p) for p in sorted(directory.glob("*.json")) if p != target]
+    others = [rule_files.year_calendar(p) for p in sorted(directory.glob("*.json")) if p != target]
     try:
         WorkingCalendar([*others, calendar])
     except ValueError as e:

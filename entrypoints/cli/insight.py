@@ -17,15 +17,13 @@ from datetime import date
 
 import orjson
 
-from commands.services import RuleServices
-from commands.warning_rules import WarningBook
+from entrypoints import rule_files
 from entrypoints.cli.reads import Refused, instant_option
 from entrypoints.settings import Settings
 from ledger.app import Ledger
 from projections.exports import EXPORT_FORMATS, EXPORT_KINDS, export_of, write_export
 from projections.runner import ProjectionRunner
 from projections.statistics import StatisticsFilter, statistics, statistics_csv
-from projections.views import view_store_for
 from projections.warnings import ledger_warnings, warnings_body, warnings_text
 
 __all__ = ["register"]
@@ -51,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         try:
             as_of = instant_option(args.as_of, "--as-of")
             known_at = instant_option(args.known_at, "--known-at")
-            book = WarningBook.load([settings.rules_dir])
+            book = rule_files.warning_book([settings.rules_dir])
             if args.rule is not None and args.rule not in book.rule_ids():
                 raise Refused(
                     f"--rule: no rule {args.rule!r}; known: {', '.join(book.rule_ids())}"
@@ -60,11 +58,11 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
             print(f"ledger: {exc}", file=sys.stderr)
             return 2
         ledger = bootstrap(settings)
-        rules = ledger.rules or RuleServices.load()
+        rules = ledger.rule_services()
         now = ledger.clock()
         at = now if as_of is None else as_of
         found = ledger_warnings(
-            view_store_for(ledger.recorder), rules, book, at, known_at, args.rule
+            ledger.recorder.store.views(), rules, book, at, known_at, args.rule
         )
         body = warnings_body(found, at, known_at)
         if args.json:
@@ -99,8 +97,8 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
             print(f"ledger: {exc}", file=sys.stderr)
             return 2
         ledger = bootstrap(settings)
-        rules = ledger.rules or RuleServices.load()
-        store = view_store_for(ledger.recorder)
+        rules = ledger.rule_services()
+        store = ledger.recorder.store.views()
         caught = ProjectionRunner(ledger.recorder, rules, store=store).catch_up(
             progress=None, label="views"
         )
@@ -139,7 +137,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
             return 2
         started = time.monotonic()
         ledger = bootstrap(settings)
-        rules = ledger.rules or RuleServices.load()
+        rules = ledger.rule_services()
         checkpoint = latest_checkpoint(ledger.recorder)
         if checkpoint is None:
             print(
@@ -151,7 +149,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         now = ledger.clock()
         export = export_of(
             args.kind,
-            view_store_for(ledger.recorder),
+            ledger.recorder.store.views(),
             rules,
             checkpoint.to_json(),
             now if as_of is None else as_of,

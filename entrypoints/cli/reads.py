@@ -20,19 +20,19 @@ from typing import Any
 
 import orjson
 
-from commands.services import RuleServices
+from entrypoints import rule_files
 from entrypoints.bootstrap import open_recorder
 from entrypoints.settings import Settings
 from events.codes import validate_subject_code
 from events.instants import InvalidInstant, parse_instant
 from events.reasons import InvalidEvent
 from ledger.app import Ledger
+from ledger.store.views import LIST_NAMES, VIEW_NAMES
 from projections.reads import Reads, SubjectViewsFailed, UnknownSubject
 from projections.runner import ProjectionRunner, SubjectFoldFailed
-from projections.text import disclosure_text, list_text, standing_text
+from projections.text import LANGS, disclosure_text, list_text, standing_text
 from projections.trustworthy import LIST_NAME as TRUSTWORTHY
 from projections.trustworthy import members as trustworthy_members
-from projections.views import LIST_NAMES, VIEW_NAMES
 
 __all__ = ["register"]
 
@@ -68,7 +68,7 @@ def _print_json(value: Any) -> None:
 
 
 def _reads(ledger: Ledger) -> Reads:
-    rules = ledger.rules or RuleServices.load()
+    rules = ledger.rule_services()
     return Reads(
         ledger.recorder, rules, clock=ledger.clock, keystore=getattr(ledger, "keystore", None)
     )
@@ -91,10 +91,19 @@ def _guarded(run: Callable[[argparse.Namespace, Settings], int]) -> Handler:
     return handler
 
 
+def _lang_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lang",
+        choices=LANGS,
+        default="zh",
+        help="language of codes and reasons in the text view (default zh; --json has both)",
+    )
+
+
 def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> None:
     """Add the read-side commands to the ``ledger`` command line."""
 
-    def subject_command(name: str, help_text: str, run: Handler) -> None:
+    def subject_command(name: str, help_text: str, run: Handler, *, lang: bool = True) -> None:
         p = subparsers.add_parser(name, help=help_text)
         p.add_argument("code", help="unified social credit code (统一社会信用代码)")
         p.add_argument(
@@ -105,6 +114,8 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
             help="recorded time: what the ledger had recorded by then (default now)",
         )
         p.add_argument("--json", action="store_true", help="DESIGN.md's JSON shape")
+        if lang:
+            _lang_option(p)
         p.set_defaults(handler=_guarded(run))
 
     def cmd_standing(args: argparse.Namespace, settings: Settings) -> int:
@@ -115,7 +126,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         if args.json:
             _print_json(body)
         else:
-            sys.stdout.write(standing_text(body))
+            sys.stdout.write(standing_text(body, args.lang))
         return 0
 
     def cmd_disclosure(args: argparse.Namespace, settings: Settings) -> int:
@@ -126,7 +137,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         if args.json:
             _print_json(body)
         else:
-            sys.stdout.write(disclosure_text(body))
+            sys.stdout.write(disclosure_text(body, args.lang))
         return 0
 
     def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
@@ -156,7 +167,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         if args.json:
             _print_json(body)
         else:
-            sys.stdout.write(list_text(body))
+            sys.stdout.write(list_text(body, args.lang))
         return 0
 
     def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
@@ -164,7 +175,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         if subject is not None and args.name:
             raise Refused("--subject rebuilds every view of one subject; name no view")
         ledger = bootstrap(settings)
-        rules = ledger.rules or RuleServices.load()
+        rules = ledger.rule_services()
         runner = ProjectionRunner(ledger.recorder, rules, batch_size=settings.batch_size)
         if subject is not None:
             try:
@@ -179,14 +190,17 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
                 file=sys.stderr,
             )
             return 0
-        parallel = settings.database_url.startswith("postgres") and args.workers > 1
+        parallel = ledger.recorder.store.parallel_rebuild and args.workers > 1
         summary = runner.rebuild(
             [args.name] if args.name else None,
             progress=True,  # a bar on a terminal only
             workers=args.workers if parallel else 1,
             open_recorder=functools.partial(open_recorder, settings.database_url, pool_size=1),
             open_rules=functools.partial(
-                RuleServices.load, settings.calendar_dir, settings.rules_dir
+                rule_files.rule_services,
+                settings.calendar_dir,
+                settings.rules_dir,
+                settings.agencies_file,
             ),
         )
         print(summary.line(), file=sys.stderr)
@@ -194,7 +208,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
 
     def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
         ledger = bootstrap(settings)
-        rules = ledger.rules or RuleServices.load()
+        rules = ledger.rule_services()
         runner = ProjectionRunner(ledger.recorder, rules, batch_size=settings.batch_size)
         caught = runner.catch_up(progress=True, label="project catching up")
         refreshed = runner.refresh(ledger.clock())
@@ -217,6 +231,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         "history",
         "a subject's traceable history: every record, both clocks, what it changed",
         cmd_history,
+        lang=False,
     )
 
     p = subparsers.add_parser("lists", help="members of a public list or the market-ban register")
@@ -225,6 +240,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
     p.add_argument("--as-of", help="valid time (default now)")
     p.add_argument("--known-at", help="recorded time (default now)")
     p.add_argument("--json", action="store_true")
+    _lang_option(p)
     p.set_defaults(handler=_guarded(cmd_lists))
 
     p = subparsers.add_parser("rebuild", help="drop and rebuild the materialised views")

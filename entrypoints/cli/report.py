@@ -71,6 +71,14 @@ def register(subparsers: Any, bootstrap: Bootstrap) -> None:
     p.set_defaults(handler=lambda args, settings: cmd_report(args, settings, bootstrap))
 
 
+def with_cosignatures(report: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """``report`` with the cosignatures of ``LEDGER_WITNESSES`` beside its signature."""
+    from ledger.audit.cosignatures import CosignatureSource
+
+    witnesses = CosignatureSource.of(settings.witnesses)
+    return witnesses.attach(report) if witnesses is not None else report
+
+
 def cmd_report(args: argparse.Namespace, settings: Settings, bootstrap: Bootstrap) -> int:
     from api.report_render import PdfUnavailable, render_html, render_pdf
     from projections.report import ReportRefused, ReportUnavailable
@@ -90,7 +98,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings, bootstrap: Bootstra
         return 2
     issuer = issuer_for(bootstrap(settings), settings)
     try:
-        report = issuer.issue(code, as_of)
+        report = with_cosignatures(issuer.issue(code, as_of), settings)
     except UnknownSubject:
         print(f"ledger: no records of subject {code} (as known then)", file=sys.stderr)
         return 1

@@ -47,7 +47,10 @@ def register(subparsers: Any, bootstrap: Bootstrap) -> None:
     t = tsub.add_parser("add", help="create a token; prints it once (only its hash is stored)")
     t.add_argument("--role", required=True, choices=roles)
     t.add_argument("--agency", help="agency code the token may emit as (required for agency)")
-    t.add_argument("--name", help="a name for people (default: the agency or the role)")
+    t.add_argument(
+        "--subject", help="the unified social credit code a subject token is bound to"
+    )
+    t.add_argument("--name", help="a name for people (default: the agency, subject or role)")
     t.add_argument("--json", action="store_true")
     t.set_defaults(handler=cmd_token_add)
     t = tsub.add_parser("list", help="list tokens (never the tokens themselves)")
@@ -89,7 +92,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, bootstrap: Bootstrap
 def cmd_token_add(args: argparse.Namespace, settings: Settings) -> int:
     store = TokenStore(settings.tokens_file)
     try:
-        token, entry = store.add(args.role, agency=args.agency, name=args.name)
+        token, entry = store.add(
+            args.role, agency=args.agency, name=args.name, subject=args.subject
+        )
     except TokenError as e:
         print(f"ledger token add: {e}", file=sys.stderr)
         return 2
@@ -99,6 +104,7 @@ def cmd_token_add(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(token)
         agency = f" as {entry.agency}" if entry.agency else ""
+        agency = f" of subject {entry.subject}" if entry.subject else agency
         print(
             f"token {entry.id} for {entry.name} ({entry.role}{agency}); it is shown only "
             f"now, {settings.tokens_file} keeps its SHA-256",
@@ -122,7 +128,8 @@ def cmd_token_list(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 0
     for e in entries:
-        print(f"{e.id}  {e.role:<18} {e.agency or '-':<20} {e.name:<24} {e.created}")
+        bound = e.agency or e.subject or "-"
+        print(f"{e.id}  {e.role:<18} {bound:<20} {e.name:<24} {e.created}")
     print(f"{len(entries)} tokens in {settings.tokens_file}", file=sys.stderr)
     return 0
 

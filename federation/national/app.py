@@ -32,14 +32,16 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
 from events.codes import validate_subject_code
+from events.labels import label
 from events.reasons import InvalidEvent, Reason
 from federation.national.config import NationalConfig, Region
 from federation.national.store import NationalStore, Page
-from projections.disclosure import LIST_LABELS
 
 __all__ = ["NATIONAL_LISTS", "build_national_app"]
 
-NATIONAL_LISTS: dict[str, str] = {**LIST_LABELS, "bans": "市场和行业禁入 market bans"}
+NATIONAL_LISTS: dict[str, str] = {
+    name: label("list", name) for name in ("serious-dishonesty", "focus", "bans")
+}
 """The lists served nationally: the public lists and the market-ban register."""
 
 PROBLEM = "application/problem+json"

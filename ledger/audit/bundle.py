@@ -17,14 +17,13 @@ import orjson
 
 from events.codes import subject_stream_id
 from ledger.audit.checkpoints import Checkpoint
+from ledger.audit.format import BUNDLE_FORMAT
 from ledger.audit.proofs import ProofError, head_proof, inclusion_paths
 from ledger.audit.verify import Failure, check_rows
 from ledger.chain import record_dict
-from ledger.recorders import LedgerSQL
+from ledger.store.recorder import LedgerSQL
 
 __all__ = ["BUNDLE_FORMAT", "BundleError", "build_bundle", "verify_subject"]
-
-BUNDLE_FORMAT = "credit-ledger-audit/1"
 
 
 class BundleError(RuntimeError):

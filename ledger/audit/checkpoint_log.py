@@ -43,9 +43,10 @@ import orjson
 
 from events.reasons import Reason
 from ledger import merkle
-from ledger.audit.checkpoints import CHECKPOINT_KEYS, Checkpoint, CheckpointError, node_getter
+from ledger.audit.checkpoints import Checkpoint, CheckpointError, node_getter
+from ledger.audit.format import CHECKPOINT_SIGNED_KEYS
 from ledger.audit.verify import Failure, VerifyReport
-from ledger.recorders import LedgerSQL
+from ledger.store.recorder import LedgerSQL
 
 __all__ = [
     "CheckpointLog",
@@ -94,9 +95,13 @@ def parse_checkpoint(data: bytes, where: str) -> Checkpoint:
         raise CheckpointError(f"{where}: not a checkpoint (not JSON: {e})") from e
     if isinstance(obj, dict) and isinstance(obj.get("checkpoint"), dict):
         obj = obj["checkpoint"]
-    if not isinstance(obj, dict) or not set(CHECKPOINT_KEYS) <= set(obj) or "signature" not in obj:
+    if (
+        not isinstance(obj, dict)
+        or not set(CHECKPOINT_SIGNED_KEYS) <= set(obj)
+        or "signature" not in obj
+    ):
         raise CheckpointError(
-            f"{where}: not a checkpoint (an object with {', '.join(CHECKPOINT_KEYS)} and signature)"
+            f"{where}: not a checkpoint (an object with {', '.join(CHECKPOINT_SIGNED_KEYS)} and signature)"
         )
     origin, size, root, issued, heads, sig = (
         obj["origin"],
@@ -193,7 +198,7 @@ class CheckpointLog:
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
         except OSError as e:
             with contextlib.suppress(OSError):
                 tmp.unlink()
@@ -315,7 +320,8 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name).lstrip(".") or "ledger"
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or creation in ``directory`` durable (fsync of the directory)."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)

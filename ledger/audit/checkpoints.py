@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,14 +31,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from eventsourcing.persistence import IntegrityError
 
 from ledger import merkle
-from ledger.chain import canonical
-from ledger.recorders import (
-    CHECKPOINTS_TABLE,
-    HEAD_NODES_MIN_LEVEL,
-    HEAD_NODES_TABLE,
-    HEADS_TABLE,
-    LedgerSQL,
+from ledger.audit.format import (
+    CHECKPOINT_SIGNED_KEYS,
+    checkpoint_body,
+    head_leaf_data,
+    head_leaf_hash,
+    signed_bytes,
 )
+from ledger.store.audit_reads import HEAD_NODES_MIN_LEVEL
+from ledger.store.recorder import LedgerSQL
+from ledger.store.tables import CHECKPOINTS_TABLE, HEAD_NODES_TABLE, HEADS_TABLE
 
 if TYPE_CHECKING:
     from ledger.audit.checkpoint_log import CheckpointLog
@@ -57,14 +58,8 @@ __all__ = [
     "list_checkpoints",
 ]
 
-CHECKPOINT_KEYS = ("origin", "size", "root", "issued_us", "heads_root")
-"""The signed keys of a checkpoint (every key but ``signature``)."""
-
 Head = tuple[str, int, bytes]
 """A subject's stream head: (subject code, seq, raw 32-byte record hash)."""
-
-_sha256 = hashlib.sha256
-_STRICT = orjson.OPT_STRICT_INTEGER
 
 
 class CheckpointError(RuntimeError):
@@ -85,18 +80,12 @@ class Checkpoint:
     signature: str
 
     def body(self) -> dict[str, Any]:
-        """The signed object: every key but ``signature``."""
-        return {
-            "origin": self.origin,
-            "size": self.size,
-            "root": self.root,
-            "issued_us": self.issued_us,
-            "heads_root": self.heads_root,
-        }
+        """The signed object: every key but ``signature`` (:data:`CHECKPOINT_SIGNED_KEYS`)."""
+        return checkpoint_body(self.origin, self.size, self.root, self.issued_us, self.heads_root)
 
     def signed_bytes(self) -> bytes:
         """``canon(body)``: the bytes the signature covers (and the stored ``body``)."""
-        return canonical(self.body())
+        return signed_bytes(self.body())
 
     def to_json(self) -> dict[str, Any]:
         """The checkpoint as published and put in bundles (with ``signature``)."""
@@ -155,7 +144,7 @@ class Checkpoint:
                 obj["heads_root"],
                 base64.b64encode(signature).decode(),
             )
-            same = sorted(obj) == sorted(CHECKPOINT_KEYS) and cp.signed_bytes() == body
+            same = sorted(obj) == sorted(CHECKPOINT_SIGNED_KEYS) and cp.signed_bytes() == body
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as e:
             raise CheckpointError(f"stored checkpoint body is not a checkpoint: {e}") from e
         if not same:
@@ -171,17 +160,6 @@ def node_getter(nodes: dict[tuple[int, int], bytes]) -> merkle.NodeGetter:
 # -- the heads tree -----------------------------------------------------------------------
 
 
-def head_leaf_data(subject: str, seq: int, digest: bytes) -> bytes:
-    """``canon({"subject": subject, "seq": seq, "hash": hex(digest)})`` (keys sorted:
-    hash, seq, subject). ``subject`` is a validated code, ``seq`` within ±(2**53 − 1)."""
-    return orjson.dumps({"hash": digest.hex(), "seq": seq, "subject": subject}, option=_STRICT)
-
-
-def head_leaf_hash(subject: str, seq: int, digest: bytes) -> bytes:
-    """The heads-tree leaf hash ``H(0x00 ‖ head_leaf_data(...))``."""
-    return _sha256(b"\x00" + head_leaf_data(subject, seq, digest)).digest()
-
-
 def heads_tree(
     heads: Sequence[Head], min_level: int = HEAD_NODES_MIN_LEVEL
 ) -> tuple[bytes, list[tuple[int, int, bytes]]]:
@@ -194,9 +172,7 @@ def heads_tree(
     nodes: list[tuple[int, int, bytes]] = []
     while len(levels[-1]) >= 2:
         below = levels[-1]
-        above = [
-            _sha256(b"\x01" + below[i] + below[i + 1]).digest() for i in range(0, len(below) - 1, 2)
-        ]
+        above = merkle.parent_level(below)
         levels.append(above)
         level = len(levels) - 1
         if level >= min_level:
@@ -396,26 +372,27 @@ def _store(
     ``expected_latest`` (then False: someone else issued one). Holds the ledger's write
     lock, so the ledger cannot change under it either. ``cp`` is written to ``log`` (if
     given) before the insert commits."""
-    with recorder._write_cursor() as cursor:
+    store = recorder.store
+    with store.locked_transaction() as cursor:
         rows = recorder.checkpoint_rows(cursor, latest=True)
         now = rows[0][0] if rows else None
         if now != (expected_latest.size if expected_latest is not None else None):
             return False
-        recorder._insert_rows(
+        store.insert_rows(
             cursor,
             CHECKPOINTS_TABLE,
             "size, issued_us, body, signature",
             [(cp.size, cp.issued_us, cp.signed_bytes(), cp.signature_bytes())],
         )
         if heads:
-            recorder._insert_rows(
+            store.insert_rows(
                 cursor,
                 HEADS_TABLE,
                 "size, ordinal, subject, seq, hash",
                 [(cp.size, i, s, k, h) for i, (s, k, h) in enumerate(heads)],
             )
         if head_nodes:
-            recorder._insert_rows(
+            store.insert_rows(
                 cursor,
                 HEAD_NODES_TABLE,
                 "size, level, idx, hash",

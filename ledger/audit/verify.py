@@ -45,10 +45,11 @@ from typing import Any
 import orjson
 
 from events.codes import SUBJECT_NAMESPACE, subject_stream_id
-from events.times import format_time_us
+from events.rfc3339 import format_time_us
 from ledger import merkle
 from ledger.audit.checkpoints import Checkpoint, CheckpointError, heads_tree, list_checkpoints
-from ledger.recorders import STORED_MIN_LEVEL, LedgerSQL
+from ledger.store.audit_reads import STORED_MIN_LEVEL
+from ledger.store.recorder import LedgerSQL
 
 __all__ = [
     "PAGE",
@@ -74,7 +75,7 @@ _Fragment = orjson.Fragment
 _STRICT = orjson.OPT_STRICT_INTEGER
 
 Row = Sequence[Any]
-"""A row in ``ledger.recorders.AUDIT_COLUMNS`` order: notification_id, subject,
+"""A row in ``ledger.store.rows.AUDIT_COLUMNS`` order: notification_id, subject,
 originator_id, originator_version, event_id, source, topic, time, time_us, recorded_us,
 state, hash, prev."""
 
@@ -443,19 +444,15 @@ class _SegmentTree:
         self.checked = 0
 
     def add(self, digests: list[bytes], stored: dict[tuple[int, int], bytes]) -> Failure | None:
-        sha = _sha256
         buf = self.buffer
-        buf.extend([sha(b"\x00" + d).digest() for d in digests])
+        buf.extend(merkle.leaf_hashes(digests))
         full = len(buf) - len(buf) % _BLOCK
         if not full:
             return None
         level_hashes = buf[:full]
         del buf[:full]
         for _ in range(STORED_MIN_LEVEL):
-            level_hashes = [
-                sha(b"\x01" + level_hashes[i] + level_hashes[i + 1]).digest()
-                for i in range(0, len(level_hashes), 2)
-            ]
+            level_hashes = merkle.parent_level(level_hashes)
         for h in level_hashes:
             failure = self._push(STORED_MIN_LEVEL, self.size >> STORED_MIN_LEVEL, h, stored)
             self.size += _BLOCK
@@ -478,7 +475,7 @@ class _SegmentTree:
             if not idx & 1:
                 frontier[level] = h
                 return None
-            h = _sha256(b"\x01" + frontier.pop(level) + h).digest()
+            h = merkle.node_hash(frontier.pop(level), h)
             level += 1
             idx >>= 1
 
@@ -779,7 +776,7 @@ def _append_piece(
     idx = size >> level
     new_size = size + (1 << level)
     while idx & 1:
-        h = _sha256(b"\x01" + frontier.pop(level) + h).digest()
+        h = merkle.node_hash(frontier.pop(level), h)
         level += 1
         idx >>= 1
         if stored is not None and level >= STORED_MIN_LEVEL:
@@ -792,13 +789,7 @@ def _append_piece(
 
 def _fold(frontier: dict[int, bytes]) -> bytes:
     """The root from a frontier (level → hash): right fold, highest level leftmost."""
-    if not frontier:
-        return merkle.EMPTY_ROOT
-    levels = sorted(frontier)
-    acc = frontier[levels[0]]
-    for level in levels[1:]:
-        acc = _sha256(b"\x01" + frontier[level] + acc).digest()
-    return acc
+    return merkle.fold_right([frontier[level] for level in sorted(frontier, reverse=True)])
 
 
 # -- the whole store -----------------------------------------------------------------------

@@ -97,3 +97,37 @@ def test_list_pages(client: TestClient) -> None:
         client.get("/lists/serious-dishonesty", params={"as_of": "2025-06-30"}).status_code == 200
     )
     assert client.get("/lists/nothing").status_code == 404
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_browser_gets_error_pages_and_a_client_problem_json(client: TestClient) -> None:
+    """An unknown path or a refused request answers a Chinese page when the request
+    accepts text/html first, and RFC 9457 problem JSON otherwise (same status)."""
+    page = client.get("/no/such/page", headers={"Accept": BROWSER_ACCEPT})
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "页面不存在" in page.text and 'href="/problems/not-found"' in page.text
+    for accept in ("application/json", "*/*", "application/json, text/html"):
+        problem = client.get("/no/such/page", headers={"Accept": accept})
+        assert problem.status_code == 404
+        assert problem.headers["content-type"] == "application/problem+json"
+        assert problem.json()["code"] == "not-found"
+    refused = client.get(
+        "/v1/subjects/91110000600037341L/history", headers={"Accept": BROWSER_ACCEPT}
+    )
+    assert refused.status_code == 401 and "请先登录" in refused.text
+    assert "/login?next=" in refused.text
+    assert refused.headers.get("www-authenticate")
+    assert client.get("/v1/subjects/91110000600037341L/history").json()["code"] == (
+        "unauthenticated"
+    )
+
+
+def test_redoc_is_served_from_this_machine(client: TestClient) -> None:
+    page = client.get("/redoc")
+    assert page.status_code == 200
+    assert "/static/vendor/redoc/redoc.standalone.js" in page.text
+    assert "fonts.googleapis.com" not in page.text and "cdn." not in page.text
+    assert client.get("/static/vendor/redoc/redoc.standalone.js").status_code == 200

@@ -166,7 +166,12 @@ def test_single_event_statuses(client: TestClient, demo_app: DemoApp) -> None:
     body = event(subject, "status-1")
     first = client.post("/v1/events", json=body, headers=headers)
     assert first.status_code == 201
-    assert first.headers["location"] == f"/v1/subjects/{subject}/history"
+    # Location names the record itself, which the submitting agency may read
+    # (it gets 403 on the subject's history)
+    assert first.headers["location"] == f"/v1/records/{AGENCY}/status-1"
+    mine = client.get(first.headers["location"], headers=headers)
+    assert mine.status_code == 200 and mine.json()["record"]["id"] == "status-1"
+    assert mine.json()["subject"] == subject
     assert first.json()["status"] == "recorded"
     again = client.post("/v1/events", json=body, headers=headers)
     assert again.status_code == 200

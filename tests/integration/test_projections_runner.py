@@ -13,15 +13,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from entrypoints import rule_files
 from entrypoints.bootstrap import bootstrap
 from entrypoints.settings import Settings
 from events.envelope import parse_submission
 from events.instants import parse_instant
 from ledger.app import Ledger
+from ledger.store.views import LIST_NAMES
 from projections.live import LiveReads
 from projections.reads import Reads
 from projections.runner import ProjectionRunner
-from projections.views import LIST_NAMES
 from tests.integration.projection_data import load_demo
 from tests.integration.test_store import valid_sequences
 from tests.unit.events.samples import STORY
@@ -143,10 +144,7 @@ def test_follow_keeps_the_views_current(store_url: str) -> None:
     thread.start()
     try:
         for round_ in range(3):
-            events = [
-                dict(e, id=f"{e['id']}-{round_}")
-                for e in STORY[:4]
-            ]
+            events = [dict(e, id=f"{e['id']}-{round_}") for e in STORY[:4]]
             outcomes = app.submit(parse_submission(orjson.dumps(events)))
             positions = [o.record.position for o in outcomes if o.record is not None]
             assert len(positions) == 4
@@ -183,7 +181,8 @@ def test_a_standing_gone_stale_by_the_calendar_is_folded_live_then_refreshed(
         {"commitment_type": "approval-substitute", "matter": "补交材料", "due": "2026-03-31"},
     )
     (outcome,) = ledger.submit(
-        parse_submission(orjson.dumps(commitment)), now_us=parse_instant("2026-03-02T11:00:00+08:00")
+        parse_submission(orjson.dumps(commitment)),
+        now_us=parse_instant("2026-03-02T11:00:00+08:00"),
     )
     assert outcome.status == "recorded", outcome.to_json()
     runner = ProjectionRunner(ledger.recorder, ledger.rules)  # type: ignore[arg-type]
@@ -220,8 +219,14 @@ def test_list_members_say_when_the_views_are_behind(ledger: Ledger) -> None:
     reads = Reads(ledger.recorder, ledger.rules, clock=lambda: parse_instant("2025-01-02"))  # type: ignore[arg-type]
     behind = reads.list_members("serious-dishonesty")
     assert behind["complete"] is False and behind["behind"] == len(later)
-    then = reads.list_members("serious-dishonesty", parse_instant("2024-03-02"), parse_instant("2024-03-02T12:00:00+08:00"))
-    assert then["complete"] is True and [m["subject"] for m in then["members"]] == ["91440300708461136T"]
+    then = reads.list_members(
+        "serious-dishonesty",
+        parse_instant("2024-03-02"),
+        parse_instant("2024-03-02T12:00:00+08:00"),
+    )
+    assert then["complete"] is True and [m["subject"] for m in then["members"]] == [
+        "91440300708461136T"
+    ]
     runner.catch_up()
     assert reads.list_members("serious-dishonesty")["members"] == []
     assert reads.list_members("serious-dishonesty", parse_instant("2024-03-02"))["count"] == 1
@@ -235,7 +240,6 @@ def test_rebuild_in_small_pages_and_in_processes_equals_views_fed_record_by_reco
     folds ranges of stream ids and the parent writes all of it in one transaction."""
     import functools
 
-    from commands.services import RuleServices
     from entrypoints.bootstrap import open_recorder
     from projections import runner as runner_module
 
@@ -249,7 +253,7 @@ def test_rebuild_in_small_pages_and_in_processes_equals_views_fed_record_by_reco
         summary = rebuilt.rebuild(
             workers=workers,
             open_recorder=functools.partial(open_recorder, postgres_url, pool_size=1),
-            open_rules=RuleServices.load,
+            open_rules=rule_files.load_rules,
         )
         assert summary.events == app.size()
         assert rebuilt.store.dump() == fed.store.dump()

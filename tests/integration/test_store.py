@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from commands.decide import Accepted, Context, decide
-from commands.services import RuleServices
 from commands.state import SubjectState
+from entrypoints import rule_files
 from entrypoints.bootstrap import bootstrap
 from entrypoints.settings import Settings
 from events.codes import ALPHABET, complete_subject_code
@@ -24,7 +24,7 @@ from events.recorded import RecordedEvent
 from events.vocabulary import EVENT_TYPES
 from ledger import chain
 from ledger.app import Ledger, ref_fields, system_clock_us
-from ledger.personal import reveal
+from ledger.sealing import reveal
 from tests.unit.events.samples import SAMPLES, STORY
 
 SUBJECT = "91440300708461136T"
@@ -36,7 +36,7 @@ def submit(ledger: Ledger, *events: dict[str, Any]) -> list[Any]:
 
 def readable(ledger: Ledger, data: dict[str, Any]) -> dict[str, Any]:
     """Stored data as an authorised reader sees it: once the ledger protects
-    personal data (``ledger.personal``), the identity number is revealed."""
+    personal data (``ledger.sealing``), the identity number is revealed."""
     keystore = getattr(ledger, "keystore", None)
     return data if keystore is None else reveal(data, keystore, "auditor")
 
@@ -213,7 +213,8 @@ def test_eight_concurrent_writers_on_one_subject_lose_nothing(
 ) -> None:
     template = SAMPLES["credit.violation.recorded"]
     work = [
-        [dict(template, id=f"w{w}-{n}", source=f"samr/44030{w}") for n in range(20)] for w in range(8)
+        [dict(template, id=f"w{w}-{n}", source=f"samr/44030{w}") for n in range(20)]
+        for w in range(8)
     ]
     results = _run_processes(store_url, work, 4)
     assert all(s == "recorded" for r in results for s in r)
@@ -229,7 +230,7 @@ def test_eight_concurrent_writers_on_one_subject_lose_nothing(
 # -- property: whatever valid sequence goes in comes back identical and in order ----------
 
 REFERABLE = {name: spec for name, spec in EVENT_TYPES.items()}
-RULE_SERVICES = RuleServices.load()
+RULE_SERVICES = rule_files.load_rules()
 
 
 def _candidate(

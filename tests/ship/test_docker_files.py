@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client.exposition import generate_latest
 
+from federation.witness import WitnessMetrics
 from ledger.audit.verifications import Verification, VerificationSummary
 from ledger.metrics import LedgerMetrics
 
@@ -157,7 +159,7 @@ def test_the_alerts_cover_verify_lag_and_rejections() -> None:
     names = {r["alert"] for g in rules["groups"] for r in g["rules"]}
     assert names >= {
         "LedgerVerifyFailed", "LedgerVerifyStale", "LedgerProjectionLag", "LedgerIngestLag",
-        "LedgerRejectionRate",
+        "LedgerRejectionRate", "LedgerWitnessFork",
     }
 
 
@@ -171,7 +173,9 @@ def _exported_metric_names() -> set[str]:
     metrics.rejections.labels("c").inc()
     metrics.submit_seconds.observe(0.1)
     metrics.batch_events.observe(1)
-    text = metrics.exposition().decode()
+    witness = WitnessMetrics()  # `ledger witness --serve` exports these
+    witness.forks.labels("o").inc()
+    text = metrics.exposition().decode() + generate_latest(witness.registry).decode()
     return {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
 
 

@@ -16,12 +16,13 @@ from typing import Any
 from commands.decide import Accepted, Context, Decision, decide
 from commands.services import RuleServices
 from commands.state import SubjectState
+from entrypoints import rule_files
 from events.envelope import Envelope, parse_event
 from events.reasons import Rejection
 from events.recorded import RecordedEvent
 from ledger.app import ref_fields
 
-RULES = RuleServices.load()
+RULES = rule_files.load_rules()
 NOW_US = 1_795_000_000_000_000  # 2026-11-18, after every time used in the tests
 SHANGHAI = "91310000MA1FL8L96X"
 ZHEJIANG = "91330100MA2CXXXX1F"

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from commands.agencies import SYSTEM_SOURCE, Agencies
+from commands.agencies import SYSTEM_SOURCE
 from commands.authority import AUTHORITY
 from commands.decide import Accepted
-from commands.services import RuleServices
+from entrypoints import rule_files
 from events.reasons import Rejection
 from events.vocabulary import EVENT_TYPES
 from tests.unit.commands.stream import BASIS, SHENZHEN, Stream, at
@@ -203,7 +203,7 @@ def test_a_platform_records_findings_only_where_configured(tmp_path: Path) -> No
         '{"kind": "agencies", "kinds": {"credit-platform": {"name": "信用平台", "finding": true}}}',
         encoding="utf-8",
     )
-    rules = RuleServices.load(agencies_file=extra)
+    rules = rule_files.rule_services(agencies_file=extra)
     prepare = FINDING_DATA["credit.violation.recorded"]
     _, data = prepare()
     s = Stream(rules=rules)
@@ -618,7 +618,7 @@ def test_every_event_type_has_an_authority_check() -> None:
 
 
 def test_the_region_hierarchy_and_its_exceptions() -> None:
-    ag = Agencies.packaged()
+    ag = rule_files.agencies()
     assert ag.contains("000000", "440305") and ag.contains("440000", "440305")
     assert ag.contains("440300", "440305") and not ag.contains("440305", "440300")
     assert ag.parent("429004") == "420000"  # 仙桃: provincially administered
@@ -637,7 +637,7 @@ def test_an_extra_file_adds_regions_and_kinds(tmp_path: Path) -> None:
         '"parents": [{"prefix": "9999", "parent": "440000"}]}',
         encoding="utf-8",
     )
-    ag = Agencies.load([extra])
+    ag = rule_files.agencies([extra])
     assert ag.name("forestry/999901") == "forestry/999901（测试市林业）"
     assert ag.contains("440000", "999901") and "samr" in ag.kinds
 
@@ -657,4 +657,4 @@ def test_a_malformed_file_is_refused_on_load(tmp_path: Path, text: str, words: s
     extra = tmp_path / "agencies.json"
     extra.write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match=words):
-        Agencies.load([extra])
+        rule_files.agencies([extra])

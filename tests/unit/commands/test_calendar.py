@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from commands.calendar import CalendarUnknown, WorkingCalendar, YearCalendar
+from entrypoints import rule_files
 from events.reasons import Reason
 
 D = date.fromisoformat
@@ -40,7 +41,7 @@ FAKE_2027: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def cal() -> WorkingCalendar:
-    return WorkingCalendar.load()
+    return rule_files.working_calendar()
 
 
 def write(directory: Path, name: str, obj: Any) -> Path:
@@ -234,7 +235,7 @@ def test_other_unknown_lookups_raise(cal: WorkingCalendar) -> None:
 def test_a_2027_file_makes_2027_computable(tmp_path: Path) -> None:
     write(tmp_path, "2027.json", FAKE_2027)
     (tmp_path / "notes.txt").write_text("ignored", encoding="utf-8")
-    cal = WorkingCalendar.load([tmp_path])
+    cal = rule_files.working_calendar([tmp_path])
     assert 2027 in cal.known_years()
     # 12-28..31 (4), 2027-01-01 off, 01-02 Sat, 01-03 make-up Sun (5), 01-04 (6), 01-05 (7)
     assert cal.add_working_days(D("2026-12-25"), 7) == D("2027-01-05")
@@ -254,7 +255,7 @@ def test_a_file_replaces_the_package_for_its_year(tmp_path: Path) -> None:
         "2026.json",
         {"year": 2026, "source": "TEST DATA", "holidays": ["2026-01-01"], "workdays": []},
     )
-    cal = WorkingCalendar.load([tmp_path])
+    cal = rule_files.working_calendar([tmp_path])
     assert cal.is_working_day(D("2026-02-16")) is True
     assert cal.is_working_day(D("2026-02-14")) is False
 
@@ -266,14 +267,14 @@ def test_two_different_files_for_one_year_are_refused(tmp_path: Path) -> None:
     write(a, "2027.json", FAKE_2027)
     write(b, "2027.json", {**FAKE_2027, "holidays": ["2027-01-01", "2027-02-08"]})
     with pytest.raises(ValueError, match="two different calendars for 2027"):
-        WorkingCalendar.load([a, b])
+        rule_files.working_calendar([a, b])
     # the same content twice is harmless
-    assert 2027 in WorkingCalendar.load([a, a]).known_years()
+    assert 2027 in rule_files.working_calendar([a, a]).known_years()
 
 
 def test_missing_directory_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
-        WorkingCalendar.load([tmp_path / "nope"])
+        rule_files.working_calendar([tmp_path / "nope"])
 
 
 def test_the_package_ships_no_guessed_year() -> None:
@@ -323,17 +324,17 @@ def test_year_calendar_validation(change: dict[str, Any], message: str) -> None:
 def test_year_calendar_missing_key() -> None:
     obj = dict(FAKE_2027)
     del obj["source"]
-    with pytest.raises(ValueError, match="missing key"):
+    with pytest.raises(ValueError, match="missing `source`"):
         YearCalendar.from_json(obj)
 
 
 def test_a_bad_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "2027.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ValueError, match=r"2027\.json"):
-        WorkingCalendar.load([tmp_path])
+        rule_files.working_calendar([tmp_path])
     write(tmp_path, "2027.json", {**FAKE_2027, "workdays": ["2027-01-04"]})
     with pytest.raises(ValueError, match=r"2027\.json.*Monday"):
-        WorkingCalendar.load([tmp_path])
+        rule_files.working_calendar([tmp_path])
 
 
 # -- against an independent day-by-day count ----------------------------------------------

@@ -6,6 +6,9 @@ from __future__ import annotations
 import pytest
 
 from commands.jurisdiction import region_contains, sector_and_region
+from entrypoints import rule_files
+
+AGENCIES = rule_files.agencies()
 
 
 @pytest.mark.parametrize(
@@ -21,7 +24,7 @@ from commands.jurisdiction import region_contains, sector_and_region
     ],
 )
 def test_sector_and_region(source: str, expected: tuple[str, str] | None) -> None:
-    assert sector_and_region(source) == expected
+    assert sector_and_region(AGENCIES, source) == expected
 
 
 @pytest.mark.parametrize(
@@ -38,4 +41,4 @@ def test_sector_and_region(source: str, expected: tuple[str, str] | None) -> Non
     ],
 )
 def test_region_contains(upper: str, region: str, inside: bool) -> None:
-    assert region_contains(upper, region) is inside
+    assert region_contains(AGENCIES, upper, region) is inside

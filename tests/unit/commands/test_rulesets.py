@@ -17,6 +17,7 @@ from commands.rulesets import (
     RuleSet,
     add_months,
 )
+from entrypoints import rule_files
 
 D = date.fromisoformat
 RULES = Path(__file__).resolve().parents[3] / "commands" / "rules"
@@ -24,12 +25,12 @@ RULES = Path(__file__).resolve().parents[3] / "commands" / "rules"
 
 @pytest.fixture(scope="module")
 def book() -> RuleBook:
-    return RuleBook.load()
+    return rule_files.rule_book()
 
 
 @pytest.fixture(scope="module")
 def procedures() -> Procedures:
-    return Procedures.load()
+    return rule_files.procedures()
 
 
 def shipped(name: str) -> dict[str, Any]:
@@ -181,7 +182,7 @@ def test_overlapping_rule_sets_are_rejected(tmp_path: Path) -> None:
     obj.update(id="test-overlap", in_force_from="2026-01-01", in_force_until="2026-06-30")
     write(tmp_path, "overlap.json", obj)
     with pytest.raises(ValueError, match="overlap"):
-        RuleBook.load([tmp_path])
+        rule_files.rule_book([tmp_path])
 
 
 def test_a_rule_set_after_an_open_ended_one_overlaps(tmp_path: Path) -> None:
@@ -189,14 +190,14 @@ def test_a_rule_set_after_an_open_ended_one_overlaps(tmp_path: Path) -> None:
     obj.update(id="test-2030", in_force_from="2030-01-01", in_force_until=None)
     write(tmp_path, "later.json", obj)
     with pytest.raises(ValueError, match=r"ndrc-order-36 .* and test-2030 .* overlap"):
-        RuleBook.load([tmp_path])
+        rule_files.rule_book([tmp_path])
 
 
 def test_a_deployment_replaces_a_rule_set_by_id(tmp_path: Path) -> None:
     obj = shipped("ndrc-order-36.json")
     obj["archive_after_months"] = 36
     write(tmp_path, "regional.json", obj)
-    book = RuleBook.load([tmp_path])
+    book = rule_files.rule_book([tmp_path])
     assert book.get("ndrc-order-36").archive_after_months == 36
     assert len(book.rule_sets) == 2
 
@@ -206,14 +207,14 @@ def test_two_files_with_one_id_in_one_directory(tmp_path: Path) -> None:
     write(tmp_path, "a.json", obj)
     write(tmp_path, "b.json", obj)
     with pytest.raises(ValueError, match="two files define rule set 'ndrc-order-36'"):
-        RuleBook.load([tmp_path])
+        rule_files.rule_book([tmp_path])
 
 
 def test_a_gap_is_allowed_and_reported(tmp_path: Path) -> None:
     obj = shipped("ndrc-order-58.json")
     obj.update(id="test-2019", in_force_from="2019-07-01", in_force_until="2022-12-31")
     write(tmp_path, "old.json", obj)
-    book = RuleBook.load([tmp_path])
+    book = rule_files.rule_book([tmp_path])
     assert book.in_force(D("2020-01-01")).id == "test-2019"
     with pytest.raises(NoRuleSet, match="2023-02-01"):
         book.in_force(D("2023-02-01"))
@@ -242,7 +243,7 @@ def test_malformed_rule_sets_are_rejected(
     obj.update(change)
     write(tmp_path, "bad.json", obj)
     with pytest.raises(ValueError, match=message):
-        RuleBook.load([tmp_path])
+        rule_files.rule_book([tmp_path])
 
 
 def test_a_missing_severity_is_rejected() -> None:
@@ -254,7 +255,7 @@ def test_a_missing_severity_is_rejected() -> None:
 
 def test_missing_rules_directory(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
-        RuleBook.load([tmp_path / "nope"])
+        rule_files.rule_book([tmp_path / "nope"])
 
 
 # -- calendar months ----------------------------------------------------------------------
@@ -384,7 +385,7 @@ def test_a_deployment_overrides_procedures_key_by_key(tmp_path: Path) -> None:
             "spot_check": {"schemes": {"local": {"source": "test", "ratios": {"high": "0.5"}}}},
         },
     )
-    p = Procedures.load([tmp_path])
+    p = rule_files.procedures([tmp_path])
     assert p.version == "procedures-local-1"
     assert p.objection_deadlines("zhejiang") == (1, 15)
     # a replaced region inherits from `default`, not from the packaged region
@@ -427,7 +428,7 @@ def test_a_deployment_overrides_procedures_key_by_key(tmp_path: Path) -> None:
 def test_malformed_procedures(tmp_path: Path, part: dict[str, Any], message: str) -> None:
     write(tmp_path, "local.json", {"kind": "procedures", **part})
     with pytest.raises(ValueError, match=message):
-        Procedures.load([tmp_path])
+        rule_files.procedures([tmp_path])
 
 
 def test_shipped_files_are_all_loaded(book: RuleBook, procedures: Procedures) -> None:
@@ -451,9 +452,9 @@ def test_list_notice_window_is_data(tmp_path: Path, procedures: Procedures) -> N
         "local.json",
         {"kind": "procedures", "lists": {"notice": {"working_days": 10, "source": "local"}}},
     )
-    local = Procedures.load([tmp_path])
+    local = rule_files.procedures([tmp_path])
     assert local.list_notice is not None
     assert (local.list_notice.working_days, local.list_notice.source) == (10, "local")
     write(tmp_path, "local.json", {"kind": "procedures", "lists": {"notice": {"days": 3}}})
     with pytest.raises(ValueError, match="unknown key"):
-        Procedures.load([tmp_path])
+        rule_files.procedures([tmp_path])

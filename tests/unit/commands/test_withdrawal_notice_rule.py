@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from commands.rulesets import RuleBook, RuleSet
+from commands.rulesets import RuleSet
+from entrypoints import rule_files
 
 RULES = Path(__file__).resolve().parents[3] / "commands" / "rules"
 
@@ -21,7 +22,7 @@ def shipped(name: str) -> dict[str, Any]:
 
 
 def test_the_shipped_rule_sets_keep_a_notice_three_months() -> None:
-    book = RuleBook.load()
+    book = rule_files.rule_book()
     for day in (date(2025, 6, 1), date(2026, 6, 1)):
         notice = book.in_force(day).withdrawal_notice
         assert notice is not None and notice.months == 3 and "第四十八条" in notice.source

@@ -17,9 +17,12 @@ from commands.decide import SYSTEM_SOURCE, Accepted
 from commands.services import RuleServices
 from commands.workflows.criteria import unchecked_minor
 from commands.workflows.persons import extensions_for_person
+from entrypoints import rule_files
 from events.codes import complete_subject_code
 from tests.unit.commands.stream import BASIS, NOW_US, SHANGHAI, Stream, at
 from tests.unit.commands.test_workflow_persons_inspections import key, link
+
+MEASURES = rule_files.load_rules().measures
 
 NDRC = "ndrc/440300"
 INDIVIDUAL = complete_subject_code("92440300MA5F1234")  # 个体工商户
@@ -195,7 +198,7 @@ def _local_rules(tmp_path: Path, regions: dict[str, int]) -> RuleServices:
     rule_set = json.loads((RULES_DIR / "ndrc-order-36.json").read_text(encoding="utf-8"))
     rule_set["criteria"]["lists"]["serious-dishonesty"]["regions"] = regions
     (tmp_path / "ndrc-order-36.json").write_text(json.dumps(rule_set, ensure_ascii=False))
-    return RuleServices.load(rules_dir=tmp_path)
+    return rule_files.rule_services(rules_dir=tmp_path)
 
 
 def test_the_bound_is_configured_per_list_and_region(tmp_path: Path) -> None:
@@ -366,7 +369,7 @@ def test_measures_come_from_the_list_once_per_finding() -> None:
 
 
 def test_the_measures_list_holds_category_basis_and_person_extension() -> None:
-    measures = RuleServices.load().measures
+    measures = rule_files.load_rules().measures
     flight = measures.get("flight-restriction")
     assert flight is not None and flight.category_zh == "市场性" and flight.extends_to_persons
     assert flight.basis.startswith("《最高人民法院关于限制被执行人高消费")
@@ -397,7 +400,7 @@ def test_only_measures_the_list_extends_reach_the_responsible_persons() -> None:
             {"measure": code, "finding": court, "until": None, **COURT},
             source="court/440300",
         )
-    found = extensions_for_person(key("pk-a"), [s.state], NOW_US)
+    found = extensions_for_person(key("pk-a"), [s.state], NOW_US, MEASURES)
     assert [(e.kind, e.what) for e in found] == [("measure", "flight-restriction")]
 
 
@@ -446,7 +449,7 @@ def test_a_deployment_adds_and_amends_measures_as_data(tmp_path: Path) -> None:
         ],
     }
     (tmp_path / "measures-local.json").write_text(json.dumps(local, ensure_ascii=False))
-    measures = RuleServices.load(rules_dir=tmp_path).measures
+    measures = rule_files.rule_services(rules_dir=tmp_path).measures
     assert measures.version == "measures-local-1"
     assert measures.extends_to_persons("bidding-restriction")  # amended
     assert measures.get("subsidy-restriction") is not None  # added
@@ -454,7 +457,7 @@ def test_a_deployment_adds_and_amends_measures_as_data(tmp_path: Path) -> None:
     local["measures"][0]["category"] = "moral"  # type: ignore[index]
     (tmp_path / "measures-local.json").write_text(json.dumps(local, ensure_ascii=False))
     with pytest.raises(ValueError, match=r"measures-local\.json.*category"):
-        RuleServices.load(rules_dir=tmp_path)
+        rule_files.rule_services(rules_dir=tmp_path)
 
 
 def test_the_derived_revocation_keeps_an_id_within_the_limit() -> None:

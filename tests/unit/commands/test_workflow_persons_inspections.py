@@ -9,8 +9,11 @@ from commands.decide import Accepted
 from commands.workflows.common import day_start_us
 from commands.workflows.inspections import draw, selection_events, simple_tier
 from commands.workflows.persons import extensions_for_person, tenures
-from ledger.personal import MemoryKeyStore, protect
+from entrypoints import rule_files
+from ledger.sealing import MemoryKeyStore, protect
 from tests.unit.commands.stream import BASIS, NOW_US, RULES, Stream, at
+
+MEASURES = rule_files.load_rules().measures
 
 NDRC = "ndrc/440300"
 
@@ -30,7 +33,7 @@ def key(person: str) -> str:
 
 
 def link(s: Stream, day: str, person: str, role: str = "legal-representative") -> str:
-    """Link a person as the ledger stores it: id_number protected (ledger.personal)."""
+    """Link a person as the ledger stores it: id_number protected (ledger.sealing)."""
     event = s.event(
         "credit.person.linked",
         at(day),
@@ -59,22 +62,26 @@ def test_serious_dishonesty_designation_and_its_measures_extend() -> None:
         {"measure": "high-speed-rail-restriction", "finding": designation, "until": None, **BASIS},
         source=NDRC,
     )
-    found = extensions_for_person(key("pk-a"), [s.state], NOW_US)
+    found = extensions_for_person(key("pk-a"), [s.state], NOW_US, MEASURES)
     assert [(e.kind, e.what, e.role) for e in found] == [
         ("designation", "serious-dishonesty", "legal-representative"),
         ("measure", "high-speed-rail-restriction", "legal-representative"),
     ]
-    assert extensions_for_person(key("pk-b"), [s.state], NOW_US) == []
+    assert extensions_for_person(key("pk-b"), [s.state], NOW_US, MEASURES) == []
     s.ok(
         "credit.list.removed",
         at("2025-09-01"),
         {"designation": designation, "reason": "repaired"},
         source=NDRC,
     )
-    assert [e.kind for e in extensions_for_person(key("pk-a"), [s.state], NOW_US)] == ["measure"]
+    assert [e.kind for e in extensions_for_person(key("pk-a"), [s.state], NOW_US, MEASURES)] == [
+        "measure"
+    ]
     assert [
         e.kind
-        for e in extensions_for_person(key("pk-a"), [s.state], day_start_us(_d("2025-08-01")))
+        for e in extensions_for_person(
+            key("pk-a"), [s.state], day_start_us(_d("2025-08-01")), MEASURES
+        )
     ] == [
         "designation",
         "measure",
@@ -91,7 +98,7 @@ def test_a_focus_listing_does_not_extend_but_a_ban_does() -> None:
         at("2025-04-10"),
         {"sector": "食品生产", "finding": penalty, "until": "2030-04-09", **BASIS},
     )
-    (ban,) = extensions_for_person(key("pk-a"), [s.state], NOW_US)
+    (ban,) = extensions_for_person(key("pk-a"), [s.state], NOW_US, MEASURES)
     assert (ban.kind, ban.what, ban.role, ban.until) == (
         "ban",
         "食品生产",
@@ -106,8 +113,8 @@ def test_a_predecessor_who_left_before_the_sanction_is_not_covered() -> None:
     link(s, "2025-01-02", "pk-new")  # the new legal representative replaces the old
     listed(s, "serious-dishonesty")
     assert [t.person for t in tenures(s.state)] == [key("pk-old"), key("pk-new")]
-    assert extensions_for_person(key("pk-old"), [s.state], NOW_US) == []
-    assert len(extensions_for_person(key("pk-new"), [s.state], NOW_US)) == 1
+    assert extensions_for_person(key("pk-old"), [s.state], NOW_US, MEASURES) == []
+    assert len(extensions_for_person(key("pk-new"), [s.state], NOW_US, MEASURES)) == 1
 
 
 def _d(text: str):

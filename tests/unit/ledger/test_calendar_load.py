@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from commands.calendar import CalendarUnknown, WorkingCalendar
+from commands.calendar import CalendarUnknown
+from entrypoints import rule_files
 from entrypoints.cli import build_parser, main
 from entrypoints.cli.calendar import CalendarLoadError, load_calendar
 
@@ -39,10 +40,10 @@ def test_the_refusal_names_a_command_that_exists() -> None:
 def test_loading_makes_the_year_known(tmp_path: Path) -> None:
     directory = tmp_path / "calendars"
     with pytest.raises(CalendarUnknown):
-        WorkingCalendar.load([]).is_working_day(date(2031, 1, 2))
+        rule_files.working_calendar([]).is_working_day(date(2031, 1, 2))
     target, status = load_calendar(_file(tmp_path, TEST_2031), directory)
     assert (target, status) == (directory / "2031.json", "loaded")
-    calendar = WorkingCalendar.load([directory])
+    calendar = rule_files.working_calendar([directory])
     assert not calendar.is_working_day(date(2031, 1, 2))  # a Thursday off
     assert calendar.is_working_day(date(2031, 1, 4))  # a make-up Saturday
     assert load_calendar(_file(tmp_path, TEST_2031), directory)[1] == "unchanged"
@@ -57,8 +58,8 @@ def test_a_different_calendar_for_a_loaded_year_needs_replace(tmp_path: Path) ->
     assert load_calendar(_file(tmp_path, changed, "fixed.json"), directory, replace=True)[1] == (
         "replaced"
     )
-    assert not WorkingCalendar.load([directory]).is_working_day(date(2031, 1, 1))
-    assert WorkingCalendar.load([directory]).is_working_day(date(2031, 1, 2))
+    assert not rule_files.working_calendar([directory]).is_working_day(date(2031, 1, 1))
+    assert rule_files.working_calendar([directory]).is_working_day(date(2031, 1, 2))
 
 
 @pytest.mark.parametrize(

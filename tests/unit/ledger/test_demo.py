@@ -18,6 +18,7 @@ import pytest
 from commands.agencies import SYSTEM_SOURCE
 from commands.authority import unverified
 from demo import DEMO_NOW, DemoEvent, generate, id_number_check, names
+from entrypoints import rule_files
 from events.codes import validate_subject_code
 from events.envelope import Envelope, Refused, parse_event, parse_submission
 from events.instants import CST, to_us
@@ -282,7 +283,7 @@ def test_every_source_may_record_its_event(demo: list[DemoEvent]) -> None:
     refused = {
         (subject, ident): r.message
         for subject, records in streams.items()
-        for ident, r in unverified(subject, records).items()
+        for ident, r in unverified(subject, records, rule_files.agencies()).items()
     }
     assert refused == {}
 

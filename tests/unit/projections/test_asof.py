@@ -14,14 +14,14 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commands.services import RuleServices
+from entrypoints import rule_files
 from events.recorded import RecordedEvent
 from projections.disclosure import ItemPlan, disclosure_of, plans_of, render
 from projections.standing import standing_of
 from projections.timeline import Timeline, select
 from tests.unit.projections.strategies import histories, instants
 
-RULES = RuleServices.load()
+RULES = rule_files.load_rules()
 SETTINGS = settings(
     max_examples=150,
     deadline=None,

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import orjson
 import pytest
 
-from commands.calendar import WorkingCalendar
-from commands.rulesets import Procedures, RuleBook
 from commands.services import RuleServices
+from entrypoints import rule_files
 from events.instants import parse_instant
 from projections.disclosure import disclosure, mask_id_number
 from tests.unit.projections.records import Stream
 
-RULES = RuleServices.load()
+RULES = rule_files.load_rules()
 
 
 def item(stream: Stream, as_of: str, event_id: str, rules: RuleServices = RULES) -> dict:
@@ -30,55 +30,91 @@ def item(stream: Stream, as_of: str, event_id: str, rules: RuleServices = RULES)
 PERIODS = [
     # decided (CST), severity, sector, published, reason
     (
-        "2025-06-10T10:00:00+08:00", "minor", "food", True,
+        "2025-06-10T10:00:00+08:00",
+        "minor",
+        "food",
+        True,
         "published: minor penalty, Order 58, 3 months–3 years, ends by 2028-06-10",
     ),
     (
-        "2025-06-10T10:00:00+08:00", "general", "food", True,
+        "2025-06-10T10:00:00+08:00",
+        "general",
+        "food",
+        True,
         "published: general penalty, Order 58, 3 months–3 years, ends by 2028-06-10",
     ),
     (
-        "2025-06-10T10:00:00+08:00", "serious", "food", True,
+        "2025-06-10T10:00:00+08:00",
+        "serious",
+        "food",
+        True,
         "published: serious penalty, Order 58, 3 months–3 years, ends by 2028-06-10",
     ),
     (
-        "2025-06-10T10:00:00+08:00", "general", "special-equipment", True,
+        "2025-06-10T10:00:00+08:00",
+        "general",
+        "special-equipment",
+        True,
         "published: general penalty in special-equipment, Order 58, 1 year–3 years, "
         "ends by 2028-06-10",
     ),
     (
-        "2025-06-10T10:00:00+08:00", "minor", "work-safety", True,
+        "2025-06-10T10:00:00+08:00",
+        "minor",
+        "work-safety",
+        True,
         "published: minor penalty in work-safety, Order 58, 1 year–3 years, ends by 2028-06-10",
     ),
     (
-        "2025-06-10T10:00:00+08:00", "serious", "fire-safety", True,
+        "2025-06-10T10:00:00+08:00",
+        "serious",
+        "fire-safety",
+        True,
         "published: serious penalty in fire-safety, Order 58, 1 year–3 years, ends by 2028-06-10",
     ),
     # the last day of Order 58 and the first of Order 36, late in the evening / just
     # after midnight China time (the UTC dates differ)
     (
-        "2026-03-31T23:30:00+08:00", "minor", "food", True,
+        "2026-03-31T23:30:00+08:00",
+        "minor",
+        "food",
+        True,
         "published: minor penalty, Order 58, 3 months–3 years, ends by 2029-03-31",
     ),
     (
-        "2026-04-01T00:30:00+08:00", "minor", "food", False,
+        "2026-04-01T00:30:00+08:00",
+        "minor",
+        "food",
+        False,
         "not published: minor penalty (Order 36)",
     ),
     (
-        "2026-04-01T10:00:00+08:00", "general", "food", True,
+        "2026-04-01T10:00:00+08:00",
+        "general",
+        "food",
+        True,
         "published: general penalty, Order 36, 3 months–1 year, ends by 2027-04-01",
     ),
     (
-        "2026-04-01T10:00:00+08:00", "serious", "food", True,
+        "2026-04-01T10:00:00+08:00",
+        "serious",
+        "food",
+        True,
         "published: serious penalty, Order 36, 1 year–3 years, ends by 2029-04-01",
     ),
     # Order 36 carries no sector minimum
     (
-        "2026-05-06T10:00:00+08:00", "general", "work-safety", True,
+        "2026-05-06T10:00:00+08:00",
+        "general",
+        "work-safety",
+        True,
         "published: general penalty, Order 36, 3 months–1 year, ends by 2027-05-06",
     ),
     (
-        "2026-05-06T10:00:00+08:00", "minor", "special-equipment", False,
+        "2026-05-06T10:00:00+08:00",
+        "minor",
+        "special-equipment",
+        False,
         "not published: minor penalty (Order 36)",
     ),
 ]
@@ -104,7 +140,13 @@ def test_violation_records_follow_the_penalty_periods() -> None:
     vid = stream.add(
         "credit.violation.recorded",
         "2026-04-20T10:00:00+08:00",
-        {"behaviour": "FOOD-0201", "severity": "general", "sector": "food", "basis": "b", "document": "d"},
+        {
+            "behaviour": "FOOD-0201",
+            "severity": "general",
+            "sector": "food",
+            "basis": "b",
+            "document": "d",
+        },
     )
     got = item(stream, "2026-05-01", vid)
     assert got["reason"] == (
@@ -160,10 +202,8 @@ def test_a_deadline_in_an_unknown_year_is_refused_until_its_calendar_is_loaded(
         ),
         encoding="utf-8",
     )
-    loaded = RuleServices(
-        calendar=WorkingCalendar.load([tmp_path]),
-        rulebook=RuleBook.load(),
-        procedures=Procedures.load(),
+    loaded = dataclasses.replace(
+        rule_files.load_rules(), calendar=rule_files.working_calendar([tmp_path])
     )
     got = item(stream, "2026-12-30", pid, loaded)
     assert (got["publish_by"], got["publish_by_note"]) == ("2027-01-07", None)
@@ -176,13 +216,17 @@ def test_repair_ends_disclosure_and_its_revocation_restores_it() -> None:
     stream = Stream()
     pid = stream.penalty("2026-04-01T10:00:00+08:00", "general")
     request = stream.add(
-        "credit.repair.requested", "2026-07-02T10:00:00+08:00", {"target": pid, "methods": ["commitment"]}
+        "credit.repair.requested",
+        "2026-07-02T10:00:00+08:00",
+        {"target": pid, "methods": ["commitment"]},
     )
     approval = stream.add(
         "credit.repair.approved", "2026-07-10T10:00:00+08:00", {"request": request, "reasons": "ok"}
     )
     stream.add(
-        "credit.repair.revoked", "2026-09-01T10:00:00+08:00", {"approval": approval, "reason": "false"}
+        "credit.repair.revoked",
+        "2026-09-01T10:00:00+08:00",
+        {"approval": approval, "reason": "false"},
     )
     assert item(stream, "2026-07-09", pid)["published"] is True
     ended = item(stream, "2026-08-01", pid)
@@ -218,7 +262,9 @@ def test_a_withdrawn_decision_ends_and_a_revoked_one_never_was() -> None:
     )
     revoked = stream.penalty("2026-04-03T10:00:00+08:00", "serious")
     stream.add(
-        "credit.record.revoked", "2026-08-01T10:00:00+08:00", {"target": revoked, "reason": "录入错误"}
+        "credit.record.revoked",
+        "2026-08-01T10:00:00+08:00",
+        {"target": revoked, "reason": "录入错误"},
     )
     assert item(stream, "2026-05-01", withdrawn)["published"] is True
     got = item(stream, "2026-06-02", withdrawn)
@@ -235,23 +281,45 @@ def test_lists_bans_and_public_measures_are_published_while_in_force() -> None:
     proposal = stream.add(
         "credit.list.proposed",
         "2026-04-10T10:00:00+08:00",
-        {"list": "serious-dishonesty", "finding": pid, "planned_end": "2029-04-10", "basis": "b", "document": "d"},
+        {
+            "list": "serious-dishonesty",
+            "finding": pid,
+            "planned_end": "2029-04-10",
+            "basis": "b",
+            "document": "d",
+        },
     )
     designation = stream.add(
-        "credit.list.designated", "2026-04-20T10:00:00+08:00", {"proposal": proposal, "basis": "b", "document": "d"}
+        "credit.list.designated",
+        "2026-04-20T10:00:00+08:00",
+        {"proposal": proposal, "basis": "b", "document": "d"},
     )
     ban = stream.add(
         "credit.ban.imposed",
         "2026-04-21T10:00:00+08:00",
-        {"sector": "食品生产", "finding": pid, "until": "2026-10-20", "basis": "b", "document": "d"},
+        {
+            "sector": "食品生产",
+            "finding": pid,
+            "until": "2026-10-20",
+            "basis": "b",
+            "document": "d",
+        },
     )
     criticism = stream.add(
         "credit.measure.applied",
         "2026-04-22T10:00:00+08:00",
-        {"measure": "public-criticism", "finding": designation, "until": None, "basis": "b", "document": "d"},
+        {
+            "measure": "public-criticism",
+            "finding": designation,
+            "until": None,
+            "basis": "b",
+            "document": "d",
+        },
     )
     stream.add(
-        "credit.list.removed", "2026-09-01T10:00:00+08:00", {"designation": designation, "reason": "revoked"}
+        "credit.list.removed",
+        "2026-09-01T10:00:00+08:00",
+        {"designation": designation, "reason": "revoked"},
     )
     got = item(stream, "2026-05-01", designation)
     assert got["published"] and got["reason"] == (

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commands.services import RuleServices
+from entrypoints import rule_files
 from events.dates import DEFAULT_RANGE, WIDEST_RANGE, DateRange
 from events.instants import CST
 from events.recorded import RecordedEvent
@@ -30,7 +30,7 @@ from projections.standing import standing_of
 from projections.timeline import Timeline, select
 from tests.unit.projections.strategies import histories
 
-RULES = RuleServices.load()
+RULES = rule_files.load_rules()
 
 
 def _day_of(us: int) -> str:

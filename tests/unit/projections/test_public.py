@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from commands.services import RuleServices
+from entrypoints import rule_files
 from events.instants import parse_instant
 from projections.disclosure import disclosure
 from projections.public import (
@@ -23,7 +23,7 @@ from projections.public import (
 )
 from tests.unit.projections.records import Stream
 
-RULES = RuleServices.load()
+RULES = rule_files.load_rules()
 
 
 def body(stream: Stream, as_of: str, known_at: str | None = None) -> dict[str, Any]:
@@ -49,7 +49,9 @@ def repaired_and_withdrawn() -> tuple[Stream, dict[str, str]]:
         "2026-07-10T10:00:00+08:00",
         {"target": repaired, "methods": ["commitment"]},
     )
-    s.add("credit.repair.approved", "2026-07-20T10:00:00+08:00", {"request": request, "reasons": "ok"})
+    s.add(
+        "credit.repair.approved", "2026-07-20T10:00:00+08:00", {"request": request, "reasons": "ok"}
+    )
     withdrawn = s.penalty("2026-04-04T10:00:00+08:00", "serious")
     notice = s.add(
         "credit.penalty.withdrawn",
@@ -176,9 +178,7 @@ def test_a_correction_shows_the_corrected_value_marked_at_every_instant() -> Non
 def test_an_agency_sees_its_own_records_whole_and_others_as_the_public() -> None:
     s = Stream()
     own = s.penalty("2025-01-02T10:00:00+08:00", "general")  # Order 58 → public now
-    s.add(
-        "credit.penalty.withdrawn", "2025-03-01T10:00:00+08:00", {"penalty": own, "reason": "x"}
-    )
+    s.add("credit.penalty.withdrawn", "2025-03-01T10:00:00+08:00", {"penalty": own, "reason": "x"})
     other = s.add(
         "credit.penalty.decided",
         "2025-01-03T10:00:00+08:00",

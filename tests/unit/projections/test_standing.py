@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from commands.services import RuleServices
+from entrypoints import rule_files
 from events.codes import complete_subject_code
 from events.instants import parse_instant
 from projections.standing import standing
 from tests.unit.projections.records import Stream
 
-RULES = RuleServices.load()
+RULES = rule_files.load_rules()
 DOCUMENTED = {"basis": "b", "document": "d"}
 
 
@@ -21,7 +21,9 @@ def year(subject: str = "91440300708461136T") -> tuple[Stream, dict[str, str]]:
     s = Stream(subject)
     ids: dict[str, str] = {}
     ids["registration"] = s.add(
-        "credit.registration.submitted", "2026-01-05T10:00:00+08:00", {"category": "certificate", "description": "ISO 9001"}
+        "credit.registration.submitted",
+        "2026-01-05T10:00:00+08:00",
+        {"category": "certificate", "description": "ISO 9001"},
     )
     ids["violation"] = s.add(
         "credit.violation.recorded",
@@ -29,7 +31,9 @@ def year(subject: str = "91440300708461136T") -> tuple[Stream, dict[str, str]]:
         {"behaviour": "FOOD-0203", "severity": "general", "sector": "food", **DOCUMENTED},
     )
     ids["objection"] = s.add(
-        "credit.objection.filed", "2026-01-15T10:00:00+08:00", {"target": ids["violation"], "grounds": "g"}
+        "credit.objection.filed",
+        "2026-01-15T10:00:00+08:00",
+        {"target": ids["violation"], "grounds": "g"},
     )
     s.add(
         "credit.objection.resolved",
@@ -45,15 +49,27 @@ def year(subject: str = "91440300708461136T") -> tuple[Stream, dict[str, str]]:
     ids["proposal"] = s.add(
         "credit.list.proposed",
         "2026-02-02T10:00:00+08:00",
-        {"list": "serious-dishonesty", "finding": ids["penalty"], "planned_end": "2029-03-01", **DOCUMENTED},
+        {
+            "list": "serious-dishonesty",
+            "finding": ids["penalty"],
+            "planned_end": "2029-03-01",
+            **DOCUMENTED,
+        },
     )
     ids["designation"] = s.add(
-        "credit.list.designated", "2026-03-02T10:00:00+08:00", {"proposal": ids["proposal"], **DOCUMENTED}
+        "credit.list.designated",
+        "2026-03-02T10:00:00+08:00",
+        {"proposal": ids["proposal"], **DOCUMENTED},
     )
     ids["measure"] = s.add(
         "credit.measure.applied",
         "2026-03-02T11:00:00+08:00",
-        {"measure": "bidding-restriction", "finding": ids["designation"], "until": "2026-06-30", **DOCUMENTED},
+        {
+            "measure": "bidding-restriction",
+            "finding": ids["designation"],
+            "until": "2026-06-30",
+            **DOCUMENTED,
+        },
     )
     ids["ban"] = s.add(
         "credit.ban.imposed",
@@ -71,10 +87,14 @@ def year(subject: str = "91440300708461136T") -> tuple[Stream, dict[str, str]]:
         {"finding": ids["penalty"], "deadline": "2026-03-15"},
     )
     ids["request"] = s.add(
-        "credit.repair.requested", "2026-04-20T10:00:00+08:00", {"target": ids["penalty"], "methods": ["commitment"]}
+        "credit.repair.requested",
+        "2026-04-20T10:00:00+08:00",
+        {"target": ids["penalty"], "methods": ["commitment"]},
     )
     ids["approval"] = s.add(
-        "credit.repair.approved", "2026-05-06T10:00:00+08:00", {"request": ids["request"], "reasons": "r"}
+        "credit.repair.approved",
+        "2026-05-06T10:00:00+08:00",
+        {"request": ids["request"], "reasons": "r"},
     )
     # Repair is per record: the listing resting on the repaired penalty ends by its own removal.
     ids["removal"] = s.add(
@@ -102,7 +122,9 @@ YEAR = [
 ]
 
 
-@pytest.mark.parametrize(("as_of", "grade", "score", "lists", "measures", "bans", "tier", "ratio"), YEAR)
+@pytest.mark.parametrize(
+    ("as_of", "grade", "score", "lists", "measures", "bans", "tier", "ratio"), YEAR
+)
 def test_grade_score_and_sanctions_along_the_year(
     as_of: str,
     grade: str,

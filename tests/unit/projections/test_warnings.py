@@ -9,15 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from commands.services import RuleServices
-from commands.warning_rules import WarningBook
+from entrypoints import rule_files
 from events.instants import parse_instant
 from projections.timeline import Timeline
 from projections.warnings import RiskWarning, warnings_of
 from tests.unit.projections.records import DOC, Stream
 
-RULES = RuleServices.load()
-BOOK = WarningBook.load()
+RULES = rule_files.load_rules()
+BOOK = rule_files.warning_book()
 
 
 def warned(s: Stream, as_of: str, rule: str, known_at: str | None = None) -> RiskWarning | None:
@@ -240,9 +239,15 @@ def test_a_ban_by_another_sector_warns_the_sector_that_knows_the_subject() -> No
     assert w is not None
     assert w.hit.evidence == (ban, licence)
     assert w.since_us == parse_instant("2026-01-20T10:00:00+08:00")
-    assert w.seen_by("samr/440300") and w.seen_by("samr/440000") and w.seen_by("emergency/000000")
-    assert not w.seen_by("samr/110000") and not w.seen_by("tax/440300")
-    assert w.seen_by("credit-platform/440000")
+    assert (
+        w.seen_by("samr/440300", RULES.agencies)
+        and w.seen_by("samr/440000", RULES.agencies)
+        and w.seen_by("emergency/000000", RULES.agencies)
+    )
+    assert not w.seen_by("samr/110000", RULES.agencies) and not w.seen_by(
+        "tax/440300", RULES.agencies
+    )
+    assert w.seen_by("credit-platform/440000", RULES.agencies)
     # the ban ends after its last day
     assert warned(s, "2027-01-20", "sanction-elsewhere") is None
 
@@ -275,7 +280,7 @@ def test_a_region_ships_its_own_stricter_rules(tmp_path: Path) -> None:
     ]
     (tmp_path / "warnings").mkdir()
     (tmp_path / "warnings/gd.json").write_text(json.dumps(local), "utf-8")
-    book = WarningBook.load([tmp_path])
+    book = rule_files.warning_book([tmp_path])
     s = Stream()
     s.penalty("2026-01-10T10:00:00+08:00")
     violation(s, "2026-03-02T10:00:00+08:00", "tax/440300")
@@ -324,5 +329,5 @@ def test_a_malformed_rule_is_refused_naming_the_file(
     (tmp_path / "warnings").mkdir()
     (tmp_path / "warnings/bad.json").write_text(json.dumps(body), "utf-8")
     with pytest.raises(ValueError, match=message) as caught:
-        WarningBook.load([tmp_path])
+        rule_files.warning_book([tmp_path])
     assert "bad.json" in str(caught.value)
