@@ -11,6 +11,7 @@ a message naming another origin, or a checkpoint under another key, is refused.
 from __future__ import annotations
 
 import base64
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from events.codes import complete_subject_code
 from federation.national.app import build_national_app
 from federation.national.config import NationalConfig, Region
 from federation.national.consumer import ConsumerStats, NationalConsumer
+from federation.national.metrics import NationalMetrics
 from federation.national.store import NationalStore
 from ledger.app import Ledger
 from ledger.audit.checkpoint_log import CheckpointLog
@@ -161,6 +163,7 @@ class Federation:
     config: NationalConfig
     stats: ConsumerStats
     kafka: Broker
+    metrics: NationalMetrics
 
     def consume_until(self, done: Any, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -211,8 +214,9 @@ def federation(
             regions.append(RegionUnderTest(code, ledger, region, log, key_file))
         config = NationalConfig(tuple(r.region for r in regions), group=f"national-{run}")
         store = NationalStore.open(open_recorder(f"{postgres_base}?schema={schemas[-1]}"))
+        metrics = NationalMetrics(config)
         consumer = NationalConsumer(
-            store, config, bootstrap=kafka_broker.bootstrap, **TEST_CONSUMER
+            store, config, bootstrap=kafka_broker.bootstrap, metrics=metrics, **TEST_CONSUMER
         )
         jiangxi, tianjin, shenzhen = regions
         recorded(jiangxi.ledger, *listing("360000", LISTED))
@@ -221,7 +225,7 @@ def federation(
         for r in regions:
             feed_all(kafka_broker, r)
             checkpoint(r)
-        fed = Federation(regions, store, consumer, config, ConsumerStats(), kafka_broker)
+        fed = Federation(regions, store, consumer, config, ConsumerStats(), kafka_broker, metrics)
         # 3 (violation, listing … as published) + 1 + 2 changes at least; 3 checkpoints
         fed.consume_until(lambda s: s.checkpoints >= 3 and s.changes >= 5)
         yield fed
@@ -239,7 +243,7 @@ def federation(
 
 @pytest.fixture(scope="module")
 def client(federation: Federation) -> TestClient:
-    return TestClient(build_national_app(federation.store, federation.config))
+    return TestClient(build_national_app(federation.store, federation.config, federation.metrics))
 
 
 def test_records_of_each_region_appear_with_their_origin(
@@ -316,6 +320,29 @@ def test_unknowns_are_problems(client: TestClient) -> None:
     assert client.get("/v1/national/subjects/123/standing").status_code == 400
 
 
+def test_problems_are_the_main_apis_and_speak_chinese_when_asked(client: TestClient) -> None:
+    """The national view answers errors as the regional API does (api.problems): Chinese
+    title and detail under Accept-Language: zh, the English detail beside them."""
+    nobody = complete_subject_code("91110000MA00XX09")
+    path = f"/v1/national/subjects/{nobody}/disclosure"
+    english = client.get(path)
+    assert english.headers["content-language"] == "en"
+    assert nobody in english.json()["detail"]
+    chinese = client.get(path, headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
+    assert chinese.status_code == 404
+    assert chinese.headers["content-type"] == "application/problem+json"
+    assert chinese.headers["content-language"] == "zh"
+    body = chinese.json()
+    assert body["code"] == "unknown-subject"
+    assert body["detail_en"] == english.json()["detail"]
+    assert re.search(r"[\u4e00-\u9fff]", body["title"] + body["detail"]), body
+    # the framework's own errors are problems too: an unknown path, a bad parameter
+    nowhere = client.get("/v1/national/nowhere", headers={"Accept-Language": "zh"})
+    assert (nowhere.status_code, nowhere.json()["code"]) == (404, "not-found")
+    short = client.get("/v1/national/subjects", params={"q": "x"})
+    assert (short.status_code, short.json()["code"]) == (400, "invalid-request")
+
+
 def test_a_change_delivered_again_is_applied_once_and_impostors_are_refused(
     federation: Federation,
 ) -> None:
@@ -349,6 +376,33 @@ def test_a_change_delivered_again_is_applied_once_and_impostors_are_refused(
     assert len(fed.store.checkpoints(tianjin.origin)) == 1
     # the tracking moved with the batch: nothing is read twice by this group
     assert fed.stats.skipped == 0
+
+
+def test_the_national_view_serves_its_metrics(federation: Federation, client: TestClient) -> None:
+    """GET /metrics: messages taken by origin and kind, refusals by topic (the impostors
+    above: two on Tianjin's topics), the lag behind each origin in messages and seconds."""
+    answer = client.get("/metrics")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain")
+    samples = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in answer.text.splitlines()
+        if line.startswith("ledger_national_")
+    }
+    tianjin = federation.regions[1]
+    for r in federation.regions:
+        origin = f'origin="{r.origin}"'
+        assert samples[f'ledger_national_messages_total{{kind="checkpoint",{origin}}}'] >= 1
+        assert samples[f'ledger_national_messages_total{{kind="change",{origin}}}'] >= 1
+        assert samples[f"ledger_national_lag_messages{{{origin}}}"] == 0  # caught up
+        assert 0 <= samples[f"ledger_national_lag_seconds{{{origin}}}"] < 3600
+    refused = {
+        key: value
+        for key, value in samples.items()
+        if key.startswith("ledger_national_refused_total")
+    }
+    assert sum(refused.values()) == 2, refused
+    assert all(tianjin.code in key for key in refused), refused
 
 
 def test_the_public_key_in_the_configuration_is_base64() -> None:
