@@ -11,11 +11,12 @@ a message naming another origin, or a checkpoint under another key, is refused.
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +26,23 @@ import pytest
 from fastapi.testclient import TestClient
 
 from entrypoints.bootstrap import bootstrap, open_recorder
+from entrypoints.cli import main
 from entrypoints.settings import Settings
 from events.codes import complete_subject_code
 from federation.national.app import build_national_app
-from federation.national.config import NationalConfig, Region
+from federation.national.config import NationalConfig, Region, regions_file_text
 from federation.national.consumer import ConsumerStats, NationalConsumer
 from federation.national.metrics import NationalMetrics
 from federation.national.store import NationalStore
+from federation.witness_state import WitnessState
 from ledger.app import Ledger
 from ledger.audit.checkpoint_log import CheckpointLog
 from ledger.audit.checkpoints import Checkpoint, issue_checkpoint
+from ledger.audit.cosignatures import verify_cosignature, witnessed_by
 from ledger.audit.keys import load_or_create_key, public_key_bytes
 from projections.feed import DisclosureFeed, feed_producer
 from tests.conftest import PG_TEST_DB, _connect
+from tests.e2e.apphelpers import serve
 from tests.integration.kafka_broker import (
     TEST_CONSUMER,
     Broker,
@@ -63,6 +68,7 @@ class RegionUnderTest:
     region: Region
     log: CheckpointLog
     key_file: Path
+    settings: Settings
 
     @property
     def origin(self) -> str:
@@ -211,7 +217,7 @@ def federation(
             log = CheckpointLog(
                 tmp / f"{code}-checkpoints", kafka_broker.bootstrap, region.checkpoint_topic
             )
-            regions.append(RegionUnderTest(code, ledger, region, log, key_file))
+            regions.append(RegionUnderTest(code, ledger, region, log, key_file, settings))
         config = NationalConfig(tuple(r.region for r in regions), group=f"national-{run}")
         store = NationalStore.open(open_recorder(f"{postgres_base}?schema={schemas[-1]}"))
         metrics = NationalMetrics(config)
@@ -431,3 +437,75 @@ def test_the_national_store_is_its_own_schema(federation: Federation, postgres_b
         ).fetchall()
     schemas = {r[0] for r in rows}
     assert any(s.endswith("_national") for s in schemas)
+
+
+def test_a_witness_cosigns_every_regions_checkpoint_and_a_new_listing_goes_national(
+    federation: Federation,
+    client: TestClient,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """End to end (issue 22, "Done when"): the three regions' ``serve``, and ``ledger witness
+    --once`` following them from a regions file (their URLs and keys): it cosigns every
+    region's checkpoint, the one the national view holds. Then Shenzhen lists a subject:
+    its feed and its next checkpoint reach the national view, the subject is on the national
+    list, and the witness's next round cosigns the grown log (consistent with the last)."""
+    from entrypoints.wiring import build_app
+
+    monkeypatch.delenv("LEDGER_KAFKA_BOOTSTRAP", raising=False)  # published: test_witness
+    state = tmp_path / "witness"
+
+    def witness_once(regions_file: Path) -> list[str]:
+        capsys.readouterr()
+        code = main(
+            ["witness", "--state", str(state), "--name", "witness-national", "--once",
+             "--regions", str(regions_file)]
+        )  # fmt: skip
+        lines = capsys.readouterr().out.splitlines()
+        assert code == 0, lines
+        return sorted(lines)
+
+    def expected() -> list[str]:
+        return sorted(f"ok {r.origin} size={r.ledger.size()}" for r in federation.regions)
+
+    def national_list() -> list[str]:
+        page = federation.store.list_members("serious-dishonesty", 10, None)
+        return [m["subject"] for m in page.rows]
+
+    with contextlib.ExitStack() as stack:
+        served = [
+            replace(
+                r.region,
+                base_url=stack.enter_context(
+                    serve(build_app(r.settings, bootstrap, run_projections=False))
+                ),
+            )
+            for r in federation.regions
+        ]
+        regions_file = tmp_path / "regions.json"
+        regions_file.write_text(regions_file_text(served))
+        assert witness_once(regions_file) == expected()
+
+        shenzhen = federation.regions[2]
+        assert SHARED not in national_list()
+        recorded(shenzhen.ledger, *listing("440300", SHARED))
+        feed_all(federation.kafka, shenzhen)
+        grown = checkpoint(shenzhen)
+        federation.consume_until(lambda s: s.checkpoints >= 1 and SHARED in national_list())
+        assert witness_once(regions_file) == expected()
+
+    members = client.get("/v1/national/lists/serious-dishonesty").json()["members"]
+    shared = next(m for m in members if m["subject"] == SHARED)
+    assert shared["regions"] == ["credit-ledger/440300"]
+    witness_key = public_key_bytes(load_or_create_key(state / "witness.key"))
+    held = WitnessState(state)
+    latest = federation.store.latest_checkpoints()
+    for r in federation.regions:
+        cosigned = held.cosignatures(r.origin)
+        assert all(verify_cosignature(c, witness_key) for c in cosigned), r.origin
+        # the checkpoint the national view holds for the region is the one witnessed
+        assert latest[r.origin].size == r.ledger.size()
+        assert witnessed_by(cosigned, latest[r.origin].to_json(), [witness_key]), r.origin
+    sizes = [c["size"] for c in held.cosignatures(shenzhen.origin)]  # newest first
+    assert len(sizes) == 2 and sizes[0] == grown.size > sizes[1]
