@@ -10,9 +10,11 @@ Rows (each ledger in its own PostgreSQL schema, each writer its own process):
   fsync'd commit under the ledger's lock; its own CPU is a quarter of its time), so
   ledgers add up where writers on one ledger queue. The rows run interleaved, in
   ``rounds`` (the machine's load moves between rows run minutes apart), and each writer
-  reports its own CPU time per event. All regions here share one PostgreSQL server, hence
-  one WAL to flush and the server-wide lock a transaction that sends NOTIFY holds through
-  its commit: deployed regions, each on its own server, share neither.
+  reports its own CPU time per event. Regions on one PostgreSQL server share one WAL to
+  flush and the server-wide lock a transaction that sends NOTIFY holds through its commit
+  (the ledger's wake-up of its followers), so their commits take turns; deployed regions,
+  each on its own server, share neither: ``--region-database-url`` (three times) puts
+  each region on its own.
 * ``bulk``: batches of 1,000 (one transaction each): one region with 1 process, three
   regions with 1 process each. Bulk is CPU-bound (parsing, deciding, hashing, the Merkle
   tree in Python): on a machine with fewer cores than processes the regions share them.
@@ -202,9 +204,10 @@ def _write(
 
 
 @contextlib.contextmanager
-def _schemas(url: str, names: Sequence[str]) -> Iterator[list[str]]:
+def _schemas(servers: Sequence[str], names: Sequence[str]) -> Iterator[list[str]]:
+    """Fresh schemas ``names[i]`` on ``servers[i]``; yields their URLs; dropped on exit."""
     with contextlib.ExitStack() as stack:
-        yield [stack.enter_context(_schema(url, n)) for n in names]
+        yield [stack.enter_context(_schema(u, n)) for u, n in zip(servers, names, strict=True)]
 
 
 def _singles(region: str, writer: int, n: int, run: str) -> list[bytes]:
@@ -216,19 +219,22 @@ def _batches(region: str, writer: int, n: int, batch: int, run: str) -> list[byt
     return [orjson.dumps(events[i : i + batch]) for i in range(0, n, batch)]
 
 
-def measure_single(url: str, sizes: FederationSizes, files: Path, run: str) -> dict[str, Any]:
+def measure_single(
+    servers: Sequence[str], sizes: FederationSizes, files: Path, run: str
+) -> dict[str, Any]:
     """The three single-submit rows (module docstring), interleaved: in each of
     ``sizes.rounds`` rounds every row runs once on its share of the events, one after the
     other, on the same schemas, so that the machine's load (shared here, and changing by
     the minute) weighs on the rows alike. The ratios are the medians of the rounds' own
-    ratios (each beside its rounds' figures)."""
+    ratios (each beside its rounds' figures). Region ``i`` is on ``servers[i]``; the
+    one-region rows on ``servers[0]``."""
     rounds = max(sizes.rounds, 1)
     n = max(sizes.single // rounds, 1)
     names = ["one_region_1_writer", "three_regions_1_writer_each", "one_region_3_writers"]
     parts: dict[str, list[_Written]] = {name: [] for name in names}
     loads: list[float] = []
     schemas = [f"fed_{run}_one", f"fed_{run}_one3", *(f"fed_{run}_r{r}" for r in REGIONS)]
-    with _schemas(url, schemas) as (one, one3, *regional):
+    with _schemas([servers[0], servers[0], *servers], schemas) as (one, one3, *regional):
         for k in range(rounds):
             loads.append(os.getloadavg()[0])
             w = 3 * k  # each round's writers have subjects of their own
@@ -263,15 +269,17 @@ def measure_single(url: str, sizes: FederationSizes, files: Path, run: str) -> d
     return out
 
 
-def measure_bulk(url: str, sizes: FederationSizes, files: Path, run: str) -> dict[str, Any]:
-    """The two bulk rows (module docstring)."""
+def measure_bulk(
+    servers: Sequence[str], sizes: FederationSizes, files: Path, run: str
+) -> dict[str, Any]:
+    """The two bulk rows (module docstring); region ``i`` on ``servers[i]``."""
     out: dict[str, Any] = {}
     n, b = sizes.bulk, sizes.batch
-    with _schemas(url, [f"fed_{run}_bulk1"]) as [one]:
+    with _schemas(servers[:1], [f"fed_{run}_bulk1"]) as [one]:
         out["one_region"] = _write(
             [(one, REGIONS[0])], [_batches(REGIONS[0], 0, n, b, run)], files
         ).figures()
-    with _schemas(url, [f"fed_{run}_bulk{r}" for r in REGIONS]) as urls:
+    with _schemas(servers, [f"fed_{run}_bulk{r}" for r in REGIONS]) as urls:
         out["three_regions"] = _write(
             list(zip(urls, REGIONS, strict=True)),
             [_batches(r, 0, n, b, run) for r in REGIONS],
@@ -304,9 +312,15 @@ def _feed(url: str, region: str, files: Path, kafka: str, topic: str, stop: Any)
 
 
 def measure_lag(
-    url: str, kafka: str, sizes: FederationSizes, files: Path, run: str
+    url: str,
+    servers: Sequence[str],
+    kafka: str,
+    sizes: FederationSizes,
+    files: Path,
+    run: str,
 ) -> dict[str, Any]:
-    """The national view's lag behind three regions under single-submit load."""
+    """The national view's lag behind three regions (region ``i`` on ``servers[i]``, the
+    national store on ``url``) under single-submit load."""
     from federation.national.config import NationalConfig, Region
     from federation.national.consumer import ConsumerStats, NationalConsumer
     from federation.national.store import NationalStore
@@ -314,7 +328,7 @@ def measure_lag(
 
     names = [f"fed_{run}_lag{r}" for r in REGIONS] + [f"fed_{run}_national"]
     ctx = multiprocessing.get_context("spawn")
-    with _schemas(url, names) as urls:
+    with _schemas([*servers, url], names) as urls:
         regions = tuple(
             Region(
                 origin=f"credit-ledger/{r}",
@@ -418,20 +432,34 @@ def _feed_position(recorder: Any) -> int:
 
 
 def run_federation(
-    database_url: str, kafka: str | None, scale: str, output: Path | None
+    database_url: str,
+    kafka: str | None,
+    scale: str,
+    output: Path | None,
+    region_database_urls: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Every row (module docstring); writes the JSON to ``output`` when given."""
+    """Every row (module docstring); writes the JSON to ``output`` when given. With
+    ``region_database_urls`` (one per region, :data:`REGIONS`) each region's ledger is on
+    its own server, as deployed; without, all are on ``database_url``'s."""
+    if region_database_urls and len(region_database_urls) != len(REGIONS):
+        raise ValueError(f"give {len(REGIONS)} region database URLs, or none")
+    servers = list(region_database_urls) or [database_url] * len(REGIONS)
     sizes = SIZES.get(scale, FederationSizes())
-    _ensure_database(database_url)
+    for server in {database_url, *servers}:
+        _ensure_database(server)
     run = uuid.uuid4().hex[:6]
-    result: dict[str, Any] = {"sizes": asdict(sizes), "cpus": multiprocessing.cpu_count()}
+    result: dict[str, Any] = {
+        "sizes": asdict(sizes),
+        "cpus": multiprocessing.cpu_count(),
+        "servers": len(set(servers)),
+    }
     with tempfile.TemporaryDirectory(prefix="bench-federation-") as tmp:
         files = Path(tmp)
         started = time.perf_counter()
-        result["single"] = measure_single(database_url, sizes, files, run)
-        result["bulk"] = measure_bulk(database_url, sizes, files, run)
+        result["single"] = measure_single(servers, sizes, files, run)
+        result["bulk"] = measure_bulk(servers, sizes, files, run)
         if kafka:
-            result["lag"] = measure_lag(database_url, kafka, sizes, files, run)
+            result["lag"] = measure_lag(database_url, servers, kafka, sizes, files, run)
         else:
             result["lag"] = None
             result["lag_note"] = "n/a: give --kafka BOOTSTRAP to measure the national view's lag"
@@ -485,5 +513,9 @@ def render_federation(result: dict[str, Any]) -> str:
         )
     else:
         lines.append(result.get("lag_note", ""))
-    lines.append(f"({result['cpus']} CPUs; {result['seconds']} s)")
+    servers = result.get("servers", 1)
+    lines.append(
+        f"({result['cpus']} CPUs; the regions on {servers} PostgreSQL server"
+        f"{'s' if servers != 1 else ''}; {result['seconds']} s)"
+    )
     return "\n".join(lines)

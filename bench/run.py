@@ -865,6 +865,14 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         help="instead: three regional ledgers against one, and the national view's lag "
         "(with --kafka); bench.federation",
     )
+    parser.add_argument(
+        "--region-database-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="with --federation, three times: each region's ledger on its own PostgreSQL "
+        "server (default: all on --database-url's)",
+    )
     return parser
 
 
@@ -874,7 +882,13 @@ def execute(args: argparse.Namespace, bootstrap: Bootstrap = default_bootstrap) 
         from bench.federation import render_federation, run_federation
 
         output = Path(args.output) if args.output else None
-        found = run_federation(args.bench_database_url, args.kafka, args.scale, output)
+        found = run_federation(
+            args.bench_database_url,
+            args.kafka,
+            args.scale,
+            output,
+            region_database_urls=args.region_database_url,
+        )
         print(render_federation(found) if not args.json else orjson.dumps(found).decode())
         return 0
     options = Options(
