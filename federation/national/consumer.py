@@ -190,7 +190,9 @@ class NationalConsumer:
         self.consumer.subscribe(config.topics(), listener=self._listener)
 
     def tracked(self, tp: Any) -> int | None:
-        return self.store.tracked(partition_tracking_name(self.config.group, tp.topic, tp.partition))
+        return self.store.tracked(
+            partition_tracking_name(self.config.group, tp.topic, tp.partition)
+        )
 
     def run(
         self,
@@ -227,7 +229,8 @@ class NationalConsumer:
                 continue
             tracking.append(
                 Tracking(
-                    partition_tracking_name(self.config.group, tp.topic, tp.partition), fresh[-1].offset + 1
+                    partition_tracking_name(self.config.group, tp.topic, tp.partition),
+                    fresh[-1].offset + 1,
                 )
             )
             for record in fresh:
