@@ -884,8 +884,15 @@ def execute(args: argparse.Namespace, factories: Factories) -> int:
     """Run the bench from parsed arguments with the caller's ``factories``; print the
     table (or JSON) and the summary."""
     if getattr(args, "federation", False):
-        from bench.federation import render_federation, run_federation
+        from bench.federation import REGIONS, render_federation, run_federation
 
+        if args.region_database_url and len(args.region_database_url) != len(REGIONS):
+            print(
+                f"ledger bench: --region-database-url: give it {len(REGIONS)} times "
+                f"(one server per region), or not at all",
+                file=sys.stderr,
+            )
+            return 2
         output = Path(args.output) if args.output else None
         found = run_federation(
             args.bench_database_url,
