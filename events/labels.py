@@ -297,6 +297,7 @@ _STATIC: dict[str, dict[str, Label]] = {
         auditor=("审计人员", "auditor"),
         objection_handler=("异议处理人员", "objection handler"),
         public=("社会公众", "public"),
+        subject=("信用主体", "subject"),
     ),
 }
 
