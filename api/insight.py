@@ -19,8 +19,7 @@
   ``api/static/vendor/echarts``; nothing from a CDN) and a CSV download link.
 
 The warning rule book is ``extras["warning_book"]`` when the composition root
-hands one (``entrypoints.wiring`` loads it with the settings' rules directory), else the
-shipped rules.
+hands one, else the ledger's rule services' (``RuleServices.warnings``).
 """
 
 from __future__ import annotations
@@ -46,12 +45,10 @@ from api.tokens import Principal, Role
 from commands.agencies import Agencies
 from commands.jurisdiction import region_contains, sector_and_region
 from commands.warning_rules import WarningBook
-from entrypoints import rule_files
 from events.instants import CST, from_us
 from events.reasons import Reason
 from projections.exports import EXPORT_FORMATS, EXPORT_KINDS, export_of, write_export
 from projections.statistics import StatisticsFilter, statistics, statistics_csv
-from projections.views import view_store_for
 from projections.warnings import RiskWarning, ledger_warnings, warnings_body
 
 __all__ = ["insight_pages_router", "insight_router"]
@@ -63,10 +60,11 @@ MAX_PAGE = 1000
 
 
 def warning_book(svc: Services) -> WarningBook:
-    """The warning rules the app was given (the shipped ones by default)."""
+    """The warning rules the app was given (``extras["warning_book"]``), else the
+    ledger's rule services' (the composition root loads both from the settings)."""
     book = svc.extras.get("warning_book")
     if not isinstance(book, WarningBook):
-        book = svc.extras["warning_book"] = rule_files.warning_book()
+        book = svc.extras["warning_book"] = svc.ledger.rule_services().warnings
     return book
 
 
@@ -91,7 +89,7 @@ def visible_warnings(
     ledger = svc.ledger
     rules = ledger.rules
     assert rules is not None
-    found = ledger_warnings(view_store_for(ledger.recorder), rules, book, at, known_at_us, rule)
+    found = ledger_warnings(ledger.recorder.store.views(), rules, book, at, known_at_us, rule)
     if principal.role is not Role.AUDITOR:
         agency = principal.agency or ""
         found = [w for w in found if w.seen_by(agency, rules.agencies)]
@@ -258,7 +256,7 @@ def statistics_filter(
 def _statistics(svc: Services, filters: StatisticsFilter) -> dict[str, Any]:
     rules = svc.ledger.rules
     assert rules is not None
-    return statistics(view_store_for(svc.ledger.recorder), rules, filters)
+    return statistics(svc.ledger.recorder.store.views(), rules, filters)
 
 
 Region = Annotated[
@@ -425,7 +423,7 @@ def get_export(
     now = svc.clock()
     export = export_of(
         kind,
-        view_store_for(ledger.recorder),
+        ledger.recorder.store.views(),
         rules,
         checkpoint.to_json(),
         now if as_of_us is None else as_of_us,

@@ -34,19 +34,19 @@ from api.models import (
 )
 from api.paging import MAX_LIMIT, Cursor, Limit, page_of
 from api.problems import ProblemError, status_of_rejection
+from api.read_side import NoCheckpoint, NotAvailable, UnknownList, UnknownSubject, View
 from api.responses import JSONBytes
 from api.services import Services, services
 from api.submit import authorise, media_type, parse_body, read_body, submit
 from api.tokens import Principal, Role
 from api.unverified import flag_disclosure
-from api.views import NoCheckpoint, NotAvailable, UnknownList, UnknownSubject, View
 from events.codes import validate_subject_code
 from events.dates import DEFAULT_RANGE
 from events.instants import InvalidInstant, parse_instant
 from events.reasons import InvalidEvent, Reason
+from ledger.store.views import LIST_NAMES
 from projections.public import EVERYTHING, standing_for
 from projections.reads import SubjectViewsFailed
-from projections.views import LIST_NAMES
 from services.responsible import persons_of
 
 __all__ = ["health_router", "members_page", "record_path", "v1_router"]

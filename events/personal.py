@@ -1,6 +1,6 @@
 """Which fields of the vocabulary are personal data, and how a stored one looks.
 
-The ledger never stores a personal field in clear: ``ledger.personal`` replaces
+The ledger never stores a personal field in clear: ``ledger.sealing`` replaces
 it, before anything is decided or appended, with a *sealed* value
 ``{"enc": <base64 ciphertext>, "key": <person key id>}``. This module is the
 part of that contract the pure layers need (``commands`` validates corrections

@@ -35,8 +35,10 @@ from events.reasons import Reason, Rejection
 from events.recorded import RecordedEvent
 from events.vocabulary import EVENT_TYPES
 from ledger import chain, snapshots
-from ledger.personal import KeyStore, protect_items
-from ledger.recorders import LedgerSQL, ReadSession, row_to_event
+from ledger.sealing import KeyStore, protect_items
+from ledger.store.recorder import LedgerSQL
+from ledger.store.rows import row_to_event
+from ledger.store.sessions import ReadSession
 
 Status = Literal["recorded", "repeat", "rejected"]
 _log = logging.getLogger("ledger.app")

@@ -1,5 +1,5 @@
 """The person secret: the HMAC key of the index from identity numbers to person
-key ids (``ledger.personal``), kept in a file outside the database and rotated —
+key ids (``ledger.sealing``), kept in a file outside the database and rotated —
 the old secret overwritten — at every erasure.
 
 The file holds one hex secret a line, the current one first; only during a

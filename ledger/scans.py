@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from commands.state import SubjectState
 from events.recorded import RecordedEvent
 from ledger.app import Ledger, fold
-from ledger.recorders import row_to_event
+from ledger.store.rows import row_to_event
 
 __all__ = ["records", "states"]
 

@@ -710,11 +710,11 @@ def _person_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> Ite
 
 PROTECTED_KEY = "id_number_protected"
 """Where a person item keeps an identity number the ledger stores encrypted
-(``ledger.personal``): never part of the public JSON (:func:`public_items`)."""
+(``ledger.sealing``): never part of the public JSON (:func:`public_items`)."""
 
 Reveal = Callable[[Any], str | None]
 """Turns a stored (encrypted) identity number into what the public may see: its
-masked form, or "erased" (``ledger.personal.reveal`` for the public role)."""
+masked form, or "erased" (``ledger.sealing.reveal`` for the public role)."""
 
 
 def public_items(

@@ -38,13 +38,13 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from commands.services import RuleServices
+from ledger.store.views import ViewStore
 from projections.disclosure import disclosure_of
 from projections.public import EVERYTHING, Audience, disclosure_for
 from projections.scan import subject_streams
 from projections.standing import instant_text, standing_of
 from projections.statistics import record_batches, record_schema
 from projections.timeline import Timeline
-from projections.views import ViewStore
 
 __all__ = [
     "EXPORT_FORMATS",

@@ -64,7 +64,7 @@ from events.recorded import RecordedEvent
 from ledger import heartbeat
 from ledger.app import Ledger
 from ledger.producers import feed_producer
-from ledger.recorders import row_to_event
+from ledger.store.rows import row_to_event
 from projections.disclosure import disclosure, public_items
 from projections.public import feed_change, published_items
 

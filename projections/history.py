@@ -369,7 +369,7 @@ def _corrected(entry: Entry) -> dict[str, Any] | None:
 def _shown_id(value: Any) -> str:
     """An identity number as the history shows it: masked, or "(encrypted)" when
     the ledger stores it encrypted (readers with the right role decrypt it from
-    the raw ``data`` through ``ledger.personal.reveal``)."""
+    the raw ``data`` through ``ledger.sealing.reveal``)."""
     if isinstance(value, dict):
         return "(encrypted)"
     return mask_id_number(value)

@@ -28,12 +28,12 @@ from dataclasses import dataclass, field, replace
 from commands.services import RuleServices
 from events.codes import subject_stream_id
 from events.recorded import RecordedEvent
-from ledger.recorders import LedgerSQL
+from ledger.store.recorder import LedgerSQL
+from ledger.store.views import ViewStore
 from projections.disclosure import Disclosure, disclosure_of
 from projections.history import History, history
 from projections.standing import Standing, standing_of
 from projections.timeline import Timeline
-from projections.views import ViewStore, view_store_for
 
 __all__ = ["LiveReads", "UnknownSubject"]
 
@@ -71,7 +71,7 @@ class LiveReads:
     ) -> None:
         self.recorder = recorder
         self.rules = rules
-        self.store = store or view_store_for(recorder)
+        self.store = store or recorder.store.views()
         self.cache_subjects = cache_subjects
         self.cache_records = cache_records
         self.prefixes = prefixes

@@ -32,13 +32,13 @@ import orjson
 
 from commands.services import RuleServices
 from events.codes import subject_stream_id
-from ledger.recorders import LedgerSQL
+from ledger.store.recorder import LedgerSQL
+from ledger.store.views import LIST_NAMES, ViewStore, tracking_name
 from projections.disclosure import ItemPlan, Reveal, public_items, render
 from projections.history import History
 from projections.live import LiveReads, UnknownSubject
 from projections.public import EVERYTHING, Audience, disclosure_for, members_for
 from projections.standing import instant_text
-from projections.views import LIST_NAMES, ViewStore, tracking_name, view_store_for
 
 __all__ = ["LIST_NAMES", "Reads", "SubjectViewsFailed", "UnknownList", "UnknownSubject"]
 
@@ -63,7 +63,7 @@ class Reads:
     """The read side over one ledger database (module docstring).
 
     ``clock()`` gives "now" in microseconds UTC (the composition root's clock);
-    ``keystore`` (the ledger's ``ledger.personal.KeyStore``) lets the disclosure
+    ``keystore`` (the ledger's ``ledger.sealing.KeyStore``) lets the disclosure
     show encrypted identity numbers masked (without it they are null).
     """
 
@@ -80,16 +80,16 @@ class Reads:
         self.recorder = recorder
         self.rules = rules
         self.clock = clock
-        self.store = store or view_store_for(recorder)
+        self.store = store or recorder.store.views()
         self.live = live or LiveReads(recorder, rules, store=self.store)
         self.reveal: Reveal | None = None
         """Shows an identity number the ledger stores encrypted the way the public
-        may see it (masked, or "erased"); from ``keystore`` (``ledger.personal``)."""
+        may see it (masked, or "erased"); from ``keystore`` (``ledger.sealing``)."""
         if keystore is not None:
-            from ledger import personal
+            from ledger import sealing
 
             def reveal(value: Any) -> str | None:
-                shown = personal.reveal({"id_number": value}, keystore, "public")["id_number"]
+                shown = sealing.reveal({"id_number": value}, keystore, "public")["id_number"]
                 return shown if isinstance(shown, str) else None
 
             self.reveal = reveal

@@ -47,7 +47,6 @@ from ledger.audit.keys import public_key_b64
 from ledger.audit.reports import (
     REPORT_FORMAT,
     IssuedReport,
-    create_reports_table,
     issued_report,
     new_report_id,
     record_issued,
@@ -55,7 +54,7 @@ from ledger.audit.reports import (
     report_hash,
     sign_report,
 )
-from ledger.recorders import LedgerSQL
+from ledger.store.recorder import LedgerSQL
 from projections.disclosure import NOTICE_KIND
 from projections.public import EVERYTHING, PUBLIC
 from projections.reads import Reads
@@ -493,9 +492,6 @@ class ReportIssuer:
     checkpoint_log: Any | None = None
     """``ledger.audit.checkpoint_log.CheckpointLog``: where the checkpoints a report
     needs are published, as every checkpoint is (None: none kept)."""
-
-    def __post_init__(self) -> None:
-        create_reports_table(self.recorder)
 
     def issued(self, report_id: str) -> IssuedReport | None:
         """The register's entry of ``report_id`` (None: not issued by this ledger)."""

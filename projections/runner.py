@@ -1,7 +1,7 @@
 """ASYNC mode (Marten's "async daemon"): the projection runner.
 
 :class:`ProjectionRunner` keeps the materialised CURRENT views
-(``projections.views``: standing, disclosure, list membership) in the ledger's
+(``ledger.store.views``: standing, disclosure, list membership) in the ledger's
 own database. It reads the ledger's notifications in batches
 (``recorder.select_notification_rows``), folds each touched subject's stream
 (``projections.timeline``, kept warm in a bounded in-memory cache and refreshed
@@ -65,19 +65,13 @@ from commands.services import RuleServices
 from events.codes import subject_stream_id
 from events.recorded import RecordedEvent
 from ledger import heartbeat
-from ledger.recorders import LedgerSQL, row_to_event
+from ledger.store.recorder import LedgerSQL
+from ledger.store.rows import row_to_event
+from ledger.store.views import VIEW_NAMES, FoldFailure, ListRow, ViewStore, dumps
 from projections.disclosure import corrected_mark, plans_of
 from projections.lifecycles import ban_lifecycle, day_text, designation_lifecycle, list_name
 from projections.standing import standing_of
 from projections.timeline import Timeline
-from projections.views import (
-    VIEW_NAMES,
-    FoldFailure,
-    ListRow,
-    ViewStore,
-    dumps,
-    view_store_for,
-)
 
 __all__ = ["ProjectionRunner", "RebuildSummary", "SubjectFoldFailed", "membership_rows"]
 
@@ -203,7 +197,7 @@ class ProjectionRunner:
     ) -> None:
         self.recorder = recorder
         self.rules = rules
-        self.store = store or view_store_for(recorder)
+        self.store = store or recorder.store.views()
         self.batch_size = batch_size
         self.rebuild_batch_size = rebuild_batch_size
         """Records per batch during a rebuild: a subject is folded once per batch that
@@ -871,7 +865,7 @@ def _init_rebuild_worker(
     global _worker_runner
     recorder = open_recorder()
     _worker_runner = ProjectionRunner(
-        recorder, open_rules(), store=view_store_for(recorder, create=False)
+        recorder, open_rules(), store=recorder.store.views(create=False)
     )
 
 

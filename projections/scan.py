@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from events.recorded import RecordedEvent
-from projections.views import ViewStore
+from ledger.store.views import ViewStore
 
 __all__ = ["subject_streams"]
 

@@ -47,8 +47,8 @@ import pyarrow as pa
 
 from commands.services import RuleServices
 from commands.workflows.common import REGIONS
+from ledger.store.views import ViewStore
 from projections.standing import instant_text
-from projections.views import ViewStore
 
 __all__ = ["StatisticsFilter", "region_prefix", "statistics", "statistics_csv"]
 
@@ -131,14 +131,14 @@ def record_batches(
         "notification_id, subject, originator_version, event_id, source, topic, time_us, "
         "recorded_us, state, hash"
     )
-    only = "" if source is None else " AND source = ?"
+    only = "" if source is None else " AND source = %s"
     extra: tuple[str, ...] = () if source is None else (source,)
     with store.read_cursor() as cursor:
         for low in range(0, upto, batch):
             cursor.execute(
                 store.sql(
                     f"SELECT {columns} FROM {recorder.events_table} "
-                    f"WHERE notification_id > ? AND notification_id <= ?{only} "
+                    f"WHERE notification_id > %s AND notification_id <= %s{only} "
                     "ORDER BY notification_id"
                 ),
                 (low, min(low + batch, upto), *extra),

@@ -53,11 +53,11 @@ from commands.rulesets import add_months
 from commands.services import RuleServices
 from commands.warning_rules import WarningBook, WarningRule
 from events.labels import UnknownLabel, shown
+from ledger.store.views import ViewStore
 from projections.lifecycles import FINDING_FAMILIES, lifecycles, marks, withdrawal
 from projections.scan import subject_streams
 from projections.standing import instant_text, open_items
 from projections.timeline import Entry, Timeline, day_start_us, valid_day
-from projections.views import ViewStore
 
 __all__ = ["Hit", "RiskWarning", "ledger_warnings", "warnings_of"]
 

@@ -22,7 +22,7 @@ record of its type:
   agency where the type is agency-bound — the structural checks of
   :mod:`commands.decide`, applied to the target as if it were submitted again;
 * a personal field (``events.personal``) arrives sealed exactly as on first
-  submission (``ledger.personal`` seals it before the decision); the model then
+  submission (``ledger.sealing`` seals it before the decision); the model then
   judges the rest.
 
 Pure: reads only the subject's state.
@@ -38,7 +38,7 @@ from commands.workflows.common import effective_data
 from events.envelope import Envelope
 from events.personal import unsealed_for_validation
 from events.reasons import InvalidEvent, Reason, Rejection
-from events.times import format_time_us
+from events.rfc3339 import format_time_us
 from events.vocabulary import EVENT_TYPES, validate_data
 
 __all__ = ["FIXED_FIELDS", "correction_rejection"]

@@ -17,7 +17,7 @@ was in force, up to ``as_of``. A person holds a role from their
 ``credit.person.linked`` until another person is linked to the same role at the
 same subject.
 
-A person is named by their *person key id* (``ledger.personal``): a stored
+A person is named by their *person key id* (``ledger.sealing``): a stored
 ``credit.person.linked`` carries ``data.id_number = {"enc": …, "key": <id>}``.
 Pure: the caller hands in the decision states of the subjects to look at.
 """

@@ -24,7 +24,6 @@ from ledger.app import Ledger
 from projections.exports import EXPORT_FORMATS, EXPORT_KINDS, export_of, write_export
 from projections.runner import ProjectionRunner
 from projections.statistics import StatisticsFilter, statistics, statistics_csv
-from projections.views import view_store_for
 from projections.warnings import ledger_warnings, warnings_body, warnings_text
 
 __all__ = ["register"]
@@ -63,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         now = ledger.clock()
         at = now if as_of is None else as_of
         found = ledger_warnings(
-            view_store_for(ledger.recorder), rules, book, at, known_at, args.rule
+            ledger.recorder.store.views(), rules, book, at, known_at, args.rule
         )
         body = warnings_body(found, at, known_at)
         if args.json:
@@ -99,7 +98,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
             return 2
         ledger = bootstrap(settings)
         rules = ledger.rule_services()
-        store = view_store_for(ledger.recorder)
+        store = ledger.recorder.store.views()
         caught = ProjectionRunner(ledger.recorder, rules, store=store).catch_up(
             progress=None, label="views"
         )
@@ -150,7 +149,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
         now = ledger.clock()
         export = export_of(
             args.kind,
-            view_store_for(ledger.recorder),
+            ledger.recorder.store.views(),
             rules,
             checkpoint.to_json(),
             now if as_of is None else as_of,

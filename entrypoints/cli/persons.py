@@ -12,7 +12,7 @@ import orjson
 from entrypoints.settings import Settings
 from ledger.app import Ledger
 from ledger.erasures import ErasureLog
-from ledger.personal import erase_person
+from ledger.sealing import erase_person
 from services.persons import keystore_of, legacy_numbers, linked_subjects
 
 __all__ = ['cmd_erase_person', 'cmd_rotate_person_secret', 'register']

@@ -27,12 +27,12 @@ from events.codes import validate_subject_code
 from events.instants import InvalidInstant, parse_instant
 from events.reasons import InvalidEvent
 from ledger.app import Ledger
+from ledger.store.views import LIST_NAMES, VIEW_NAMES
 from projections.reads import Reads, SubjectViewsFailed, UnknownSubject
 from projections.runner import ProjectionRunner, SubjectFoldFailed
 from projections.text import LANGS, disclosure_text, list_text, standing_text
 from projections.trustworthy import LIST_NAME as TRUSTWORTHY
 from projections.trustworthy import members as trustworthy_members
-from projections.views import LIST_NAMES, VIEW_NAMES
 
 __all__ = ["register"]
 
@@ -190,7 +190,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
                 file=sys.stderr,
             )
             return 0
-        parallel = settings.database_url.startswith("postgres") and args.workers > 1
+        parallel = ledger.recorder.store.parallel_rebuild and args.workers > 1
         summary = runner.rebuild(
             [args.name] if args.name else None,
             progress=True,  # a bar on a terminal only

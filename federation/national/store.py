@@ -25,8 +25,8 @@ Guarantees:
   feed is at-least-once: a batch it produced again after a crash changes nothing), so
   within one item the national view follows the region's ledger order.
 
-The dialect (placeholders, schema, transactions) is the view store's
-(:func:`projections.views.view_store_for` on the recorder the URL opens).
+The statements go through the store's public API (``ledger.store.base.Store``: ``%s``
+placeholders, qualified names, transactions) of the recorder the URL opens.
 """
 
 from __future__ import annotations
@@ -40,10 +40,28 @@ import orjson
 from eventsourcing.persistence import Tracking
 
 from ledger.audit.checkpoints import Checkpoint
-from ledger.recorders import LedgerSQL
-from projections.views import ViewStore, view_store_for
+from ledger.store.recorder import LedgerSQL
+from ledger.store.views import ViewStore
 
-__all__ = ["ItemChange", "NationalStore", "Page"]
+__all__ = ["TABLES", "ItemChange", "NationalStore", "Page"]
+
+TABLES: tuple[str, ...] = (
+    "CREATE TABLE IF NOT EXISTS {national_items} ("
+    "origin text NOT NULL, event_id text NOT NULL, subject text NOT NULL, "
+    "kind text, list_name text, published {bigint} NOT NULL, position {bigint} NOT NULL, "
+    "recorded_us {bigint} NOT NULL, applied_us {bigint} NOT NULL, body text, "
+    "PRIMARY KEY (origin, event_id))",
+    "CREATE INDEX IF NOT EXISTS national_items_subject ON {national_items} (subject)",
+    "CREATE INDEX IF NOT EXISTS national_items_list ON {national_items} "
+    "(list_name, published, subject)",
+    "CREATE TABLE IF NOT EXISTS {national_subjects} ("
+    "subject text PRIMARY KEY, name text, updated_us {bigint} NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {national_checkpoints} ("
+    "origin text NOT NULL, size {bigint} NOT NULL, issued_us {bigint} NOT NULL, "
+    "root text NOT NULL, heads_root text NOT NULL, signature text NOT NULL, "
+    "received_us {bigint} NOT NULL, PRIMARY KEY (origin, size, issued_us))",
+)
+"""The national tables, declared as ``ledger.store.tables`` declares the ledger's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +105,7 @@ class NationalStore:
 
     def __init__(self, recorder: LedgerSQL) -> None:
         self.recorder = recorder
-        self.db: ViewStore = view_store_for(recorder, create=False)
+        self.db: ViewStore = recorder.store.views(create=False)
 
     @classmethod
     def open(cls, recorder: LedgerSQL) -> NationalStore:
@@ -101,28 +119,9 @@ class NationalStore:
         self.recorder.datastore.close()  # type: ignore[attr-defined]
 
     def create_tables(self) -> None:
-        b = self.db.bigint
-        t = self.db.table
-        statements = [
-            f"CREATE TABLE IF NOT EXISTS {t('national_items')} ("
-            "origin TEXT NOT NULL, event_id TEXT NOT NULL, subject TEXT NOT NULL, "
-            f"kind TEXT, list_name TEXT, published {b} NOT NULL, position {b} NOT NULL, "
-            f"recorded_us {b} NOT NULL, applied_us {b} NOT NULL, body TEXT, "
-            "PRIMARY KEY (origin, event_id))",
-            f"CREATE INDEX IF NOT EXISTS national_items_subject ON {t('national_items')} (subject)",
-            f"CREATE INDEX IF NOT EXISTS national_items_list ON {t('national_items')} "
-            "(list_name, published, subject)",
-            f"CREATE TABLE IF NOT EXISTS {t('national_subjects')} ("
-            f"subject TEXT PRIMARY KEY, name TEXT, updated_us {b} NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {t('national_checkpoints')} ("
-            f"origin TEXT NOT NULL, size {b} NOT NULL, issued_us {b} NOT NULL, "
-            f"root TEXT NOT NULL, heads_root TEXT NOT NULL, signature TEXT NOT NULL, "
-            f"received_us {b} NOT NULL, PRIMARY KEY (origin, size, issued_us))",
-        ]
-        with self.db.transaction() as cursor:
-            self.db._serialise_schema_changes(cursor)  # the views' per-schema DDL lock
-            for statement in statements:
-                cursor.execute(statement)
+        """Create the national tables if they do not exist (``TABLES``; concurrent
+        processes take turns, ``ledger.store.base.Store.create_tables``)."""
+        self.recorder.store.create_tables(TABLES)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -148,7 +147,7 @@ class NationalStore:
             for c in changes:
                 cursor.execute(
                     sql(
-                        f"SELECT position FROM {t('national_items')} WHERE origin = ? AND event_id = ?"
+                        f"SELECT position FROM {t('national_items')} WHERE origin = %s AND event_id = %s"
                     ),
                     (c.origin, c.event_id),
                 )
@@ -173,16 +172,16 @@ class NationalStore:
                         sql(
                             f"INSERT INTO {t('national_items')} (subject, kind, list_name, "
                             "published, position, recorded_us, applied_us, body, origin, "
-                            "event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                            "event_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
                         ),
                         (*values, c.origin, c.event_id),
                     )
                 else:
                     cursor.execute(
                         sql(
-                            f"UPDATE {t('national_items')} SET subject = ?, kind = ?, "
-                            "list_name = ?, published = ?, position = ?, recorded_us = ?, "
-                            "applied_us = ?, body = ? WHERE origin = ? AND event_id = ?"
+                            f"UPDATE {t('national_items')} SET subject = %s, kind = %s, "
+                            "list_name = %s, published = %s, position = %s, recorded_us = %s, "
+                            "applied_us = %s, body = %s WHERE origin = %s AND event_id = %s"
                         ),
                         (*values, c.origin, c.event_id),
                     )
@@ -190,7 +189,7 @@ class NationalStore:
                     cursor.execute(
                         sql(
                             f"INSERT INTO {t('national_subjects')} (subject, name, updated_us) "
-                            "VALUES (?, ?, ?) ON CONFLICT (subject) DO UPDATE SET "
+                            "VALUES (%s, %s, %s) ON CONFLICT (subject) DO UPDATE SET "
                             "name = excluded.name, updated_us = excluded.updated_us"
                         ),
                         (c.subject, c.subject_name, now),
@@ -200,13 +199,13 @@ class NationalStore:
                 cursor.execute(
                     sql(
                         f"INSERT INTO {t('national_checkpoints')} (origin, size, issued_us, "
-                        "root, heads_root, signature, received_us) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                        "root, heads_root, signature, received_us) VALUES (%s, %s, %s, %s, %s, %s, %s) "
                         "ON CONFLICT DO NOTHING"
                     ),
                     (cp.origin, cp.size, cp.issued_us, cp.root, cp.heads_root, cp.signature, now),
                 )
             for record in tracking:
-                self.recorder._insert_tracking(cursor, record)  # type: ignore[attr-defined]
+                self.recorder.record_tracking(cursor, record)
         return applied
 
     # -- reading ---------------------------------------------------------------------------
@@ -221,7 +220,7 @@ class NationalStore:
         one without content), oldest change first."""
         rows = self._rows(
             f"SELECT origin, event_id, published, position, recorded_us, applied_us, body "
-            f"FROM {self.db.table('national_items')} WHERE subject = ? "
+            f"FROM {self.db.table('national_items')} WHERE subject = %s "
             "ORDER BY recorded_us, origin, position",
             (subject,),
         )
@@ -229,7 +228,7 @@ class NationalStore:
 
     def subject_name(self, subject: str) -> str | None:
         rows = self._rows(
-            f"SELECT name FROM {self.db.table('national_subjects')} WHERE subject = ?", (subject,)
+            f"SELECT name FROM {self.db.table('national_subjects')} WHERE subject = %s", (subject,)
         )
         return rows[0][0] if rows else None
 
@@ -237,13 +236,13 @@ class NationalStore:
         """The subjects on list ``name`` in at least one region (published list items),
         by code, ``limit`` from the one after ``after``; each with its listings."""
         t = self.db.table("national_items")
-        where = "list_name = ? AND published = 1"
+        where = "list_name = %s AND published = 1"
         total = self._rows(f"SELECT COUNT(DISTINCT subject) FROM {t} WHERE {where}", (name,))
         subjects = [
             r[0]
             for r in self._rows(
-                f"SELECT DISTINCT subject FROM {t} WHERE {where} AND subject > ? "
-                "ORDER BY subject LIMIT ?",
+                f"SELECT DISTINCT subject FROM {t} WHERE {where} AND subject > %s "
+                "ORDER BY subject LIMIT %s",
                 (name, after or "", limit + 1),
             )
         ]
@@ -251,10 +250,10 @@ class NationalStore:
         subjects = subjects[:limit]
         listings: dict[str, list[dict[str, Any]]] = {s: [] for s in subjects}
         if subjects:
-            predicate, values = self.db._in(subjects)
+            predicate, values = self.db.store.where_in("subject", subjects)
             rows = self._rows(
                 f"SELECT subject, origin, event_id, published, position, recorded_us, "
-                f"applied_us, body FROM {t} WHERE {where} AND subject {predicate} "
+                f"applied_us, body FROM {t} WHERE {where} AND {predicate} "
                 "ORDER BY subject, recorded_us",
                 (name, *values),
             )
@@ -273,14 +272,14 @@ class NationalStore:
         names = self.db.table("national_subjects")
         query = (
             f"SELECT DISTINCT i.subject FROM {items} i LEFT JOIN {names} n "
-            "ON n.subject = i.subject WHERE (i.subject LIKE ? OR n.name LIKE ?)"
+            "ON n.subject = i.subject WHERE (i.subject LIKE %s OR n.name LIKE %s)"
         )
         params = (f"{q.upper()}%", f"%{q}%")
         total = self._rows(f"SELECT COUNT(*) FROM ({query}) found", params)
         subjects = [
             r[0]
             for r in self._rows(
-                f"{query} AND i.subject > ? ORDER BY i.subject LIMIT ?",
+                f"{query} AND i.subject > %s ORDER BY i.subject LIMIT %s",
                 (*params, after or "", limit + 1),
             )
         ]
@@ -293,10 +292,10 @@ class NationalStore:
     def _names(self, subjects: Sequence[str]) -> dict[str, str]:
         if not subjects:
             return {}
-        predicate, values = self.db._in(subjects)
+        predicate, values = self.db.store.where_in("subject", subjects)
         rows = self._rows(
             f"SELECT subject, name FROM {self.db.table('national_subjects')} "
-            f"WHERE subject {predicate}",
+            f"WHERE {predicate}",
             values,
         )
         return {r[0]: r[1] for r in rows}
@@ -313,8 +312,8 @@ class NationalStore:
         """The newest ``limit`` checkpoints received from ``origin``, newest first."""
         rows = self._rows(
             f"SELECT origin, size, root, issued_us, heads_root, signature "
-            f"FROM {self.db.table('national_checkpoints')} WHERE origin = ? "
-            "ORDER BY size DESC, issued_us DESC LIMIT ?",
+            f"FROM {self.db.table('national_checkpoints')} WHERE origin = %s "
+            "ORDER BY size DESC, issued_us DESC LIMIT %s",
             (origin, limit),
         )
         return [Checkpoint(r[0], int(r[1]), r[2], int(r[3]), r[4], r[5]) for r in rows]
@@ -341,7 +340,7 @@ class NationalStore:
         (how long a region's record took to show nationally; the benchmark reads it)."""
         rows = self._rows(
             f"SELECT applied_us - recorded_us FROM {self.db.table('national_items')} "
-            "WHERE applied_us >= ?",
+            "WHERE applied_us >= %s",
             (since_us,),
         )
         return [int(r[0]) for r in rows]

@@ -21,7 +21,7 @@ from ledger.audit.format import BUNDLE_FORMAT
 from ledger.audit.proofs import ProofError, head_proof, inclusion_paths
 from ledger.audit.verify import Failure, check_rows
 from ledger.chain import record_dict
-from ledger.recorders import LedgerSQL
+from ledger.store.recorder import LedgerSQL
 
 __all__ = ["BUNDLE_FORMAT", "BundleError", "build_bundle", "verify_subject"]
 

@@ -46,7 +46,7 @@ from ledger import merkle
 from ledger.audit.checkpoints import Checkpoint, CheckpointError, node_getter
 from ledger.audit.format import CHECKPOINT_SIGNED_KEYS
 from ledger.audit.verify import Failure, VerifyReport
-from ledger.recorders import LedgerSQL
+from ledger.store.recorder import LedgerSQL
 
 __all__ = [
     "CheckpointLog",

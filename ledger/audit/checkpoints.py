@@ -38,13 +38,9 @@ from ledger.audit.format import (
     head_leaf_hash,
     signed_bytes,
 )
-from ledger.recorders import (
-    CHECKPOINTS_TABLE,
-    HEAD_NODES_MIN_LEVEL,
-    HEAD_NODES_TABLE,
-    HEADS_TABLE,
-    LedgerSQL,
-)
+from ledger.store.audit_reads import HEAD_NODES_MIN_LEVEL
+from ledger.store.recorder import LedgerSQL
+from ledger.store.tables import CHECKPOINTS_TABLE, HEAD_NODES_TABLE, HEADS_TABLE
 
 if TYPE_CHECKING:
     from ledger.audit.checkpoint_log import CheckpointLog
@@ -376,26 +372,27 @@ def _store(
     ``expected_latest`` (then False: someone else issued one). Holds the ledger's write
     lock, so the ledger cannot change under it either. ``cp`` is written to ``log`` (if
     given) before the insert commits."""
-    with recorder._write_cursor() as cursor:
+    store = recorder.store
+    with store.locked_transaction() as cursor:
         rows = recorder.checkpoint_rows(cursor, latest=True)
         now = rows[0][0] if rows else None
         if now != (expected_latest.size if expected_latest is not None else None):
             return False
-        recorder._insert_rows(
+        store.insert_rows(
             cursor,
             CHECKPOINTS_TABLE,
             "size, issued_us, body, signature",
             [(cp.size, cp.issued_us, cp.signed_bytes(), cp.signature_bytes())],
         )
         if heads:
-            recorder._insert_rows(
+            store.insert_rows(
                 cursor,
                 HEADS_TABLE,
                 "size, ordinal, subject, seq, hash",
                 [(cp.size, i, s, k, h) for i, (s, k, h) in enumerate(heads)],
             )
         if head_nodes:
-            recorder._insert_rows(
+            store.insert_rows(
                 cursor,
                 HEAD_NODES_TABLE,
                 "size, level, idx, hash",

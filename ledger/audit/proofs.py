@@ -16,7 +16,8 @@ from typing import Any
 
 from ledger import merkle
 from ledger.audit.checkpoints import Checkpoint, head_leaf_hash, node_getter
-from ledger.recorders import HEAD_NODES_MIN_LEVEL, LedgerSQL
+from ledger.store.audit_reads import HEAD_NODES_MIN_LEVEL
+from ledger.store.recorder import LedgerSQL
 
 __all__ = [
     "ConsistencyProof",

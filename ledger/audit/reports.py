@@ -10,7 +10,7 @@ bundle inside it, and the register of the reports the ledger issued.
   signature (what a PDF prints, AUDIT-FORMAT.md Clarifications "Report hash").
 * :func:`new_report_id`: a 26-character ULID (Crockford base32: 48-bit milliseconds, 80
   random bits), sortable by issue time.
-* ``ledger_reports`` (:func:`create_reports_table`, :func:`record_issued`,
+* ``ledger_reports`` (created by the store's factory; :func:`record_issued`,
   :func:`issued_report`): one row per issued report (id, subject, issued_us, as_of,
   known_at, hash), inserted once and never updated, so ``GET /v1/reports/{id}`` answers
   whether this ledger issued a report and with which hash. The reports themselves are not
@@ -22,11 +22,10 @@ Deliberately no verifier here: ``tools/verify_report.py`` is the independent one
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,13 +33,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.audit.format import REPORT_FORMAT, REPORT_UNSIGNED_KEYS, signed_bytes
 from ledger.chain import canonical
-from ledger.recorders import LedgerSQL
+from ledger.store.recorder import LedgerSQL
+from ledger.store.tables import REPORTS_TABLE
 
 __all__ = [
     "REPORTS_TABLE",
     "REPORT_FORMAT",
     "IssuedReport",
-    "create_reports_table",
     "issued_report",
     "new_report_id",
     "record_issued",
@@ -49,7 +48,6 @@ __all__ = [
     "sign_report",
 ]
 
-REPORTS_TABLE = "ledger_reports"
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -133,72 +131,29 @@ class IssuedReport:
         }
 
 
-def _is_postgres(recorder: LedgerSQL) -> bool:
-    return getattr(recorder, "placeholder", "?") == "%s"
-
-
-def _table(recorder: LedgerSQL) -> str:
-    schema = getattr(recorder.datastore, "schema", None)  # type: ignore[attr-defined]
-    return f'"{schema}".{REPORTS_TABLE}' if schema else REPORTS_TABLE
-
-
-@contextlib.contextmanager
-def _cursor(recorder: LedgerSQL) -> Iterator[Any]:
-    """A cursor in a committed transaction (tuple rows on both stores); not the ledger's
-    write lock: the register is independent of appends."""
-    datastore: Any = recorder.datastore  # type: ignore[attr-defined]
-    if _is_postgres(recorder):
-        from psycopg.rows import tuple_row
-
-        with (
-            datastore.get_connection() as conn,
-            conn.transaction(),
-            conn.cursor(row_factory=tuple_row) as cursor,
-        ):
-            yield cursor
-    else:
-        with datastore.transaction(commit=True) as cursor:
-            yield cursor
-
-
-def create_reports_table(recorder: LedgerSQL) -> None:
-    """Create ``ledger_reports`` beside the ledger's tables (idempotent; retried, since
-    several processes may race on ``CREATE … IF NOT EXISTS``)."""
-    statement = (
-        f"CREATE TABLE IF NOT EXISTS {_table(recorder)} ("
-        "report_id text PRIMARY KEY, subject text NOT NULL, issued_us bigint NOT NULL, "
-        "as_of text NOT NULL, known_at text NOT NULL, sha256 text NOT NULL)"
-    )
-    for attempt in range(5):
-        try:
-            with _cursor(recorder) as cursor:
-                cursor.execute(statement)
-            return
-        except Exception:
-            if attempt == 4:
-                raise
-            time.sleep(0.2 * (attempt + 1))
-
-
 def record_issued(recorder: LedgerSQL, row: IssuedReport) -> None:
     """Store that the ledger issued ``row`` (its id is new: a ULID)."""
-    p = "%s" if _is_postgres(recorder) else "?"
-    with _cursor(recorder) as cursor:
+    store = recorder.store
+    with store.transaction() as cursor:  # not the ledger's write lock: independent of appends
         cursor.execute(
-            f"INSERT INTO {_table(recorder)} "
-            "(report_id, subject, issued_us, as_of, known_at, sha256) "
-            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
+            store.sql(
+                f"INSERT INTO {store.table(REPORTS_TABLE)} "
+                "(report_id, subject, issued_us, as_of, known_at, sha256) "
+                "VALUES (%s, %s, %s, %s, %s, %s)"
+            ),
             (row.report_id, row.subject, row.issued_us, row.as_of, row.known_at, row.sha256),
         )
 
 
 def issued_report(recorder: LedgerSQL, report_id: str) -> IssuedReport | None:
     """The register's row of ``report_id``, or None if this ledger never issued it."""
-    p = "%s" if _is_postgres(recorder) else "?"
-    with _cursor(recorder) as cursor:
+    store = recorder.store
+    with store.read_transaction(snapshot=False) as cursor:
         cursor.execute(
-            "SELECT report_id, subject, issued_us, as_of, known_at, sha256 "
-            f"FROM {_table(recorder)} WHERE report_id = {p}",
+            store.sql(
+                "SELECT report_id, subject, issued_us, as_of, known_at, sha256 "
+                f"FROM {store.table(REPORTS_TABLE)} WHERE report_id = %s"
+            ),
             (report_id,),
         )
         row = cursor.fetchone()

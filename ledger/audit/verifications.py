@@ -14,9 +14,9 @@ hash, chain, stream, time, tree, checkpoint or published; NULL when ok). Rows ar
 never updated; the table lives beside the ledger tables (the same SQLite file or PostgreSQL
 schema), so backups carry it.
 
-The table is created by :func:`entrypoints.bootstrap.open_recorder` with the others
-(:func:`create_verifications_table`); statements go through the recorder's dialect hooks
-(placeholders, the snapshot reader), as :mod:`ledger.audit.checkpoints` does.
+The table is declared in ``ledger.store.tables`` (``AUDIT``) and created by the store's
+factory with the others; statements go through the store's public API (placeholders,
+the snapshot reader), as :mod:`ledger.audit.checkpoints` does.
 """
 
 from __future__ import annotations
@@ -25,19 +25,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.audit.verify import VerifyReport
-from ledger.recorders import LedgerSQL
+from ledger.store.recorder import LedgerSQL
+from ledger.store.tables import VERIFICATIONS_TABLE
 
 __all__ = [
     "OUTCOMES",
     "VERIFICATIONS_TABLE",
     "Verification",
     "VerificationSummary",
-    "create_verifications_table",
     "record_verification",
     "verification_summary",
 ]
 
-VERIFICATIONS_TABLE = "ledger_verifications"
 OUTCOMES = ("ok", "failed")
 """Every outcome of a verify run, in the order metrics list them."""
 
@@ -81,34 +80,6 @@ class VerificationSummary:
     last: Verification | None
 
 
-def _table(recorder: LedgerSQL) -> str:
-    """The table as statements name it: schema-qualified on PostgreSQL."""
-    schema = getattr(recorder.datastore, "schema", None)  # type: ignore[attr-defined]
-    return f'"{schema}".{VERIFICATIONS_TABLE}' if schema else VERIFICATIONS_TABLE
-
-
-def create_verifications_table(recorder: LedgerSQL) -> None:
-    """Create ``ledger_verifications`` and its index next to the ledger tables
-    (idempotent; ``CREATE … IF NOT EXISTS``). Raises what the database raises; callers
-    that start concurrently retry (``entrypoints.bootstrap``)."""
-    table = _table(recorder)
-    postgres = getattr(recorder.datastore, "schema", None) is not None  # type: ignore[attr-defined]
-    integer = "bigint" if postgres else "INTEGER"
-    statements = [
-        f"CREATE TABLE IF NOT EXISTS {table} ("
-        f"finished_us {integer} NOT NULL, "
-        "outcome text NOT NULL CHECK (outcome IN ('ok', 'failed')), "
-        f"records {integer} NOT NULL, "
-        f"checkpoint_size {integer}, "
-        f"first_bad_position {integer}, "
-        "reason text)",
-        f"CREATE INDEX IF NOT EXISTS {VERIFICATIONS_TABLE}_finished ON {table} (finished_us)",
-    ]
-    with recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
-        for statement in statements:
-            cursor.execute(statement)
-
-
 def record_verification(recorder: LedgerSQL, verification: Verification) -> None:
     """Insert one run's row in its own short transaction. It does not take the ledger's
     write lock (the row says nothing about the ledger's order), so appends go on."""
@@ -120,22 +91,27 @@ def record_verification(recorder: LedgerSQL, verification: Verification) -> None
         verification.first_bad_position,
         verification.reason,
     )
+    store = recorder.store
     marks = ", ".join(["%s"] * len(row))
-    with recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+    with store.transaction() as cursor:
         cursor.execute(
-            recorder._sql(f"INSERT INTO {_table(recorder)} ({_COLUMNS}) VALUES ({marks})"), row
+            store.sql(
+                f"INSERT INTO {store.table(VERIFICATIONS_TABLE)} ({_COLUMNS}) VALUES ({marks})"
+            ),
+            row,
         )
 
 
 def verification_summary(recorder: LedgerSQL) -> VerificationSummary:
     """Counts by outcome, the latest run of each outcome and the latest run, read in one
     snapshot (two statements over the small table)."""
-    table = _table(recorder)
-    with recorder.audit_reader() as cursor:
-        by_outcome = recorder._fetch(
+    store = recorder.store
+    table = store.table(VERIFICATIONS_TABLE)
+    with store.audit_reader() as cursor:
+        by_outcome = store.fetch(
             cursor, f"SELECT outcome, count(*), max(finished_us) FROM {table} GROUP BY outcome"
         )
-        latest = recorder._fetch(
+        latest = store.fetch(
             cursor,
             f"SELECT {_COLUMNS} FROM {table} ORDER BY finished_us DESC LIMIT 1",
         )

@@ -45,10 +45,11 @@ from typing import Any
 import orjson
 
 from events.codes import SUBJECT_NAMESPACE, subject_stream_id
-from events.times import format_time_us
+from events.rfc3339 import format_time_us
 from ledger import merkle
 from ledger.audit.checkpoints import Checkpoint, CheckpointError, heads_tree, list_checkpoints
-from ledger.recorders import STORED_MIN_LEVEL, LedgerSQL
+from ledger.store.audit_reads import STORED_MIN_LEVEL
+from ledger.store.recorder import LedgerSQL
 
 __all__ = [
     "PAGE",
@@ -74,7 +75,7 @@ _Fragment = orjson.Fragment
 _STRICT = orjson.OPT_STRICT_INTEGER
 
 Row = Sequence[Any]
-"""A row in ``ledger.recorders.AUDIT_COLUMNS`` order: notification_id, subject,
+"""A row in ``ledger.store.rows.AUDIT_COLUMNS`` order: notification_id, subject,
 originator_id, originator_version, event_id, source, topic, time, time_us, recorded_us,
 state, hash, prev."""
 

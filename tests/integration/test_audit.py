@@ -49,7 +49,7 @@ from ledger.audit.proofs import (
     verify_head_proof,
 )
 from ledger.audit.verify import verify_store
-from ledger.recorders import LedgerSQL
+from ledger.store.recorder import LedgerSQL
 from tests.integration.audit_support import (
     TOOL,
     Cli,
@@ -119,8 +119,8 @@ def demo(
 
 def _execute(recorder: LedgerSQL, sql: str, params: tuple[Any, ...] = ()) -> None:
     """Raw SQL on the store, as someone with database access would alter it."""
-    with recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
-        cursor.execute(recorder._sql(sql), params)
+    with recorder.store.transaction() as cursor:
+        cursor.execute(recorder.store.sql(sql), params)
 
 
 # ---- checkpoints ---------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from ledger.app import Ledger
 from ledger.audit.checkpoints import Checkpoint, issue_checkpoint
 from ledger.audit.keys import public_key_bytes
 from ledger.audit.verify import Failure, verify_store
-from ledger.recorders import (
+from ledger.store.tables import (
     CHECKPOINTS_TABLE,
     EVENTS_TABLE,
     HEAD_NODES_TABLE,

@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 import pytest
 
-from api.views import LedgerViews, NotAvailable
+from api.read_side import LedgerViews, NotAvailable
 from entrypoints.bootstrap import bootstrap, checkpoint_log
 from entrypoints.cli import main
 from entrypoints.settings import Settings
@@ -35,13 +35,13 @@ from ledger.audit.checkpoint_log import CheckpointLog, parse_checkpoint
 from ledger.audit.checkpoints import latest_checkpoint
 from ledger.audit.keys import load_or_create_key, public_key_bytes
 from ledger.audit.verify import verify_store
-from ledger.recorders import (
+from ledger.store.audit_reads import STORED_MIN_LEVEL
+from ledger.store.tables import (
     CHECKPOINTS_TABLE,
     EVENTS_TABLE,
     HEAD_NODES_TABLE,
     HEADS_TABLE,
     MERKLE_TABLE,
-    STORED_MIN_LEVEL,
 )
 from tests.integration.audit_support import load_demo, random_events, subject_codes, submit
 from tests.integration.kafka_broker import (
@@ -141,7 +141,7 @@ def test_checkpoint_not_issued_when_the_log_cannot_be_written(
 
 def _table(ledger: Ledger, name: str) -> str:
     """``name`` as the recorder qualifies it (PostgreSQL: with the schema)."""
-    return ledger.recorder.events_table.replace(EVENTS_TABLE, name)  # type: ignore[attr-defined]
+    return ledger.recorder.store.table(name)
 
 
 def _rewrite_history(ledger: Ledger, position: int) -> None:
@@ -149,13 +149,13 @@ def _rewrite_history(ledger: Ledger, position: int) -> None:
     rehashed from it, every stored Merkle node recomputed, the checkpoint rows deleted."""
     rec: Any = ledger.recorder
     events = _table(ledger, EVENTS_TABLE)
-    with rec._write_cursor() as cur:
+    with rec.store.locked_transaction() as cur:
         cur.execute(
-            rec._sql(f"SELECT subject FROM {events} WHERE notification_id = %s"), (position + 1,)
+            rec.store.sql(f"SELECT subject FROM {events} WHERE notification_id = %s"), (position + 1,)
         )
         subject = cur.fetchone()[0]
         cur.execute(
-            rec._sql(
+            rec.store.sql(
                 "SELECT notification_id, originator_version, event_id, source, topic, time, "
                 f"recorded_us, state, prev FROM {events} WHERE subject = %s AND "
                 "notification_id > %s ORDER BY notification_id"
@@ -185,7 +185,7 @@ def _rewrite_history(ledger: Ledger, position: int) -> None:
                 )
             )
             cur.execute(
-                rec._sql(
+                rec.store.sql(
                     f"UPDATE {events} SET state = %s, prev = %s, hash = %s WHERE notification_id = %s"
                 ),
                 (state, prev, digest, nid),
@@ -206,7 +206,7 @@ def _rewrite_history(ledger: Ledger, position: int) -> None:
         cur.execute(f"DELETE FROM {_table(ledger, MERKLE_TABLE)}")
         for node in nodes:
             cur.execute(
-                rec._sql(
+                rec.store.sql(
                     f"INSERT INTO {_table(ledger, MERKLE_TABLE)} (level, idx, hash) VALUES (%s, %s, %s)"
                 ),
                 node,
@@ -281,14 +281,14 @@ def test_a_store_behind_the_log_is_refused(
     assert main(["checkpoint"]) == 0
     rec: Any = opened.recorder
     keep = opened.size() - 20
-    with rec._write_cursor() as cur:
-        cur.execute(rec._sql(f"DELETE FROM {rec.events_table} WHERE notification_id > %s"), (keep,))
+    with rec.store.locked_transaction() as cur:
+        cur.execute(rec.store.sql(f"DELETE FROM {rec.events_table} WHERE notification_id > %s"), (keep,))
         cur.execute(
-            rec._sql(
+            rec.store.sql(
                 f"DELETE FROM {_table(opened, MERKLE_TABLE)} WHERE (idx + 1) * power(2, level) > %s"
             )
             if "postgres" in env.database_url
-            else rec._sql(
+            else rec.store.sql(
                 f"DELETE FROM {_table(opened, MERKLE_TABLE)} WHERE (idx + 1) << level > %s"
             ),
             (keep,),
@@ -367,7 +367,7 @@ def test_a_deleted_checkpoint_row_gives_a_clear_refusal(
     IntegrityError, and nothing is added to the log."""
     assert main(["checkpoint"]) == 0
     rec: Any = opened.recorder
-    with rec._write_cursor() as cur:
+    with rec.store.locked_transaction() as cur:
         cur.execute(f"SELECT subject FROM {rec.events_table} ORDER BY notification_id")
         code = cur.fetchone()[0]
         cur.execute(f"DELETE FROM {_table(opened, CHECKPOINTS_TABLE)}")

@@ -16,7 +16,6 @@ from entrypoints.bootstrap import bootstrap
 from entrypoints.cli import main
 from entrypoints.settings import Settings
 from events.envelope import parse_submission
-from projections.views import view_store_for
 from tests.unit.events.samples import SAMPLES, STORY, SUBJECT
 
 UNKNOWN = "91110000600037341L"
@@ -156,7 +155,7 @@ def test_audit_bundle_after_the_only_checkpoint_was_deleted(
     assert any(o.status == "recorded" for o in outcomes)  # the bundle needs a few records
     db = ["--database-url", store_url]
     assert main([*db, "checkpoint"]) == 0
-    store = view_store_for(app.recorder)
+    store = app.recorder.store.views()
     with store.transaction() as cursor:
         cursor.execute(f"DELETE FROM {store.table('ledger_checkpoints')}")
     app.recorder.datastore.close()  # type: ignore[attr-defined]

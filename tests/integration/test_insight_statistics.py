@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 from commands.workflows.objections import objection_region
 from events.instants import CST, from_us
 from projections.scan import subject_streams
-from projections.views import view_store_for
 from tests.e2e.apphelpers import DemoApp, build_demo_app
 
 SUBJECTS = 100
@@ -52,7 +51,7 @@ def events(demo_app: DemoApp) -> list[dict[str, Any]]:
     ``time`` as an instant in China Standard Time."""
     found = _RECORDED.get(id(demo_app))
     if found is None:
-        store = view_store_for(demo_app.ledger.recorder)
+        store = demo_app.ledger.recorder.store.views()
         upto = demo_app.ledger.recorder.max_notification_id() or 0
         found = _RECORDED[id(demo_app)] = [
             {
@@ -267,7 +266,7 @@ def test_statistics_and_warnings_on_both_stores(store_url: str, tmp_path: Path) 
     try:
         rules = built.ledger.rules
         assert rules is not None
-        body = statistics(view_store_for(built.ledger.recorder), rules)
+        body = statistics(built.ledger.recorder.store.views(), rules)
         shown = {(r["kind"], r["action"], r["severity"]): r["count"] for r in body["records"]}
         assert shown == dict(record_counts(events(built)))
         client = TestClient(built.app)

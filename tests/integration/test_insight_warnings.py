@@ -19,7 +19,6 @@ from entrypoints.cli import demo_batches
 from entrypoints.settings import Settings
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import parse_instant
-from projections.views import view_store_for
 from projections.warnings import ledger_warnings
 from tests.e2e.apphelpers import AGENCY, DemoApp, build_demo_app
 
@@ -118,7 +117,7 @@ def test_warnings_as_of_a_past_date_are_what_the_ledger_showed_then(
         ledger.submit(batch, now_us=max(recorded[id(i)] for i in batch))
     assert ledger.rules is not None
     shown = ledger_warnings(
-        view_store_for(ledger.recorder), ledger.rules, rule_files.warning_book(), past
+        ledger.recorder.store.views(), ledger.rules, rule_files.warning_book(), past
     )
     ledger.recorder.datastore.close()  # type: ignore[attr-defined]
     assert then["warnings"] == [w.to_json() for w in shown]

@@ -19,10 +19,10 @@ from entrypoints.settings import Settings
 from events.envelope import parse_submission
 from events.instants import parse_instant
 from ledger.app import Ledger
+from ledger.store.views import LIST_NAMES
 from projections.live import LiveReads
 from projections.reads import Reads
 from projections.runner import ProjectionRunner
-from projections.views import LIST_NAMES
 from tests.integration.projection_data import load_demo
 from tests.integration.test_store import valid_sequences
 from tests.unit.events.samples import STORY

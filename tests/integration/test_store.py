@@ -24,7 +24,7 @@ from events.recorded import RecordedEvent
 from events.vocabulary import EVENT_TYPES
 from ledger import chain
 from ledger.app import Ledger, ref_fields, system_clock_us
-from ledger.personal import reveal
+from ledger.sealing import reveal
 from tests.unit.events.samples import SAMPLES, STORY
 
 SUBJECT = "91440300708461136T"
@@ -36,7 +36,7 @@ def submit(ledger: Ledger, *events: dict[str, Any]) -> list[Any]:
 
 def readable(ledger: Ledger, data: dict[str, Any]) -> dict[str, Any]:
     """Stored data as an authorised reader sees it: once the ledger protects
-    personal data (``ledger.personal``), the identity number is revealed."""
+    personal data (``ledger.sealing``), the identity number is revealed."""
     keystore = getattr(ledger, "keystore", None)
     return data if keystore is None else reveal(data, keystore, "auditor")
 

@@ -83,9 +83,9 @@ def test_verify_runs_are_recorded_and_scraped(
     assert stored == Verification(stored.finished_us, "ok", size, size, None, None)
 
     rec = ledger.recorder
-    with rec.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+    with rec.store.transaction() as cursor:
         cursor.execute(
-            rec._sql(f"UPDATE {rec.events_table} SET source = %s WHERE notification_id = %s"),
+            rec.store.sql(f"UPDATE {rec.events_table} SET source = %s WHERE notification_id = %s"),
             ("samr/x", 8),
         )
     assert cli("verify", "--workers", "1") == 1

@@ -16,7 +16,7 @@ from entrypoints.cli import main
 from entrypoints.settings import Settings
 from ledger.audit.checkpoints import issue_checkpoint, latest_checkpoint
 from ledger.audit.keys import public_key_b64
-from ledger.recorders import CHECKPOINTS_TABLE, EVENTS_TABLE
+from ledger.store.tables import CHECKPOINTS_TABLE, EVENTS_TABLE
 from tests.integration.audit_support import load_demo
 
 KEY_SEED = bytes(range(32))

@@ -20,7 +20,7 @@ from events.envelope import parse_submission
 from ledger.audit.checkpoints import issue_checkpoint
 from ledger.audit.keys import load_or_create_key, public_key_b64
 from ledger.erasures import ErasureLog
-from ledger.personal import PersonSecrets, reveal
+from ledger.sealing import PersonSecrets, reveal
 from tests.scenarios.support import at, event
 
 FIRM = "91440300708461136T"

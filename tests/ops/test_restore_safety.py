@@ -23,7 +23,7 @@ from entrypoints.cli import main
 from entrypoints.settings import Settings
 from ledger.backup import BackupError, restore
 from ledger.backup_file import MAGIC
-from ledger.recorders import EVENTS_TABLE
+from ledger.store.tables import EVENTS_TABLE
 from tests.integration.audit_support import load_demo, random_events, subject_codes, submit
 
 

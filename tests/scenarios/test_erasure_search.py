@@ -37,16 +37,8 @@ from ledger.audit.checkpoints import issue_checkpoint
 from ledger.audit.keys import load_or_create_key, public_key_b64
 from ledger.audit.verify import verify_store
 from ledger.erasures import ErasureLog
-from ledger.personal import (
-    INDEX_TABLE,
-    TABLE,
-    PersonSecrets,
-    _cursor,
-    _decrypt,
-    _table,
-    legacy_key_id,
-    mask,
-)
+from ledger.sealing import PersonSecrets, _decrypt, legacy_key_id, mask
+from ledger.store.tables import PERSON_INDEX_TABLE, PERSON_KEYS_TABLE
 from tests.scenarios.support import at, event
 
 FIRM = "91440300708461136T"
@@ -83,7 +75,7 @@ def database_contents(ledger: Ledger) -> list[Any]:
     database holds; PostgreSQL's dead row versions are VACUUMed at erasure)."""
     recorder: Any = ledger.recorder
     schema = getattr(recorder.datastore, "schema", None)
-    with _cursor(recorder) as cursor:
+    with recorder.store.transaction() as cursor:
         if schema:
             cursor.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
@@ -130,8 +122,8 @@ def strings_in(rows: list[Any]) -> set[str]:
 
 
 def live_keys(ledger: Ledger) -> list[tuple[str, bytes]]:
-    with _cursor(ledger.recorder) as cursor:
-        cursor.execute(f"SELECT person_key_id, key FROM {_table(ledger.recorder)}")
+    with ledger.recorder.store.transaction() as cursor:
+        cursor.execute(f"SELECT person_key_id, key FROM {ledger.recorder.store.table(PERSON_KEYS_TABLE)}")
         return [(str(k), bytes(v)) for k, v in cursor.fetchall() if v is not None]
 
 
@@ -233,12 +225,14 @@ def test_a_person_of_an_older_ledger_is_unlinked_too(store_url: str, tmp_path: P
     ledger = bootstrap(settings)
     try:
         secret = PersonSecrets(settings.person_secret_file).current
-        p = "%s" if "postgres" in store_url else "?"
-        with _cursor(ledger.recorder) as cursor:
+        store = ledger.recorder.store
+        with store.transaction() as cursor:
             for number in (NUMBER, OTHER):  # the keys an older ledger created
                 cursor.execute(
-                    f"INSERT INTO {_table(ledger.recorder, TABLE)} "
-                    f"(person_key_id, key, created_us, erased_us) VALUES ({p}, {p}, 1, NULL)",
+                    store.sql(
+                        f"INSERT INTO {store.table(PERSON_KEYS_TABLE)} "
+                        "(person_key_id, key, created_us, erased_us) VALUES (%s, %s, 1, NULL)"
+                    ),
                     (legacy_key_id(secret, number), os.urandom(32)),
                 )
         older = [link(NUMBER, "l-1", "2024-03-01"), link(OTHER, "l-2", "2024-03-02")]
@@ -246,8 +240,8 @@ def test_a_person_of_an_older_ledger_is_unlinked_too(store_url: str, tmp_path: P
         assert [o.status for o in outcomes] == ["recorded", "recorded"]
         recorded = [r.data["id_number"]["key"] for r in ledger.stream(FIRM)]
         assert recorded == [legacy_key_id(secret, NUMBER), legacy_key_id(secret, OTHER)]
-        with _cursor(ledger.recorder) as cursor:  # an older ledger had no index
-            cursor.execute(f"DELETE FROM {_table(ledger.recorder, INDEX_TABLE)}")
+        with store.transaction() as cursor:  # an older ledger had no index
+            cursor.execute(f"DELETE FROM {store.table(PERSON_INDEX_TABLE)}")
         assert ledger.keystore is not None and len(ledger.keystore.unindexed()) == 2
         checkpoint_then_verify(ledger, settings)
         before = attack(ledger, settings)  # the key id derivation finds it

@@ -16,7 +16,7 @@ from entrypoints.settings import Settings
 from events.envelope import parse_submission
 from ledger import chain
 from ledger.app import Ledger
-from ledger.personal import open_keystore, protect_items, reveal
+from ledger.sealing import protect_items, reveal
 from services.persons import linked_subjects, person_extensions
 from tests.scenarios.support import BASIS, at, event, recorded
 
@@ -66,7 +66,7 @@ def test_a_person_erased_leaves_the_chain_verifiable(
     ledger: Ledger, store_url: str, tmp_path: Path
 ) -> None:
     secret_file = tmp_path / "person.key"
-    keys = open_keystore(ledger.recorder, secret_file)
+    keys = ledger.recorder.store.person_keys(secret_file)
 
     def submit_protected(*events: dict) -> list:
         # What Ledger.submit does once wired: protect, then decide and append.

@@ -10,7 +10,7 @@ from commands.workflows.persons import tenures
 from events.personal import unsealed_for_validation
 from events.reasons import InvalidEvent, Reason, Rejection
 from events.vocabulary import validate_data
-from ledger.personal import MemoryKeyStore, protect
+from ledger.sealing import MemoryKeyStore, protect
 from tests.unit.commands.stream import Stream, at
 
 

@@ -10,7 +10,7 @@ from commands.workflows.common import day_start_us
 from commands.workflows.inspections import draw, selection_events, simple_tier
 from commands.workflows.persons import extensions_for_person, tenures
 from entrypoints import rule_files
-from ledger.personal import MemoryKeyStore, protect
+from ledger.sealing import MemoryKeyStore, protect
 from tests.unit.commands.stream import BASIS, NOW_US, RULES, Stream, at
 
 MEASURES = rule_files.load_rules().measures
@@ -33,7 +33,7 @@ def key(person: str) -> str:
 
 
 def link(s: Stream, day: str, person: str, role: str = "legal-representative") -> str:
-    """Link a person as the ledger stores it: id_number protected (ledger.personal)."""
+    """Link a person as the ledger stores it: id_number protected (ledger.sealing)."""
     event = s.event(
         "credit.person.linked",
         at(day),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from events.envelope import Refused, parse_event
-from ledger.personal import (
+from ledger.sealing import (
     MemoryKeyStore,
     PersonKey,
     PersonSecrets,

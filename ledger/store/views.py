@@ -21,42 +21,34 @@ transaction with the runner's tracking records; read by ``projections.reads``.
   were and skips them until ``ledger rebuild --subject CODE`` folds them again;
   reads do not serve their stale rows (``projections.reads``).
 
-The SQL is shared; :class:`SQLiteViewStore` and :class:`PostgresViewStore` hold
-the dialect (placeholders, qualified names, transactions), and
-:func:`view_store_for` picks one from the recorder the settings built.
+The tables are declared in ``ledger.store.tables`` (``VIEWS``); the statements are
+written once, for the store's public API. ``Store.views()`` builds the view store.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Tracking
-from psycopg.rows import tuple_row
 
 from events.recorded import RecordedEvent
-from ledger.recorders import (
-    COLUMNS,
-    LedgerSQL,
-    PostgresLedgerRecorder,
-    SQLiteLedgerRecorder,
-    row_to_event,
-)
+from ledger.store import tables
+from ledger.store.rows import COLUMNS, row_to_event
+
+if TYPE_CHECKING:
+    from ledger.store.base import Store
 
 __all__ = [
     "LIST_NAMES",
     "VIEW_NAMES",
     "FoldFailure",
     "ListRow",
-    "PostgresViewStore",
-    "SQLiteViewStore",
     "ViewStore",
     "tracking_name",
-    "view_store_for",
 ]
 
 VIEW_NAMES: tuple[str, ...] = ("standing", "disclosure", "lists")
@@ -129,77 +121,27 @@ DISCLOSURE_COLUMNS = "subject, seq, event_id, kind, public_from, public_until, b
 
 
 class ViewStore:
-    """The view tables on one database; subclasses supply the dialect.
+    """The view tables on one store (``Store.views()``).
 
     Writes happen through the cursor of :meth:`transaction`; every method taking
-    a ``cursor`` runs inside that transaction.
+    a ``cursor`` runs inside that transaction. ``table``, ``sql``, ``transaction``
+    and ``read_cursor`` are the store's (``ledger.store.base.Store``), for the
+    projections' own reads of these tables.
     """
 
-    placeholder = "?"
-    bigint = "INTEGER"
-
-    def __init__(self, recorder: LedgerSQL) -> None:
-        self.recorder = recorder
-
-    # -- dialect --------------------------------------------------------------------------
-    def table(self, name: str) -> str:
-        """A table's name as statements write it."""
-        return name
-
-    def tracking_table(self) -> str:
-        raise NotImplementedError
-
-    def transaction(self) -> contextlib.AbstractContextManager[Any]:
-        """A cursor in one write transaction, committed on a clean exit."""
-        raise NotImplementedError
-
-    def read_cursor(self) -> contextlib.AbstractContextManager[Any]:
-        """A cursor for reads (one snapshot)."""
-        raise NotImplementedError
-
-    def _in(self, values: Sequence[Any]) -> tuple[str, list[Any]]:
-        raise NotImplementedError
-
-    def sql(self, text: str) -> str:
-        """``text`` with ``?`` placeholders in this dialect."""
-        return text if self.placeholder == "?" else text.replace("?", self.placeholder)
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.recorder = store.recorder
+        self.table = store.table
+        self.sql = store.sql
+        self.transaction = store.transaction
+        self.read_cursor = store.read_transaction
 
     # -- schema ----------------------------------------------------------------------------
     def create_tables(self) -> None:
-        """Create the view tables and indexes if they do not exist."""
-        b = self.bigint
-        statements = [
-            f"CREATE TABLE IF NOT EXISTS {self.table('view_standing')} ("
-            f"subject TEXT PRIMARY KEY, last_seq {b} NOT NULL, notification_id {b} NOT NULL, "
-            f"as_of_us {b} NOT NULL, next_change_us {b}, grade TEXT NOT NULL, "
-            f"score {b} NOT NULL, body TEXT NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {self.table('view_disclosure')} ("
-            f"subject TEXT NOT NULL, seq {b} NOT NULL, event_id TEXT NOT NULL, "
-            "kind TEXT NOT NULL, public_from TEXT, public_until TEXT, body TEXT NOT NULL, "
-            "PRIMARY KEY (subject, seq))",
-            f"CREATE INDEX IF NOT EXISTS view_disclosure_public "
-            f"ON {self.table('view_disclosure')} (public_from, public_until)",
-            f"CREATE TABLE IF NOT EXISTS {self.table('view_list_members')} ("
-            f"list_name TEXT NOT NULL, subject TEXT NOT NULL, event_id TEXT NOT NULL, "
-            f"seq {b} NOT NULL, valid_from_us {b} NOT NULL, valid_until_us {b}, "
-            f"known_from_us {b} NOT NULL, known_until_us {b}, body TEXT NOT NULL, "
-            "PRIMARY KEY (subject, seq, valid_from_us, known_from_us))",
-            f"CREATE INDEX IF NOT EXISTS view_list_members_by_list "
-            f"ON {self.table('view_list_members')} (list_name, valid_from_us)",
-            f"CREATE TABLE IF NOT EXISTS {self.table('view_failed_subjects')} ("
-            f"subject TEXT PRIMARY KEY, event_id TEXT NOT NULL, notification_id {b} NOT NULL, "
-            f"error TEXT NOT NULL, failed_at_us {b} NOT NULL)",
-            f"CREATE INDEX IF NOT EXISTS ledger_records_subject_time "
-            f"ON {self.recorder.events_table} (originator_id, recorded_us)",
-        ]
-        with self.transaction() as cursor:
-            self._serialise_schema_changes(cursor)
-            for statement in statements:
-                cursor.execute(statement)
-
-    def _serialise_schema_changes(self, cursor: Any) -> None:
-        """Make concurrent :meth:`create_tables` of several processes wait for each other
-        (SQLite: the write transaction already does)."""
+        """Create the view tables and indexes if they do not exist (``tables.VIEWS``;
+        concurrent processes take turns, ``Store.create_tables``)."""
+        self.store.create_tables(tables.VIEWS)
 
     def clear(self, cursor: Any, views: Iterable[str]) -> None:
         """Empty the tables of ``views`` and forget their tracking (a rebuild)."""
@@ -207,7 +149,7 @@ class ViewStore:
             for table in _TABLES[view]:
                 cursor.execute(f"DELETE FROM {self.table(table)}")
             cursor.execute(
-                self.sql(f"DELETE FROM {self.tracking_table()} WHERE application_name = ?"),
+                self.sql(f"DELETE FROM {self.store.tracking_table} WHERE application_name = %s"),
                 (tracking_name(view),),
             )
 
@@ -222,9 +164,7 @@ class ViewStore:
     def track(self, cursor: Any, view: str, notification_id: int) -> None:
         """Record that ``view`` has processed up to ``notification_id`` (raises
         ``IntegrityError`` if that is not beyond what it had recorded)."""
-        self.recorder._insert_tracking(  # type: ignore[attr-defined]
-            cursor, Tracking(tracking_name(view), notification_id)
-        )
+        self.recorder.record_tracking(cursor, Tracking(tracking_name(view), notification_id))
 
     # -- the ledger, read for folding ------------------------------------------------------
     def streams(
@@ -236,11 +176,13 @@ class ViewStore:
         with self.read_cursor() as cursor:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
-                pred, params = self._in([self.recorder._id_param(i) for i in chunk])
+                pred, params = self.store.where_in(
+                    "originator_id", [self.store.id_param(i) for i in chunk]
+                )
                 cursor.execute(
                     self.sql(
                         f"SELECT {COLUMNS} FROM {self.recorder.events_table} "
-                        f"WHERE originator_id {pred} AND notification_id <= ? "
+                        f"WHERE {pred} AND notification_id <= %s "
                         "ORDER BY originator_id, originator_version"
                     ),
                     [*params, upto_notification_id],
@@ -262,15 +204,15 @@ class ViewStore:
         record ``after`` names (None: from the first) and of streams whose id is
         below ``below`` (None: all), none beyond a notification id: a scan of the
         ledger stream by stream (the rebuild's read), on the caller's ``cursor``."""
-        sql = f"SELECT {COLUMNS} FROM {self.recorder.events_table} WHERE notification_id <= ?"
+        sql = f"SELECT {COLUMNS} FROM {self.recorder.events_table} WHERE notification_id <= %s"
         params: list[Any] = [upto_notification_id]
         if after is not None:
-            sql += " AND (originator_id, originator_version) > (?, ?)"
-            params += [self.recorder._id_param(after[0]), after[1]]
+            sql += " AND (originator_id, originator_version) > (%s, %s)"
+            params += [self.store.id_param(after[0]), after[1]]
         if below is not None:
-            sql += " AND originator_id < ?"
-            params.append(self.recorder._id_param(below))
-        sql += " ORDER BY originator_id, originator_version LIMIT ?"
+            sql += " AND originator_id < %s"
+            params.append(self.store.id_param(below))
+        sql += " ORDER BY originator_id, originator_version LIMIT %s"
         cursor.execute(self.sql(sql), [*params, limit])
         return [row_to_event(r) for r in cursor.fetchall()]
 
@@ -280,10 +222,10 @@ class ViewStore:
             cursor.execute(
                 self.sql(
                     "SELECT originator_version, notification_id, recorded_us "
-                    f"FROM {self.recorder.events_table} WHERE originator_id = ? "
+                    f"FROM {self.recorder.events_table} WHERE originator_id = %s "
                     "ORDER BY originator_version DESC LIMIT 1"
                 ),
-                (self.recorder._id_param(originator_id),),
+                (self.store.id_param(originator_id),),
             )
             row = cursor.fetchone()
         return None if row is None else (row[0], row[1], row[2])
@@ -294,11 +236,11 @@ class ViewStore:
         """A stream's records after ``after_seq`` (and up to a notification id)."""
         sql = (
             f"SELECT {COLUMNS} FROM {self.recorder.events_table} "
-            "WHERE originator_id = ? AND originator_version > ?"
+            "WHERE originator_id = %s AND originator_version > %s"
         )
-        params: list[Any] = [self.recorder._id_param(originator_id), after_seq]
+        params: list[Any] = [self.store.id_param(originator_id), after_seq]
         if upto_notification_id is not None:
-            sql += " AND notification_id <= ?"
+            sql += " AND notification_id <= %s"
             params.append(upto_notification_id)
         with self.read_cursor() as cursor:
             cursor.execute(self.sql(sql + " ORDER BY originator_version"), params)
@@ -312,7 +254,7 @@ class ViewStore:
             cursor.execute(
                 self.sql(
                     f"SELECT recorded_us FROM {self.recorder.events_table} "
-                    "WHERE notification_id = ?"
+                    "WHERE notification_id = %s"
                 ),
                 (notification_id,),
             )
@@ -325,7 +267,7 @@ class ViewStore:
             cursor.execute(
                 self.sql(
                     f"SELECT MIN(notification_id) FROM {self.recorder.events_table} "
-                    "WHERE recorded_us > ?"
+                    "WHERE recorded_us > %s"
                 ),
                 (known_at_us,),
             )
@@ -341,7 +283,7 @@ class ViewStore:
         cursor.executemany(
             self.sql(
                 f"INSERT INTO {self.table('view_standing')} ({STANDING_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subject) DO UPDATE SET "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (subject) DO UPDATE SET "
                 "last_seq = excluded.last_seq, notification_id = excluded.notification_id, "
                 "as_of_us = excluded.as_of_us, next_change_us = excluded.next_change_us, "
                 "grade = excluded.grade, score = excluded.score, body = excluded.body"
@@ -355,7 +297,7 @@ class ViewStore:
             cursor.execute(
                 self.sql(
                     "SELECT last_seq, notification_id, as_of_us, next_change_us, body "
-                    f"FROM {self.table('view_standing')} WHERE subject = ?"
+                    f"FROM {self.table('view_standing')} WHERE subject = %s"
                 ),
                 (subject,),
             )
@@ -368,9 +310,9 @@ class ViewStore:
             cursor.execute(
                 self.sql(
                     f"SELECT subject FROM {self.table('view_standing')} "
-                    "WHERE next_change_us IS NOT NULL AND next_change_us <= ? "
+                    "WHERE next_change_us IS NOT NULL AND next_change_us <= %s "
                     f"AND subject NOT IN (SELECT subject FROM {self.table('view_failed_subjects')}) "
-                    "ORDER BY subject LIMIT ?"
+                    "ORDER BY subject LIMIT %s"
                 ),
                 (now_us, limit),
             )
@@ -383,11 +325,11 @@ class ViewStore:
         with self.read_cursor() as cursor:
             for start in range(0, len(subjects), 500):
                 chunk = list(subjects[start : start + 500])
-                pred, params = self._in(chunk)
+                pred, params = self.store.where_in("subject", chunk)
                 cursor.execute(
                     self.sql(
                         f"SELECT subject, seq, body FROM {self.table('view_disclosure')} "
-                        f"WHERE subject {pred}"
+                        f"WHERE {pred}"
                     ),
                     params,
                 )
@@ -404,7 +346,7 @@ class ViewStore:
             cursor.executemany(
                 self.sql(
                     f"INSERT INTO {self.table('view_disclosure')} ({DISCLOSURE_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s) "
                     "ON CONFLICT (subject, seq) DO UPDATE SET event_id = excluded.event_id, "
                     "kind = excluded.kind, public_from = excluded.public_from, "
                     "public_until = excluded.public_until, body = excluded.body"
@@ -414,7 +356,7 @@ class ViewStore:
         if deletes:
             cursor.executemany(
                 self.sql(
-                    f"DELETE FROM {self.table('view_disclosure')} WHERE subject = ? AND seq = ?"
+                    f"DELETE FROM {self.table('view_disclosure')} WHERE subject = %s AND seq = %s"
                 ),
                 deletes,
             )
@@ -426,9 +368,14 @@ class ViewStore:
         disclosure: Sequence[tuple[Any, ...]],
     ) -> None:
         """Insert standing and disclosure rows into tables a rebuild emptied in this
-        transaction, each key at most once (no upsert needed; PostgreSQL copies)."""
-        self.put_standing(cursor, standing)
-        self.put_disclosure(cursor, disclosure, ())
+        transaction, each key at most once (bulk inserts, no upsert: PostgreSQL copies;
+        a key repeated fails the primary key, and the rebuild with it)."""
+        for table, columns, rows in (
+            (tables.STANDING_TABLE, STANDING_COLUMNS, standing),
+            (tables.DISCLOSURE_TABLE, DISCLOSURE_COLUMNS, disclosure),
+        ):
+            if rows:
+                self.store.insert_rows(cursor, table, columns, rows)
 
     # -- lists ---------------------------------------------------------------------------------
     def current_list_rows(
@@ -439,12 +386,12 @@ class ViewStore:
         with self.read_cursor() as cursor:
             for start in range(0, len(subjects), 500):
                 chunk = list(subjects[start : start + 500])
-                pred, params = self._in(chunk)
+                pred, params = self.store.where_in("subject", chunk)
                 cursor.execute(
                     self.sql(
                         "SELECT list_name, subject, event_id, seq, valid_from_us, "
                         f"valid_until_us, body, known_from_us FROM {self.table('view_list_members')} "
-                        f"WHERE known_until_us IS NULL AND subject {pred}"
+                        f"WHERE known_until_us IS NULL AND {pred}"
                     ),
                     params,
                 )
@@ -467,16 +414,16 @@ class ViewStore:
         if deletes:
             cursor.executemany(
                 self.sql(
-                    f"DELETE FROM {table} WHERE subject = ? AND seq = ? AND valid_from_us = ? "
-                    "AND known_from_us = ?"
+                    f"DELETE FROM {table} WHERE subject = %s AND seq = %s AND valid_from_us = %s "
+                    "AND known_from_us = %s"
                 ),
                 [(r.subject, r.seq, r.valid_from_us, known) for r, known in deletes],
             )
         if closes:
             cursor.executemany(
                 self.sql(
-                    f"UPDATE {table} SET known_until_us = ? WHERE subject = ? AND seq = ? "
-                    "AND valid_from_us = ? AND known_from_us = ?"
+                    f"UPDATE {table} SET known_until_us = %s WHERE subject = %s AND seq = %s "
+                    "AND valid_from_us = %s AND known_from_us = %s"
                 ),
                 [(until, r.subject, r.seq, r.valid_from_us, known) for r, known, until in closes],
             )
@@ -485,7 +432,7 @@ class ViewStore:
                 self.sql(
                     f"INSERT INTO {table} (list_name, subject, event_id, seq, valid_from_us, "
                     "valid_until_us, known_from_us, known_until_us, body) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
                 ),
                 [
                     (
@@ -510,9 +457,9 @@ class ViewStore:
             cursor.execute(
                 self.sql(
                     f"SELECT subject, body FROM {self.table('view_list_members')} "
-                    "WHERE list_name = ? AND valid_from_us <= ? "
-                    "AND (valid_until_us IS NULL OR valid_until_us > ?) "
-                    "AND known_from_us <= ? AND (known_until_us IS NULL OR known_until_us > ?) "
+                    "WHERE list_name = %s AND valid_from_us <= %s "
+                    "AND (valid_until_us IS NULL OR valid_until_us > %s) "
+                    "AND known_from_us <= %s AND (known_until_us IS NULL OR known_until_us > %s) "
                     "ORDER BY subject, seq, valid_from_us"
                 ),
                 (name, as_of_us, as_of_us, known_at_us, known_at_us),
@@ -527,7 +474,7 @@ class ViewStore:
         cursor.executemany(
             self.sql(
                 f"INSERT INTO {self.table('view_failed_subjects')} "
-                "(subject, event_id, notification_id, error, failed_at_us) VALUES (?, ?, ?, ?, ?) "
+                "(subject, event_id, notification_id, error, failed_at_us) VALUES (%s, %s, %s, %s, %s) "
                 "ON CONFLICT (subject) DO UPDATE SET event_id = excluded.event_id, "
                 "notification_id = excluded.notification_id, error = excluded.error, "
                 "failed_at_us = excluded.failed_at_us"
@@ -544,18 +491,17 @@ class ViewStore:
         if subject is None:
             cursor.execute(f"DELETE FROM {table}")
         else:
-            cursor.execute(self.sql(f"DELETE FROM {table} WHERE subject = ?"), (subject,))
+            cursor.execute(self.sql(f"DELETE FROM {table} WHERE subject = %s"), (subject,))
 
     def failed_among(self, subjects: Sequence[str]) -> set[str]:
         """Which of ``subjects`` are marked failed."""
         found: set[str] = set()
         with self.read_cursor() as cursor:
             for start in range(0, len(subjects), 500):
-                pred, params = self._in(list(subjects[start : start + 500]))
+                pred, params = self.store.where_in("subject", list(subjects[start : start + 500]))
                 cursor.execute(
                     self.sql(
-                        f"SELECT subject FROM {self.table('view_failed_subjects')} "
-                        f"WHERE subject {pred}"
+                        f"SELECT subject FROM {self.table('view_failed_subjects')} WHERE {pred}"
                     ),
                     params,
                 )
@@ -571,7 +517,7 @@ class ViewStore:
             cursor.execute(
                 self.sql(
                     "SELECT subject, event_id, notification_id, error, failed_at_us "
-                    f"FROM {table} ORDER BY subject LIMIT ?"
+                    f"FROM {table} ORDER BY subject LIMIT %s"
                 ),
                 (limit,),
             )
@@ -582,7 +528,7 @@ class ViewStore:
         """Remove every view row of ``subject`` (before it is folded again)."""
         for table in ("view_standing", "view_disclosure", "view_list_members"):
             cursor.execute(
-                self.sql(f"DELETE FROM {self.table(table)} WHERE subject = ?"), (subject,)
+                self.sql(f"DELETE FROM {self.table(table)} WHERE subject = %s"), (subject,)
             )
 
     # -- comparison (tests, audits) -----------------------------------------------------------
@@ -603,99 +549,3 @@ class ViewStore:
                 cursor.execute(query.format(t=self.table(table)))
                 out[table] = [tuple(r) for r in cursor.fetchall()]
         return out
-
-
-class SQLiteViewStore(ViewStore):
-    """The view tables on SQLite: writes take ``BEGIN IMMEDIATE`` like the ledger's."""
-
-    recorder: SQLiteLedgerRecorder
-
-    def tracking_table(self) -> str:
-        return "tracking"
-
-    def _in(self, values: Sequence[Any]) -> tuple[str, list[Any]]:
-        return f"IN ({','.join('?' * len(values))})", list(values)
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Any]:
-        with self.recorder._write_cursor() as cursor:
-            yield cursor
-
-    @contextlib.contextmanager
-    def read_cursor(self) -> Iterator[Any]:
-        with self.recorder._read_cursor() as cursor:
-            yield cursor
-
-
-class PostgresViewStore(ViewStore):
-    """The view tables on PostgreSQL, in the ledger's schema."""
-
-    placeholder = "%s"
-    bigint = "bigint"
-    recorder: PostgresLedgerRecorder
-
-    def __init__(self, recorder: PostgresLedgerRecorder) -> None:
-        super().__init__(recorder)
-        self.schema = recorder.datastore.schema
-
-    def table(self, name: str) -> str:
-        return f'"{self.schema}".{name}'
-
-    def tracking_table(self) -> str:
-        return f'"{self.schema}"."{self.recorder.tracking_table_name}"'
-
-    def _in(self, values: Sequence[Any]) -> tuple[str, list[Any]]:
-        return "= ANY(%s)", [list(values)]
-
-    def _serialise_schema_changes(self, cursor: Any) -> None:
-        # CREATE TABLE IF NOT EXISTS is not safe against itself in two sessions: services
-        # started together (serve, project, feed …) failed on pg_type's unique index. A
-        # transaction-level advisory lock per schema makes them take turns.
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{self.schema}/views",))
-
-    def load_fresh(
-        self,
-        cursor: Any,
-        standing: Sequence[tuple[Any, ...]],
-        disclosure: Sequence[tuple[Any, ...]],
-    ) -> None:
-        # COPY: a key repeated would fail the primary key, and the rebuild with it.
-        for table, columns, rows in (
-            ("view_standing", STANDING_COLUMNS, standing),
-            ("view_disclosure", DISCLOSURE_COLUMNS, disclosure),
-        ):
-            if rows:
-                with cursor.copy(f"COPY {self.table(table)} ({columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Any]:
-        with (
-            self.recorder.datastore.get_connection() as conn,
-            conn.transaction(),
-            conn.cursor(row_factory=tuple_row) as cursor,
-        ):
-            yield cursor
-
-    @contextlib.contextmanager
-    def read_cursor(self) -> Iterator[Any]:
-        with self.recorder._read_cursor() as cursor:
-            yield cursor
-
-
-def view_store_for(recorder: LedgerSQL, *, create: bool = True) -> ViewStore:
-    """The view store on the same database as ``recorder`` (the one the settings'
-    ``LEDGER_DATABASE_URL`` chose), its tables created unless ``create`` is false
-    (a rebuild worker: the rebuilding transaction holds the tables, and creating
-    an index would wait for it)."""
-    store: ViewStore
-    if isinstance(recorder, PostgresLedgerRecorder):
-        store = PostgresViewStore(recorder)
-    elif isinstance(recorder, SQLiteLedgerRecorder):
-        store = SQLiteViewStore(recorder)
-    else:  # pragma: no cover - only the two stores exist
-        raise TypeError(f"no view store for {type(recorder).__name__}")
-    if create:
-        store.create_tables()
-    return store

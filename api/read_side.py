@@ -9,7 +9,8 @@ Merkle tree and checkpoints (``ledger.audit``). Every method returns a
 subject (so the caller can write the access log).
 
 Unknown subjects: a valid code with no records (as known at ``known_at``) is
-:class:`UnknownSubject`.
+:class:`projections.reads.UnknownSubject` (one class, raised by the projections
+and answered 404 by the routes).
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from typing import Any, Protocol
 
 from api.names import PERSON_TYPE, NameIndex
 from ledger.app import Ledger
+from ledger.store.views import LIST_NAMES
 from projections import reads as projection_reads
 from projections.public import PUBLIC, Audience
+from projections.reads import UnknownSubject
 from projections.standing import instant_text
-from projections.views import LIST_NAMES
 
 __all__ = [
     "PERSON_TYPE",
@@ -35,10 +37,6 @@ __all__ = [
     "View",
     "Views",
 ]
-
-
-class UnknownSubject(LookupError):
-    """The subject code is valid but the ledger has no record of it (then)."""
 
 
 class UnknownList(LookupError):
@@ -101,7 +99,7 @@ class LedgerViews:
     """:class:`Views` over a :class:`~ledger.app.Ledger`, ``projections.reads``
     and ``ledger.audit``.
 
-    ``keystore`` (``ledger.personal.KeyStore``) decrypts identity numbers for
+    ``keystore`` (``ledger.sealing.KeyStore``) decrypts identity numbers for
     the roles allowed to read them; ``index`` tells which subjects carry
     personal data (default: a fresh :class:`NameIndex`); ``signing_key`` (the
     ledger's Ed25519 checkpoint key) gives bundles their ``public_key`` and
@@ -141,10 +139,7 @@ class LedgerViews:
 
     # -- subject views -------------------------------------------------------------
     def standing(self, code: str, as_of_us: int | None, known_at_us: int | None) -> View:
-        try:
-            body = self.reads.standing(code, as_of_us, known_at_us)
-        except projection_reads.UnknownSubject as e:
-            raise UnknownSubject(code) from e
+        body = self.reads.standing(code, as_of_us, known_at_us)
         return View(body, self.index.has_person(code))
 
     def disclosure(
@@ -155,19 +150,13 @@ class LedgerViews:
         audience: Audience = PUBLIC,
     ) -> View:
         """The disclosure as ``audience`` may see it (default: the public's)."""
-        try:
-            body = self.reads.disclosure(code, as_of_us, known_at_us, audience)
-        except projection_reads.UnknownSubject as e:
-            raise UnknownSubject(code) from e
+        body = self.reads.disclosure(code, as_of_us, known_at_us, audience)
         return View(body, False)
 
     def history(
         self, code: str, as_of_us: int | None, known_at_us: int | None, role: str = "public"
     ) -> View:
-        try:
-            result = self.reads.history(code, as_of_us, known_at_us)
-        except projection_reads.UnknownSubject as e:
-            raise UnknownSubject(code) from e
+        result = self.reads.history(code, as_of_us, known_at_us)
         events = result.to_json()
         personal = False
         for event in events:
@@ -189,18 +178,18 @@ class LedgerViews:
 
     def _reveal(self, data: dict[str, Any], role: str) -> dict[str, Any]:
         """Personal data for ``role``: in clear for the roles that may read it,
-        masked otherwise (``ledger.personal.reveal`` decrypts when the ledger
+        masked otherwise (``ledger.sealing.reveal`` decrypts when the ledger
         stores identity numbers encrypted)."""
-        from ledger import personal
+        from ledger import sealing
 
         as_role = "handler" if role == "objection-handler" else role
         if self.keystore is None:
             out = dict(data)
             value = out.get("id_number")
-            if isinstance(value, str) and as_role not in personal.CLEAR_ROLES:
-                out["id_number"] = personal.mask(value)
+            if isinstance(value, str) and as_role not in sealing.CLEAR_ROLES:
+                out["id_number"] = sealing.mask(value)
             return out
-        return personal.reveal(data, self.keystore, as_role)
+        return sealing.reveal(data, self.keystore, as_role)
 
     # -- lists ---------------------------------------------------------------------
     def list_names(self) -> list[str]:

@@ -1,4 +1,7 @@
-"""Personal data of responsible persons: encrypted per person, erasable for good.
+"""Sealing personal data of responsible persons: encrypted per person, erasable for good.
+
+(The keys and the index are stored by :mod:`ledger.store.person_keys`, or in memory by
+:class:`MemoryKeyStore`; the person service that links and erases is ``ledger.persons``.)
 
 A ``credit.person.linked`` carries the person's identity number. The ledger never
 stores it in clear: :func:`protect` replaces ``data.id_number`` with a sealed value
@@ -43,12 +46,10 @@ upheld ``credit.objection.resolved``) is sealed exactly the same way.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import secrets
-import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -66,16 +67,17 @@ __all__ = [
     "PROTECTED_FIELDS",
     "IndexRow",
     "KeyStore",
+    "Keyed",
     "MemoryKeyStore",
     "PersonKey",
     "PersonSecrets",
-    "SQLKeyStore",
-    "create_person_keys_table",
+    "Rebuild",
+    "StaleIndex",
     "erase_person",
     "fingerprint",
     "load_secret",
     "mask",
-    "open_keystore",
+    "now_us",
     "protect",
     "protect_items",
     "reveal",
@@ -87,13 +89,11 @@ PROTECTED_FIELDS: tuple[str, ...] = PERSONAL_FIELDS[PERSON_LINKED]
 one of ``id_number``)."""
 CLEAR_ROLES = frozenset({"agency", "auditor", "handler"})
 """Roles that may read personal data in clear; everyone else sees it masked."""
-TABLE = "ledger_person_keys"
-INDEX_TABLE = "ledger_person_index"
-SECRET_TABLE = "ledger_person_secret"
 ERASED = "erased"
 
 
-def _now_us() -> int:
+def now_us() -> int:
+    """The wall clock in microseconds since the epoch (the key stores' default clock)."""
     import time
 
     return time.time_ns() // 1000
@@ -177,7 +177,7 @@ class KeyStore:
     """
 
     def __init__(
-        self, secrets_: PersonSecrets | bytes | Path, clock: Callable[[], int] = _now_us
+        self, secrets_: PersonSecrets | bytes | Path, clock: Callable[[], int] = now_us
     ) -> None:
         if isinstance(secrets_, bytes):
             secrets_ = PersonSecrets(initial=[secrets_])
@@ -350,7 +350,7 @@ class KeyStore:
 class MemoryKeyStore(KeyStore):
     """Keys and index in dicts (tests, tools)."""
 
-    def __init__(self, secret: bytes | None = None, clock: Callable[[], int] = _now_us) -> None:
+    def __init__(self, secret: bytes | None = None, clock: Callable[[], int] = now_us) -> None:
         super().__init__(PersonSecrets(initial=[secret] if secret else []), clock)
         self.rows: dict[str, PersonKey] = {}
         self.index: dict[str, IndexRow] = {}
@@ -386,233 +386,6 @@ class MemoryKeyStore(KeyStore):
     def _indexed_and_live(self) -> tuple[set[str], set[str]]:
         indexed = {r.person_key_id for r in self.index.values()}
         return indexed, {k for k, r in self.rows.items() if r.key is not None}
-
-
-# -- the SQL key store -------------------------------------------------------------------
-
-
-def _table(recorder: Any, name: str = TABLE) -> str:
-    schema = getattr(recorder.datastore, "schema", None)
-    return f'"{schema}".{name}' if schema else name
-
-
-def create_person_keys_table(recorder: Any) -> None:
-    """Create ``ledger_person_keys``, ``ledger_person_index`` and
-    ``ledger_person_secret`` next to the ledger tables (idempotent). ``recorder``
-    is the ledger's recorder (SQLite or PostgreSQL)."""
-    blob = "bytea" if _is_postgres(recorder) else "BLOB"
-    statements = (
-        f"CREATE TABLE IF NOT EXISTS {_table(recorder)} ("
-        "person_key_id text PRIMARY KEY, "
-        f"key {blob}, "
-        "created_us bigint NOT NULL, "
-        "erased_us bigint)",
-        f"CREATE TABLE IF NOT EXISTS {_table(recorder, INDEX_TABLE)} ("
-        "lookup text PRIMARY KEY, "
-        "person_key_id text NOT NULL, "
-        "number_enc text NOT NULL)",
-        f"CREATE INDEX IF NOT EXISTS {INDEX_TABLE}_key "
-        f"ON {_table(recorder, INDEX_TABLE)} (person_key_id)",
-        f"CREATE TABLE IF NOT EXISTS {_table(recorder, SECRET_TABLE)} ("
-        "id integer PRIMARY KEY, fingerprint text NOT NULL)",
-        f"INSERT INTO {_table(recorder, SECRET_TABLE)} (id, fingerprint) VALUES (1, '') "
-        "ON CONFLICT (id) DO NOTHING",
-    )
-    for attempt in range(5):  # several processes may race on CREATE … IF NOT EXISTS
-        try:
-            with _cursor(recorder) as cursor:
-                for statement in statements:
-                    cursor.execute(statement)
-            return
-        except Exception:
-            if attempt == 4:
-                raise
-            import time
-
-            time.sleep(0.2 * (attempt + 1))
-
-
-def _is_postgres(recorder: Any) -> bool:
-    return getattr(recorder, "placeholder", "?") == "%s"
-
-
-@contextlib.contextmanager
-def _cursor(recorder: Any) -> Iterator[Any]:
-    """A cursor in a committed transaction, tuple rows on both stores."""
-    if _is_postgres(recorder):
-        from psycopg.rows import tuple_row
-
-        with (
-            recorder.datastore.get_connection() as conn,
-            conn.transaction(),
-            conn.cursor(row_factory=tuple_row) as cursor,
-        ):
-            yield cursor
-    else:
-        with recorder.datastore.transaction(commit=True) as cursor:
-            yield cursor
-
-
-class SQLKeyStore(KeyStore):
-    """Keys and index in the ledger's database (SQLite or PostgreSQL)."""
-
-    def __init__(
-        self,
-        recorder: Any,
-        secrets_: PersonSecrets | bytes | Path,
-        clock: Callable[[], int] = _now_us,
-    ) -> None:
-        super().__init__(secrets_, clock)
-        self.recorder = recorder
-        self._keys = _table(recorder)
-        self._index = _table(recorder, INDEX_TABLE)
-        self._secret = _table(recorder, SECRET_TABLE)
-        self._p = "%s" if _is_postgres(recorder) else "?"
-
-    def lookup(self, person_key_id: str) -> PersonKey | None:
-        with _cursor(self.recorder) as cursor:
-            cursor.execute(
-                f"SELECT person_key_id, key, created_us, erased_us FROM {self._keys} "
-                f"WHERE person_key_id = {self._p}",
-                (person_key_id,),
-            )
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        key = bytes(row[1]) if row[1] is not None else None
-        return PersonKey(row[0], key, row[2], row[3])
-
-    def _index_find(self, lookups: Sequence[str]) -> str | None:
-        marks = ", ".join([self._p] * len(lookups))
-        with _cursor(self.recorder) as cursor:
-            cursor.execute(
-                f"SELECT person_key_id FROM {self._index} WHERE lookup IN ({marks})",
-                tuple(lookups),
-            )
-            row = cursor.fetchone()
-        return None if row is None else str(row[0])
-
-    def _lock(self, cursor: Any) -> str:
-        """Take the index lock (a write of the one secret row: PostgreSQL row lock,
-        SQLite write lock) and return the fingerprint the index is keyed with."""
-        cursor.execute(
-            f"UPDATE {self._secret} SET fingerprint = fingerprint WHERE id = 1 "
-            "RETURNING fingerprint"
-        )
-        row = cursor.fetchone()
-        return "" if row is None else str(row[0])
-
-    def _set_fingerprint(self, cursor: Any, name: str) -> None:
-        cursor.execute(f"UPDATE {self._secret} SET fingerprint = {self._p} WHERE id = 1", (name,))
-
-    def _claim(self, keyed: Keyed, new: PersonKey, number_enc: str) -> str:
-        p = self._p
-        with _cursor(self.recorder) as cursor:
-            current = self._lock(cursor)
-            lookup, name = keyed(current)
-            cursor.execute(f"SELECT person_key_id FROM {self._index} WHERE lookup = {p}", (lookup,))
-            row = cursor.fetchone()
-            if row is not None:
-                return str(row[0])
-            if name != current:
-                self._set_fingerprint(cursor, name)
-            cursor.execute(
-                f"INSERT INTO {self._keys} (person_key_id, key, created_us, erased_us) "
-                f"VALUES ({p}, {p}, {p}, NULL) ON CONFLICT (person_key_id) DO NOTHING",
-                (new.person_key_id, new.key, new.created_us),
-            )
-            cursor.execute(
-                f"INSERT INTO {self._index} (lookup, person_key_id, number_enc) "
-                f"VALUES ({p}, {p}, {p})",
-                (lookup, new.person_key_id, number_enc),
-            )
-        return new.person_key_id
-
-    def _erase(self, person_key_id: str, now_us: int) -> bool:
-        p = self._p
-        postgres = _is_postgres(self.recorder)
-        with _cursor(self.recorder) as cursor:
-            if not postgres:
-                cursor.execute("PRAGMA secure_delete = ON")
-            cursor.execute(
-                f"SELECT count(*) FROM {self._index} WHERE person_key_id = {p}", (person_key_id,)
-            )
-            unindexed = int(cursor.fetchone()[0]) > 0
-            cursor.execute(f"DELETE FROM {self._index} WHERE person_key_id = {p}", (person_key_id,))
-            cursor.execute(
-                f"SELECT erased_us FROM {self._keys} WHERE person_key_id = {p}", (person_key_id,)
-            )
-            row = cursor.fetchone()
-            changed = row is not None and row[0] is None
-            if changed:
-                cursor.execute(
-                    f"UPDATE {self._keys} SET key = NULL, erased_us = {p} "
-                    f"WHERE person_key_id = {p}",
-                    (now_us, person_key_id),
-                )
-        if changed or unindexed:
-            self._compact(postgres)
-        return changed
-
-    def _compact(self, postgres: bool) -> None:
-        """Best effort, outside a transaction: SQLite copies wiped pages into the
-        database file and truncates the write-ahead log that still holds the old
-        ones; PostgreSQL vacuums the person tables (their dead row versions)."""
-        if postgres:
-            with (
-                contextlib.suppress(Exception),
-                self.recorder.datastore.get_connection() as conn,
-            ):
-                autocommit = conn.autocommit
-                conn.autocommit = True
-                try:
-                    conn.execute(f"VACUUM {self._keys}, {self._index}")
-                finally:
-                    conn.autocommit = autocommit
-            return
-        with (
-            contextlib.suppress(sqlite3.Error),
-            self.recorder.datastore.get_connection(commit=True) as conn,
-        ):
-            conn._sqlite_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-    def _reindex(self, name: str, rebuild: Rebuild) -> None:
-        p = self._p
-        postgres = _is_postgres(self.recorder)
-        with _cursor(self.recorder) as cursor:
-            if not postgres:
-                cursor.execute("PRAGMA secure_delete = ON")
-            self._lock(cursor)
-            cursor.execute(f"SELECT lookup, person_key_id, number_enc FROM {self._index}")
-            rows = [IndexRow(str(a), str(b), str(c)) for a, b, c in cursor.fetchall()]
-            cursor.execute(f"SELECT person_key_id, key FROM {self._keys} WHERE key IS NOT NULL")
-            keys = {str(k): bytes(v) for k, v in cursor.fetchall()}
-            new_rows = rebuild(rows, keys)
-            cursor.execute(f"DELETE FROM {self._index}")
-            for r in new_rows:
-                cursor.execute(
-                    f"INSERT INTO {self._index} (lookup, person_key_id, number_enc) "
-                    f"VALUES ({p}, {p}, {p})",
-                    (r.lookup, r.person_key_id, r.number_enc),
-                )
-            self._set_fingerprint(cursor, name)
-        self._compact(postgres)
-
-    def _indexed_and_live(self) -> tuple[set[str], set[str]]:
-        with _cursor(self.recorder) as cursor:
-            cursor.execute(f"SELECT DISTINCT person_key_id FROM {self._index}")
-            indexed = {str(r[0]) for r in cursor.fetchall()}
-            cursor.execute(f"SELECT person_key_id FROM {self._keys} WHERE key IS NOT NULL")
-            live = {str(r[0]) for r in cursor.fetchall()}
-        return indexed, live
-
-
-def open_keystore(recorder: Any, secret: bytes | Path | PersonSecrets) -> SQLKeyStore:
-    """The key store in the ledger's database, its tables created if needed.
-    ``secret`` is the HMAC secret, or the file holding it — read (and created, see
-    :class:`PersonSecrets`) only when a person is first protected or looked up."""
-    create_person_keys_table(recorder)
-    return SQLKeyStore(recorder, secret)
 
 
 # -- protect, reveal, erase ---------------------------------------------------------------

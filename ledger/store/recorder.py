@@ -1,0 +1,393 @@
+"""The ledger's recorder: an eventsourcing recorder whose events table is the ledger.
+
+One table, ``ledger_records``, is at once the eventsourcing stored-events table
+(``originator_id``, ``originator_version``, ``topic``, ``state``,
+``notification_id``) and the audit log: each row also holds the subject code,
+the CloudEvents ``source`` and ``id`` (unique together: idempotency enforced by
+the database), both clocks, and the chain ``hash``/``prev`` of AUDIT-FORMAT.md.
+
+``notification_id`` is the dense ledger ``position`` plus one. It is assigned
+under the write lock the library already takes to keep notification order equal
+to commit order (PostgreSQL: ``LOCK TABLE … IN EXCLUSIVE MODE``; SQLite:
+``BEGIN IMMEDIATE``; ``Store.locked_transaction``), so a rolled-back transaction
+leaves no gap. The Merkle tree's perfect subtrees of height ≥ ``STORED_MIN_LEVEL``
+are written in the same transaction (``ledger_merkle``); lower ones are recomputed
+from at most 2^STORED_MIN_LEVEL − 1 leaves when needed.
+
+:class:`LedgerSQL` holds every statement once, written for the store's public API
+(``ledger.store.base.Store``); ``ledger.store.sqlite`` and ``ledger.store.postgres``
+add what each database does its own way (tracking, subject heads, notifications).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    Notification,
+    StoredEvent,
+    Tracking,
+)
+
+from events.recorded import RecordedEvent
+from ledger import merkle
+from ledger.store.audit_reads import STORED_MIN_LEVEL, AuditReads, chunks
+from ledger.store.rows import COLUMNS, row_to_event, row_to_notification, stream_id
+from ledger.store.sessions import Head, ReadSession, WriteSession
+from ledger.store.tables import (
+    CHECKPOINTS_TABLE,
+    EVENTS_TABLE,
+    HEAD_NODES_TABLE,
+    HEADS_TABLE,
+    MERKLE_TABLE,
+    SNAPSHOTS_TABLE,
+)
+
+if TYPE_CHECKING:
+    from ledger.store.base import Store
+
+__all__ = ["STORED_MIN_LEVEL", "LedgerSQL"]
+
+
+class LedgerSQL(AuditReads, ApplicationRecorder):
+    """The ledger on a :class:`~ledger.store.base.Store`; the statements are the store's,
+    the backends' subclasses add what each database does its own way."""
+
+    store: Store
+    """The database the recorder is on (``ledger.store.base``)."""
+    events_table: str
+    """The records table as statements write it (schema-qualified on PostgreSQL)."""
+    merkle_table: str
+    checkpoints_table: str
+    heads_table: str
+    head_nodes_table: str
+    snapshots_table: str
+    _frontier: tuple[int, dict[int, bytes]] | None = None
+
+    def _bind(self, store: Store) -> None:
+        """Attach the recorder to its store and name its tables as statements write them."""
+        self.store = store
+        self.events_table = store.table(EVENTS_TABLE)
+        self.merkle_table = store.table(MERKLE_TABLE)
+        self.checkpoints_table = store.table(CHECKPOINTS_TABLE)
+        self.heads_table = store.table(HEADS_TABLE)
+        self.head_nodes_table = store.table(HEAD_NODES_TABLE)
+        self.snapshots_table = store.table(SNAPSHOTS_TABLE)
+        self._frontier = None
+
+    # -- what each database does its own way ------------------------------------------
+    def record_tracking(self, cursor: Any, tracking: Tracking) -> None:
+        """Record, in the transaction of ``cursor``, that ``tracking.application_name``
+        has processed up to ``tracking.notification_id``; ``IntegrityError`` if that is
+        not beyond what it had recorded."""
+        raise NotImplementedError
+
+    def select_heads(self, cursor: Any, size: int, after: int = 0) -> list[tuple[str, int, bytes]]:
+        """Every subject's head ``(subject, seq, hash)`` among the records with
+        ``after <= position < size``, sorted by subject code (code-point order)."""
+        raise NotImplementedError
+
+    def _notify(self, cursor: Any) -> None:
+        """Wake subscribers after the commit of this transaction (if supported)."""
+
+    # -- statements -----------------------------------------------------------------
+    def _head(self, cursor: Any) -> Head:
+        cursor.execute(
+            f"SELECT notification_id, recorded_us FROM {self.events_table} "
+            "ORDER BY notification_id DESC LIMIT 1"
+        )
+        row = cursor.fetchone()
+        return Head(0, 0) if row is None else Head(row[0], row[1])
+
+    def select_streams(
+        self, cursor: Any, originator_ids: Sequence[UUID]
+    ) -> dict[UUID, list[RecordedEvent]]:
+        result: dict[UUID, list[RecordedEvent]] = {}
+        for chunk in chunks(list(originator_ids), 500):
+            pred, params = self.store.where_in(
+                "originator_id", [self.store.id_param(i) for i in chunk]
+            )
+            cursor.execute(
+                f"SELECT {COLUMNS} FROM {self.events_table} WHERE {pred} "
+                "ORDER BY originator_id, originator_version",
+                params,
+            )
+            for row in cursor.fetchall():
+                event = row_to_event(row)
+                result.setdefault(event.originator_id, []).append(event)
+        return result
+
+    def changed_since(self, cursor: Any, size: int, head: int) -> set[UUID]:
+        # Both bounds: with only the lower one PostgreSQL may choose a sequential
+        # scan when statistics are stale (measured: 124 ms at 300k rows vs 0.07 ms).
+        cursor.execute(
+            self.store.sql(
+                f"SELECT DISTINCT originator_id FROM {self.events_table} "
+                "WHERE notification_id > %s AND notification_id <= %s"
+            ),
+            (size, head),
+        )
+        return {stream_id(r[0]) for r in cursor.fetchall()}
+
+    def select_tail(self, cursor: Any, originator_id: UUID, after: int) -> list[RecordedEvent]:
+        cursor.execute(
+            self.store.sql(
+                f"SELECT {COLUMNS} FROM {self.events_table} WHERE originator_id = %s "
+                "AND originator_version > %s ORDER BY originator_version"
+            ),
+            (self.store.id_param(originator_id), after),
+        )
+        return [row_to_event(r) for r in cursor.fetchall()]
+
+    def select_by_keys(
+        self, cursor: Any, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], RecordedEvent]:
+        wanted = set(keys)
+        found: dict[tuple[str, str], RecordedEvent] = {}
+        for chunk in chunks(sorted({k[1] for k in wanted}), 500):
+            pred, params = self.store.where_in("event_id", chunk)
+            cursor.execute(f"SELECT {COLUMNS} FROM {self.events_table} WHERE {pred}", params)
+            for row in cursor.fetchall():
+                key = (row[6], row[7])
+                if key in wanted:
+                    found[key] = row_to_event(row)
+        return found
+
+    def select_snapshots(self, cursor: Any, originator_ids: Sequence[UUID]) -> dict[UUID, bytes]:
+        """The stored decision-state snapshot of each given stream that has one whose
+        record (seq and hash) the ledger still holds: id → snapshot bytes."""
+        found: dict[UUID, bytes] = {}
+        for chunk in chunks(list(originator_ids), 500):
+            pred, params = self.store.where_in(
+                "s.originator_id", [self.store.id_param(i) for i in chunk]
+            )
+            cursor.execute(
+                f"SELECT s.originator_id, s.state FROM {self.snapshots_table} s "
+                f"JOIN {self.events_table} r ON r.originator_id = s.originator_id "
+                "AND r.originator_version = s.originator_version AND r.hash = s.head "
+                f"WHERE {pred}",
+                params,
+            )
+            for oid, state in cursor.fetchall():
+                found[stream_id(oid)] = bytes(state)
+        return found
+
+    def put_snapshots(self, rows: Sequence[tuple[UUID, int, bytes, bytes]]) -> None:
+        """Store (stream id, seq, head hash, snapshot) rows, each replacing an older
+        snapshot of its stream, in one short transaction of its own (no write lock)."""
+        if not rows:
+            return
+        with self.store.transaction() as cursor:
+            cursor.executemany(
+                self.store.sql(
+                    f"INSERT INTO {self.snapshots_table} AS t (originator_id, "
+                    "originator_version, head, state) VALUES (%s, %s, %s, %s) "
+                    "ON CONFLICT (originator_id) DO UPDATE SET "
+                    "originator_version = excluded.originator_version, head = excluded.head, "
+                    "state = excluded.state WHERE excluded.originator_version > t.originator_version"
+                ),
+                [(self.store.id_param(oid), seq, head, state) for oid, seq, head, state in rows],
+            )
+
+    # -- writing ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def read(self) -> Iterator[ReadSession]:
+        """A read session on one snapshot, without the write lock (see ``ReadSession``)."""
+        with self.store.read_transaction() as cursor:
+            self.store.prefer_indexes(cursor)
+            yield ReadSession(self, cursor, self._head(cursor))
+
+    @contextlib.contextmanager
+    def write(self, now_us: int, tracking: Sequence[Tracking] = ()) -> Iterator[WriteSession]:
+        """Open a write session (see ``WriteSession``); commit what it appended, and the
+        tracking records (positions consumed upstream, e.g. Kafka offsets), on exit.
+        A tracking record not beyond the one already stored raises IntegrityError:
+        the batch was already processed."""
+        with self.store.locked_transaction() as cursor:
+            self.store.prefer_indexes(cursor)
+            session = WriteSession(self, cursor, self._head(cursor), now_us)
+            session.tracking = tracking
+            yield session
+            frontier = self._flush(cursor, session)
+        # Committed: remember the frontier for the next write. It is trusted only
+        # while the ledger size it belongs to is still the head (checked at load).
+        if frontier is not None:
+            self._frontier = (session.size, frontier)
+
+    def _flush(self, cursor: Any, session: WriteSession) -> dict[int, bytes] | None:
+        rows = session.rows
+        for tracking in session.tracking:
+            self.record_tracking(cursor, tracking)
+        if not rows:
+            return None
+        self.store.insert_rows(cursor, EVENTS_TABLE, COLUMNS, rows)
+        size = session.head.size
+        frontier = self._load_frontier(cursor, size)
+        nodes, new_frontier = merkle.append(size, frontier, [merkle.leaf_hash(r[12]) for r in rows])
+        stored = [(lvl, idx, h) for (lvl, idx, h) in nodes if lvl >= STORED_MIN_LEVEL]
+        if stored:
+            self.store.insert_rows(cursor, MERKLE_TABLE, "level, idx, hash", stored)
+        self._notify(cursor)
+        return new_frontier
+
+    def _load_frontier(self, cursor: Any, size: int) -> dict[int, bytes]:
+        cached = self._frontier
+        if cached is not None and cached[0] == size:
+            return cached[1]
+        nodes = merkle.frontier(size)
+        found = self.tree_nodes(cursor, nodes)  # one statement, not one per node
+        return {level: found[(level, idx)] for level, idx in nodes}
+
+    # -- the tree -----------------------------------------------------------------------
+    def _node(self, cursor: Any, level: int, idx: int) -> bytes:
+        """The hash of perfect subtree (level, idx) of the committed tree."""
+        if level >= STORED_MIN_LEVEL:
+            cursor.execute(
+                self.store.sql(
+                    f"SELECT hash FROM {self.merkle_table} WHERE level = %s AND idx = %s"
+                ),
+                (level, idx),
+            )
+            row = cursor.fetchone()
+            if row is None:
+                msg = f"Merkle node ({level}, {idx}) is missing from {self.merkle_table}"
+                raise LookupError(msg)
+            return bytes(row[0])
+        start = idx << level
+        cursor.execute(
+            self.store.sql(
+                f"SELECT hash FROM {self.events_table} WHERE notification_id > %s "
+                "AND notification_id <= %s ORDER BY notification_id"
+            ),
+            (start, start + (1 << level)),
+        )
+        leaves = [merkle.leaf_hash(bytes(r[0])) for r in cursor.fetchall()]
+        if len(leaves) != 1 << level:
+            msg = f"leaves {start}..{start + (1 << level) - 1} are not all in the ledger"
+            raise LookupError(msg)
+        return merkle.root(leaves)
+
+    def tree_node_reader(self) -> contextlib.AbstractContextManager[Callable[[int, int], bytes]]:
+        """A context yielding ``node(level, idx)`` over one consistent read snapshot."""
+
+        @contextlib.contextmanager
+        def reader() -> Iterator[Callable[[int, int], bytes]]:
+            with self.store.read_transaction() as cursor:
+                yield lambda level, idx: self._node(cursor, level, idx)
+
+        return reader()
+
+    # -- eventsourcing's recorder interface -------------------------------------------------
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Not supported: the ledger appends through ``write()``, which chains each record
+        under the write lock. (Accepting pre-built stored events would let a caller
+        choose positions and hashes.)"""
+        msg = "append to the ledger with LedgerSQL.write(); insert_events cannot chain records"
+        raise NotImplementedError(msg)
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        return [
+            row_to_notification(r)
+            for r in self.select_stream_rows(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+        ]
+
+    def select_stream_rows(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+        recorded_lte: int | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Rows (``COLUMNS`` order) of one stream, filtered by seq and recording time."""
+        oid = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+        sql = f"SELECT {COLUMNS} FROM {self.events_table} WHERE originator_id = %s"
+        params: list[Any] = [self.store.id_param(oid)]
+        if gt is not None:
+            sql += " AND originator_version > %s"
+            params.append(gt)
+        if lte is not None:
+            sql += " AND originator_version <= %s"
+            params.append(lte)
+        if recorded_lte is not None:
+            sql += " AND recorded_us <= %s"
+            params.append(recorded_lte)
+        sql += " ORDER BY originator_version" + (" DESC" if desc else "")
+        if limit is not None:
+            sql += " LIMIT %s"
+            params.append(limit)
+        with self.store.read_transaction() as cursor:
+            cursor.execute(self.store.sql(sql), params)
+            return list(cursor.fetchall())
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        return [
+            row_to_notification(r)
+            for r in self.select_notification_rows(
+                start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+            )
+        ]
+
+    def select_notification_rows(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> list[tuple[Any, ...]]:
+        """Rows (``COLUMNS`` order) in notification order; the fast path for folds."""
+        sql = f"SELECT {COLUMNS} FROM {self.events_table} WHERE TRUE"
+        params: list[Any] = []
+        if start is not None:
+            sql += (
+                " AND notification_id >= %s" if inclusive_of_start else " AND notification_id > %s"
+            )
+            params.append(start)
+        if stop is not None:
+            sql += " AND notification_id <= %s"
+            params.append(stop)
+        sql = self.store.sql(sql)
+        if topics:
+            pred, more = self.store.where_in("topic", list(topics))
+            sql += f" AND {pred}"
+            params += more
+        sql += self.store.sql(" ORDER BY notification_id LIMIT %s")
+        params.append(limit)
+        with self.store.read_transaction() as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+
+    def max_notification_id(self) -> int | None:
+        with self.store.read_transaction() as cursor:
+            head = self._head(cursor)
+        return head.size or None
+
+    def ledger_size(self, cursor: Any) -> int:
+        """The number of records (= the highest ``notification_id``; 0 when empty)."""
+        return self._head(cursor).size
