@@ -37,9 +37,9 @@ from api.audience import audience_of
 from api.auth import current_principal, require
 from api.page_labels import page_label
 from api.pages import _error, _page, _page_refused
+from api.parameters import AsOf, KnownAt, instant, known_query_only, problem_responses
 from api.problems import ProblemError
 from api.responses import JSONBytes
-from api.routes import AsOf, KnownAt, _problems, instant, known_query_only
 from api.services import Services, services
 from api.tokens import Principal, Role
 from commands.agencies import Agencies
@@ -119,7 +119,7 @@ def _page_bounds(cursor: str | None, limit: int, total: int) -> tuple[int, int |
     description="Each warning names its rule (`rule`, `rule_set` id@version), its evidence "
     "(record ids) and `since` when it holds, read at `as_of` as known at `known_at`. An agency "
     "sees the warnings of its own sector and region; an auditor all.",
-    responses=_problems(400, 401, 403),
+    responses=problem_responses(400, 401, 403),
 )
 def get_warnings(
     principal: Annotated[Principal, Depends(require("warnings"))],
@@ -276,7 +276,7 @@ To = Annotated[str | None, Query(alias="to", description="last valid day, YYYY-M
     "objections (outcome, decision time against the deadline), publications late against the "
     "7-working-day rule, grade distribution; computed by DuckDB at the views' position. "
     "`format=csv` gives one long CSV. An agency sees its own region only.",
-    responses=_problems(400, 401, 403),
+    responses=problem_responses(400, 401, 403),
 )
 def get_statistics(
     principal: Annotated[Principal, Depends(require("statistics"))],
@@ -382,7 +382,7 @@ MEDIA_TYPES = {
             "description": "The export file",
             "content": {m: {} for m in MEDIA_TYPES.values()},
         },
-        **_problems(400, 401, 403, 503),
+        **problem_responses(400, 401, 403, 503),
     },
     response_class=Response,
 )

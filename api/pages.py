@@ -261,7 +261,7 @@ def list_page(
     as_of: str | None = None,
     cursor: str | None = None,
 ) -> Response:
-    from api.routes import members_page
+    from api.list_routes import members_page
 
     if name not in LIST_TITLES:
         return _error(request, 404, "未知名单 Unknown list", name)

@@ -21,19 +21,19 @@ from starlette.responses import Response
 
 from api.audience import audience_of
 from api.auth import require
+from api.list_routes import members_page
 from api.paging import Cursor, Limit
-from api.problems import ProblemError, wants_html
-from api.responses import JSONBytes
-from api.routes import (
+from api.parameters import (
     AsOf,
     CodeParam,
-    _problems,
     instant,
     known_query_only,
-    members_page,
+    problem_responses,
     subject_code,
     unknown_subject,
 )
+from api.problems import ProblemError, wants_html
+from api.responses import JSONBytes
 from api.services import Services, services
 from api.tokens import Principal
 from events.reasons import Reason
@@ -121,7 +121,7 @@ def _issue(
     ),
     responses={
         200: {"content": {PDF: {}}, "description": "the report (JSON, or PDF by Accept)"},
-        **_problems(400, 403, 404, 503),
+        **problem_responses(400, 403, 404, 503),
     },
 )
 async def get_report(
@@ -158,7 +158,7 @@ async def get_report_pdf(
     "on a phone) gets the same as a page.",
     responses={
         200: {"content": {"text/html": {}}, "description": "the entry (JSON, or a page)"},
-        **_problems(400, 404),
+        **problem_responses(400, 404),
     },
 )
 def get_issued_report(
@@ -218,7 +218,7 @@ def _check_page(request: Request, svc: Services, entry: dict[str, Any]) -> Respo
     "ratio and the evaluations it rests on (`derived_from`). Ordered by subject code and "
     "paged like the other lists (`limit`, `cursor` ← `next`; `total`, `subjects`). "
     "`as_of` (a past date) is for auditors and objection handlers.",
-    responses=_problems(400, 403),
+    responses=problem_responses(400, 403),
 )
 def get_trustworthy(
     principal: Annotated[Principal, Depends(require("lists"))],

@@ -19,7 +19,9 @@ at the start and dropped at the end, also on failure:
    events) without a cache, ms; single events from ``writers`` processes at once,
    ms per call and events/s overall.
 3. LEDGER: ``parse_submission`` + ``Ledger.submit`` per batch of 1,000, events/s; the
-   as-of reads of the hot subjects (:class:`AsOfReader`, pluggable), ms; single
+   as-of reads of the hot subjects (:class:`AsOfReader`, pluggable), ms, warm (the
+   reader's in-process cache kept between reads) and cold (:func:`cold_reader`:
+   nothing cached in the process, PostgreSQL's buffers warm); single
    events (one per ``submit``) from ``writers`` processes at once, ms per call and
    events/s overall; then, where the modules exist, projection rebuild, audit verify
    and Kafka ingestion (otherwise "n/a: not built").
@@ -159,9 +161,37 @@ def _rules(ledger: Ledger) -> Any:
     return ledger.rule_services()
 
 
+@dataclass
+class ColdReadsReader:
+    """The API's read path with nothing cached in the process: each read gets a new
+    ``projections.live.LiveReads`` (no per-subject fold kept) behind one
+    ``projections.reads.Reads``, so it reads the subject's whole stream from the
+    database and folds and evaluates it, as an API process does for a subject it
+    has not read yet (PostgreSQL's own buffers are warm: "cold" is the process,
+    not the disk)."""
+
+    reads_class: Callable[..., Any]
+    live_class: Callable[..., Any]
+    name: str = "projections.reads.Reads.standing, new LiveReads per read"
+    _reads: dict[int, Any] = field(default_factory=dict)
+
+    def __call__(self, ledger: Ledger, subject: str, as_of_us: int, known_at_us: int) -> object:
+        reads = self._reads.get(id(ledger))
+        if reads is None:
+            reads = self.reads_class(ledger.recorder, _rules(ledger), clock=ledger.clock)
+            self._reads[id(ledger)] = reads
+        reads.live = self.live_class(reads.recorder, reads.rules, store=reads.store)
+        return reads.standing(subject, as_of_us, known_at_us)
+
+
 def cold_reader() -> AsOfReader:
-    """A read with nothing cached: the whole stream read and folded by
-    ``projections.standing.standing`` when it exists, else by the decision fold."""
+    """A read with nothing cached in the process (:class:`ColdReadsReader`, the API's
+    path) when ``projections.reads`` exists; else the whole stream read and folded
+    by ``projections.standing.standing``, else by the decision fold."""
+    reads_class = _optional("projections.reads", ("Reads",))
+    live_class = _optional("projections.live", ("LiveReads",))
+    if reads_class is not None and live_class is not None:
+        return ColdReadsReader(reads_class, live_class)
     fn = _optional("projections.standing", ("standing",))
     return StandingReader(fn) if fn is not None else StreamFoldReader()
 

@@ -14,7 +14,8 @@ from commands.agencies import Agencies
 from commands.calendar import WorkingCalendar
 from commands.criteria import MeasuresList
 from commands.incentives import Incentives
-from commands.rulesets import Procedures, RuleBook
+from commands.procedures import Procedures
+from commands.rulesets import RuleBook
 from commands.warning_rules import WarningBook
 from events.labels import label
 

@@ -1,14 +1,13 @@
-"""The demo's clock: its "now", its first day, Chinese working days (the official
-calendar of ``chinese_calendar``) and the instants events carry (China Standard Time)."""
+"""The demo's clock: its "now", its first day, the working days of its years (asked of
+the rule services' working calendar) and the instants events carry (China Standard
+Time)."""
 
 from __future__ import annotations
 
 import bisect
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 
-import chinese_calendar
-
+from commands.calendar import WorkingCalendar
 from events.instants import CST, to_us
 
 DEMO_NOW = datetime(2026, 11, 20, 18, 0, tzinfo=CST)
@@ -20,36 +19,41 @@ _NOW_US = to_us(DEMO_NOW)
 _US = 1_000_000
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _CST_OFFSET_S = 8 * 3600
-_ORDER_36 = date(2026, 4, 1)
-_SPECIAL_SECTORS = frozenset({"special-equipment", "work-safety", "fire-safety"})
 
 
 # -- calendar and instants -----------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _workdays() -> tuple[int, ...]:
-    """Ordinals of the official working days of 2023–2026 (chinese_calendar)."""
-    day = date(2023, 1, 1)
-    out: list[int] = []
-    while day.year <= 2026:
-        if chinese_calendar.is_workday(day):
-            out.append(day.toordinal())
-        day += timedelta(days=1)
-    return tuple(out)
+class WorkingDays:
+    """The working days of the demo's years (2023–2026) as the rule services' calendar
+    states them (:class:`commands.calendar.WorkingCalendar`: the official calendar),
+    held as sorted ordinals so a story can draw a random working day quickly.
 
-
-def _add_workdays(day: date, n: int) -> date:
-    """The n-th working day after ``day`` (n ≥ 1; the start day is not counted).
-
-    Past the end of the known calendar it continues on calendar days (the demo never
-    uses such a day: it ends on 2026-11-20).
+    Built once per :func:`demo.generate` from ``rules.calendar``; the stories never
+    read ``chinese_calendar`` themselves.
     """
-    days = _workdays()
-    i = bisect.bisect_right(days, day.toordinal()) + n - 1
-    if i < len(days):
-        return date.fromordinal(days[i])
-    return date.fromordinal(days[-1]) + timedelta(days=i - len(days) + 1)
+
+    def __init__(self, calendar: WorkingCalendar) -> None:
+        day = date(2023, 1, 1)
+        out: list[int] = []
+        while day.year <= 2026:
+            if calendar.is_working_day(day):
+                out.append(day.toordinal())
+            day += timedelta(days=1)
+        self.ordinals: tuple[int, ...] = tuple(out)
+        """Ordinals of the working days of 2023–2026, ascending."""
+
+    def add(self, day: date, n: int) -> date:
+        """The n-th working day after ``day`` (n ≥ 1; the start day is not counted).
+
+        Past the end of the known years it continues on calendar days (the demo never
+        uses such a day: it ends on 2026-11-20, so an event on it is never emitted).
+        """
+        days = self.ordinals
+        i = bisect.bisect_right(days, day.toordinal()) + n - 1
+        if i < len(days):
+            return date.fromordinal(days[i])
+        return date.fromordinal(days[-1]) + timedelta(days=i - len(days) + 1)
 
 
 def _us_at(day: date, seconds: int) -> int:

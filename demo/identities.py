@@ -235,7 +235,7 @@ def id_number_check(first17: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _Subject:
+class Subject:
     code: str
     name: str
     prefix: str
@@ -318,7 +318,7 @@ def _org_body(rng: random.Random, prefix: str) -> str:
     return "MA" + "".join(rng.choice(ALPHABET) for _ in range(6))
 
 
-def _subjects(count: int, seed: int) -> list[_Subject]:
+def _subjects(count: int, seed: int) -> list[Subject]:
     """The demo's subjects, deterministic for (count, seed)."""
     master = random.Random(seed)
     # exact quotas of prefixes and regions, shuffled
@@ -336,7 +336,7 @@ def _subjects(count: int, seed: int) -> list[_Subject]:
 
     used_codes: set[str] = set()
     used_names: set[str] = set()
-    out: list[_Subject] = []
+    out: list[Subject] = []
     span = (date(2026, 6, 30) - DEMO_START).days
     for i in range(count):
         rng = random.Random(master.getrandbits(64))
@@ -372,7 +372,7 @@ def _subjects(count: int, seed: int) -> list[_Subject]:
             start = DEMO_START + timedelta(days=int((start - DEMO_START).days * 0.45))
             established = min(established, start)
         out.append(
-            _Subject(
+            Subject(
                 code,
                 name,
                 prefix,

@@ -32,12 +32,12 @@ from commands.agencies import Agencies
 from commands.calendar import WorkingCalendar, YearCalendar
 from commands.criteria import KIND_MEASURES, MeasuresList
 from commands.incentives import Incentives
+from commands.procedures import Procedures
 from commands.rulesets import (
     KIND_INCENTIVES,
     KIND_PROCEDURES,
     KIND_RULE_SET,
     KINDS,
-    Procedures,
     RuleBook,
 )
 from commands.services import RuleServices

@@ -366,12 +366,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     import demo
 
     started = time.perf_counter()
-    generated = demo.generate(subjects=args.subjects, seed=args.seed)
+    ledger = bootstrap(settings)
+    # the stories ask the rule services the ledger decides by (periods, deadlines, ratios)
+    generated = demo.generate(subjects=args.subjects, seed=args.seed, rules=ledger.rule_services())
     items: list[Envelope | Refused] = list(
         parse_submission(orjson.dumps([d.event for d in generated]))
     )
     recorded_at = {id(item): d.recorded_us for item, d in zip(items, generated, strict=True)}
-    ledger = bootstrap(settings)
     counts: Counter[str] = Counter()
     rejections: Counter[str] = Counter()
     for batch in demo_batches(items, generated, settings.batch_size):

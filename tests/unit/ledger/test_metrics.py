@@ -71,7 +71,7 @@ def test_the_agency_registry_labels_the_demo_sources_and_the_system_source() -> 
     from entrypoints.rule_files import load_rules
 
     m = LedgerMetrics(known_agency=load_rules().agencies.known_source)
-    sources = {e.event["source"] for e in demo.generate(60)}
+    sources = {e.event["source"] for e in demo.generate(60, rules=load_rules())}
     assert {m.agency_label(s) for s in sources} == sources
     assert m.agency_label(SYSTEM_SOURCE) == SYSTEM_SOURCE
     assert m.agency_label("samr/999999") == "other"
