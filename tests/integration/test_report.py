@@ -204,6 +204,22 @@ def test_the_ledger_answers_whether_it_issued_a_report(
     assert client.get("/v1/reports/not-an-id").status_code == 400
 
 
+def test_a_browser_reads_the_report_check_as_a_page(client: TestClient, demo_app: DemoApp) -> None:
+    """The report's QR code opens ``/v1/reports/{id}`` on a phone: a page, not JSON."""
+    code = demo_app.subjects()[0]
+    report = client.get(f"/v1/subjects/{code}/report").json()
+    url = f"/v1/reports/{report['report_id']}"
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    page = client.get(url, headers=browser)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "本平台签发过此报告" in page.text and report_hash(report) in page.text
+    assert f'href="/subjects/{code}"' in page.text
+    assert client.get(url).headers["content-type"].startswith("application/json")
+    assert client.get(url, headers={"Accept": "application/json, text/html"}).json()["issued"]
+    never = client.get("/v1/reports/01ARZ3NDEKTSV4RRFFQ69G5FAV", headers=browser)
+    assert never.status_code == 404 and never.headers["content-type"].startswith("text/html")
+
+
 def test_the_subject_page_offers_the_report(client: TestClient, demo_app: DemoApp) -> None:
     code = demo_app.subjects()[0]
     page = client.get(f"/subjects/{code}")
