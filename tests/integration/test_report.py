@@ -164,7 +164,10 @@ def test_a_repaired_penalty_is_in_a_report_before_the_repair_and_absent_after(
     before = (date.fromisoformat(repaired_on) - timedelta(days=2)).isoformat()
 
     def ids(report: dict[str, Any]) -> set[str]:
-        return {i["id"] for s in report["content"]["sections"] for i in s["items"]}
+        """The records a report's items stand for: the item's own id, and the corrected
+        record's id when a correction's values are shown (``record``)."""
+        items = [i for s in report["content"]["sections"] for i in s["items"]]
+        return {i["id"] for i in items} | {i["record"] for i in items if "record" in i}
 
     now = client.get(f"/v1/subjects/{code}/report").json()
     assert penalty["id"] not in ids(now)
@@ -182,7 +185,10 @@ def test_a_repaired_penalty_is_in_a_report_before_the_repair_and_absent_after(
     ).json()
     assert penalty["id"] in ids(then)
     item = next(
-        i for s in then["content"]["sections"] for i in s["items"] if i["id"] == penalty["id"]
+        i
+        for s in then["content"]["sections"]
+        for i in s["items"]
+        if penalty["id"] in (i["id"], i.get("record"))
     )
     assert item["document"] == penalty["data"]["document"]
     assert item["rule_set"] and item["agency_name"] and item["until"]
