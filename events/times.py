@@ -36,6 +36,9 @@ _ordinals: dict[str, int] = {}
 """``YYYY-MM-DD`` → its proleptic ordinal, for real dates already parsed."""
 _iso_days: dict[int, str] = {}
 """Days since the epoch → ``YYYY-MM-DD``, for days already formatted."""
+_TWO_DIGITS = [f"{n:02d}" for n in range(60)]
+_HOURS_MINUTES = [f"{m // 60:02d}:{m % 60:02d}" for m in range(1440)]
+"""Minutes of the day → ``HH:MM`` (formatting each instant's clock is the costly part)."""
 
 
 def _invalid(value: str, why: str) -> InvalidEvent:
@@ -100,12 +103,11 @@ def format_time_us(us: int) -> str:
     days, rest = divmod(us, _DAY_US)
     seconds, micros = divmod(rest, 1_000_000)
     minutes, s = divmod(seconds, 60)
-    h, mi = divmod(minutes, 60)
     day = _iso_days.get(days)
     if day is None:
         day = date.fromordinal(days + _EPOCH_ORDINAL).isoformat()
         if len(_iso_days) < _MEMO_LIMIT:
             _iso_days[days] = day
     if micros:
-        return f"{day}T{h:02d}:{mi:02d}:{s:02d}.{micros:06d}Z"
-    return f"{day}T{h:02d}:{mi:02d}:{s:02d}Z"
+        return f"{day}T{_HOURS_MINUTES[minutes]}:{_TWO_DIGITS[s]}.{micros:06d}Z"
+    return f"{day}T{_HOURS_MINUTES[minutes]}:{_TWO_DIGITS[s]}Z"
