@@ -96,10 +96,12 @@ class PostgresStore(Store):
         with self.datastore.get_connection() as conn:
             try:
                 with conn.transaction(), conn.cursor(row_factory=tuple_row) as cursor:
+                    # One round trip for both (a simple query may hold several statements).
                     cursor.execute(
-                        SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout)
+                        SQL(
+                            "SET LOCAL lock_timeout = '{0}s'; LOCK TABLE {1} IN EXCLUSIVE MODE"
+                        ).format(self.datastore.lock_timeout, self._events)
                     )
-                    cursor.execute(SQL("LOCK TABLE {0} IN EXCLUSIVE MODE").format(self._events))
                     yield cursor
             except psycopg.errors.UniqueViolation as e:
                 raise IntegrityError(e) from e
