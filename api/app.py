@@ -34,13 +34,13 @@ from api.names import NameIndex
 from api.objections import objections_router
 from api.pages import pages_router, problem_page
 from api.problems import PROBLEM_MEDIA_TYPE
+from api.read_side import LedgerViews, Views
 from api.records import records_router
 from api.report_routes import reports_router
 from api.routes import health_router, v1_router
 from api.services import Services
 from api.submit import MAX_BODY_BYTES
 from api.tokens import TokenStore
-from api.views import LedgerViews, Views
 from ledger.app import Ledger
 from ledger.audit.verifications import verification_summary
 from ledger.metrics import LedgerMetrics
@@ -143,7 +143,8 @@ def create_app(
     )
     app.state.services = svc
     if metrics is None:
-        metrics = LedgerMetrics()
+        known = ledger.rules.agencies.known_source if ledger.rules is not None else None
+        metrics = LedgerMetrics(known_agency=known)
         if ledger.observer is None:
             ledger.observer = metrics.observe_submit
     metrics.track_projection_lag(lambda: float(svc.views.readiness().get("projections_lag", 0)))

@@ -19,8 +19,7 @@
   ``api/static/vendor/echarts``; nothing from a CDN) and a CSV download link.
 
 The warning rule book is ``extras["warning_book"]`` when the composition root
-hands one (``entrypoints.wiring`` loads it with the settings' rules directory), else the
-shipped rules.
+hands one, else the ledger's rule services' (``RuleServices.warnings``).
 """
 
 from __future__ import annotations
@@ -46,7 +45,6 @@ from api.tokens import Principal, Role
 from commands.agencies import Agencies
 from commands.jurisdiction import region_contains, sector_and_region
 from commands.warning_rules import WarningBook
-from entrypoints import rule_files
 from events.instants import CST, from_us
 from events.reasons import Reason
 from projections.exports import EXPORT_FORMATS, EXPORT_KINDS, export_of, write_export
@@ -62,10 +60,11 @@ MAX_PAGE = 1000
 
 
 def warning_book(svc: Services) -> WarningBook:
-    """The warning rules the app was given (the shipped ones by default)."""
+    """The warning rules the app was given (``extras["warning_book"]``), else the
+    ledger's rule services' (the composition root loads both from the settings)."""
     book = svc.extras.get("warning_book")
     if not isinstance(book, WarningBook):
-        book = svc.extras["warning_book"] = rule_files.warning_book()
+        book = svc.extras["warning_book"] = svc.ledger.rule_services().warnings
     return book
 
 

@@ -24,11 +24,11 @@ from api.models import PublicKey, RecordView, SearchResults
 from api.names import Match, NameIndex
 from api.paging import Cursor, Limit, Page, page_of
 from api.problems import ProblemError
+from api.read_side import PERSON_TYPE, UnknownSubject
 from api.responses import JSONBytes
 from api.routes import _problems, known_query_only
 from api.services import Services, services
 from api.tokens import Principal, Role
-from api.views import PERSON_TYPE, UnknownSubject
 from events.reasons import Reason
 from projections.public import record_for
 from projections.reads import SubjectViewsFailed

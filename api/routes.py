@@ -34,12 +34,12 @@ from api.models import (
 )
 from api.paging import MAX_LIMIT, Cursor, Limit, page_of
 from api.problems import ProblemError, status_of_rejection
+from api.read_side import NoCheckpoint, NotAvailable, UnknownList, UnknownSubject, View
 from api.responses import JSONBytes
 from api.services import Services, services
 from api.submit import authorise, media_type, parse_body, read_body, submit
 from api.tokens import Principal, Role
 from api.unverified import flag_disclosure
-from api.views import NoCheckpoint, NotAvailable, UnknownList, UnknownSubject, View
 from events.codes import validate_subject_code
 from events.dates import DEFAULT_RANGE
 from events.instants import InvalidInstant, parse_instant

@@ -17,7 +17,7 @@ Rows (each ledger in its own PostgreSQL schema, each writer its own process):
   change was in the national store (p50/p95/max), and how long after the last write the
   national view had caught up.
 
-The events are ``ledger.ingest.synthetic_events`` (registrations, commitments,
+The events are ``bench.ingest.synthetic_events`` (registrations, commitments,
 evaluations, general violations) moved to each region's subjects and agencies.
 """
 
@@ -37,13 +37,13 @@ from typing import Any
 
 import orjson
 
+from bench.composition import Factories
 from bench.ingest import create_topics, synthetic_events
 from bench.report import percentile
 from bench.run import _ensure_database, _schema
-from entrypoints.bootstrap import bootstrap, open_recorder
-from entrypoints.settings import Settings
 from events.codes import complete_subject_code
 from events.envelope import parse_submission
+from ledger.app import Ledger
 
 __all__ = ["FederationSizes", "federation_events", "render_federation", "run_federation"]
 
@@ -79,27 +79,42 @@ def federation_events(region: str, writer: int, n: int, run: str) -> list[dict[s
     return events
 
 
-def _settings(url: str, region: str, files: Path) -> Settings:
-    return Settings(
-        database_url=url,
-        name=f"credit-ledger/{region}",
-        signing_key_file=files / f"{region}.key",
-        person_secret_file=files / f"{region}.person",
-        checkpoint_log=files / f"{region}-checkpoints",
-    )
+@dataclass(frozen=True)
+class _Regions:
+    """Where the regional ledgers keep their files, and how they are built (it is
+    handed to every writer and feed process)."""
+
+    files: Path
+    factories: Factories
+
+    def ledger(self, url: str, region: str) -> Ledger:
+        """The ledger of ``region`` on the store ``url``, its keys and checkpoint log
+        in :attr:`files`."""
+        return self.factories.ledger(
+            url,
+            name=origin(region),
+            signing_key_file=self.files / f"{region}.key",
+            person_secret_file=self.files / f"{region}.person",
+            checkpoint_log=self.files / f"{region}-checkpoints",
+        )
+
+
+def origin(region: str) -> str:
+    """The origin name of ``region``'s ledger."""
+    return f"credit-ledger/{region}"
 
 
 def _writer(
     url: str,
     region: str,
-    files: Path,
+    where: _Regions,
     payloads: list[bytes],
     barrier: Any,
     results: Any,
 ) -> None:
     """Writer process: submit each payload (one event, or a batch) and time it."""
     try:
-        ledger = bootstrap(_settings(url, region, files))
+        ledger = where.ledger(url, region)
         ledger.size()  # connected before the barrier
         barrier.wait(timeout=120)
         latencies = []
@@ -139,7 +154,7 @@ class _Written:
 
 
 def _write(
-    writers: Sequence[tuple[str, str]], shares: Sequence[list[bytes]], files: Path
+    writers: Sequence[tuple[str, str]], shares: Sequence[list[bytes]], where: _Regions
 ) -> _Written:
     """Run one writer process per (url, region) with its share of payloads, all released
     at once; the span is the first writer's start to the last one's end."""
@@ -147,7 +162,7 @@ def _write(
     barrier = ctx.Barrier(len(writers))
     results = ctx.Queue()
     procs = [
-        ctx.Process(target=_writer, args=(url, region, files, share, barrier, results))
+        ctx.Process(target=_writer, args=(url, region, where, share, barrier, results))
         for (url, region), share in zip(writers, shares, strict=True)
     ]
     for p in procs:
@@ -184,25 +199,25 @@ def _batches(region: str, writer: int, n: int, batch: int, run: str) -> list[byt
     return [orjson.dumps(events[i : i + batch]) for i in range(0, n, batch)]
 
 
-def measure_single(url: str, sizes: FederationSizes, files: Path, run: str) -> dict[str, Any]:
+def measure_single(url: str, sizes: FederationSizes, where: _Regions, run: str) -> dict[str, Any]:
     """The three single-submit rows (module docstring)."""
     out: dict[str, Any] = {}
     n = sizes.single
     with _schemas(url, [f"fed_{run}_one"]) as [one]:
         out["one_region_1_writer"] = _write(
-            [(one, REGIONS[0])], [_singles(REGIONS[0], 0, n, run)], files
+            [(one, REGIONS[0])], [_singles(REGIONS[0], 0, n, run)], where
         ).figures()
     with _schemas(url, [f"fed_{run}_one3"]) as [one]:
         out["one_region_3_writers"] = _write(
             [(one, REGIONS[0])] * 3,
             [_singles(REGIONS[0], k, n, run) for k in range(3)],
-            files,
+            where,
         ).figures()
     with _schemas(url, [f"fed_{run}_r{r}" for r in REGIONS]) as urls:
         out["three_regions_1_writer_each"] = _write(
             list(zip(urls, REGIONS, strict=True)),
             [_singles(r, 0, n, run) for r in REGIONS],
-            files,
+            where,
         ).figures()
     one = out["one_region_1_writer"]["events_per_s"]
     shared = out["one_region_3_writers"]["events_per_s"]
@@ -212,19 +227,19 @@ def measure_single(url: str, sizes: FederationSizes, files: Path, run: str) -> d
     return out
 
 
-def measure_bulk(url: str, sizes: FederationSizes, files: Path, run: str) -> dict[str, Any]:
+def measure_bulk(url: str, sizes: FederationSizes, where: _Regions, run: str) -> dict[str, Any]:
     """The two bulk rows (module docstring)."""
     out: dict[str, Any] = {}
     n, b = sizes.bulk, sizes.batch
     with _schemas(url, [f"fed_{run}_bulk1"]) as [one]:
         out["one_region"] = _write(
-            [(one, REGIONS[0])], [_batches(REGIONS[0], 0, n, b, run)], files
+            [(one, REGIONS[0])], [_batches(REGIONS[0], 0, n, b, run)], where
         ).figures()
     with _schemas(url, [f"fed_{run}_bulk{r}" for r in REGIONS]) as urls:
         out["three_regions"] = _write(
             list(zip(urls, REGIONS, strict=True)),
             [_batches(r, 0, n, b, run) for r in REGIONS],
-            files,
+            where,
         ).figures()
     for row in out.values():
         row.pop("ms_p99", None)
@@ -233,27 +248,26 @@ def measure_bulk(url: str, sizes: FederationSizes, files: Path, run: str) -> dic
     return out
 
 
-def _feed(url: str, region: str, files: Path, kafka: str, topic: str, stop: Any) -> None:
+def _feed(url: str, region: str, where: _Regions, kafka: str, topic: str, stop: Any) -> None:
     """Feed process: the region's disclosure feed to ``topic`` until ``stop`` is set."""
-    from ledger.feed import DisclosureFeed, feed_producer
+    from projections.feed import DisclosureFeed, feed_producer
 
-    settings = _settings(url, region, files)
-    ledger = bootstrap(settings)
+    ledger = where.ledger(url, region)
     producer = feed_producer(kafka)
     try:
         DisclosureFeed(
             ledger,
             producer,
             topic=topic,
-            source=f"{settings.name}/disclosure",
-            origin=settings.name,
+            source=f"{origin(region)}/disclosure",
+            origin=origin(region),
         ).run(stop, idle_s=0.1)
     finally:
         producer.close(timeout=10)
 
 
 def measure_lag(
-    url: str, kafka: str, sizes: FederationSizes, files: Path, run: str
+    url: str, kafka: str, sizes: FederationSizes, where: _Regions, run: str
 ) -> dict[str, Any]:
     """The national view's lag behind three regions under single-submit load."""
     from federation.national.config import NationalConfig, Region
@@ -267,7 +281,7 @@ def measure_lag(
         regions = tuple(
             Region(
                 origin=f"credit-ledger/{r}",
-                public_key=public_key_bytes(load_or_create_key(files / f"{r}.key")),
+                public_key=public_key_bytes(load_or_create_key(where.files / f"{r}.key")),
                 base_url=f"http://{r}.credit.example",
                 feed_topic=f"bench.feed.{r}.{run}",
                 checkpoint_topic=f"bench.checkpoints.{r}.{run}",
@@ -276,7 +290,7 @@ def measure_lag(
         )
         create_topics(kafka, {t: 3 for r in regions for t in (r.feed_topic, r.checkpoint_topic)})
         config = NationalConfig(regions, group=f"bench-national-{run}")
-        store = NationalStore.open(open_recorder(urls[-1]))
+        store = NationalStore.open(where.factories.recorder(urls[-1]))
         consumer = NationalConsumer(
             store,
             config,
@@ -294,7 +308,7 @@ def measure_lag(
         stop_feeds = ctx.Event()
         feeds = [
             ctx.Process(
-                target=_feed, args=(u, r, files, kafka, reg.feed_topic, stop_feeds), daemon=True
+                target=_feed, args=(u, r, where, kafka, reg.feed_topic, stop_feeds), daemon=True
             )
             for u, r, reg in zip(urls, REGIONS, regions, strict=False)
         ]
@@ -309,13 +323,10 @@ def measure_lag(
             written = _write(
                 list(zip(urls, REGIONS, strict=False)),
                 [_singles(r, 0, sizes.lag_single, run) for r in REGIONS],
-                files,
+                where,
             )
             # caught up: every feed processed its ledger, then the national store is idle
-            recorders = [
-                bootstrap(_settings(u, r, files)).recorder
-                for u, r in zip(urls, REGIONS, strict=False)
-            ]
+            recorders = [where.ledger(u, r).recorder for u, r in zip(urls, REGIONS, strict=False)]
             deadline = time.monotonic() + 600
             while time.monotonic() < deadline:
                 behind = [
@@ -361,26 +372,31 @@ def measure_lag(
 
 
 def _feed_position(recorder: Any) -> int:
-    from ledger.feed import DEFAULT_APPLICATION
+    from projections.feed import DEFAULT_APPLICATION
 
     return int(recorder.max_tracking_id(DEFAULT_APPLICATION) or 0)
 
 
 def run_federation(
-    database_url: str, kafka: str | None, scale: str, output: Path | None
+    database_url: str,
+    kafka: str | None,
+    scale: str,
+    output: Path | None,
+    factories: Factories,
 ) -> dict[str, Any]:
-    """Every row (module docstring); writes the JSON to ``output`` when given."""
+    """Every row (module docstring), each ledger built by ``factories`` (the caller's
+    composition root); writes the JSON to ``output`` when given."""
     sizes = SIZES.get(scale, FederationSizes())
     _ensure_database(database_url)
     run = uuid.uuid4().hex[:6]
     result: dict[str, Any] = {"sizes": asdict(sizes), "cpus": multiprocessing.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="bench-federation-") as tmp:
-        files = Path(tmp)
+        where = _Regions(Path(tmp), factories)
         started = time.perf_counter()
-        result["single"] = measure_single(database_url, sizes, files, run)
-        result["bulk"] = measure_bulk(database_url, sizes, files, run)
+        result["single"] = measure_single(database_url, sizes, where, run)
+        result["bulk"] = measure_bulk(database_url, sizes, where, run)
         if kafka:
-            result["lag"] = measure_lag(database_url, kafka, sizes, files, run)
+            result["lag"] = measure_lag(database_url, kafka, sizes, where, run)
         else:
             result["lag"] = None
             result["lag_note"] = "n/a: give --kafka BOOTSTRAP to measure the national view's lag"

@@ -2,7 +2,8 @@
 
 :func:`run` measures one :class:`~bench.workloads.Scale` on PostgreSQL and returns
 the result document (also written as JSON); :func:`main` is the command line
-(``python -m bench``; ``ledger bench`` once ``entrypoints.cli.bench.register`` is wired).
+(``ledger bench``, :mod:`entrypoints.cli.bench`; ``python -m bench``). The ledgers and
+recorders it measures are built by the caller's :class:`~bench.composition.Factories`.
 
 Each part runs in a fresh schema of the bench database (default
 ``postgresql://postgres@127.0.0.1:5432/ledger_bench``, created if missing), created
@@ -59,13 +60,10 @@ from eventsourcing.persistence import RecordConflictError
 from psycopg.sql import SQL, Identifier
 from tqdm import tqdm
 
+from bench.composition import Factories, entry
 from bench.naive import NaiveLedger, naive_env
 from bench.report import environment, evaluate, percentile, render_table, summary_line
 from bench.workloads import SCALES, SPAN_S, T0_S, BenchEvent, Scale, Workload
-from entrypoints import rule_files
-from entrypoints.bootstrap import bootstrap as default_bootstrap
-from entrypoints.bootstrap import open_recorder
-from entrypoints.settings import Settings
 from events.codes import subject_stream_id
 from events.envelope import parse_submission
 from ledger import chain
@@ -85,7 +83,6 @@ __all__ = [
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/ledger_bench"
 """Where the bench runs unless told otherwise (a database of its own)."""
 
-Bootstrap = Callable[[Settings], Ledger]
 ZERO32 = bytes(32)
 _COPY_TYPES = (
     "int8",
@@ -193,9 +190,9 @@ class Options:
     page_size: int = 10_000
     seed: int = 20_261_120
     reader: AsOfReader | None = None
-    bootstrap: Bootstrap = default_bootstrap
-    """Builds a ``Ledger`` from settings; must be a module-level function (the writer
-    processes import it by name)."""
+    factories: Factories | None = None
+    """Builds every ``Ledger`` and recorder the bench measures (:mod:`bench.composition`;
+    required by :func:`run`: the caller, ``ledger bench``, passes the composition root's)."""
     progress: bool | None = None
     """tqdm's ``disable``: None shows bars on a terminal only."""
 
@@ -216,6 +213,12 @@ class _Run:
     def bar(self, total: int, desc: str, unit: str = "ev") -> tqdm[Any]:
         disable = None if self.options.progress is None else not self.options.progress
         return tqdm(total=total, desc=desc, unit=unit, disable=disable, file=sys.stderr)
+
+    @property
+    def factories(self) -> Factories:
+        if self.options.factories is None:
+            raise ValueError("the bench needs Options.factories (ledger bench passes them)")
+        return self.options.factories
 
     @contextlib.contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -318,8 +321,8 @@ def _limit_rows(
 
 def measure_limit(r: _Run, url: str) -> None:
     """COPY-1000 rows/s and the binary notification read rows/s into ``r.values``."""
-    recorder = open_recorder(url, pool_size=1)  # the ledger's own table and indexes
-    recorder.datastore.close()  # type: ignore[attr-defined]
+    recorder = r.factories.recorder(url, pool_size=1)  # the ledger's own table and indexes
+    recorder.datastore.close()
     schema = dict(parse_qsl(urlparse(url).query))["schema"]
     table = SQL("{0}.{1}").format(Identifier(schema), Identifier(EVENTS_TABLE))
     copy_sql = SQL("COPY {0} ({1}) FROM STDIN (FORMAT BINARY)").format(table, SQL(COLUMNS))
@@ -369,7 +372,7 @@ def measure_limit(r: _Run, url: str) -> None:
 
 
 def _ledger_writer(
-    bootstrap: Bootstrap,
+    open_ledger: Callable[..., Ledger],
     url: str,
     payloads: list[bytes],
     barrier: Any,
@@ -377,7 +380,7 @@ def _ledger_writer(
 ) -> None:
     """Writer process: one ``parse_submission`` + ``Ledger.submit`` per payload."""
     try:
-        ledger = bootstrap(Settings(database_url=url))
+        ledger = open_ledger(url)
         ledger.size()  # connect before the barrier
         barrier.wait()
         latencies = []
@@ -560,7 +563,7 @@ def measure_ledger(r: _Run, url: str) -> None:
     first, so its garbage-collector pauses are not charged to the reads."""
     w = r.workload
     options = r.options
-    writer = options.bootstrap(Settings(database_url=url))
+    writer = r.factories.ledger(url)
     try:
         statuses: Counter[str] = Counter()
         elapsed = 0.0
@@ -581,7 +584,7 @@ def measure_ledger(r: _Run, url: str) -> None:
     if statuses["recorded"] != w.size:
         raise AssertionError(f"the ledger did not record every bench event: {dict(statuses)}")
 
-    ledger = options.bootstrap(Settings(database_url=url))
+    ledger = r.factories.ledger(url)
     try:
         reader = options.reader or default_reader()
         r.counts["asof_reader"] = reader.name
@@ -608,7 +611,7 @@ def measure_ledger(r: _Run, url: str) -> None:
             )
             r.values[f"ledger.asof_read_{tag}_cold_ms_p50"] = percentile(ms, 50)
 
-        result = _run_writers(r, _ledger_writer, (options.bootstrap, url), "ledger single")
+        result = _run_writers(r, _ledger_writer, (r.factories.ledger, url), "ledger single")
         _record_latency(r, "ledger.single_submit", result, "ledger.single_submits_per_s")
         r.counts["ledger_single"] = dict(result.statuses)
 
@@ -656,7 +659,6 @@ def _available(r: _Run, ledger: Ledger, url: str) -> dict[str, Any]:
         "recorder": ledger.recorder,
         "database_url": url,
         "url": url,
-        "settings": Settings(database_url=url),
         "batch_size": r.options.batch_size,
         "progress": r.options.progress,
     }
@@ -676,8 +678,8 @@ def measure_rebuild(r: _Run, ledger: Ledger, url: str) -> None:
     summary = runner.rebuild(
         progress=r.options.progress,
         workers=workers,
-        open_recorder=functools.partial(open_recorder, url, pool_size=1),
-        open_rules=rule_files.load_rules,
+        open_recorder=functools.partial(r.factories.recorder, url, pool_size=1),
+        open_rules=r.factories.rules,
     )
     seconds = time.perf_counter() - started
     events = getattr(summary, "events", None) or ledger.size()
@@ -704,7 +706,7 @@ def measure_verify(r: _Run, ledger: Ledger, url: str) -> None:
     report = verify_store(
         ledger.recorder,
         workers=workers,
-        open_recorder=functools.partial(open_recorder, url, pool_size=1),
+        open_recorder=functools.partial(r.factories.recorder, url, pool_size=1),
     )
     seconds = time.perf_counter() - started
     records = getattr(report, "records", None) or ledger.size()
@@ -750,7 +752,8 @@ def measure_kafka(r: _Run, ledger: Ledger, url: str) -> None:
         "events": events,
         "messages": events,
         "n_events": count,
-        "bootstrap": r.options.bootstrap,  # the composition root, for each ingest process
+        # the composition root's ledger on this store, for each ingest process
+        "open_ledger": functools.partial(r.factories.ledger, url),
         # several ingest processes in one consumer group, as production scales out
         "processes": os.cpu_count() or 1,
     }
@@ -869,13 +872,14 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     return parser
 
 
-def execute(args: argparse.Namespace, bootstrap: Bootstrap = default_bootstrap) -> int:
-    """Run the bench from parsed arguments; print the table (or JSON) and the summary."""
+def execute(args: argparse.Namespace, factories: Factories) -> int:
+    """Run the bench from parsed arguments with the caller's ``factories``; print the
+    table (or JSON) and the summary."""
     if getattr(args, "federation", False):
         from bench.federation import render_federation, run_federation
 
         output = Path(args.output) if args.output else None
-        found = run_federation(args.bench_database_url, args.kafka, args.scale, output)
+        found = run_federation(args.bench_database_url, args.kafka, args.scale, output, factories)
         print(render_federation(found) if not args.json else orjson.dumps(found).decode())
         return 0
     options = Options(
@@ -885,7 +889,7 @@ def execute(args: argparse.Namespace, bootstrap: Bootstrap = default_bootstrap) 
         output=Path(args.output) if args.output else None,
         writers=args.writers,
         seed=args.seed,
-        bootstrap=bootstrap,
+        factories=factories,
     )
     result = run(options)
     if args.json:
@@ -899,8 +903,10 @@ def execute(args: argparse.Namespace, bootstrap: Bootstrap = default_bootstrap) 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bench [--scale …] …``."""
-    return execute(build_parser().parse_args(argv))
+    """``python -m bench [--scale …] …``: ``ledger bench`` (the command line found by
+    name, :func:`bench.composition.entry`)."""
+    code: int = entry("main")(argv)
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

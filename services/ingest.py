@@ -67,7 +67,7 @@ __all__ = [
     "crc32c_accelerated",
     "dead_letter_headers",
     "parse_message",
-    "tracking_name",
+    "partition_tracking_name",
 ]
 
 log = logging.getLogger("services.ingest")
@@ -78,7 +78,7 @@ NOT_COMMITTED_RETRIES = 3
 before the ingester gives up (and exits non-zero for its supervisor to restart it)."""
 
 
-def tracking_name(group: str, topic: str, partition: int) -> str:
+def partition_tracking_name(group: str, topic: str, partition: int) -> str:
     """The eventsourcing tracking application name of one consumed partition."""
     return f"kafka:{group}:{topic}:{partition}"
 
@@ -317,7 +317,7 @@ class Ingester:
     # -- positions ------------------------------------------------------------------------
     def tracked(self, tp: Any) -> int | None:
         """The next offset of ``tp`` the ledger has not recorded, or None if never tracked."""
-        name = tracking_name(self.config.group, tp.topic, tp.partition)
+        name = partition_tracking_name(self.config.group, tp.topic, tp.partition)
         position: int | None = self.ledger.recorder.max_tracking_id(name)  # type: ignore[attr-defined]
         return position
 
@@ -389,7 +389,7 @@ class Ingester:
         if messages:
             items = [parse_message(i, r.value) for i, r in enumerate(messages)]
             tracking = [
-                Tracking(tracking_name(self.config.group, self.config.topic, p), offset)
+                Tracking(partition_tracking_name(self.config.group, self.config.topic, p), offset)
                 for p, offset in sorted(result.positions.items())
             ]
 

@@ -64,7 +64,7 @@ from commands.workflows.common import cst_day, describe, effective_data, followe
 from commands.workflows.repair import KIND_OF_TYPE, repair_basis, repair_commitment
 from events.envelope import MAX_ID_LENGTH, Envelope
 from events.reasons import Reason, Rejection
-from events.times import format_time_us
+from events.rfc3339 import format_time_us
 from events.vocabulary import EVENT_TYPES
 
 __all__ = [

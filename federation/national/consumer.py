@@ -40,7 +40,7 @@ from ledger import heartbeat
 from ledger.audit.checkpoint_log import parse_checkpoint
 from ledger.audit.checkpoints import Checkpoint, CheckpointError
 from projections.feed import CHANGE_TYPE
-from services.ingest import tracking_name
+from services.ingest import partition_tracking_name
 
 __all__ = ["ConsumerStats", "NationalConsumer", "Refusal", "read_message"]
 
@@ -186,7 +186,7 @@ class NationalConsumer:
         self.consumer.subscribe(config.topics(), listener=self._listener)
 
     def tracked(self, tp: Any) -> int | None:
-        return self.store.tracked(tracking_name(self.config.group, tp.topic, tp.partition))
+        return self.store.tracked(partition_tracking_name(self.config.group, tp.topic, tp.partition))
 
     def run(
         self,
@@ -223,7 +223,7 @@ class NationalConsumer:
                 continue
             tracking.append(
                 Tracking(
-                    tracking_name(self.config.group, tp.topic, tp.partition), fresh[-1].offset + 1
+                    partition_tracking_name(self.config.group, tp.topic, tp.partition), fresh[-1].offset + 1
                 )
             )
             for record in fresh:
