@@ -32,9 +32,15 @@ from psycopg_pool import PoolTimeout
 from ledger.store import tables
 from ledger.store.base import ConfigurationError, Store
 from ledger.store.recorder import LedgerSQL
-from ledger.store.tables import EVENTS_TABLE, Types
+from ledger.store.tables import EVENTS_TABLE, MERKLE_TABLE, Types
 
 __all__ = ["LedgerSubscription", "PostgresLedgerRecorder", "PostgresStore", "open_store"]
+
+BINARY_COPY_TABLES = frozenset({EVENTS_TABLE, MERKLE_TABLE})
+"""Tables whose rows :meth:`PostgresStore.insert_rows` sends by binary COPY: rows the
+recorder builds itself, every value already of its column's Python type (int, str,
+bytes, UUID). Binary COPY skips the text formatting of every value (the bulk path's
+flush); other tables' rows go as text, whatever Python types they hold."""
 
 
 class PostgresStore(Store):
@@ -56,6 +62,8 @@ class PostgresStore(Store):
         self.datastore = datastore
         self.schema = datastore.schema
         self._events = SQL("{0}.{1}").format(Identifier(self.schema), Identifier(EVENTS_TABLE))
+        self._copy_types: dict[tuple[str, str], list[str]] = {}
+        """(table, columns) → the columns' PostgreSQL types, for binary COPY."""
         self.recorder = PostgresLedgerRecorder(self)
 
     @property
@@ -88,10 +96,12 @@ class PostgresStore(Store):
         with self.datastore.get_connection() as conn:
             try:
                 with conn.transaction(), conn.cursor(row_factory=tuple_row) as cursor:
+                    # One round trip for both (a simple query may hold several statements).
                     cursor.execute(
-                        SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout)
+                        SQL(
+                            "SET LOCAL lock_timeout = '{0}s'; LOCK TABLE {1} IN EXCLUSIVE MODE"
+                        ).format(self.datastore.lock_timeout, self._events)
                     )
-                    cursor.execute(SQL("LOCK TABLE {0} IN EXCLUSIVE MODE").format(self._events))
                     yield cursor
             except psycopg.errors.UniqueViolation as e:
                 raise IntegrityError(e) from e
@@ -120,13 +130,35 @@ class PostgresStore(Store):
     def insert_rows(
         self, cursor: Any, table: str, columns: str, rows: Sequence[tuple[Any, ...]]
     ) -> None:
+        binary = table in BINARY_COPY_TABLES
+        types = self._column_types(cursor, table, columns) if binary else None
         with cursor.copy(
-            SQL("COPY {0}.{1} ({2}) FROM STDIN").format(
-                Identifier(self.schema), Identifier(table), SQL(columns)
+            SQL("COPY {0}.{1} ({2}) FROM STDIN{3}").format(
+                Identifier(self.schema),
+                Identifier(table),
+                SQL(columns),
+                SQL(" (FORMAT BINARY)" if binary else ""),
             )
         ) as copy:
+            if types is not None:
+                copy.set_types(types)
+            write = copy.write_row
             for row in rows:
-                copy.write_row(row)
+                write(row)
+
+    def _column_types(self, cursor: Any, table: str, columns: str) -> list[str]:
+        """The PostgreSQL types of ``columns`` of ``table`` (from the catalogue, once)."""
+        key = (table, columns)
+        found = self._copy_types.get(key)
+        if found is None:
+            cursor.execute(
+                "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                (self.table(table),),
+            )
+            by_name = {name: kind for name, kind in cursor.fetchall()}
+            found = self._copy_types[key] = [by_name[c.strip()] for c in columns.split(",")]
+        return found
 
     def fetch(self, cursor: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor.execute(sql, params, binary=True)
