@@ -52,6 +52,10 @@ class ReadSession:
         """The committed records of one stream after seq ``after``, in order."""
         return self._recorder.select_tail(self._cursor, originator_id, after)
 
+    def existing(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], RecordedEvent]:
+        """The committed records among the given (source, id) keys."""
+        return self._recorder.select_by_keys(self._cursor, keys)
+
     def snapshots(self, originator_ids: Sequence[UUID]) -> dict[UUID, bytes]:
         """The usable decision-state snapshots of the given streams (see
         ``LedgerSQL.select_snapshots``)."""
@@ -84,10 +88,6 @@ class WriteSession(ReadSession):
     @property
     def rows(self) -> Sequence[tuple[Any, ...]]:
         return self._rows
-
-    def existing(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], RecordedEvent]:
-        """The committed records among the given (source, id) keys."""
-        return self._recorder.select_by_keys(self._cursor, keys)
 
     def append(
         self,
