@@ -294,8 +294,8 @@ class Ledger:
             states: dict[UUID, SubjectState] = {}
             existing: dict[tuple[str, str], RecordedEvent] = {}
             if candidates:
-                with self.recorder.read() as read:
-                    self._sync_cache(read.head.size, read.changed_since)
+                with self.recorder.read(since=self.cache.synced) as read:
+                    self._sync_cache(read)
                     states = self._states_for(candidates, read)
                     existing = read.existing([(c.env.source, c.env.id) for c in candidates])
                     now = max(now, read.head.recorded_us)
@@ -303,7 +303,7 @@ class Ledger:
                     self.cache.put(key, state)
             planned = group_plan.plan(candidates, states, existing, Context(now, self.rules))
             tracking = [t for r in requests for t in r.tracking]
-            with self.recorder.write(now, tracking) as session:
+            with self.recorder.write(now, tracking, since=self.cache.synced) as session:
                 self._bring_forward(session, states)
                 before = {key: state.version for key, state in states.items()}
                 context = Context(now_us=session.recorded_us, rules=self.rules)
@@ -325,31 +325,50 @@ class Ledger:
     def _bring_forward(self, session: ReadSession, states: dict[UUID, SubjectState]) -> None:
         """Under the lock: bring the cache and ``states`` (prepared before it) to the
         session's head, reading only what other writers committed in between."""
-        changed = self._sync_cache(session.head.size, session.changed_since)
+        stale = self.cache.stale.intersection(states)
+        changed = self._sync_cache(session)
         if changed is None:
             states.update(self._load({k: s.subject for k, s in states.items()}, session))
             return
-        for key in changed.intersection(states):
-            state = states[key]
-            for event in session.tail(key, state.version):
-                state.evolve(event, ref_fields(event.type))
+        for key in changed.union(stale).intersection(states):
+            self._forward(states[key], session, stale=key in stale)
             self.cache.stale.discard(key)
 
-    def _sync_cache(self, size: int, changed_since: Callable[[int], set[UUID]]) -> set[UUID] | None:
-        """Bring the cache to ledger size ``size``: the streams changed since its last
-        sync are marked stale and returned; after a large gap (or a ledger that shrank)
-        everything is dropped and None returned."""
+    def _sync_cache(self, session: ReadSession) -> set[UUID] | None:
+        """Bring the cache to the session's head: returns the streams changed since its
+        last sync, None when the cache was cleared (after a large gap, or a ledger that
+        shrank). Cached states of changed streams are brought forward from the
+        session's ``recent`` records when it holds them, else marked stale."""
+        size = session.head.size
         if size == self.cache.synced:
             return set()
         changed: set[UUID] | None
         if size < self.cache.synced or size - self.cache.synced > self.RESYNC_LIMIT:
             self.cache.clear()
             changed = None
+        elif session.recent is not None:
+            changed = {r.originator_id for r in session.recent}
+            for key in changed:
+                state = self.cache.get(key)
+                if state is not None and key not in self.cache.stale:
+                    self._forward(state, session)
         else:
-            changed = changed_since(self.cache.synced)
+            changed = session.changed_since(self.cache.synced)
             self.cache.mark_stale(changed)
         self.cache.synced = size
         return changed
+
+    def _forward(self, state: SubjectState, session: ReadSession, *, stale: bool = False) -> None:
+        """Bring ``state`` to the session's head: from its ``recent`` records when they
+        continue the state, else from the stream's tail. A ``stale`` state may lack
+        records from before ``recent``: without any in it, the tail is read."""
+        key = subject_stream_id(state.subject)
+        recent = session.recent
+        new = [r for r in recent or () if r.originator_id == key and r.seq > state.version]
+        if recent is None or (new[0].seq != state.version + 1 if new else stale):
+            new = session.tail(key, state.version)
+        for event in new:
+            state.evolve(event, ref_fields(event.type))
 
     def _states_for(
         self, candidates: Sequence[Candidate], session: ReadSession

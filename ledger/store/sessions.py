@@ -35,10 +35,20 @@ class ReadSession:
     it, which is all a cache brought up to ``head.size`` relies on.
     """
 
-    def __init__(self, recorder: LedgerSQL, cursor: Any, head: Head) -> None:
+    def __init__(
+        self,
+        recorder: LedgerSQL,
+        cursor: Any,
+        head: Head,
+        recent: list[RecordedEvent] | None = None,
+    ) -> None:
         self._recorder = recorder
         self._cursor = cursor
         self.head = head
+        self.recent = recent
+        """The committed records after the position the session was opened ``since``, in
+        order, read with the head in one statement; None when not asked for or when
+        there were more than ``LedgerSQL.RECENT_LIMIT``."""
 
     def streams(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[RecordedEvent]]:
         """Every committed record of the given streams, in seq order."""
@@ -72,8 +82,15 @@ class WriteSession(ReadSession):
     committed. An exception rolls everything back.
     """
 
-    def __init__(self, recorder: LedgerSQL, cursor: Any, head: Head, now_us: int) -> None:
-        super().__init__(recorder, cursor, head)
+    def __init__(
+        self,
+        recorder: LedgerSQL,
+        cursor: Any,
+        head: Head,
+        now_us: int,
+        recent: list[RecordedEvent] | None = None,
+    ) -> None:
+        super().__init__(recorder, cursor, head, recent)
         self._id_param = recorder.store.id_param
         self.recorded_us = max(now_us, head.recorded_us)
         self._rows: list[tuple[Any, ...]] = []
