@@ -16,6 +16,7 @@ content) or a reused id.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
@@ -73,7 +74,10 @@ def plan(
 ) -> Plan:
     """Decide ``candidates`` in order against copies of ``states`` (left unchanged),
     given the records of their (source, id) keys already in the ledger."""
+    # A subject's state is copied (and evolved) only when a later candidate of the group
+    # needs it: a hot subject's state is large, and most groups hold one event a subject.
     copies: dict[UUID, SubjectState] = {}
+    later = Counter(c.stream for c in candidates)
 
     def copy_of(stream: UUID) -> SubjectState:
         state = copies.get(stream)
@@ -84,6 +88,7 @@ def plan(
     accepted: set[tuple[str, str]] = set()
     steps: list[Step] = []
     for c in candidates:
+        later[c.stream] -= 1
         key = (c.env.source, c.env.id)
         prior = existing.get(key)
         if prior is not None:
@@ -92,12 +97,14 @@ def plan(
         if key in accepted:
             steps.append(EarlierInGroup())
             continue
-        decision = decide(copy_of(c.stream), c.env, context)
+        decision = decide(copies.get(c.stream) or states[c.stream], c.env, context)
         if isinstance(decision, Accepted):
             accepted.add(key)
             for env in (decision.event, *decision.derived):
-                target = copy_of(subject_stream_id(env.subject))
-                target.evolve(_provisional(env, target, context.now_us), ref_fields(env.type))
+                stream = subject_stream_id(env.subject)
+                if later[stream] > 0:
+                    target = copy_of(stream)
+                    target.evolve(_provisional(env, target, context.now_us), ref_fields(env.type))
         steps.append(decision)
     versions = {stream: state.version for stream, state in states.items()}
     return Plan(context.now_us, versions, steps)
