@@ -61,6 +61,7 @@ postgres:
 
 lint: install-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy events commands ledger projections services api demo bench federation entrypoints
 
 unit: install-test

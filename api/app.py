@@ -26,21 +26,25 @@ from fastapi.staticfiles import StaticFiles
 
 from api import docs, problems
 from api.access_log import AccessLog
+from api.checkpoint_routes import checkpoints_router
 from api.desk import desk_router
+from api.event_routes import events_router
+from api.health_routes import health_router
 from api.insight import insight_pages_router, insight_router
+from api.list_routes import lists_router
 from api.metrics import metrics_router
 from api.models import cloudevent_components
 from api.names import NameIndex
 from api.objections import objections_router
 from api.pages import pages_router, problem_page
 from api.problems import PROBLEM_MEDIA_TYPE
+from api.read_side import LedgerViews, Views
 from api.records import records_router
 from api.report_routes import reports_router
-from api.routes import health_router, v1_router
 from api.services import Services
+from api.subject_routes import subjects_router
 from api.submit import MAX_BODY_BYTES
 from api.tokens import TokenStore
-from api.views import LedgerViews, Views
 from ledger.app import Ledger
 from ledger.audit.verifications import verification_summary
 from ledger.metrics import LedgerMetrics
@@ -143,7 +147,8 @@ def create_app(
     )
     app.state.services = svc
     if metrics is None:
-        metrics = LedgerMetrics()
+        known = ledger.rules.agencies.known_source if ledger.rules is not None else None
+        metrics = LedgerMetrics(known_agency=known)
         if ledger.observer is None:
             ledger.observer = metrics.observe_submit
     metrics.track_projection_lag(lambda: float(svc.views.readiness().get("projections_lag", 0)))
@@ -154,7 +159,10 @@ def create_app(
     app.state.metrics = metrics
     problems.install(app, page=problem_page)
     app.include_router(reports_router)  # first: /v1/lists/trustworthy before /v1/lists/{list}
-    app.include_router(v1_router)
+    app.include_router(events_router)  # the order of the former v1 router (OpenAPI paths)
+    app.include_router(subjects_router)
+    app.include_router(lists_router)
+    app.include_router(checkpoints_router)
     app.include_router(records_router)
     app.include_router(objections_router)
     app.include_router(insight_router)

@@ -19,8 +19,7 @@
   ``api/static/vendor/echarts``; nothing from a CDN) and a CSV download link.
 
 The warning rule book is ``extras["warning_book"]`` when the composition root
-hands one (``entrypoints.wiring`` loads it with the settings' rules directory), else the
-shipped rules.
+hands one, else the ledger's rule services' (``RuleServices.warnings``).
 """
 
 from __future__ import annotations
@@ -38,15 +37,14 @@ from api.audience import audience_of
 from api.auth import current_principal, require
 from api.page_labels import page_label
 from api.pages import _error, _page, _page_refused
+from api.parameters import AsOf, KnownAt, instant, known_query_only, problem_responses
 from api.problems import ProblemError
 from api.responses import JSONBytes
-from api.routes import AsOf, KnownAt, _problems, instant, known_query_only
 from api.services import Services, services
 from api.tokens import Principal, Role
 from commands.agencies import Agencies
 from commands.jurisdiction import region_contains, sector_and_region
 from commands.warning_rules import WarningBook
-from entrypoints import rule_files
 from events.instants import CST, from_us
 from events.reasons import Reason
 from projections.exports import EXPORT_FORMATS, EXPORT_KINDS, export_of, write_export
@@ -62,10 +60,11 @@ MAX_PAGE = 1000
 
 
 def warning_book(svc: Services) -> WarningBook:
-    """The warning rules the app was given (the shipped ones by default)."""
+    """The warning rules the app was given (``extras["warning_book"]``), else the
+    ledger's rule services' (the composition root loads both from the settings)."""
     book = svc.extras.get("warning_book")
     if not isinstance(book, WarningBook):
-        book = svc.extras["warning_book"] = rule_files.warning_book()
+        book = svc.extras["warning_book"] = svc.ledger.rule_services().warnings
     return book
 
 
@@ -120,7 +119,7 @@ def _page_bounds(cursor: str | None, limit: int, total: int) -> tuple[int, int |
     description="Each warning names its rule (`rule`, `rule_set` id@version), its evidence "
     "(record ids) and `since` when it holds, read at `as_of` as known at `known_at`. An agency "
     "sees the warnings of its own sector and region; an auditor all.",
-    responses=_problems(400, 401, 403),
+    responses=problem_responses(400, 401, 403),
 )
 def get_warnings(
     principal: Annotated[Principal, Depends(require("warnings"))],
@@ -277,7 +276,7 @@ To = Annotated[str | None, Query(alias="to", description="last valid day, YYYY-M
     "objections (outcome, decision time against the deadline), publications late against the "
     "7-working-day rule, grade distribution; computed by DuckDB at the views' position. "
     "`format=csv` gives one long CSV. An agency sees its own region only.",
-    responses=_problems(400, 401, 403),
+    responses=problem_responses(400, 401, 403),
 )
 def get_statistics(
     principal: Annotated[Principal, Depends(require("statistics"))],
@@ -383,7 +382,7 @@ MEDIA_TYPES = {
             "description": "The export file",
             "content": {m: {} for m in MEDIA_TYPES.values()},
         },
-        **_problems(400, 401, 403, 503),
+        **problem_responses(400, 401, 403, 503),
     },
     response_class=Response,
 )

@@ -25,8 +25,14 @@ from starlette.responses import Response
 
 from api.auth import require
 from api.paging import Cursor, Limit, Page, page_of
+from api.parameters import (
+    CodeParam,
+    known_query_only,
+    problem_responses,
+    subject_code,
+    unknown_subject,
+)
 from api.responses import JSONBytes
-from api.routes import CodeParam, _problems, known_query_only, subject_code, unknown_subject
 from api.services import Services, services
 from api.tokens import Principal
 from commands.authority import authority_check
@@ -149,7 +155,7 @@ def queue_page(
         "(`mine=true`: only those); `target_record` is the targeted record as the ledger "
         "knew it when the objection was recorded. Paged (`limit`, `cursor` ← `next`)."
     ),
-    responses=_problems(400, 401, 403),
+    responses=problem_responses(400, 401, 403),
 )
 def get_objections(
     principal: Annotated[Principal, Depends(require("objections"))],
@@ -172,7 +178,7 @@ def get_objections(
         "For the subject itself (its token; any other code is a 403 not-own-subject), "
         "auditors and objection handlers. Paged in stream order."
     ),
-    responses=_problems(400, 401, 403, 404),
+    responses=problem_responses(400, 401, 403, 404),
 )
 def get_requests(
     code: CodeParam,

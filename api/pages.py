@@ -31,11 +31,11 @@ from api.audience import audience_of
 from api.auth import COOKIE, ENDPOINT_ROLES, current_principal
 from api.page_labels import page_label
 from api.problems import ProblemError, language_of, reason_docs
+from api.read_side import UnknownSubject
 from api.services import Services, services
 from api.submit import read_body
 from api.timeline_picture import course_days, picture
 from api.tokens import Principal
-from api.views import UnknownSubject
 from events.codes import validate_subject_code
 from events.instants import CST, InvalidInstant, from_us, parse_instant
 from events.reasons import InvalidEvent
@@ -260,7 +260,7 @@ def list_page(
     as_of: str | None = None,
     cursor: str | None = None,
 ) -> Response:
-    from api.routes import members_page
+    from api.list_routes import members_page
 
     if name not in LIST_TITLES:
         return _error(request, 404, "未知名单 Unknown list", name)

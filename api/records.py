@@ -23,12 +23,12 @@ from api.auth import require
 from api.models import PublicKey, RecordView, SearchResults
 from api.names import Match, NameIndex
 from api.paging import Cursor, Limit, Page, page_of
+from api.parameters import known_query_only, problem_responses
 from api.problems import ProblemError
+from api.read_side import PERSON_TYPE, UnknownSubject
 from api.responses import JSONBytes
-from api.routes import _problems, known_query_only
 from api.services import Services, services
 from api.tokens import Principal, Role
-from api.views import PERSON_TYPE, UnknownSubject
 from events.reasons import Reason
 from projections.public import record_for
 from projections.reads import SubjectViewsFailed
@@ -48,7 +48,7 @@ records_router = APIRouter(prefix="/v1", dependencies=[Depends(known_query_only)
         "matches)."
     ),
     response_model=SearchResults,
-    responses=_problems(400),
+    responses=problem_responses(400),
 )
 def search_subjects(
     principal: Annotated[Principal, Depends(require("search"))],
@@ -105,7 +105,7 @@ def search_page(
         "see is a 404 like one that does not exist."
     ),
     response_model=RecordView,
-    responses=_problems(400, 401, 404, 503),
+    responses=problem_responses(400, 401, 404, 503),
 )
 def get_record(
     request: Request,
@@ -171,7 +171,7 @@ def get_record(
     tags=["audit"],
     summary="The Ed25519 public key that signs checkpoints and reports",
     response_model=PublicKey,
-    responses=_problems(404),
+    responses=problem_responses(404),
 )
 def get_public_key(
     principal: Annotated[Principal, Depends(require("public-key"))],

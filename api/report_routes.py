@@ -20,17 +20,17 @@ from starlette.responses import Response
 
 from api.audience import audience_of
 from api.auth import require
-from api.problems import ProblemError
-from api.responses import JSONBytes
-from api.routes import (
+from api.parameters import (
     AsOf,
     CodeParam,
-    _problems,
     instant,
     known_query_only,
+    problem_responses,
     subject_code,
     unknown_subject,
 )
+from api.problems import ProblemError
+from api.responses import JSONBytes
 from api.services import Services, services
 from api.tokens import Principal
 from events.reasons import Reason
@@ -118,7 +118,7 @@ def _issue(
     ),
     responses={
         200: {"content": {PDF: {}}, "description": "the report (JSON, or PDF by Accept)"},
-        **_problems(400, 403, 404, 503),
+        **problem_responses(400, 403, 404, 503),
     },
 )
 async def get_report(
@@ -152,7 +152,7 @@ async def get_report_pdf(
     description="The register's entry of the report: subject, when issued, its dates and "
     "the SHA-256 of canon(report) to compare with the one the report prints; 404 if this "
     "ledger never issued it.",
-    responses=_problems(400, 404),
+    responses=problem_responses(400, 404),
 )
 def get_issued_report(
     report_id: Annotated[
@@ -185,7 +185,7 @@ def get_issued_report(
     "breached): each with its scheme, grades, since, valid_until, the lowered spot-check "
     "ratio and the evaluations it rests on (`derived_from`). `as_of` (a past date) is for "
     "auditors and objection handlers.",
-    responses=_problems(400, 403),
+    responses=problem_responses(400, 403),
 )
 def get_trustworthy(
     principal: Annotated[Principal, Depends(require("lists"))],

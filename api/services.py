@@ -14,8 +14,8 @@ from fastapi import Request
 
 from api.access_log import AccessLog
 from api.names import NameIndex
+from api.read_side import Views
 from api.tokens import TokenStore
-from api.views import Views
 from ledger.app import Ledger
 
 __all__ = ["Services", "services"]

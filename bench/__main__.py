@@ -1,7 +1,8 @@
-"""``python -m bench``: ``ledger bench`` (same arguments, same process set-up)."""
+"""``python -m bench``: ``ledger bench`` (same arguments, same process set-up), found by
+name at run time (:mod:`bench.composition`)."""
 
 import sys
 
-from entrypoints.cli import main
+from bench.run import main
 
-sys.exit(main(["bench", *sys.argv[1:]]))
+sys.exit(main(sys.argv[1:]))

@@ -11,26 +11,26 @@ does not hide in another's.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import orjson
 
+from bench.composition import entry
 from bench.workloads import SCALES, Workload
-from entrypoints.bootstrap import bootstrap
-from entrypoints.settings import Settings
 from events.envelope import parse_submission
+from ledger.app import Ledger
 from ledger.audit import checkpoints, keys
 
 
-def load(url: str, scale: str, key_file: Path) -> None:
-    """Record the workload of ``scale`` and sign a checkpoint over it."""
-    ledger = bootstrap(Settings(database_url=url))
+def load(open_ledger: Callable[[str], Ledger], url: str, scale: str, key_file: Path) -> None:
+    """Record the workload of ``scale`` in ``open_ledger(url)`` and sign a checkpoint over it."""
+    ledger = open_ledger(url)
     started = time.monotonic()
     workload = Workload(SCALES[scale])
     for n, batch in enumerate(workload.batches(1000), 1):
@@ -43,18 +43,25 @@ def load(url: str, scale: str, key_file: Path) -> None:
     print(f"loaded {workload.size:,} events in {time.monotonic() - started:.0f} s", file=sys.stderr)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+def run_exports(
+    argv: Sequence[str] | None,
+    open_ledger: Callable[[str], Ledger],
+    environ: Mapping[str, str],
+) -> None:
+    """The export rows (module docstring): ``open_ledger(url)`` builds the ledger
+    ``--load`` fills; each ``ledger export`` runs in ``environ`` (the caller's settings'
+    child environment) with the store URL and key file set."""
+    p = argparse.ArgumentParser(prog="python -m bench.exports", description=__doc__)
     p.add_argument("--url", required=True)
     p.add_argument("--scale", default="large")
     p.add_argument("--load", action="store_true")
     p.add_argument("--kinds", default="records,disclosure,standing")
     p.add_argument("--key", default=str(Path(tempfile.gettempdir()) / "bench-export.key"))
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if args.load:
-        load(args.url, args.scale, Path(args.key))
+        load(open_ledger, args.url, args.scale, Path(args.key))
     ledger_bin = str(Path(sys.executable).with_name("ledger"))
-    env = {**os.environ, "LEDGER_DATABASE_URL": args.url, "LEDGER_SIGNING_KEY_FILE": args.key}
+    env = {**environ, "LEDGER_DATABASE_URL": args.url, "LEDGER_SIGNING_KEY_FILE": args.key}
     for kind in args.kinds.split(","):
         out = Path(tempfile.gettempdir()) / f"bench-export-{kind}.parquet"
         run = subprocess.run(
@@ -76,4 +83,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry("exports_main")(sys.argv[1:])

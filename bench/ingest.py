@@ -96,8 +96,7 @@ def measure_ingest(
     n_events: int,
     *,
     database_url: str | None = None,
-    settings: Any = None,
-    bootstrap: Callable[[Any], Ledger] | None = None,
+    open_ledger: Callable[[], Ledger] | None = None,
     processes: int = 1,
     partitions: int = 6,
     max_poll_records: int = 2000,
@@ -113,10 +112,11 @@ def measure_ingest(
     commit, group join included). Raises ``TimeoutError`` if not all were consumed
     within ``timeout_s``.
 
-    With ``processes`` > 1, the composition root ``bootstrap`` (a module-level function)
-    and the ledger's ``settings``, that many ``ledger ingest`` members of one consumer
-    group (separate processes, as production scales out) share the partitions, each
-    with its own ``Ledger`` (``bootstrap(settings)``) on the same store; they
+    With ``processes`` > 1 and ``open_ledger`` (it builds the ledger on the same store as
+    the composition root does; it must pickle: a module-level function or a partial of
+    one), that many ``ledger ingest`` members of one consumer group (separate
+    processes, as production scales out) share the partitions, each with its own
+    ``Ledger`` (``open_ledger()``); they
     start together, and the figures span the first batch of any to the last commit
     of all.
     """
@@ -146,8 +146,8 @@ def measure_ingest(
         heartbeat_interval_ms=1_000,
     )
     joined_at = time.monotonic()
-    if processes > 1 and bootstrap is not None and settings is not None:
-        stats = _ingest_in_processes(config, bootstrap, settings, n_events, processes, timeout_s)
+    if processes > 1 and open_ledger is not None:
+        stats = _ingest_in_processes(config, open_ledger, n_events, processes, timeout_s)
     else:
         processes = 1
         stats = _ingest_until(Ingester(ledger, config), n_events, timeout_s)
@@ -195,8 +195,7 @@ def _ingest_until(
 
 def _ingest_in_processes(
     config: IngestConfig,
-    bootstrap: Callable[[Any], Ledger],
-    settings: Any,
+    open_ledger: Callable[[], Ledger],
     n_events: int,
     processes: int,
     timeout_s: float,
@@ -210,7 +209,7 @@ def _ingest_in_processes(
     members = [
         ctx.Process(
             target=_ingest_member,
-            args=(k, config, bootstrap, settings, n_events, consumed, barrier, results, timeout_s),
+            args=(k, config, open_ledger, n_events, consumed, barrier, results, timeout_s),
             daemon=True,
         )
         for k in range(processes)
@@ -251,8 +250,7 @@ def _ingest_in_processes(
 def _ingest_member(
     k: int,
     config: IngestConfig,
-    bootstrap: Callable[[Any], Ledger],
-    settings: Any,
+    open_ledger: Callable[[], Ledger],
     n_events: int,
     consumed: Any,
     barrier: Any,
@@ -263,7 +261,7 @@ def _ingest_member(
     import traceback
 
     try:
-        ledger = bootstrap(settings)
+        ledger = open_ledger()
         ledger.size()  # connected before the group forms
         ingester = Ingester(ledger, config)
         barrier.wait(timeout=60)

@@ -189,10 +189,16 @@ FIGURES: tuple[FigureSpec, ...] = (
         targets=(Target("max", 30.0), _NAIVE3),
     ),
     FigureSpec(
-        "ledger.asof_read_1k_cold_ms_p50", "  cold (nothing cached) 1,000 p50", "ms", "lower"
+        "ledger.asof_read_1k_cold_ms_p50",
+        "  cold (nothing cached in the process) 1,000 p50",
+        "ms",
+        "lower",
     ),
     FigureSpec(
-        "ledger.asof_read_10k_cold_ms_p50", "  cold (nothing cached) 10,000 p50", "ms", "lower"
+        "ledger.asof_read_10k_cold_ms_p50",
+        "  cold (nothing cached in the process) 10,000 p50",
+        "ms",
+        "lower",
     ),
     FigureSpec(
         "ledger.rebuild_events_per_s",

@@ -2,7 +2,8 @@
 
 :func:`run` measures one :class:`~bench.workloads.Scale` on PostgreSQL and returns
 the result document (also written as JSON); :func:`main` is the command line
-(``python -m bench``; ``ledger bench`` once ``entrypoints.cli.bench.register`` is wired).
+(``ledger bench``, :mod:`entrypoints.cli.bench`; ``python -m bench``). The ledgers and
+recorders it measures are built by the caller's :class:`~bench.composition.Factories`.
 
 Each part runs in a fresh schema of the bench database (default
 ``postgresql://postgres@127.0.0.1:5432/ledger_bench``, created if missing), created
@@ -18,7 +19,9 @@ at the start and dropped at the end, also on failure:
    events) without a cache, ms; single events from ``writers`` processes at once,
    ms per call and events/s overall.
 3. LEDGER: ``parse_submission`` + ``Ledger.submit`` per batch of 1,000, events/s; the
-   as-of reads of the hot subjects (:class:`AsOfReader`, pluggable), ms; single
+   as-of reads of the hot subjects (:class:`AsOfReader`, pluggable), ms, warm (the
+   reader's in-process cache kept between reads) and cold (:func:`cold_reader`:
+   nothing cached in the process, PostgreSQL's buffers warm); single
    events (one per ``submit``) from ``writers`` processes at once, ms per call and
    events/s overall; then, where the modules exist, projection rebuild, audit verify
    and Kafka ingestion (otherwise "n/a: not built").
@@ -59,14 +62,11 @@ from eventsourcing.persistence import RecordConflictError
 from psycopg.sql import SQL, Identifier
 from tqdm import tqdm
 
+from bench.composition import Factories, entry
 from bench.concurrency import hot_subject_events, measure_http, record_http
 from bench.naive import NaiveLedger, naive_env
 from bench.report import environment, evaluate, percentile, render_table, summary_line
 from bench.workloads import SCALES, SPAN_S, T0_S, BenchEvent, Scale, Workload
-from entrypoints import rule_files
-from entrypoints.bootstrap import bootstrap as default_bootstrap
-from entrypoints.bootstrap import open_recorder
-from entrypoints.settings import Settings
 from events.codes import subject_stream_id
 from events.envelope import parse_submission
 from ledger import chain
@@ -86,7 +86,6 @@ __all__ = [
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/ledger_bench"
 """Where the bench runs unless told otherwise (a database of its own)."""
 
-Bootstrap = Callable[[Settings], Ledger]
 HOT_SUBJECT_WRITERS = 8
 """Writer processes on the one busy subject (``bench.concurrency``)."""
 HTTP_CLIENTS = 8
@@ -167,9 +166,37 @@ def _rules(ledger: Ledger) -> Any:
     return ledger.rule_services()
 
 
+@dataclass
+class ColdReadsReader:
+    """The API's read path with nothing cached in the process: each read gets a new
+    ``projections.live.LiveReads`` (no per-subject fold kept) behind one
+    ``projections.reads.Reads``, so it reads the subject's whole stream from the
+    database and folds and evaluates it, as an API process does for a subject it
+    has not read yet (PostgreSQL's own buffers are warm: "cold" is the process,
+    not the disk)."""
+
+    reads_class: Callable[..., Any]
+    live_class: Callable[..., Any]
+    name: str = "projections.reads.Reads.standing, new LiveReads per read"
+    _reads: dict[int, Any] = field(default_factory=dict)
+
+    def __call__(self, ledger: Ledger, subject: str, as_of_us: int, known_at_us: int) -> object:
+        reads = self._reads.get(id(ledger))
+        if reads is None:
+            reads = self.reads_class(ledger.recorder, _rules(ledger), clock=ledger.clock)
+            self._reads[id(ledger)] = reads
+        reads.live = self.live_class(reads.recorder, reads.rules, store=reads.store)
+        return reads.standing(subject, as_of_us, known_at_us)
+
+
 def cold_reader() -> AsOfReader:
-    """A read with nothing cached: the whole stream read and folded by
-    ``projections.standing.standing`` when it exists, else by the decision fold."""
+    """A read with nothing cached in the process (:class:`ColdReadsReader`, the API's
+    path) when ``projections.reads`` exists; else the whole stream read and folded
+    by ``projections.standing.standing``, else by the decision fold."""
+    reads_class = _optional("projections.reads", ("Reads",))
+    live_class = _optional("projections.live", ("LiveReads",))
+    if reads_class is not None and live_class is not None:
+        return ColdReadsReader(reads_class, live_class)
     fn = _optional("projections.standing", ("standing",))
     return StandingReader(fn) if fn is not None else StreamFoldReader()
 
@@ -198,9 +225,9 @@ class Options:
     page_size: int = 10_000
     seed: int = 20_261_120
     reader: AsOfReader | None = None
-    bootstrap: Bootstrap = default_bootstrap
-    """Builds a ``Ledger`` from settings; must be a module-level function (the writer
-    processes import it by name)."""
+    factories: Factories | None = None
+    """Builds every ``Ledger`` and recorder the bench measures (:mod:`bench.composition`;
+    required by :func:`run`: the caller, ``ledger bench``, passes the composition root's)."""
     progress: bool | None = None
     """tqdm's ``disable``: None shows bars on a terminal only."""
 
@@ -221,6 +248,12 @@ class _Run:
     def bar(self, total: int, desc: str, unit: str = "ev") -> tqdm[Any]:
         disable = None if self.options.progress is None else not self.options.progress
         return tqdm(total=total, desc=desc, unit=unit, disable=disable, file=sys.stderr)
+
+    @property
+    def factories(self) -> Factories:
+        if self.options.factories is None:
+            raise ValueError("the bench needs Options.factories (ledger bench passes them)")
+        return self.options.factories
 
     @contextlib.contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -323,8 +356,8 @@ def _limit_rows(
 
 def measure_limit(r: _Run, url: str) -> None:
     """COPY-1000 rows/s and the binary notification read rows/s into ``r.values``."""
-    recorder = open_recorder(url, pool_size=1)  # the ledger's own table and indexes
-    recorder.datastore.close()  # type: ignore[attr-defined]
+    recorder = r.factories.recorder(url, pool_size=1)  # the ledger's own table and indexes
+    recorder.datastore.close()
     schema = dict(parse_qsl(urlparse(url).query))["schema"]
     table = SQL("{0}.{1}").format(Identifier(schema), Identifier(EVENTS_TABLE))
     copy_sql = SQL("COPY {0} ({1}) FROM STDIN (FORMAT BINARY)").format(table, SQL(COLUMNS))
@@ -374,7 +407,7 @@ def measure_limit(r: _Run, url: str) -> None:
 
 
 def _ledger_writer(
-    bootstrap: Bootstrap,
+    open_ledger: Callable[..., Ledger],
     url: str,
     payloads: list[bytes],
     barrier: Any,
@@ -382,7 +415,7 @@ def _ledger_writer(
 ) -> None:
     """Writer process: one ``parse_submission`` + ``Ledger.submit`` per payload."""
     try:
-        ledger = bootstrap(Settings(database_url=url))
+        ledger = open_ledger(url)
         ledger.size()  # connect before the barrier
         barrier.wait()
         latencies = []
@@ -571,7 +604,7 @@ def measure_ledger(r: _Run, url: str) -> None:
     first, so its garbage-collector pauses are not charged to the reads."""
     w = r.workload
     options = r.options
-    writer = options.bootstrap(Settings(database_url=url))
+    writer = r.factories.ledger(url)
     try:
         statuses: Counter[str] = Counter()
         elapsed = 0.0
@@ -592,7 +625,7 @@ def measure_ledger(r: _Run, url: str) -> None:
     if statuses["recorded"] != w.size:
         raise AssertionError(f"the ledger did not record every bench event: {dict(statuses)}")
 
-    ledger = options.bootstrap(Settings(database_url=url))
+    ledger = r.factories.ledger(url)
     try:
         reader = options.reader or default_reader()
         r.counts["asof_reader"] = reader.name
@@ -619,14 +652,14 @@ def measure_ledger(r: _Run, url: str) -> None:
             )
             r.values[f"ledger.asof_read_{tag}_cold_ms_p50"] = percentile(ms, 50)
 
-        result = _run_writers(r, _ledger_writer, (options.bootstrap, url), "ledger single")
+        result = _run_writers(r, _ledger_writer, (r.factories.ledger, url), "ledger single")
         _record_latency(r, "ledger.single_submit", result, "ledger.single_submits_per_s")
         r.counts["ledger_single"] = dict(result.statuses)
 
         count = max(options.scale.latency_events // 2, 80)
         shares = hot_subject_events(w, ledger, count, HOT_SUBJECT_WRITERS)
         result = _run_writers(
-            r, _ledger_writer, (options.bootstrap, url), "ledger one subject", shares
+            r, _ledger_writer, (r.factories.ledger, url), "ledger one subject", shares
         )
         _record_latency(r, "ledger.hot_subject", result, "ledger.hot_subject_events_per_s")
         r.counts["ledger_hot_subject"] = dict(result.statuses)
@@ -680,7 +713,6 @@ def _available(r: _Run, ledger: Ledger, url: str) -> dict[str, Any]:
         "recorder": ledger.recorder,
         "database_url": url,
         "url": url,
-        "settings": Settings(database_url=url),
         "batch_size": r.options.batch_size,
         "progress": r.options.progress,
     }
@@ -700,8 +732,8 @@ def measure_rebuild(r: _Run, ledger: Ledger, url: str) -> None:
     summary = runner.rebuild(
         progress=r.options.progress,
         workers=workers,
-        open_recorder=functools.partial(open_recorder, url, pool_size=1),
-        open_rules=rule_files.load_rules,
+        open_recorder=functools.partial(r.factories.recorder, url, pool_size=1),
+        open_rules=r.factories.rules,
     )
     seconds = time.perf_counter() - started
     events = getattr(summary, "events", None) or ledger.size()
@@ -728,7 +760,7 @@ def measure_verify(r: _Run, ledger: Ledger, url: str) -> None:
     report = verify_store(
         ledger.recorder,
         workers=workers,
-        open_recorder=functools.partial(open_recorder, url, pool_size=1),
+        open_recorder=functools.partial(r.factories.recorder, url, pool_size=1),
     )
     seconds = time.perf_counter() - started
     records = getattr(report, "records", None) or ledger.size()
@@ -774,7 +806,8 @@ def measure_kafka(r: _Run, ledger: Ledger, url: str) -> None:
         "events": events,
         "messages": events,
         "n_events": count,
-        "bootstrap": r.options.bootstrap,  # the composition root, for each ingest process
+        # the composition root's ledger on this store, for each ingest process
+        "open_ledger": functools.partial(r.factories.ledger, url),
         # several ingest processes in one consumer group, as production scales out
         "processes": os.cpu_count() or 1,
     }
@@ -890,16 +923,39 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         help="instead: three regional ledgers against one, and the national view's lag "
         "(with --kafka); bench.federation",
     )
+    parser.add_argument(
+        "--region-database-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="with --federation, three times: each region's ledger on its own PostgreSQL "
+        "server (default: all on --database-url's)",
+    )
     return parser
 
 
-def execute(args: argparse.Namespace, bootstrap: Bootstrap = default_bootstrap) -> int:
-    """Run the bench from parsed arguments; print the table (or JSON) and the summary."""
+def execute(args: argparse.Namespace, factories: Factories) -> int:
+    """Run the bench from parsed arguments with the caller's ``factories``; print the
+    table (or JSON) and the summary."""
     if getattr(args, "federation", False):
-        from bench.federation import render_federation, run_federation
+        from bench.federation import REGIONS, render_federation, run_federation
 
+        if args.region_database_url and len(args.region_database_url) != len(REGIONS):
+            print(
+                f"ledger bench: --region-database-url: give it {len(REGIONS)} times "
+                f"(one server per region), or not at all",
+                file=sys.stderr,
+            )
+            return 2
         output = Path(args.output) if args.output else None
-        found = run_federation(args.bench_database_url, args.kafka, args.scale, output)
+        found = run_federation(
+            args.bench_database_url,
+            args.kafka,
+            args.scale,
+            output,
+            factories,
+            region_database_urls=args.region_database_url,
+        )
         print(render_federation(found) if not args.json else orjson.dumps(found).decode())
         return 0
     options = Options(
@@ -909,7 +965,7 @@ def execute(args: argparse.Namespace, bootstrap: Bootstrap = default_bootstrap) 
         output=Path(args.output) if args.output else None,
         writers=args.writers,
         seed=args.seed,
-        bootstrap=bootstrap,
+        factories=factories,
     )
     result = run(options)
     if args.json:
@@ -923,8 +979,10 @@ def execute(args: argparse.Namespace, bootstrap: Bootstrap = default_bootstrap) 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bench [--scale …] …``."""
-    return execute(build_parser().parse_args(argv))
+    """``python -m bench [--scale …] …``: ``ledger bench`` (the command line found by
+    name, :func:`bench.composition.entry`)."""
+    code: int = entry("main")(argv)
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -184,6 +184,16 @@ class Agencies:
             self._parties[source] = party
         return party
 
+    def known_source(self, source: str) -> bool:
+        """Whether ``source`` is one the configuration names: the system source, or an
+        agency or platform of a configured kind at a configured region. The set is
+        bounded by the configuration (kinds × regions), whatever is submitted, so it
+        may label metrics (:class:`ledger.metrics.LedgerMetrics`)."""
+        party = self.party(source)
+        if party.role == "system":
+            return True
+        return party.role in ("agency", "platform") and party.region in self.regions
+
     def records_findings(self, party: Party) -> bool:
         """Whether the party records findings on its own authority."""
         return party.kind is not None and self.kinds[party.kind].finding

@@ -19,7 +19,7 @@ from commands.services import RuleServices
 from commands.state import EventFacts, SubjectState
 from events.envelope import Envelope
 from events.reasons import Reason, Rejection
-from events.times import format_time_us
+from events.rfc3339 import format_time_us
 from events.vocabulary import EVENT_TYPES
 
 CLOCK_SKEW_US = 60_000_000

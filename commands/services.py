@@ -14,7 +14,9 @@ from commands.agencies import Agencies
 from commands.calendar import WorkingCalendar
 from commands.criteria import MeasuresList
 from commands.incentives import Incentives
-from commands.rulesets import Procedures, RuleBook
+from commands.procedures import Procedures
+from commands.rulesets import RuleBook
+from commands.warning_rules import WarningBook
 from events.labels import label
 
 
@@ -30,6 +32,7 @@ class RuleServices:
     measures: MeasuresList
     agencies: Agencies
     incentives: Incentives
+    warnings: WarningBook
 
     def label(self, kind: str, code: str, lang: str = "zh") -> str:
         """What a person reads for ``code`` (:func:`events.labels.label`), with the

@@ -32,12 +32,12 @@ from commands.agencies import Agencies
 from commands.calendar import WorkingCalendar, YearCalendar
 from commands.criteria import KIND_MEASURES, MeasuresList
 from commands.incentives import Incentives
+from commands.procedures import Procedures
 from commands.rulesets import (
     KIND_INCENTIVES,
     KIND_PROCEDURES,
     KIND_RULE_SET,
     KINDS,
-    Procedures,
     RuleBook,
 )
 from commands.services import RuleServices
@@ -207,6 +207,7 @@ def rule_services(
         measures=measures_list(rules),
         agencies=agencies([agencies_file]) if agencies_file else _packaged_agencies(),
         incentives=incentives(rules),
+        warnings=warning_book(rules),
     )
 
 
@@ -226,4 +227,5 @@ def load_rules() -> RuleServices:
         measures=measures_list(),
         agencies=_packaged_agencies(),
         incentives=incentives(),
+        warnings=warning_book(),
     )

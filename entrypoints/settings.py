@@ -3,6 +3,7 @@ environment variables (every field has a working default; README lists them)."""
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -122,6 +123,14 @@ class Settings(BaseSettings):
     def _dates_ordered(self) -> Settings:
         self.date_range  # noqa: B018 - raises ValueError when the range is unusable
         return self
+
+    @property
+    def child_environment(self) -> dict[str, str]:
+        """The environment a child process starts with (``pg_dump``, ``psql``, a
+        ``ledger`` subcommand run by the bench): a copy of this process's own. The one
+        place outside the fields above that reads ``os.environ``; modules that start
+        processes take it as a value."""
+        return dict(os.environ)
 
     @property
     def date_range(self) -> DateRange:

@@ -40,7 +40,6 @@ def build_app(
     With ``run_projections`` the app keeps the materialised views current
     itself (a projection runner thread while it is served); turn it off when a
     separate ``ledger project --follow`` does."""
-    from entrypoints import rule_files
     from entrypoints.cli.report import issuer_for
     from ledger.audit.cosignatures import CosignatureSource
     from ledger.audit.keys import load_or_create_key
@@ -49,9 +48,9 @@ def build_app(
     from services.persons import keystore_of
 
     ledger = bootstrap(settings)
-    metrics = LedgerMetrics()
-    ledger.observer = metrics.observe_submit
     assert ledger.rules is not None
+    metrics = LedgerMetrics(known_agency=ledger.rules.agencies.known_source)
+    ledger.observer = metrics.observe_submit
     runner = ProjectionRunner(ledger.recorder, ledger.rules) if run_projections else None
     return create_app(
         ledger,
@@ -65,7 +64,6 @@ def build_app(
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
         extras={
-            "warning_book": rule_files.warning_book([settings.rules_dir]),
             "report_issuer": issuer_for(ledger, settings),
             "cosignatures": CosignatureSource.of(settings.witnesses),
         },

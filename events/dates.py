@@ -12,7 +12,7 @@ far-future date.
 Everything outside is refused with ``Reason.DATE_OUT_OF_RANGE`` and a message
 naming the field and the range. The check lives here and only here; the
 parsers (:mod:`events.fields`, :mod:`events.vocabulary` for ``changes``,
-:mod:`events.times`, :mod:`events.instants`) call it. Within the range the
+:mod:`events.rfc3339`, :mod:`events.instants`) call it. Within the range the
 folds' date arithmetic stays far inside the years 1–9999 (a property test holds
 them to it); records admitted before the range was enforced may still carry
 e.g. 9999-12-31, so the folds' day arithmetic saturates (:func:`add_days`).

@@ -17,7 +17,7 @@ import orjson
 
 from events.codes import validate_subject_code
 from events.reasons import InvalidEvent, Reason, Rejection
-from events.times import parse_time
+from events.rfc3339 import parse_time
 from events.vocabulary import event_type, validate_data
 
 __all__ = [

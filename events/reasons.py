@@ -386,6 +386,18 @@ REASON_TEXTS: Mapping[Reason, ReasonText] = MappingProxyType(
             Label("内部错误", "Internal error"),
             "账本内部发生意外错误；除非响应另有说明，未写入任何内容。",
         ),
+        Reason.NOT_OWN_SUBJECT: ReasonText(
+            Label("不是本主体", "Not your own subject"),
+            "主体账户只能查看和提交本主体（统一社会信用代码）的信息。",
+        ),
+        Reason.INVALID_CURSOR: ReasonText(
+            Label("无效的翻页游标", "Invalid cursor"),
+            "cursor 不可解析，或属于另一个接口或查询；请从第一页重新开始。",
+        ),
+        Reason.LIMIT_OUT_OF_RANGE: ReasonText(
+            Label("每页条数超出范围", "Limit out of range"),
+            "limit 必须是 1 至 1000 之间的整数。",
+        ),
     }
 )
 """Every reason's title in Chinese and English and its meaning in Chinese (the

@@ -18,7 +18,8 @@ A restore never writes over the live ledger until the restored copy has proved i
 4. only then it is swapped in atomically: PostgreSQL renames the schemas and drops the
    replaced one in one transaction; SQLite checkpoints the live file's WAL and
    ``os.replace``-s the file (its ``-wal``/``-shm`` removed);
-5. :func:`after_restore` runs on the live, restored ledger: the one place for what must be
+5. the caller's after-restore step runs on the live, restored ledger
+   (:func:`entrypoints.cli.backup.after_restore`): the one place for what must be
    re-applied to a ledger brought back from a backup.
 
 If any step before the swap fails, the copy is removed, the live ledger is as it was, and
@@ -28,7 +29,9 @@ is refused unless ``--accept-rollback`` (AUDIT-FORMAT.md, "Rollback": the ledger
 sign until it holds those records again). The person secret (``LEDGER_PERSON_SECRET_FILE``)
 and the signing key are not in the database: back them up separately. Every restore
 re-applies the erasure log (``LEDGER_ERASURE_LOG``, :mod:`ledger.erasures`) as its final
-step, so no erased person comes back. Stop the services before a restore.
+step, so no erased person comes back. The command line (``register``, ``cmd_backup``,
+``cmd_restore``, the check of the restored copy) is :mod:`entrypoints.cli.backup`; this
+module takes URLs, files and the client tools' environment as values. Stop the services before a restore.
 
 Exit status: 0 done; 1 refused, the tool failed, or the restored copy does not verify (the
 live ledger untouched); 2 bad usage.
@@ -36,9 +39,7 @@ live ledger untouched); 2 bad usage.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import functools
 import os
 import re
 import shutil
@@ -48,9 +49,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlparse
@@ -58,15 +59,11 @@ from urllib.parse import parse_qs, quote, unquote, urlparse
 import psycopg
 from psycopg import sql
 
-from entrypoints.settings import Settings
 from ledger import progress
-from ledger.app import Ledger
 from ledger.backup_file import BackupFileError, Contents, open_backup, write_backup
 from ledger.store.tables import EVENTS_TABLE
 
-__all__ = ["BackupError", "PgTarget", "after_restore", "backup", "register", "restore"]
-
-Bootstrap = Callable[[Settings], Ledger]
+__all__ = ["BackupError", "Check", "PgTarget", "backup", "restore"]
 
 
 class BackupError(RuntimeError):
@@ -86,9 +83,12 @@ class PgTarget:
     password: str
     dbname: str
     schema: str
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The environment the client tools run in (PATH, locale, PG* variables), given by
+    the caller: this module reads no environment of its own."""
 
     @classmethod
-    def from_url(cls, url: str) -> PgTarget:
+    def from_url(cls, url: str, environ: Mapping[str, str] | None = None) -> PgTarget:
         p = urlparse(url)
         return cls(
             host=p.hostname or "127.0.0.1",
@@ -97,13 +97,14 @@ class PgTarget:
             password=unquote(p.password or ""),
             dbname=unquote(p.path.lstrip("/")) or "postgres",
             schema=parse_qs(p.query).get("schema", ["public"])[0],
+            environ=dict(environ or {}),
         )
 
     def tool_args(self) -> list[str]:
         return ["--host", self.host, "--port", str(self.port), "--username", self.user]
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
+        env = dict(self.environ)
         if self.password:
             env["PGPASSWORD"] = self.password
         return env
@@ -166,9 +167,16 @@ def _run(
 # -- backup ------------------------------------------------------------------------------
 
 
-def backup(url: str, file: Path, *, now_us: int | None = None) -> int:
+def backup(
+    url: str,
+    file: Path,
+    *,
+    now_us: int | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
     """Write a consistent backup of the ledger at ``url`` to ``file`` (atomically); returns
-    the number of records in it."""
+    the number of records in it. ``environ`` is the environment ``pg_dump`` runs in (its
+    PATH and PG* variables; the caller's settings give it)."""
     file = Path(file)
     file.parent.mkdir(parents=True, exist_ok=True)
     payload = file.with_name(file.name + ".dump.tmp")
@@ -189,7 +197,7 @@ def backup(url: str, file: Path, *, now_us: int | None = None) -> int:
                 size = int(dst.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()[0])
             write_backup(payload, file, store="sqlite", records=size, schema=None, now_us=now)
             return size
-        target = PgTarget.from_url(url)
+        target = PgTarget.from_url(url, environ)
         pg_size = _pg_size(target, target.schema)
         if pg_size is None:
             raise BackupError(f"schema {target.schema!r} of {target.dbname!r} holds no ledger")
@@ -265,42 +273,26 @@ Check = Callable[[str], str | None]
 live, else the reason it may not."""
 
 
-def restore(url: str, file: Path, *, force: bool = False, check: Check | None = None) -> int:
+def restore(
+    url: str,
+    file: Path,
+    *,
+    force: bool = False,
+    check: Check | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
     """Replace the ledger at ``url`` with the backup ``file``; returns its record count.
 
     The backup is restored beside the live ledger, ``check``-ed there, and only then
     swapped in (module docstring). Raises :class:`BackupError` (the live ledger untouched)
     when the file is refused, the target holds records and not ``force``, the tools fail,
-    or ``check`` gives a reason."""
+    or ``check`` gives a reason. ``environ``: the environment of the PostgreSQL client tools."""
     file = Path(file)
     if not file.is_file():
         raise BackupError(f"{file}: no such backup file")
     if _kind(url) == "sqlite":
         return _restore_sqlite(_sqlite_path(url), file, force=force, check=check)
-    return _restore_postgres(PgTarget.from_url(url), file, force=force, check=check)
-
-
-def after_restore(settings: Settings) -> None:
-    """The final step of every restore, run once the verified copy is live: what must be
-    re-applied to a ledger brought back from a backup goes here (e.g. erasures recorded in
-    their log outside the database after the backup was taken). Raises on failure; the
-    restored ledger stays live either way."""
-    from ledger.erasures import reapply_erasures
-
-    try:
-        erased = reapply_erasures(settings)  # a restore never brings an erased person back
-    except OSError as e:
-        raise BackupError(
-            f"the ledger is restored, but the erasure log {settings.erasure_log} could not be "
-            f"re-applied ({e}): fix that and run `ledger restore` again, or `ledger "
-            "erase-person --key-id` for each logged key id, before starting the services"
-        ) from e
-    if erased.logged:
-        print(
-            f"re-applied {erased.logged} logged person erasure(s) from {settings.erasure_log} "
-            f"({erased.destroyed} key(s) destroyed again); person secret rotated",
-            file=sys.stderr,
-        )
+    return _restore_postgres(PgTarget.from_url(url, environ), file, force=force, check=check)
 
 
 def _refuse(where: str, size: int) -> BackupError:
@@ -577,142 +569,3 @@ def _swap_postgres(target: PgTarget, staging: str) -> None:
         )
         if live:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(aside)))
-
-
-# -- commands ----------------------------------------------------------------------------
-
-
-def register(subparsers: Any, bootstrap: Bootstrap) -> None:
-    """Add ``backup`` and ``restore`` to the ``ledger`` parser."""
-    p = subparsers.add_parser("backup", help="write a consistent backup of the ledger to FILE")
-    p.add_argument("file", type=Path, help="the backup file (a header, then the store's dump)")
-    p.set_defaults(handler=cmd_backup)
-
-    p = subparsers.add_parser(
-        "restore", help="restore a backup beside the ledger, verify it, then swap it in"
-    )
-    p.add_argument("file", type=Path, help="a file written by `ledger backup`")
-    p.add_argument(
-        "--force", action="store_true", help="replace a target that already holds records"
-    )
-    p.add_argument(
-        "--verify",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="recheck the restored copy before it goes live (default: on; the file's digest "
-        "and the checkpoint log are checked either way)",
-    )
-    p.add_argument(
-        "--public-key",
-        help="the ledger's public key (base64 or a file); default: from the signing key file",
-    )
-    p.add_argument(
-        "--accept-rollback",
-        action="store_true",
-        help="restore a backup older than the newest checkpoint in the checkpoint log (the "
-        "ledger then cannot sign until it holds those records again)",
-    )
-    p.set_defaults(handler=cmd_restore)
-
-
-def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
-    started = time.perf_counter()
-    try:
-        size = backup(settings.database_url, args.file)
-    except BackupError as e:
-        print(f"ledger: {e}", file=sys.stderr)
-        return 1
-    print(
-        f"backup of {size:,} records written to {args.file} "
-        f"({args.file.stat().st_size:,} bytes) in {time.perf_counter() - started:.1f} s; "
-        "back up the person secret and the signing key separately",
-        file=sys.stderr,
-    )
-    return 0
-
-
-def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
-    from entrypoints.cli.audit import UsageError, trusted_key
-
-    started = time.perf_counter()
-    try:
-        key = trusted_key(args.public_key, settings)
-    except UsageError as e:
-        print(f"ledger: {e}", file=sys.stderr)
-        return 2
-    check = functools.partial(
-        verify_restored,
-        settings=settings,
-        public_key=key,
-        full=args.verify,
-        allow_behind=args.accept_rollback,
-    )
-    try:
-        size = restore(settings.database_url, args.file, force=args.force, check=check)
-        after_restore(settings)
-    except BackupError as e:
-        print(f"ledger: {e}", file=sys.stderr)
-        return 1
-    print(
-        f"restored {size:,} records from {args.file} in {time.perf_counter() - started:.1f} s",
-        file=sys.stderr,
-    )
-    print(
-        "next: make sure LEDGER_PERSON_SECRET_FILE and LEDGER_SIGNING_KEY_FILE are the ones "
-        "of the backed-up ledger, then start the services (serve, ingest, project, tick); "
-        "the views were restored with the ledger (`ledger rebuild` if in doubt); ingestion "
-        "resumes from the restored tracking positions",
-        file=sys.stderr,
-    )
-    return 0
-
-
-def verify_restored(
-    url: str,
-    *,
-    settings: Settings,
-    public_key: bytes | None,
-    full: bool = True,
-    allow_behind: bool = False,
-) -> str | None:
-    """Check the restored copy at ``url`` (a :data:`Check`): the whole-store recheck
-    (``full``) and the check against ``settings``' checkpoint log; prints what it found
-    as ``ledger verify`` does. None if the copy may go live, else the first failure."""
-    from entrypoints.bootstrap import checkpoint_log, open_recorder
-    from ledger.audit.checkpoint_log import verify_published
-    from ledger.audit.checkpoints import latest_checkpoint
-    from ledger.audit.verify import VerifyReport, verify_store
-
-    recorder = open_recorder(url, pool_size=1)
-    try:
-        if full:
-            with recorder.audit_reader() as cursor:
-                total = recorder.ledger_size(cursor)
-            with progress.bar(total, "verify", unit="rec", unit_scale=True) as bar:
-                report = verify_store(recorder, public_key=public_key, progress=bar.update)
-        else:
-            report = VerifyReport(warnings=["--no-verify: the restored copy was not rechecked"])
-        verify_published(
-            recorder,
-            report,
-            origin=settings.name,
-            log=checkpoint_log(settings),
-            public_key=public_key,
-            allow_behind=allow_behind,
-        )
-        latest = latest_checkpoint(recorder) if report.ok else None
-    finally:
-        close = getattr(getattr(recorder, "datastore", None), "close", None)
-        if close is not None:
-            close()
-    for warning in report.warnings:
-        print(f"ledger: warning: {warning}", file=sys.stderr)
-    if latest is not None:
-        print(f"latest checkpoint: size {latest.size:,}, root {latest.root}", file=sys.stderr)
-    elif report.ok:
-        print("ledger: warning: the backup holds no checkpoint to verify against", file=sys.stderr)
-    if report.failure is not None:
-        print(f"FAIL: {report.failure.describe()}")
-    if full or report.failure is not None:
-        print(report.summary(), file=sys.stderr)
-    return None if report.failure is None else report.failure.describe()

@@ -7,7 +7,7 @@ random ones, or legacy ones derived under a secret destroyed at the erasure — 
 it reveals no identity number. ``ledger erase-person`` appends the line BEFORE it
 destroys the key (an interrupted erasure is completed by the next re-application).
 
-:func:`reapply_erasures` runs after ``ledger restore``: it destroys again every
+:func:`services.persons.reapply_erasures` runs after ``ledger restore``: it destroys again every
 logged key the restored database still holds (and its index rows), then rotates
 the person secret (re-keying the restored index; a restored old secret file is
 destroyed with it). With nothing logged it does nothing (an index keyed with a
@@ -18,14 +18,11 @@ secret the file no longer holds is reported when a person is next linked:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 
-from entrypoints.settings import Settings
-
-__all__ = ["ErasureLog", "Reapplied", "reapply_erasures"]
+__all__ = ["ErasureLog"]
 
 
 class ErasureLog:
@@ -60,33 +57,3 @@ class ErasureLog:
             if isinstance(key_id, str):
                 found[key_id] = None
         return list(found)
-
-
-@dataclass(frozen=True, slots=True)
-class Reapplied:
-    """What :func:`reapply_erasures` did."""
-
-    logged: int
-    destroyed: int
-    """Keys the restored database still held and that are now destroyed."""
-    indexed: int
-    """Index rows kept (re-keyed)."""
-
-
-def reapply_erasures(settings: Settings) -> Reapplied:
-    """Re-apply the erasure log to the ledger at ``settings.database_url`` (module
-    docstring). Idempotent; with nothing logged it touches nothing."""
-    logged = ErasureLog(settings.erasure_log).key_ids()
-    if not logged:
-        return Reapplied(0, 0, 0)
-    from entrypoints.bootstrap import bootstrap
-    from services.persons import keystore_of, legacy_numbers
-
-    ledger = bootstrap(settings)
-    try:
-        keystore = keystore_of(ledger, settings.person_secret_file)
-        destroyed = sum(keystore.erase(key_id) for key_id in logged)
-        indexed = keystore.rotate(legacy_numbers(ledger, keystore))
-    finally:
-        ledger.recorder.datastore.close()  # type: ignore[attr-defined]
-    return Reapplied(len(logged), destroyed, indexed)

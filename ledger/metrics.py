@@ -56,7 +56,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from commands.decide import SYSTEM_SOURCE
+from commands.agencies import SYSTEM_SOURCE
 from events.reasons import Reason
 from events.vocabulary import EVENT_TYPES
 
@@ -72,17 +72,6 @@ SUBJECT = "subject"
 SUBMIT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 BATCH_BUCKETS = (1, 10, 100, 500, 1000, 2000, 5000, 10_000)
 _REASONS = frozenset(str(r) for r in Reason)
-
-
-def shipped_agencies() -> frozenset[str]:
-    """The agency sources known without further configuration: the agencies of the
-    demo data set and the ledger's own system source.
-
-    A stand-in until the agency registry (issue 15) is the configuration: then
-    ``LedgerMetrics(known_agency=…)`` is handed its lookup."""
-    import demo
-
-    return demo.agencies() | {SYSTEM_SOURCE}
 
 
 def type_label(value: object) -> str:
@@ -105,9 +94,11 @@ class LedgerMetrics:
         known_agency: Callable[[str], bool] | None = None,
     ) -> None:
         """``known_agency(source)`` says whether a source is an agency the
-        configuration knows (default: membership in :func:`shipped_agencies`)."""
+        configuration knows: the composition root passes the configured agency
+        registry's :meth:`~commands.agencies.Agencies.known_source`. Without it only
+        the system source is known (every agency is labelled ``other``)."""
         self.registry = registry if registry is not None else CollectorRegistry()
-        self.known_agency = known_agency or shipped_agencies().__contains__
+        self.known_agency = known_agency or SYSTEM_SOURCE.__eq__
         r = self.registry
         self.events = Counter(
             "ledger_events",

@@ -43,15 +43,14 @@ from datetime import date
 from typing import Any
 
 from commands.calendar import CalendarUnknown
-from commands.rulesets import NoRuleSet, RuleSet, add_months
+from commands.periods import add_months
+from commands.rulesets import NoRuleSet, RuleSet
 from commands.services import RuleServices
 from events.personal import mask_id_number
 from events.recorded import RecordedEvent
+from projections.intervals import Cut, Interval, Lifecycle
 from projections.lifecycles import (
     FINDING_FAMILIES,
-    Cut,
-    Interval,
-    Lifecycle,
     RulesFor,
     day_text,
     finding_end_day,

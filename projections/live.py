@@ -30,6 +30,7 @@ from events.codes import subject_stream_id
 from events.recorded import RecordedEvent
 from ledger.store.recorder import LedgerSQL
 from ledger.store.views import ViewStore
+from projections.collector import fewer_collections
 from projections.disclosure import Disclosure, disclosure_of
 from projections.history import History, history
 from projections.standing import Standing, standing_of
@@ -93,10 +94,11 @@ class LiveReads:
             raise UnknownSubject(subject)
         last_seq = head[0]
         if snap is None:
-            records = self.store.stream_rows(oid, 0)
-            snap = _Snapshot(
-                records, [r.recorded_us for r in records], Timeline(subject).extend(records)
-            )
+            with fewer_collections():
+                records = self.store.stream_rows(oid, 0)
+                snap = _Snapshot(
+                    records, [r.recorded_us for r in records], Timeline(subject).extend(records)
+                )
             with self._lock:
                 self._snapshots[subject] = snap
                 self._records += len(records)
@@ -136,7 +138,8 @@ class LiveReads:
         with snap.lock:
             found = snap.prefixes.get(count)
             if found is None:
-                found = Timeline(subject, None, known_at_us).extend(snap.records[:count])
+                with fewer_collections():
+                    found = Timeline(subject, None, known_at_us).extend(snap.records[:count])
                 snap.prefixes[count] = found
                 while len(snap.prefixes) > self.prefixes:
                     snap.prefixes.popitem(last=False)
@@ -157,7 +160,7 @@ class LiveReads:
         timeline = self.timeline(subject, known_at_us)
         snap = self._snapshots.get(subject)
         lock = snap.lock if snap is not None else threading.Lock()
-        with lock:
+        with lock, fewer_collections():
             result = standing_of(timeline, as_of_us, self.rules)
         return replace(result, known_at_us=known_at_us)
 
@@ -166,7 +169,7 @@ class LiveReads:
         timeline = self.timeline(subject, known_at_us)
         snap = self._snapshots.get(subject)
         lock = snap.lock if snap is not None else threading.Lock()
-        with lock:
+        with lock, fewer_collections():
             result = disclosure_of(timeline, as_of_us, self.rules)
         return replace(result, known_at_us=known_at_us)
 

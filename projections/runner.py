@@ -68,6 +68,7 @@ from ledger import heartbeat
 from ledger.store.recorder import LedgerSQL
 from ledger.store.rows import row_to_event
 from ledger.store.views import VIEW_NAMES, FoldFailure, ListRow, ViewStore, dumps
+from projections.collector import fewer_collections
 from projections.disclosure import corrected_mark, plans_of
 from projections.lifecycles import ban_lifecycle, day_text, designation_lifecycle, list_name
 from projections.standing import standing_of
@@ -269,8 +270,9 @@ class ProjectionRunner:
             self._forget(subject)
         try:
             loading_failures: list[FoldFailure] = []
-            subjects = self._subjects(touched, first_id - 1, positions, loading_failures)
-            writes = self._fold(touched, subjects, positions)
+            with fewer_collections():
+                subjects = self._subjects(touched, first_id - 1, positions, loading_failures)
+                writes = self._fold(touched, subjects, positions)
             writes["failed"] = loading_failures + writes["failed"]
             with self.store.transaction() as cursor:
                 self._write(cursor, writes)
@@ -613,6 +615,7 @@ class ProjectionRunner:
         head = self.recorder.max_notification_id() or 0
         events = subjects = 0
         with (
+            fewer_collections(),
             self.store.transaction() as cursor,
             tqdm(
                 total=head,
@@ -875,7 +878,7 @@ def _fold_range_in_worker(
     names, head, start, below = job
     runner = _worker_runner
     assert runner is not None, "not a rebuild worker"
-    with runner.store.read_cursor() as cursor:
+    with fewer_collections(), runner.store.read_cursor() as cursor:
         return list(runner._fold_range(names, head, start, below, cursor))
 
 

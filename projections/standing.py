@@ -29,25 +29,22 @@ from datetime import date
 from typing import Any
 
 from commands.calendar import CalendarUnknown
-from commands.rulesets import GradeScheme, NoRuleSet
+from commands.procedures import GradeScheme
+from commands.rulesets import NoRuleSet
 from commands.services import RuleServices
 from commands.workflows.criteria import unchecked_minor
 from commands.workflows.inspections import GRADE_TIERS
 from commands.workflows.objections import objection_region
 from events.instants import CST, from_us
 from events.recorded import RecordedEvent
+from projections.intervals import Interval, Lifecycle, Reading, marks, read_at
 from projections.lifecycles import (
     FINDING_FAMILIES,
-    Interval,
-    Lifecycle,
-    Reading,
     RulesFor,
     day_text,
     grounds,
     lifecycles,
     list_name,
-    marks,
-    read_at,
 )
 from projections.timeline import Entry, Timeline, day_after_start_us, parse_day, select
 
@@ -371,7 +368,7 @@ class _Scored:
     list_name: str | None = None
     note: str | None = None
     marks: tuple[int, ...] = ()
-    """The lifecycle's marks (``projections.lifecycles.marks``)."""
+    """The lifecycle's marks (``projections.intervals.marks``)."""
 
     @property
     def seq(self) -> int:

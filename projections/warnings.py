@@ -49,11 +49,12 @@ from typing import Any
 
 from commands.agencies import Agencies
 from commands.jurisdiction import region_contains, sector_and_region
-from commands.rulesets import add_months
+from commands.periods import add_months
 from commands.services import RuleServices
 from commands.warning_rules import WarningBook, WarningRule
 from ledger.store.views import ViewStore
-from projections.lifecycles import FINDING_FAMILIES, lifecycles, marks, withdrawal
+from projections.intervals import marks
+from projections.lifecycles import FINDING_FAMILIES, lifecycles, withdrawal
 from projections.scan import subject_streams
 from projections.standing import instant_text, open_items
 from projections.timeline import Entry, Timeline, day_start_us, valid_day

@@ -66,8 +66,9 @@ __all__ = [
     "Ingester",
     "crc32c_accelerated",
     "dead_letter_headers",
+    "messages_behind",
     "parse_message",
-    "tracking_name",
+    "partition_tracking_name",
 ]
 
 log = logging.getLogger("services.ingest")
@@ -78,7 +79,7 @@ NOT_COMMITTED_RETRIES = 3
 before the ingester gives up (and exits non-zero for its supervisor to restart it)."""
 
 
-def tracking_name(group: str, topic: str, partition: int) -> str:
+def partition_tracking_name(group: str, topic: str, partition: int) -> str:
     """The eventsourcing tracking application name of one consumed partition."""
     return f"kafka:{group}:{topic}:{partition}"
 
@@ -317,7 +318,7 @@ class Ingester:
     # -- positions ------------------------------------------------------------------------
     def tracked(self, tp: Any) -> int | None:
         """The next offset of ``tp`` the ledger has not recorded, or None if never tracked."""
-        name = tracking_name(self.config.group, tp.topic, tp.partition)
+        name = partition_tracking_name(self.config.group, tp.topic, tp.partition)
         position: int | None = self.ledger.recorder.max_tracking_id(name)  # type: ignore[attr-defined]
         return position
 
@@ -389,7 +390,7 @@ class Ingester:
         if messages:
             items = [parse_message(i, r.value) for i, r in enumerate(messages)]
             tracking = [
-                Tracking(tracking_name(self.config.group, self.config.topic, p), offset)
+                Tracking(partition_tracking_name(self.config.group, self.config.topic, p), offset)
                 for p, offset in sorted(result.positions.items())
             ]
 
@@ -417,13 +418,8 @@ class Ingester:
     def _observe_lag(self, polled: Mapping[Any, Sequence[Any]]) -> None:
         if self.metrics is None:
             return
-        for tp, records in polled.items():
-            try:
-                high = self.consumer.highwater(tp)
-            except Exception:  # a fake or older consumer: no lag figure
-                high = None
-            if records and isinstance(high, int):
-                self.metrics.set_ingest_lag(tp.partition, high - (records[-1].offset + 1))
+        for tp, behind in messages_behind(self.consumer, polled).items():
+            self.metrics.set_ingest_lag(tp.partition, behind)
 
     def _dead_letter(self, messages: Sequence[Any], rejected: Sequence[Outcome]) -> None:
         """Produce and flush the dead letters of a batch; raise if any was not acknowledged
@@ -501,3 +497,18 @@ def _text(key: bytes | None) -> str | None:
     if key is None:
         return None
     return bytes(key).decode("utf-8", "replace")
+
+
+def messages_behind(consumer: Any, polled: Mapping[Any, Sequence[Any]]) -> dict[Any, int]:
+    """Partition → messages after a polled batch not yet taken: the consumer's high
+    watermark minus the offset after the batch's last record (partitions whose high
+    watermark the consumer does not know, e.g. a fake consumer's, are left out)."""
+    behind = {}
+    for tp, records in polled.items():
+        try:
+            high = consumer.highwater(tp)
+        except Exception:  # a fake or older consumer: no lag figure
+            high = None
+        if records and isinstance(high, int):
+            behind[tp] = high - (records[-1].offset + 1)
+    return behind

@@ -5,7 +5,7 @@ them, and ``ledger erase-person``.
 ``credit.person.linked`` records and of the corrections that change a number) and hands their states to the pure
 :func:`commands.workflows.persons.extensions_for_person` (seed 000 §十二).
 ``ledger erase-person ID_NUMBER`` logs the erasure outside the database
-(:mod:`ledger.erasures`), destroys the person's key and index rows and rotates the
+(:class:`ledger.erasures.ErasureLog`), destroys the person's key and index rows and rotates the
 person secret (:mod:`ledger.sealing`): their identity number becomes unreadable
 everywhere and nothing the ledger keeps links it to the old key id, while nothing
 of the records, chain or proofs changes. ``ledger rotate-person-secret`` rotates
@@ -15,21 +15,25 @@ from the numbers, or after a person secret file was restored).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from commands.workflows.persons import Extension, extensions_for_person, person_key_of
 from events.personal import CORRECTION_CARRIERS
 from ledger.app import Ledger
+from ledger.erasures import ErasureLog
 from ledger.scans import records, states
 from ledger.sealing import PERSON_LINKED, KeyStore
 
 __all__ = [
+    "Reapplied",
     "keystore_of",
     "legacy_numbers",
     "linked_subjects",
     "person_extensions",
+    "reapply_erasures",
     "sealed_values",
 ]
 
@@ -89,3 +93,36 @@ def person_extensions(ledger: Ledger, person_key_id: str, as_of_us: int) -> list
     return extensions_for_person(
         person_key_id, states(ledger, subjects), as_of_us, ledger.rule_services().measures
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Reapplied:
+    """What :func:`reapply_erasures` did."""
+
+    logged: int
+    destroyed: int
+    """Keys the restored database still held and that are now destroyed."""
+    indexed: int
+    """Index rows kept (re-keyed)."""
+
+
+def reapply_erasures(
+    open_ledger: Callable[[], Ledger], erasure_log: Path, person_secret_file: Path
+) -> Reapplied:
+    """Re-apply the erasure log at ``erasure_log`` to the ledger ``open_ledger()`` builds
+    (run after ``ledger restore``): every logged key the restored database still holds
+    is destroyed again (and its index rows), then the person secret at
+    ``person_secret_file`` is rotated, re-keying the restored index (:mod:`ledger.erasures`).
+    Idempotent; with nothing logged it opens nothing and touches nothing. The ledger it
+    opens is closed before it returns."""
+    logged = ErasureLog(erasure_log).key_ids()
+    if not logged:
+        return Reapplied(0, 0, 0)
+    ledger = open_ledger()
+    try:
+        keystore = keystore_of(ledger, person_secret_file)
+        destroyed = sum(keystore.erase(key_id) for key_id in logged)
+        indexed = keystore.rotate(legacy_numbers(ledger, keystore))
+    finally:
+        ledger.recorder.datastore.close()  # type: ignore[attr-defined]
+    return Reapplied(len(logged), destroyed, indexed)

@@ -17,7 +17,7 @@ from commands.state import EventFacts, SubjectState
 from events.envelope import Envelope
 from events.instants import CST, from_us, to_us
 from events.reasons import Reason, Rejection
-from events.times import format_time_us
+from events.rfc3339 import format_time_us
 
 __all__ = [
     "cst_day",

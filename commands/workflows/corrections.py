@@ -38,7 +38,7 @@ from commands.workflows.common import effective_data
 from events.envelope import Envelope
 from events.personal import unsealed_for_validation
 from events.reasons import InvalidEvent, Reason, Rejection
-from events.times import format_time_us
+from events.rfc3339 import format_time_us
 from events.vocabulary import EVENT_TYPES, validate_data
 
 __all__ = ["FIXED_FIELDS", "correction_rejection"]

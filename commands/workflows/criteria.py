@@ -58,13 +58,14 @@ from commands.decide import (
     responsible_agency,
     rule,
 )
-from commands.rulesets import NoRuleSet, RuleSet, add_months
+from commands.periods import add_months
+from commands.rulesets import NoRuleSet, RuleSet
 from commands.state import EventFacts, SubjectState
 from commands.workflows.common import cst_day, describe, effective_data, followers
 from commands.workflows.repair import KIND_OF_TYPE, repair_basis, repair_commitment
 from events.envelope import MAX_ID_LENGTH, Envelope
 from events.reasons import Reason, Rejection
-from events.times import format_time_us
+from events.rfc3339 import format_time_us
 from events.vocabulary import EVENT_TYPES
 
 __all__ = [

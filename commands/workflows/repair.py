@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from commands.decide import Context, rule
-from commands.rulesets import DisclosurePeriod, NoRuleSet, RuleSet, period_for
+from commands.periods import DisclosurePeriod
+from commands.rulesets import NoRuleSet, RuleSet, period_for
 from commands.state import EventFacts, SubjectState
 from commands.workflows.common import (
     cst_day,

@@ -25,9 +25,18 @@ from tqdm import tqdm
 
 from entrypoints.bootstrap import ConfigurationError, bootstrap
 from entrypoints.cli import audit as audit_cli
+from entrypoints.cli import (
+    backup,
+    feed,
+    ingest,
+    national,
+    persons,
+    responsible,
+    spotcheck,
+    unverified,
+)
 from entrypoints.cli import bench as bench_cli
 from entrypoints.cli import calendar as calendars
-from entrypoints.cli import feed, ingest, national, persons, responsible, spotcheck, unverified
 from entrypoints.cli import insight as insight_cli
 from entrypoints.cli import reads as projections_cli
 from entrypoints.cli import report as report_cli
@@ -38,7 +47,7 @@ from entrypoints.settings import Settings
 from events.envelope import Envelope, Refused, parse_submission
 from events.instants import InvalidInstant, cst_text
 from events.reasons import InvalidEvent
-from ledger import backup, heartbeat, logs
+from ledger import heartbeat, logs
 from ledger.app import Ledger, Outcome
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -97,7 +106,7 @@ EXAMPLES: dict[str, str] = {
     "rebuild": "ledger rebuild            (or one view: ledger rebuild standing)",
     "project": "ledger project --follow",
     "checkpoint": "ledger checkpoint && ledger checkpoint --public-key",
-    "verify": "ledger verify --public-key \"$(ledger checkpoint --public-key)\"",
+    "verify": 'ledger verify --public-key "$(ledger checkpoint --public-key)"',
     "audit-bundle": f"ledger audit-bundle {EXAMPLE_SUBJECT} --output bundle.json",
     "proof": "ledger proof inclusion 41 --checkpoint 1000",
     "proof inclusion": "ledger proof inclusion 41 --checkpoint 1000",
@@ -105,7 +114,7 @@ EXAMPLES: dict[str, str] = {
     "proof head": f"ledger proof head {EXAMPLE_SUBJECT}",
     "bench": "ledger bench --scale smoke",
     "backup": 'ledger backup "backups/ledger-$(date +%F).dump"',
-    "restore": "ledger restore backups/ledger-2026-11-20.dump --public-key \"$(cat public.key)\"",
+    "restore": 'ledger restore backups/ledger-2026-11-20.dump --public-key "$(cat public.key)"',
     "healthcheck": "LEDGER_HEARTBEAT_FILE=/tmp/ledger-heartbeat ledger healthcheck --max-age 120",
     "schema": "ledger schema credit.penalty.decided",
     "persons": f"ledger persons {EXAMPLE_SUBJECT} --json",
@@ -357,12 +366,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     import demo
 
     started = time.perf_counter()
-    generated = demo.generate(subjects=args.subjects, seed=args.seed)
+    ledger = bootstrap(settings)
+    # the stories ask the rule services the ledger decides by (periods, deadlines, ratios)
+    generated = demo.generate(subjects=args.subjects, seed=args.seed, rules=ledger.rule_services())
     items: list[Envelope | Refused] = list(
         parse_submission(orjson.dumps([d.event for d in generated]))
     )
     recorded_at = {id(item): d.recorded_us for item, d in zip(items, generated, strict=True)}
-    ledger = bootstrap(settings)
     counts: Counter[str] = Counter()
     rejections: Counter[str] = Counter()
     for batch in demo_batches(items, generated, settings.batch_size):

@@ -5,7 +5,12 @@
 [--seed N]`` and sets ``handler(args, settings) -> int`` as the other commands do.
 ``bootstrap`` is the composition root (``entrypoints.bootstrap.bootstrap``): every
 ``Ledger`` the bench measures, in this process and in its writer processes, is built
-by it; it must be a module-level function (the writers import it by name).
+by it (:func:`ledger_at`), every recorder by ``entrypoints.bootstrap.open_recorder``,
+handed to the bench as :class:`bench.composition.Factories` (the bench imports no entry
+point); ``bootstrap`` must be a module-level function (the writers receive it pickled).
+
+:func:`main` and :func:`exports_main` are what ``python -m bench`` and
+``python -m bench.exports`` run (found by name, :func:`bench.composition.entry`).
 
 The bench's ``--database-url`` (dest ``bench_database_url``) is its own: it names the
 PostgreSQL database to create and drop schemas in, never the ledger's store, so the
@@ -15,14 +20,37 @@ global ``ledger --database-url`` is ignored here.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from bench.composition import Factories
+from bench.exports import run_exports
 from bench.run import build_parser, execute
+from entrypoints.bootstrap import bootstrap as default_bootstrap
+from entrypoints.bootstrap import open_recorder
+from entrypoints.rule_files import load_rules
 from entrypoints.settings import Settings
 from ledger.app import Ledger
 
-__all__ = ["register"]
+__all__ = ["exports_main", "factories", "ledger_at", "main", "register"]
+
+
+def ledger_at(
+    bootstrap: Callable[[Settings], Ledger], database_url: str, **settings: Any
+) -> Ledger:
+    """``bootstrap`` of the settings with ``database_url`` and the other ``settings``
+    fields given (the rest from their defaults and the environment)."""
+    return bootstrap(Settings(database_url=database_url, **settings))
+
+
+def factories(bootstrap: Callable[[Settings], Ledger] = default_bootstrap) -> Factories:
+    """The bench's builders from the composition root ``bootstrap``."""
+    return Factories(
+        ledger=functools.partial(ledger_at, bootstrap),
+        recorder=open_recorder,
+        rules=load_rules,
+    )
 
 
 def register(
@@ -43,7 +71,20 @@ def register(
 
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         del settings  # the bench builds its own settings per schema
-        return execute(args, bootstrap)
+        return execute(args, factories(bootstrap))
 
     parser.set_defaults(handler=handler)
     return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bench ARGS``: ``ledger bench ARGS``."""
+    from entrypoints.cli import main as ledger_main
+
+    return ledger_main(["bench", *(argv or [])])
+
+
+def exports_main(argv: Sequence[str] | None = None) -> None:
+    """``python -m bench.exports ARGS`` (:mod:`bench.exports`), with the composition
+    root's ledger and the settings' child environment."""
+    run_exports(argv, functools.partial(ledger_at, default_bootstrap), Settings().child_environment)

@@ -182,7 +182,8 @@ def serve_metrics(ledger: Ledger, settings: Settings) -> Any | None:
 
     from ledger.metrics import LedgerMetrics
 
-    metrics = LedgerMetrics()
+    known = ledger.rules.agencies.known_source if ledger.rules is not None else None
+    metrics = LedgerMetrics(known_agency=known)
     ledger.observer = metrics.observe_submit
     start_http_server(settings.metrics_port, registry=metrics.registry)
     log.info("metrics on http://0.0.0.0:%d/metrics", settings.metrics_port)

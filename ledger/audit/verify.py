@@ -45,7 +45,7 @@ from typing import Any
 import orjson
 
 from events.codes import SUBJECT_NAMESPACE, subject_stream_id
-from events.times import format_time_us
+from events.rfc3339 import format_time_us
 from ledger import merkle
 from ledger.audit.checkpoints import Checkpoint, CheckpointError, heads_tree, list_checkpoints
 from ledger.store.audit_reads import STORED_MIN_LEVEL

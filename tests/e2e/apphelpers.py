@@ -64,7 +64,7 @@ class DemoApp:
 
 def load_demo(ledger: Ledger, subjects: int) -> list[demo.DemoEvent]:
     """Record the demo the way ``ledger demo`` does (daily batches, demo clock)."""
-    generated = demo.generate(subjects=subjects)
+    generated = demo.generate(subjects=subjects, rules=ledger.rule_services())
     items: list[Envelope | Refused] = list(
         parse_submission(orjson.dumps([d.event for d in generated]))
     )

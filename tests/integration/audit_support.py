@@ -53,7 +53,7 @@ def postgres_schema(base: str) -> Iterator[str]:
 def load_demo(ledger: Ledger, subjects: int = 60, *, halfway: Any = None) -> None:
     """The demo data set in daily batches as ``ledger demo`` does; ``halfway()`` is called
     once, after half of the batches (e.g. to issue a checkpoint)."""
-    generated = demo.generate(subjects=subjects)
+    generated = demo.generate(subjects=subjects, rules=ledger.rule_services())
     items: list[Envelope | Refused] = list(
         parse_submission(orjson.dumps([d.event for d in generated]))
     )

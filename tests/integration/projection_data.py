@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 import demo
+from entrypoints.rule_files import load_rules
 from events.envelope import parse_submission
 from events.instants import cst_text
 from ledger.app import Ledger
@@ -16,7 +17,8 @@ def load_demo(ledger: Ledger, subjects: int, seed: int = 20261120, batch: int = 
     """Record the demo data set the way ``ledger demo`` does: batches of events
     recorded on the same day (China time), each batch at its last recording
     instant. Returns how many were recorded; any rejection fails."""
-    generated = demo.generate(subjects=subjects, seed=seed)
+    rules = ledger.rules if ledger.rules is not None else load_rules()
+    generated = demo.generate(subjects=subjects, seed=seed, rules=rules)
     recorded = 0
     chunk: list[Any] = []
     day = None

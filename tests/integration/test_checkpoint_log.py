@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 import pytest
 
-from api.views import LedgerViews, NotAvailable
+from api.read_side import LedgerViews, NotAvailable
 from entrypoints.bootstrap import bootstrap, checkpoint_log
 from entrypoints.cli import main
 from entrypoints.settings import Settings

@@ -27,7 +27,7 @@ from services.ingest import (
     Ingester,
     dead_letter_headers,
     parse_message,
-    tracking_name,
+    partition_tracking_name,
 )
 from tests.integration.test_kafka_feed import record_story
 
@@ -109,7 +109,7 @@ def batch(events: list[dict[str, Any]], partition: int, start: int = 0) -> list[
 
 def tracked(ledger: Ledger, partition: int) -> int | None:
     position: int | None = ledger.recorder.max_tracking_id(  # type: ignore[attr-defined]
-        tracking_name(GROUP, TOPIC, partition)
+        partition_tracking_name(GROUP, TOPIC, partition)
     )
     return position
 

@@ -104,7 +104,7 @@ def test_warnings_as_of_a_past_date_are_what_the_ledger_showed_then(
     past = parse_instant(PAST)
     then = warnings(client, "auditor", demo_app, limit="1000", as_of=PAST, known_at=PAST)
     # an independent ledger that only ever received what was recorded by then
-    generated = [d for d in demo.generate(subjects=SUBJECTS) if d.recorded_us <= past]
+    generated = [d for d in demo.generate(subjects=SUBJECTS, rules=rule_files.load_rules()) if d.recorded_us <= past]
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'then.db'}", person_secret_file=tmp_path / "p.key"
     )

@@ -20,7 +20,7 @@ from bench.ingest import synthetic_events
 from entrypoints.bootstrap import bootstrap
 from entrypoints.settings import Settings
 from ledger.app import Ledger
-from services.ingest import IngestConfig, Ingester, tracking_name
+from services.ingest import IngestConfig, Ingester, partition_tracking_name
 from tests.integration.kafka_broker import (
     TEST_CONSUMER,
     Broker,
@@ -95,7 +95,7 @@ def test_ten_thousand_events_from_three_producers_recorded_exactly_once(
     ends = kafka_broker.next_offsets(topic, 10_000)
     assert sum(ends.values()) == 10_000 and len(ends) == 6
     for partition, end in ends.items():
-        name = tracking_name(group, topic, partition)
+        name = partition_tracking_name(group, topic, partition)
         assert pg_ledger.recorder.max_tracking_id(name) == end  # type: ignore[attr-defined]
 
 

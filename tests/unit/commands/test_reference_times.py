@@ -14,7 +14,7 @@ import pytest
 from commands.decide import SYSTEM_SOURCE
 from commands.workflows.commitments import breach_event, overdue_commitments
 from commands.workflows.lists import expired_designations, removal_event
-from events.times import format_time_us
+from events.rfc3339 import format_time_us
 from tests.unit.commands.stream import BASIS, RULES, Stream, at
 
 D = date.fromisoformat

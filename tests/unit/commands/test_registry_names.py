@@ -3,11 +3,11 @@ so English pages and texts show names, not codes (issue 18 item 1)."""
 
 from __future__ import annotations
 
-from commands.services import RuleServices
+from entrypoints.rule_files import load_rules
 
 
 def test_every_registry_entry_has_an_english_name() -> None:
-    rules = RuleServices.load()
+    rules = load_rules()
     for code in rules.measures.codes():
         assert rules.label("measure", code, "en") != code
     for code in rules.incentives.measures:
@@ -18,7 +18,7 @@ def test_every_registry_entry_has_an_english_name() -> None:
 
 
 def test_agency_names_in_both_languages() -> None:
-    rules = RuleServices.load()
+    rules = load_rules()
     assert rules.label("agency", "samr/440300") == "深圳市市场监管"
     assert rules.label("agency", "samr/440300", "en") == "Market Regulation, Shenzhen"
     assert rules.label("agency", "tax/000000", "en") == "Taxation, national"

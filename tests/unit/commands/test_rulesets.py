@@ -10,13 +10,9 @@ from typing import Any
 
 import pytest
 
-from commands.rulesets import (
-    NoRuleSet,
-    Procedures,
-    RuleBook,
-    RuleSet,
-    add_months,
-)
+from commands.periods import add_months
+from commands.procedures import Procedures
+from commands.rulesets import NoRuleSet, RuleBook, RuleSet
 from entrypoints import rule_files
 
 D = date.fromisoformat

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from events.envelope import Envelope, parse_event, to_cloudevent
 from events.reasons import InvalidEvent, Reason
-from events.times import format_time_us, parse_time
+from events.rfc3339 import format_time_us, parse_time
 from tests.unit.events.samples import SAMPLES, SOURCE, SUBJECT
 
 PENALTY = SAMPLES["credit.penalty.decided"]

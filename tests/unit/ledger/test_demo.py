@@ -17,7 +17,9 @@ import pytest
 
 from commands.agencies import SYSTEM_SOURCE
 from commands.authority import unverified
-from demo import DEMO_NOW, DemoEvent, generate, id_number_check, names
+from commands.rulesets import period_for
+from demo import DEMO_NOW, DemoEvent, id_number_check, names
+from demo import generate as generate_demo
 from entrypoints import rule_files
 from events.codes import validate_subject_code
 from events.envelope import Envelope, Refused, parse_event, parse_submission
@@ -42,6 +44,14 @@ COMMITMENT_ENDS = {
     "credit.commitment.breached",
     "credit.commitment.withdrawn",
 }
+
+
+RULES = rule_files.load_rules()
+
+
+def generate(subjects: int = 1200, seed: int = 20261120) -> list[DemoEvent]:
+    """The demo under the packaged rule services (as ``ledger demo`` gives them)."""
+    return generate_demo(subjects, seed, rules=RULES)
 
 
 @pytest.fixture(scope="module")
@@ -306,23 +316,36 @@ def test_penalty_severity_matches_procedure_and_amount(demo: list[DemoEvent]) ->
     assert sectors >= PENALTY_SECTORS
 
 
-def _min_months(finding: DemoEvent, corrections: list[DemoEvent]) -> int | None:
-    """The brief's minimum disclosure period before repair; None = never repairable."""
+def _repair_from(
+    finding: DemoEvent, corrections: list[DemoEvent], by_id: dict[str, DemoEvent]
+) -> date | None:
+    """The first day the packaged rule book lets ``finding`` be repaired (the rule set in
+    force on its day; a designation measured as its finding's family at serious, from
+    the designation's day; a breached commitment as a general violation), the latest
+    over every severity it carried; None = never repairable (not published)."""
     data = finding.event["data"]
+    family = {"credit.penalty.decided": "penalty"}.get(finding.event["type"], "violation")
+    sector = data.get("sector")
     if finding.event["type"] == "credit.list.designated":
-        return 12
-    if finding.event["type"] == "credit.commitment.breached":
-        return 3
-    severities = {data["severity"]} | {
-        c.event["data"]["changes"]["severity"]
-        for c in corrections
-        if "severity" in c.event["data"]["changes"]
-    }
-    if day(finding) >= ORDER_36:
-        if "minor" in severities:
+        grounds = by_id[by_id[data["proposal"]].event["data"]["finding"]]
+        family = {"credit.penalty.decided": "penalty"}.get(grounds.event["type"], "violation")
+        sector, severities = grounds.event["data"].get("sector"), {"serious"}
+    elif finding.event["type"] == "credit.commitment.breached":
+        severities = {"general"}
+    else:
+        severities = {data["severity"]} | {
+            c.event["data"]["changes"]["severity"]
+            for c in corrections
+            if "severity" in c.event["data"]["changes"]
+        }
+    latest: date | None = None
+    for severity in severities:
+        _, period = period_for(RULES.rulebook, day(finding), family, severity, sector)
+        if not period.publish:
             return None
-        return 12 if "serious" in severities else 3
-    return 12 if data["sector"] in SPECIAL_SECTORS else 3
+        first = period.repair_from(day(finding))
+        latest = first if latest is None else max(latest, first)
+    return latest
 
 
 def test_repair_requests_respect_minimum_period_and_obligations(
@@ -346,9 +369,9 @@ def test_repair_requests_respect_minimum_period_and_obligations(
         elif t == "credit.repair.requested":
             requests += 1
             target = by_id[data["target"]]
-            months = _min_months(target, corrections[target.event["id"]])
-            assert months is not None, e.event
-            assert day(e) >= add_months(day(target), months) + timedelta(days=10), e.event
+            earliest = _repair_from(target, corrections[target.event["id"]], by_id)
+            assert earliest is not None, e.event
+            assert day(e) >= earliest + timedelta(days=10), e.event
             assert repair_commitments[subject], e.event
             if target.event["id"] in rect_ordered:
                 assert rect_ordered[target.event["id"]].event["id"] in rect_done

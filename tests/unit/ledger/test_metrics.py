@@ -20,7 +20,7 @@ def _value(m: LedgerMetrics, name: str, **labels: str) -> float | None:
 
 
 def test_observe_submit_counts_by_outcome_type_and_agency() -> None:
-    m = LedgerMetrics()
+    m = LedgerMetrics(known_agency={"samr/440300"}.__contains__)
 
     class Item:
         type = "credit.violation.recorded"
@@ -65,12 +65,13 @@ def test_labels_carry_no_client_chosen_string() -> None:
     assert _value(m, "ledger_rejections_total", code="other") == 400
 
 
-def test_shipped_agencies_label_the_demo_sources_and_the_system_source() -> None:
+def test_the_agency_registry_labels_the_demo_sources_and_the_system_source() -> None:
     import demo
     from commands.decide import SYSTEM_SOURCE
+    from entrypoints.rule_files import load_rules
 
-    m = LedgerMetrics()
-    sources = {e.event["source"] for e in demo.generate(60)}
+    m = LedgerMetrics(known_agency=load_rules().agencies.known_source)
+    sources = {e.event["source"] for e in demo.generate(60, rules=load_rules())}
     assert {m.agency_label(s) for s in sources} == sources
     assert m.agency_label(SYSTEM_SOURCE) == SYSTEM_SOURCE
     assert m.agency_label("samr/999999") == "other"
@@ -119,3 +120,25 @@ def test_verify_metrics_are_read_from_the_summary_at_each_scrape() -> None:
     a.track_verifications(lambda: summaries[0])  # replaces the source, no duplicate names
     assert _value(a, "ledger_verify_total", outcome="ok") == 2
     assert _value(b, "ledger_verify_total", outcome="ok") is None  # registries are separate
+
+
+def test_known_agencies_are_bounded_by_the_registry() -> None:
+    from commands.decide import SYSTEM_SOURCE
+    from entrypoints.rule_files import load_rules
+
+    registry = load_rules().agencies
+    m = LedgerMetrics(known_agency=registry.known_source)
+    assert m.agency_label("samr/440300") == "samr/440300"
+    assert m.agency_label("samr/440399") == "other"  # a region the registry does not list
+    assert m.agency_label("nosuchkind/440300") == "other"
+    known = {f"{kind}/{region}" for kind in registry.kinds for region in registry.regions}
+    assert {s for s in known if registry.known_source(s)} == known
+    assert registry.known_source(SYSTEM_SOURCE)
+
+
+def test_without_a_registry_only_the_system_source_is_an_agency() -> None:
+    from commands.decide import SYSTEM_SOURCE
+
+    m = LedgerMetrics()
+    assert m.agency_label(SYSTEM_SOURCE) == SYSTEM_SOURCE
+    assert m.agency_label("samr/440300") == "other"

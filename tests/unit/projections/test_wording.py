@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from commands.services import RuleServices
+from entrypoints.rule_files import load_rules
 from events.labels import codes, label
 from projections.wording import cause_parts, cause_text, reason_text, what_text
 
-RULES = RuleServices.load()
+RULES = load_rules()
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ Merkle tree and checkpoints (``ledger.audit``). Every method returns a
 subject (so the caller can write the access log).
 
 Unknown subjects: a valid code with no records (as known at ``known_at``) is
-:class:`UnknownSubject`.
+:class:`projections.reads.UnknownSubject` (one class, raised by the projections
+and answered 404 by the routes).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ledger.app import Ledger
 from ledger.store.views import LIST_NAMES
 from projections import reads as projection_reads
 from projections.public import PUBLIC, Audience
+from projections.reads import UnknownSubject
 from projections.standing import instant_text
 
 __all__ = [
@@ -35,10 +37,6 @@ __all__ = [
     "View",
     "Views",
 ]
-
-
-class UnknownSubject(LookupError):
-    """The subject code is valid but the ledger has no record of it (then)."""
 
 
 class UnknownList(LookupError):
@@ -141,10 +139,7 @@ class LedgerViews:
 
     # -- subject views -------------------------------------------------------------
     def standing(self, code: str, as_of_us: int | None, known_at_us: int | None) -> View:
-        try:
-            body = self.reads.standing(code, as_of_us, known_at_us)
-        except projection_reads.UnknownSubject as e:
-            raise UnknownSubject(code) from e
+        body = self.reads.standing(code, as_of_us, known_at_us)
         return View(body, self.index.has_person(code))
 
     def disclosure(
@@ -155,19 +150,13 @@ class LedgerViews:
         audience: Audience = PUBLIC,
     ) -> View:
         """The disclosure as ``audience`` may see it (default: the public's)."""
-        try:
-            body = self.reads.disclosure(code, as_of_us, known_at_us, audience)
-        except projection_reads.UnknownSubject as e:
-            raise UnknownSubject(code) from e
+        body = self.reads.disclosure(code, as_of_us, known_at_us, audience)
         return View(body, False)
 
     def history(
         self, code: str, as_of_us: int | None, known_at_us: int | None, role: str = "public"
     ) -> View:
-        try:
-            result = self.reads.history(code, as_of_us, known_at_us)
-        except projection_reads.UnknownSubject as e:
-            raise UnknownSubject(code) from e
+        result = self.reads.history(code, as_of_us, known_at_us)
         events = result.to_json()
         personal = False
         for event in events:
