@@ -92,16 +92,14 @@ class PostgresStore(Store):
             yield cursor
 
     @contextlib.contextmanager
-    def locked_transaction(self) -> Iterator[Any]:
+    def locked_transaction(self, then: Sequence[str] = ()) -> Iterator[Any]:
+        lock = SQL("SET LOCAL lock_timeout = '{0}s'; LOCK TABLE {1} IN EXCLUSIVE MODE").format(
+            self.datastore.lock_timeout, self._events
+        )
         with self.datastore.get_connection() as conn:
             try:
                 with conn.transaction(), conn.cursor(row_factory=tuple_row) as cursor:
-                    # One round trip for both (a simple query may hold several statements).
-                    cursor.execute(
-                        SQL(
-                            "SET LOCAL lock_timeout = '{0}s'; LOCK TABLE {1} IN EXCLUSIVE MODE"
-                        ).format(self.datastore.lock_timeout, self._events)
-                    )
+                    _execute_all(cursor, lock.as_string(conn), then)
                     yield cursor
             except psycopg.errors.UniqueViolation as e:
                 raise IntegrityError(e) from e
@@ -109,14 +107,18 @@ class PostgresStore(Store):
                 raise OperationalError(e) from e
 
     @contextlib.contextmanager
-    def read_transaction(self, *, snapshot: bool = True) -> Iterator[Any]:
+    def read_transaction(self, *, snapshot: bool = True, then: Sequence[str] = ()) -> Iterator[Any]:
         with (
             self.datastore.get_connection() as conn,
             conn.transaction(),
             conn.cursor(row_factory=tuple_row) as cursor,
         ):
             if snapshot:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                _execute_all(
+                    cursor, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", then
+                )
+            elif then:
+                _execute_all(cursor, then[0], then[1:])
             yield cursor
 
     @contextlib.contextmanager
@@ -164,12 +166,11 @@ class PostgresStore(Store):
         cursor.execute(sql, params, binary=True)
         return list(cursor.fetchall())
 
-    def prefer_indexes(self, cursor: Any) -> None:
-        # A table filled by COPY has no statistics until autovacuum analyses it, and
-        # then ``event_id = ANY(500 ids)`` is planned as a sequential scan: measured
-        # 410 ms for a 2,000-event batch's idempotency lookup at 160,000 records,
-        # 15 ms with this, and growing with the table without it.
-        cursor.execute("SET LOCAL enable_seqscan = off")
+    # A table filled by COPY has no statistics until autovacuum analyses it, and then
+    # ``event_id = ANY(500 ids)`` is planned as a sequential scan: measured 410 ms for a
+    # 2,000-event batch's idempotency lookup at 160,000 records, 15 ms with this, and
+    # growing with the table without it.
+    index_preference: ClassVar[tuple[str, ...]] = ("SET LOCAL enable_seqscan = off",)
 
     def overwrite_deleted(self, cursor: Any) -> None:
         pass  # old row versions stay until VACUUM (``compact``)
@@ -209,6 +210,7 @@ class PostgresLedgerRecorder(LedgerSQL, PostgresTrackingRecorder):
             self, store.datastore, tracking_table_name="ledger_tracking"
         )
         self.channel_name = f"{store.schema}_{EVENTS_TABLE}"
+        self.notify_statement = SQL("NOTIFY {0}").format(Identifier(self.channel_name)).as_string()
         self.sql_create_statements += [SQL(s) for s in store.ddl(tables.LEDGER)]  # type: ignore[misc]
 
     def _create_table(self, curs: Any) -> None:
@@ -226,9 +228,6 @@ class PostgresLedgerRecorder(LedgerSQL, PostgresTrackingRecorder):
             (after, size),
         )
         return [(r[0], r[1], bytes(r[2])) for r in rows]
-
-    def _notify(self, cursor: Any) -> None:
-        cursor.execute(SQL("NOTIFY {0}").format(Identifier(self.channel_name)))
 
     def record_tracking(self, cursor: Any, tracking: Tracking) -> None:
         cursor.execute(
@@ -277,6 +276,14 @@ class LedgerSubscription(ListenNotifySubscription[PostgresLedgerRecorder]):
             if self._thread_error is None:
                 self._thread_error = e
             self.stop()
+
+
+def _execute_all(cursor: Any, first: str, then: Sequence[str]) -> None:
+    """Run ``first`` and ``then`` in one round trip (simple query protocol, so no
+    parameters); the cursor is left on the last statement's result."""
+    cursor.execute("; ".join((first, *then)))
+    while cursor.nextset():
+        pass
 
 
 def open_store(url: str, *, pool_size: int = 4, lock_timeout_s: int = 30) -> PostgresStore:
