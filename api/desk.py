@@ -32,6 +32,7 @@ from starlette.responses import RedirectResponse, Response
 from api.audience import audience_of
 from api.auth import COOKIE, current_principal
 from api.objections import queue_page, subject_requests
+from api.page_labels import page_label
 from api.pages import _error, _page, _page_refused, templates
 from api.problems import ProblemError
 from api.services import Services, services
@@ -83,6 +84,51 @@ def desk_label(code: object, kind: str) -> str:
 
 
 templates.env.globals["desk_label"] = desk_label
+
+
+_FIELD_KINDS = {
+    "kinds": "penalty-kind",
+    "procedure": "procedure",
+    "severity": "severity",
+    "sector": "sector",
+    "behaviour": "behaviour",
+    "list": "list",
+    "role": "person-role",
+    "measure": "measure",
+    "reason": "removal-reason",
+    "commitment_type": "commitment-type",
+    "scheme": "scheme",
+}
+"""The label kind of the values of a record's data fields (the rest are shown as sent)."""
+_UNLISTED_FIELDS = ("basis", "document", "subject_name")
+"""Fields the desk shows in rows of their own (or not at all)."""
+
+
+def record_fields(rules: Any, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """A record's data as (field, value) rows a person reads: each field by its
+    ``field`` label, each coded value by its kind's label (``_FIELD_KINDS``)."""
+    rows = []
+    for key, value in data.items():
+        if key in _UNLISTED_FIELDS:
+            continue
+        code = key.replace("_", "-")
+        name = page_label(rules, "field", code)
+        kind = _FIELD_KINDS.get(key)
+        if value is None or value == "" or value == []:
+            text = "—"
+        elif kind is not None:
+            text = page_label(rules, kind, value)
+        elif isinstance(value, list):
+            text = "、".join(str(v) for v in value)
+        else:
+            text = str(value)
+        rows.append((key if name == code else name, text))
+    return rows
+
+
+def _target_data(item: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = (item.get("target_record") or {}).get("data") or {}
+    return data
 
 
 def form_key(token: str) -> str:
@@ -158,8 +204,12 @@ def _queue_response(
     except ProblemError as e:
         return _error(request, 400, "链接已失效 Stale link", f"{e.detail} [{e.code}]")
     more = f"/objections?cursor={page.next}" if page.next else None
+    rules = svc.ledger.rules
+    items = [
+        {**item, "target_fields": record_fields(rules, _target_data(item))} for item in page.items
+    ]
     context = {
-        "items": page.items,
+        "items": items,
         "total": page.total,
         "more": more,
         "form_key": form_key(_token(request)),
@@ -290,7 +340,9 @@ def _filing(
         if _one(form, "with_commitment"):
             matter = f"信用修复承诺：{target}"
             promise = {"commitment_type": "repair", "matter": matter, "due": None}
-            events.append(_event(principal, svc, "credit.commitment.made", code, promise, "commitment"))
+            events.append(
+                _event(principal, svc, "credit.commitment.made", code, promise, "commitment")
+            )
         request = {"target": target, "methods": methods}
         events.append(_event(principal, svc, "credit.repair.requested", code, request, "repair"))
         return events

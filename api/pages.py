@@ -38,6 +38,7 @@ from api.timeline_picture import course_days, picture
 from api.tokens import Principal
 from events.codes import validate_subject_code
 from events.instants import CST, InvalidInstant, from_us, parse_instant
+from events.labels import codes
 from events.reasons import InvalidEvent
 from projections.course import score_course
 from projections.reads import SubjectViewsFailed
@@ -399,6 +400,11 @@ def timeline_page(
                 "type": {t: page_label(rules, "type", t) for t in {r.type for r in records}},
                 "agency": {r.source: page_label(rules, "agency", r.source) for r in records},
                 "list": {n: page_label(rules, "list", n) for n in LIST_TITLES},
+                "relation": {r: page_label(rules, "relation", r) for r in codes("relation")},
+                "outcome": {o: page_label(rules, "outcome", o) for o in codes("outcome")},
+                "system": {
+                    c: page_label(rules, "system-record", c) for c in codes("system-record")
+                },
             },
         },
     )

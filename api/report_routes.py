@@ -6,7 +6,8 @@ Anyone may get a subject's report of now: it holds only what is public
 see everything (auditor, objection handler; DOMAIN.md Clarifications). The JSON is
 ``credit-report/1``; ``Accept: application/pdf`` (or the path ``…/report.pdf``) gives the
 PDF with the JSON attached. ``GET /v1/reports/{report_id}`` answers whether this ledger
-issued the report, with the SHA-256 to compare with the one the report prints.
+issued the report, with the SHA-256 to compare with the one the report prints: JSON, or
+a page for a browser (``Accept: text/html``, the phone that scanned the report's QR code).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from starlette.responses import Response
 
 from api.audience import audience_of
 from api.auth import require
+from api.list_routes import members_page
+from api.paging import Cursor, Limit
 from api.parameters import (
     AsOf,
     CodeParam,
@@ -29,7 +32,7 @@ from api.parameters import (
     subject_code,
     unknown_subject,
 )
-from api.problems import ProblemError
+from api.problems import ProblemError, wants_html
 from api.responses import JSONBytes
 from api.services import Services, services
 from api.tokens import Principal
@@ -151,10 +154,15 @@ async def get_report_pdf(
     summary="Was this report issued by this ledger?",
     description="The register's entry of the report: subject, when issued, its dates and "
     "the SHA-256 of canon(report) to compare with the one the report prints; 404 if this "
-    "ledger never issued it.",
-    responses=problem_responses(400, 404),
+    "ledger never issued it. A browser (`Accept: text/html`, the report's QR code opened "
+    "on a phone) gets the same as a page.",
+    responses={
+        200: {"content": {"text/html": {}}, "description": "the entry (JSON, or a page)"},
+        **problem_responses(400, 404),
+    },
 )
 def get_issued_report(
+    request: Request,
     report_id: Annotated[
         str,
         Path(
@@ -173,7 +181,31 @@ def get_issued_report(
     found = report_issuer(svc).issued(report_id)
     if found is None:
         raise ProblemError(404, Reason.NOT_FOUND, f"this ledger issued no report {report_id}")
+    if wants_html(request):
+        return _check_page(request, svc, found.to_json())
     return JSONBytes(found.to_json())
+
+
+def _check_page(request: Request, svc: Services, entry: dict[str, Any]) -> Response:
+    """The register's entry as a page: issued, for whom, its dates and SHA-256."""
+    from api.pages import _page
+    from events.instants import CST, from_us
+
+    def shown(instant: str | None) -> str:
+        return (instant or "")[:16].replace("T", " ") or "—"
+
+    issued = from_us(int(entry["issued_us"])).astimezone(CST).strftime("%Y-%m-%d %H:%M")
+    return _page(
+        request,
+        "report_check.html",
+        {
+            "r": entry,
+            "name": svc.names.name(str(entry["subject"])),
+            "issued": issued,
+            "as_of": shown(entry.get("as_of")),
+            "known_at": shown(entry.get("known_at")),
+        },
+    )
 
 
 @reports_router.get(
@@ -183,14 +215,17 @@ def get_issued_report(
     description="Subjects that meet the trustworthy rule of the incentives data (qualifying "
     "grades in consecutive evaluations, no published negative record, no commitment "
     "breached): each with its scheme, grades, since, valid_until, the lowered spot-check "
-    "ratio and the evaluations it rests on (`derived_from`). `as_of` (a past date) is for "
-    "auditors and objection handlers.",
+    "ratio and the evaluations it rests on (`derived_from`). Ordered by subject code and "
+    "paged like the other lists (`limit`, `cursor` ← `next`; `total`, `subjects`). "
+    "`as_of` (a past date) is for auditors and objection handlers.",
     responses=problem_responses(400, 403),
 )
 def get_trustworthy(
     principal: Annotated[Principal, Depends(require("lists"))],
     svc: Annotated[Services, Depends(services)],
     as_of: AsOf = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> Response:
     from projections.trustworthy import members
 
@@ -202,4 +237,5 @@ def get_trustworthy(
             "the trustworthy list of a past date is for auditors and objection handlers",
         )
     views: Any = svc.views
-    return JSONBytes(members(views.reads, as_of_us))
+    body = members(views.reads, as_of_us)
+    return JSONBytes(members_page(body, f"trustworthy:{as_of}:None", limit, cursor))

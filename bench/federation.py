@@ -6,8 +6,15 @@ Rows (each ledger in its own PostgreSQL schema, each writer its own process):
 * ``single``: concurrent single submits, one request at a time per writer (DESIGN.md,
   "the federation benchmark's single-submit rows"): one region with 1 writer, one region
   with 3 writers (they share its write lock), three regions with 1 writer each. A single
-  submit is commit-bound (one fsync'd transaction under the ledger's lock), so ledgers
-  add up where writers on one ledger queue.
+  submit waits on PostgreSQL (about a dozen statements in two transactions, the last an
+  fsync'd commit under the ledger's lock; its own CPU is a quarter of its time), so
+  ledgers add up where writers on one ledger queue. The rows run interleaved, in
+  ``rounds`` (the machine's load moves between rows run minutes apart), and each writer
+  reports its own CPU time per event. Regions on one PostgreSQL server share one WAL to
+  flush and the server-wide lock a transaction that sends NOTIFY holds through its commit
+  (the ledger's wake-up of its followers), so their commits take turns; deployed regions,
+  each on its own server, share neither: ``--region-database-url`` (three times) puts
+  each region on its own.
 * ``bulk``: batches of 1,000 (one transaction each): one region with 1 process, three
   regions with 1 process each. Bulk is CPU-bound (parsing, deciding, hashing, the Merkle
   tree in Python): on a machine with fewer cores than processes the regions share them.
@@ -25,6 +32,8 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
+import statistics
 import tempfile
 import threading
 import time
@@ -53,15 +62,17 @@ REGIONS = ("360000", "120000", "440300")
 
 @dataclass(frozen=True, slots=True)
 class FederationSizes:
-    """Events per writer: ``single`` one at a time, ``bulk`` in batches of ``batch``."""
+    """Events per writer: ``single`` one at a time (over ``rounds`` interleaved rounds),
+    ``bulk`` in batches of ``batch``."""
 
     single: int = 600
     bulk: int = 20_000
     batch: int = 1000
     lag_single: int = 600
+    rounds: int = 3
 
 
-SIZES = {"smoke": FederationSizes(200, 5000, 1000, 200)}
+SIZES = {"smoke": FederationSizes(210, 5000, 1000, 200)}
 """``--scale`` → sizes (any other scale: the defaults, a run of a few minutes)."""
 
 
@@ -119,16 +130,16 @@ def _writer(
         barrier.wait(timeout=120)
         latencies = []
         recorded = 0
-        started = time.time()
+        started, cpu = time.time(), time.process_time()
         for payload in payloads:
             t = time.perf_counter()
             outcomes = ledger.submit(parse_submission(payload))
             latencies.append(time.perf_counter() - t)
             recorded += sum(o.status == "recorded" for o in outcomes)
-        results.put(("ok", recorded, latencies, started, time.time()))
+        results.put(("ok", recorded, latencies, started, time.time(), time.process_time() - cpu))
         ledger.recorder.datastore.close()  # type: ignore[attr-defined]
     except BaseException:
-        results.put(("error", traceback.format_exc(), [], 0.0, 0.0))
+        results.put(("error", traceback.format_exc(), [], 0.0, 0.0, 0.0))
         with contextlib.suppress(Exception):
             barrier.abort()
 
@@ -140,13 +151,35 @@ class _Written:
     latencies_ms: list[float] = field(default_factory=list)
     started: float = 0.0
     ended: float = 0.0
+    cpu_seconds: float = 0.0
+    """The writer processes' own CPU time (``time.process_time``) over their loops."""
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+    @classmethod
+    def combine(cls, parts: Sequence[_Written]) -> _Written:
+        """Rounds of one row as one: their events, seconds and CPU added up."""
+        return cls(
+            events=sum(p.events for p in parts),
+            seconds=sum(p.seconds for p in parts),
+            latencies_ms=[x for p in parts for x in p.latencies_ms],
+            started=min(p.started for p in parts),
+            ended=max(p.ended for p in parts),
+            cpu_seconds=sum(p.cpu_seconds for p in parts),
+        )
 
     def figures(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "events": self.events,
             "seconds": round(self.seconds, 3),
-            "events_per_s": round(self.events / self.seconds, 1) if self.seconds else None,
+            "events_per_s": round(self.rate, 1) if self.seconds else None,
         }
+        if self.events:
+            # what the writer processes themselves spent (parse, decide, chain, Merkle,
+            # the driver); the rest of a submit's wall time is waiting on PostgreSQL
+            out["client_cpu_ms_per_event"] = round(self.cpu_seconds / self.events * 1000, 2)
         if self.latencies_ms:
             for p in (50, 95, 99):
                 out[f"ms_p{p}"] = round(percentile(self.latencies_ms, p) or 0.0, 2)
@@ -181,13 +214,15 @@ def _write(
         latencies_ms=[x * 1000 for g in got for x in g[2]],
         started=started,
         ended=ended,
+        cpu_seconds=sum(g[5] for g in got),
     )
 
 
 @contextlib.contextmanager
-def _schemas(url: str, names: Sequence[str]) -> Iterator[list[str]]:
+def _schemas(servers: Sequence[str], names: Sequence[str]) -> Iterator[list[str]]:
+    """Fresh schemas ``names[i]`` on ``servers[i]``; yields their URLs; dropped on exit."""
     with contextlib.ExitStack() as stack:
-        yield [stack.enter_context(_schema(url, n)) for n in names]
+        yield [stack.enter_context(_schema(u, n)) for u, n in zip(servers, names, strict=True)]
 
 
 def _singles(region: str, writer: int, n: int, run: str) -> list[bytes]:
@@ -199,43 +234,67 @@ def _batches(region: str, writer: int, n: int, batch: int, run: str) -> list[byt
     return [orjson.dumps(events[i : i + batch]) for i in range(0, n, batch)]
 
 
-def measure_single(url: str, sizes: FederationSizes, where: _Regions, run: str) -> dict[str, Any]:
-    """The three single-submit rows (module docstring)."""
-    out: dict[str, Any] = {}
-    n = sizes.single
-    with _schemas(url, [f"fed_{run}_one"]) as [one]:
-        out["one_region_1_writer"] = _write(
-            [(one, REGIONS[0])], [_singles(REGIONS[0], 0, n, run)], where
-        ).figures()
-    with _schemas(url, [f"fed_{run}_one3"]) as [one]:
-        out["one_region_3_writers"] = _write(
-            [(one, REGIONS[0])] * 3,
-            [_singles(REGIONS[0], k, n, run) for k in range(3)],
-            where,
-        ).figures()
-    with _schemas(url, [f"fed_{run}_r{r}" for r in REGIONS]) as urls:
-        out["three_regions_1_writer_each"] = _write(
-            list(zip(urls, REGIONS, strict=True)),
-            [_singles(r, 0, n, run) for r in REGIONS],
-            where,
-        ).figures()
-    one = out["one_region_1_writer"]["events_per_s"]
-    shared = out["one_region_3_writers"]["events_per_s"]
-    three = out["three_regions_1_writer_each"]["events_per_s"]
-    out["three_over_one"] = round(three / one, 2) if one else None
-    out["three_over_one_with_3_writers"] = round(three / shared, 2) if shared else None
+def measure_single(
+    servers: Sequence[str], sizes: FederationSizes, where: _Regions, run: str
+) -> dict[str, Any]:
+    """The three single-submit rows (module docstring), interleaved: in each of
+    ``sizes.rounds`` rounds every row runs once on its share of the events, one after the
+    other, on the same schemas, so that the machine's load (shared here, and changing by
+    the minute) weighs on the rows alike. The ratios are the medians of the rounds' own
+    ratios (each beside its rounds' figures). Region ``i`` is on ``servers[i]``; the
+    one-region rows on ``servers[0]``."""
+    rounds = max(sizes.rounds, 1)
+    n = max(sizes.single // rounds, 1)
+    names = ["one_region_1_writer", "three_regions_1_writer_each", "one_region_3_writers"]
+    parts: dict[str, list[_Written]] = {name: [] for name in names}
+    loads: list[float] = []
+    schemas = [f"fed_{run}_one", f"fed_{run}_one3", *(f"fed_{run}_r{r}" for r in REGIONS)]
+    with _schemas([servers[0], servers[0], *servers], schemas) as (one, one3, *regional):
+        for k in range(rounds):
+            loads.append(os.getloadavg()[0])
+            w = 3 * k  # each round's writers have subjects of their own
+            parts[names[0]].append(
+                _write([(one, REGIONS[0])], [_singles(REGIONS[0], w, n, run)], where)
+            )
+            parts[names[1]].append(
+                _write(
+                    list(zip(regional, REGIONS, strict=True)),
+                    [_singles(r, w, n, run) for r in REGIONS],
+                    where,
+                )
+            )
+            parts[names[2]].append(
+                _write(
+                    [(one3, REGIONS[0])] * 3,
+                    [_singles(REGIONS[0], w + j, n, run) for j in range(3)],
+                    where,
+                )
+            )
+    out: dict[str, Any] = {name: _Written.combine(parts[name]).figures() for name in names}
+    ones, threes, shared = (parts[name] for name in names)
+    ratios = [t.rate / o.rate if o.rate else 0.0 for o, t in zip(ones, threes, strict=True)]
+    shared_ratios = [
+        t.rate / s.rate if s.rate else 0.0 for s, t in zip(shared, threes, strict=True)
+    ]
+    out["rounds"] = rounds
+    out["three_over_one"] = round(statistics.median(ratios), 2)
+    out["three_over_one_rounds"] = [round(x, 2) for x in ratios]
+    out["three_over_one_with_3_writers"] = round(statistics.median(shared_ratios), 2)
+    out["load_average_at_rounds"] = [round(x, 1) for x in loads]
     return out
 
 
-def measure_bulk(url: str, sizes: FederationSizes, where: _Regions, run: str) -> dict[str, Any]:
-    """The two bulk rows (module docstring)."""
+def measure_bulk(
+    servers: Sequence[str], sizes: FederationSizes, where: _Regions, run: str
+) -> dict[str, Any]:
+    """The two bulk rows (module docstring); region ``i`` on ``servers[i]``."""
     out: dict[str, Any] = {}
     n, b = sizes.bulk, sizes.batch
-    with _schemas(url, [f"fed_{run}_bulk1"]) as [one]:
+    with _schemas(servers[:1], [f"fed_{run}_bulk1"]) as [one]:
         out["one_region"] = _write(
             [(one, REGIONS[0])], [_batches(REGIONS[0], 0, n, b, run)], where
         ).figures()
-    with _schemas(url, [f"fed_{run}_bulk{r}" for r in REGIONS]) as urls:
+    with _schemas(servers, [f"fed_{run}_bulk{r}" for r in REGIONS]) as urls:
         out["three_regions"] = _write(
             list(zip(urls, REGIONS, strict=True)),
             [_batches(r, 0, n, b, run) for r in REGIONS],
@@ -267,9 +326,15 @@ def _feed(url: str, region: str, where: _Regions, kafka: str, topic: str, stop: 
 
 
 def measure_lag(
-    url: str, kafka: str, sizes: FederationSizes, where: _Regions, run: str
+    url: str,
+    servers: Sequence[str],
+    kafka: str,
+    sizes: FederationSizes,
+    where: _Regions,
+    run: str,
 ) -> dict[str, Any]:
-    """The national view's lag behind three regions under single-submit load."""
+    """The national view's lag behind three regions (region ``i`` on ``servers[i]``, the
+    national store on ``url``) under single-submit load."""
     from federation.national.config import NationalConfig, Region
     from federation.national.consumer import ConsumerStats, NationalConsumer
     from federation.national.store import NationalStore
@@ -277,7 +342,7 @@ def measure_lag(
 
     names = [f"fed_{run}_lag{r}" for r in REGIONS] + [f"fed_{run}_national"]
     ctx = multiprocessing.get_context("spawn")
-    with _schemas(url, names) as urls:
+    with _schemas([*servers, url], names) as urls:
         regions = tuple(
             Region(
                 origin=f"credit-ledger/{r}",
@@ -383,20 +448,31 @@ def run_federation(
     scale: str,
     output: Path | None,
     factories: Factories,
+    region_database_urls: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Every row (module docstring), each ledger built by ``factories`` (the caller's
-    composition root); writes the JSON to ``output`` when given."""
+    composition root); writes the JSON to ``output`` when given. With
+    ``region_database_urls`` (one per region, :data:`REGIONS`) each region's ledger is on
+    its own server, as deployed; without, all are on ``database_url``'s."""
+    if region_database_urls and len(region_database_urls) != len(REGIONS):
+        raise ValueError(f"give {len(REGIONS)} region database URLs, or none")
+    servers = list(region_database_urls) or [database_url] * len(REGIONS)
     sizes = SIZES.get(scale, FederationSizes())
-    _ensure_database(database_url)
+    for server in {database_url, *servers}:
+        _ensure_database(server)
     run = uuid.uuid4().hex[:6]
-    result: dict[str, Any] = {"sizes": asdict(sizes), "cpus": multiprocessing.cpu_count()}
+    result: dict[str, Any] = {
+        "sizes": asdict(sizes),
+        "cpus": multiprocessing.cpu_count(),
+        "servers": len(set(servers)),
+    }
     with tempfile.TemporaryDirectory(prefix="bench-federation-") as tmp:
         where = _Regions(Path(tmp), factories)
         started = time.perf_counter()
-        result["single"] = measure_single(database_url, sizes, where, run)
-        result["bulk"] = measure_bulk(database_url, sizes, where, run)
+        result["single"] = measure_single(servers, sizes, where, run)
+        result["bulk"] = measure_bulk(servers, sizes, where, run)
         if kafka:
-            result["lag"] = measure_lag(database_url, kafka, sizes, where, run)
+            result["lag"] = measure_lag(database_url, servers, kafka, sizes, where, run)
         else:
             result["lag"] = None
             result["lag_note"] = "n/a: give --kafka BOOTSTRAP to measure the national view's lag"
@@ -427,6 +503,15 @@ def render_federation(result: dict[str, Any]) -> str:
         f"{'single: three regions / one region':<44} {single['three_over_one']:>8}x "
         f"(/ one region with 3 writers: {single['three_over_one_with_3_writers']}x)"
     )
+    if "three_over_one_rounds" in single:
+        lines.append(
+            f"  median of {single['rounds']} interleaved rounds: "
+            f"{', '.join(f'{x}x' for x in single['three_over_one_rounds'])} "
+            f"(load average {', '.join(str(x) for x in single['load_average_at_rounds'])}); "
+            f"a single submit's own CPU {single['one_region_1_writer']['client_cpu_ms_per_event']}"
+            f" ms of p50 {single['one_region_1_writer'].get('ms_p50')} ms: the rest waits on "
+            "PostgreSQL"
+        )
     lines.append("(bulk rows: p50/p95 per batch of 1,000)")
     row("bulk: one region", bulk["one_region"])
     row("bulk: three regions", bulk["three_regions"])
@@ -441,5 +526,9 @@ def render_federation(result: dict[str, Any]) -> str:
         )
     else:
         lines.append(result.get("lag_note", ""))
-    lines.append(f"({result['cpus']} CPUs; {result['seconds']} s)")
+    servers = result.get("servers", 1)
+    lines.append(
+        f"({result['cpus']} CPUs; the regions on {servers} PostgreSQL server"
+        f"{'s' if servers != 1 else ''}; {result['seconds']} s)"
+    )
     return "\n".join(lines)

@@ -899,6 +899,14 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         help="instead: three regional ledgers against one, and the national view's lag "
         "(with --kafka); bench.federation",
     )
+    parser.add_argument(
+        "--region-database-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="with --federation, three times: each region's ledger on its own PostgreSQL "
+        "server (default: all on --database-url's)",
+    )
     return parser
 
 
@@ -906,10 +914,24 @@ def execute(args: argparse.Namespace, factories: Factories) -> int:
     """Run the bench from parsed arguments with the caller's ``factories``; print the
     table (or JSON) and the summary."""
     if getattr(args, "federation", False):
-        from bench.federation import render_federation, run_federation
+        from bench.federation import REGIONS, render_federation, run_federation
 
+        if args.region_database_url and len(args.region_database_url) != len(REGIONS):
+            print(
+                f"ledger bench: --region-database-url: give it {len(REGIONS)} times "
+                f"(one server per region), or not at all",
+                file=sys.stderr,
+            )
+            return 2
         output = Path(args.output) if args.output else None
-        found = run_federation(args.bench_database_url, args.kafka, args.scale, output, factories)
+        found = run_federation(
+            args.bench_database_url,
+            args.kafka,
+            args.scale,
+            output,
+            factories,
+            region_database_urls=args.region_database_url,
+        )
         print(render_federation(found) if not args.json else orjson.dumps(found).decode())
         return 0
     options = Options(

@@ -13,6 +13,11 @@ text views and the API's pages turn a code into words. Chinese is the default;
   ``repair-method``, ``person-role``, ``removal-reason``, ``outcome``,
   ``interview-kind``, ``breach-kind``;
 * codes agencies send that the ledger knows: ``behaviour``, ``sector``;
+* ``field`` — the fields of a record's data a page lists (``amount``, ``kinds`` …;
+  keyed like every code, ``planned-end`` for the field ``planned_end``);
+* ``system-record`` — the prefixes of the ids of records the ledger makes itself
+  (``spot-check-2025/…``, ``expiry-…``, ``breach-…``, ``repair-revoked-…``): pages
+  show the label and the rest of the id instead of the id;
 * ``role`` — the API's roles; ``list`` also names the public registers
   (``bans``, ``trustworthy``);
 * ``record-kind`` — the kinds of public item (disclosure items, report sections:
@@ -261,12 +266,69 @@ _STATIC: dict[str, dict[str, Label]] = {
             "licence (行政许可) {license_type}: {matter}",
         ),
         incentive=("守信激励：{measure}", "incentive (守信激励) {measure}"),
+        score_finding=(
+            "{severity}{noun}{sector}，{agency}{document}",
+            "{severity} {noun}{sector} by {agency}{document}",
+        ),
+        score_breach=("违背信用承诺（{kind}）", "commitment breached ({kind})"),
+        score_list=("列入{name}", "on the {name} list"),
+        score_registration=("自愿注册信息（{category}）", "registered {category}"),
+        score_no_points=("{what}；不计分：{why}", "{what}; no points: {why}"),
+        score_never=("自始不生效，{cause}", "never in force: {cause}"),
+        score_ended=("{day}起不再计分，{cause}", "ended {day}: {cause}{by}"),
+        score_not_yet=("尚未生效", "not yet in force"),
+        score_no_key=(
+            "评分方案未规定此类记录的分值",
+            "grade scheme {scheme} has none for {key}",
+        ),
+        score_until=("；计分至{day}（{cause}）", "; counts until {day} ({cause})"),
+        score_capped=(
+            "；已封顶：此类记录合计最多计{cap}分",
+            "; capped: {key} counts at most {cap} points in all",
+        ),
+        score_objection=("；异议处理中", "; under objection {objection}"),
+    ),
+    "field": _table(
+        amount=("罚款金额", "amount"),
+        facts=("违法事实", "facts"),
+        kinds=("处罚种类", "penalty kinds"),
+        procedure=("程序", "procedure"),
+        severity=("严重程度", "severity"),
+        sector=("领域", "sector"),
+        behaviour=("失信行为", "behaviour"),
+        measure=("惩戒措施", "measure"),
+        until=("截止日期", "until"),
+        finding=("所依据的记录", "finding"),
+        list=("名单", "list"),
+        planned_end=("计划移出日期", "planned end"),
+        role=("职务", "role"),
+        name=("姓名", "name"),
+        reason=("原因", "reason"),
+        category=("类别", "category"),
+        description=("说明", "description"),
+        confiscated=("没收金额", "confiscated"),
+        legal_basis=("法律依据", "legal basis"),
+        license_type=("许可类型", "licence type"),
+        matter=("事项", "matter"),
+        grade=("等级", "grade"),
+        scheme=("评价体系", "scheme"),
+        valid_until=("有效期至", "valid until"),
+        due=("期限", "due"),
+        deadline=("整改期限", "deadline"),
+        commitment_type=("承诺类型", "commitment type"),
+    ),
+    "system-record": _table(
+        spot_check=("双随机抽查", "spot check"),
+        expiry=("到期移出", "expiry"),
+        breach=("逾期未履约", "overdue commitment"),
+        repair_revoked=("撤销信用修复", "repair revoked"),
     ),
     "role": _table(
         agency=("行政机关", "agency"),
         auditor=("审计人员", "auditor"),
         objection_handler=("异议处理人员", "objection handler"),
         public=("社会公众", "public"),
+        subject=("信用主体", "subject"),
     ),
 }
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -47,6 +47,7 @@ from projections.lifecycles import (
     list_name,
 )
 from projections.timeline import Entry, Timeline, day_after_start_us, parse_day, select
+from projections.wording import cause_parts, score_reason_text, score_what_text
 
 __all__ = [
     "SUPERVISION_TIERS",
@@ -85,19 +86,32 @@ def ended_reason(lifecycle: Lifecycle, as_of_us: int) -> str:
 class Contribution:
     """What one record adds to the score (0 with the reason when nothing).
 
+    Its reason in three forms, as a disclosure item's: ``reason`` (English, the
+    line clients have always read), ``reason_zh`` and ``reason_parts`` (codes and
+    parameters, :func:`projections.wording.score_reason_text`).
+
     Immutable; ``to_json()`` returns the same (read-only) dict every time.
     """
 
-    __slots__ = ("_json", "event_id", "key", "points", "reason", "seq", "type")
+    __slots__ = ("_json", "event_id", "key", "points", "reason", "reason_zh", "seq", "type")
 
     def __init__(
-        self, event_id: str, type: str, key: str, points: int, reason: str, seq: int
+        self,
+        event_id: str,
+        type: str,
+        key: str,
+        points: int,
+        reason: str,
+        seq: int,
+        reason_zh: str | None = None,
+        reason_parts: dict[str, Any] | None = None,
     ) -> None:
         self.event_id = event_id
         self.type = type
         self.key = key
         self.points = points
         self.reason = reason
+        self.reason_zh = reason_zh or reason
         self.seq = seq
         self._json = {
             "event_id": event_id,
@@ -105,6 +119,8 @@ class Contribution:
             "key": key,
             "points": points,
             "reason": reason,
+            "reason_zh": self.reason_zh,
+            "reason_parts": reason_parts,
             "seq": seq,
         }
 
@@ -364,7 +380,10 @@ class _Scored:
     entry: Entry
     key: str
     lifecycle: Lifecycle
+    what: dict[str, Any]
+    """What the record is, as parts (:func:`projections.wording.score_what_text`)."""
     describe: str
+    describe_zh: str
     list_name: str | None = None
     note: str | None = None
     marks: tuple[int, ...] = ()
@@ -399,44 +418,51 @@ def _scored(timeline: Timeline, rules: RuleServices) -> list[_Scored]:
         return list(found)
     facts = lifecycles(timeline, rules)
     out: list[_Scored] = []
+
+    def scored(
+        entry: Entry,
+        key: str,
+        lifecycle: Lifecycle,
+        what: dict[str, Any],
+        list_name: str | None = None,
+        note: str | None = None,
+    ) -> _Scored:
+        return _Scored(
+            entry,
+            key,
+            lifecycle,
+            what,
+            score_what_text(what, "en", rules),
+            score_what_text(what, "zh", rules),
+            list_name,
+            note,
+            marks(lifecycle),
+        )
+
     for entry in timeline.entries:
         kind = entry.type
         seq = entry.seq
         if kind in FINDING_FAMILIES:
             rules_for = facts.rules_for[seq]
             out.append(
-                _Scored(
+                scored(
                     entry,
                     f"{FINDING_FAMILIES[kind]}.{rules_for.severity}",
                     facts.findings[seq],
-                    _finding_text(entry, rules_for),
+                    _finding_what(entry, rules_for),
                     note=_finding_note(entry, rules_for),
                 )
             )
         elif kind == "credit.commitment.breached":
-            out.append(
-                _Scored(
-                    entry,
-                    "commitment.breached",
-                    facts.breaches[seq],
-                    f"commitment breached ({entry.data.get('kind')})",
-                )
-            )
+            what = {"code": "breach", "kind": entry.data.get("kind")}
+            out.append(scored(entry, "commitment.breached", facts.breaches[seq], what))
         elif kind == "credit.list.designated":
             name = list_name(entry)
-            out.append(
-                _Scored(entry, f"list.{name}", facts.designations[seq], f"on the {name} list", name)
-            )
+            what = {"code": "list", "list": name}
+            out.append(scored(entry, f"list.{name}", facts.designations[seq], what, name))
         elif kind == "credit.registration.submitted":
-            out.append(
-                _Scored(
-                    entry,
-                    "registration.submitted",
-                    facts.registrations[seq],
-                    f"registered {entry.data.get('category')}",
-                )
-            )
-    out = [replace(item, marks=marks(item.lifecycle)) for item in out]
+            what = {"code": "registration", "category": entry.data.get("category")}
+            out.append(scored(entry, "registration.submitted", facts.registrations[seq], what))
     timeline.memo[memo_key] = tuple(out)
     return out
 
@@ -449,12 +475,31 @@ def _effective_times(timeline: Timeline) -> list[int]:
     return list(found) if not isinstance(found, list) else found
 
 
-def _finding_text(entry: Entry, rules_for: RulesFor) -> str:
-    family = "penalty" if entry.type == "credit.penalty.decided" else "violation record"
-    sector = f" ({rules_for.sector})" if rules_for.sector else ""
+def _finding_what(entry: Entry, rules_for: RulesFor) -> dict[str, Any]:
+    """A finding as the parts of :func:`projections.wording.score_what_text`."""
     document = entry.data.get("document")
-    doc = f", {document}" if isinstance(document, str) else ""
-    return f"{rules_for.severity} {family}{sector} by {entry.source}{doc}"
+    return {
+        "code": "finding",
+        "severity": rules_for.severity,
+        "family": "penalty" if entry.type == "credit.penalty.decided" else "violation",
+        "sector": rules_for.sector or None,
+        "agency": entry.source,
+        "document": document if isinstance(document, str) else None,
+    }
+
+
+def _line(entry: Entry, item: _Scored, points: int, parts: dict[str, Any]) -> Contribution:
+    """The contribution of ``item`` with its reason in English, Chinese and parts."""
+    return Contribution(
+        entry.id,
+        entry.type,
+        item.key,
+        points,
+        score_reason_text(parts, item.describe, "en"),
+        entry.seq,
+        score_reason_text(parts, item.describe_zh, "zh"),
+        {**parts, "what": item.what},
+    )
 
 
 def _contribution(
@@ -468,40 +513,41 @@ def _contribution(
     key = item.key
     current = reading.current
     if current is None:
+        parts: dict[str, Any]
         if item.lifecycle.never is not None:
-            why = f"never in force: {item.lifecycle.never}"
+            parts = {"code": "never", "cause": cause_parts(item.lifecycle.never)}
         elif reading.ended is not None:
             when, cause, event = reading.ended
-            why = f"ended {day_text(when)}: {cause}" + (f" ({event})" if event else "")
+            parts = {
+                "code": "ended",
+                "day": day_text(when),
+                "cause": cause_parts(cause),
+                "event": event or None,
+            }
         else:
-            why = "not yet in force"
-        return Contribution(
-            entry.id, entry.type, key, 0, f"{item.describe}; no points: {why}", entry.seq
-        )
+            parts = {"code": "not-yet"}
+        return _line(entry, item, 0, parts)
     points = _points(scheme, key)
     if points is None:
-        return Contribution(
-            entry.id,
-            entry.type,
-            key,
-            0,
-            f"{item.describe}; no points: grade scheme {scheme.id} has none for {key}",
-            entry.seq,
-        )
-    reason = item.describe
+        return _line(entry, item, 0, {"code": "no-key", "scheme": scheme.id, "key": key})
+    until = None
     if current.end_us is not None:
-        reason += f"; counts until {day_text(current.end_us)} ({current.end_cause})"
+        until = {"day": day_text(current.end_us), "cause": cause_parts(str(current.end_cause))}
+    capped = None
     cap = scheme.cap(key)
     so_far = totals.get(key, 0)
     if cap is not None and abs(so_far + points) > cap:
         allowed = max(0, cap - abs(so_far))
         points = allowed if points > 0 else -allowed
-        reason += f"; capped: {key} counts at most {cap} points in all"
+        capped = {"key": key, "cap": cap}
     totals[key] = so_far + points
-    objection = objections_on.get(entry.id)
-    if objection is not None:
-        reason += f"; under objection {objection}"
-    return Contribution(entry.id, entry.type, key, points, reason, entry.seq)
+    parts = {
+        "code": "counts",
+        "until": until,
+        "capped": capped,
+        "objection": objections_on.get(entry.id),
+    }
+    return _line(entry, item, points, parts)
 
 
 def _pending_objections(timeline: Timeline, as_of_us: int) -> list[Entry]:

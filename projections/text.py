@@ -44,7 +44,8 @@ def standing_text(s: dict[str, Any], lang: str = "zh") -> str:
         lines.append("  (no records that count)")
     for c in s["explanation"]:
         points = f"{c['points']:+d}" if c["points"] else "0"
-        lines.append(f"  {points:>4}  {c['event_id']}  {c['reason']}")
+        reason = c.get("reason_zh") or c["reason"] if lang == "zh" else c["reason"]
+        lines.append(f"  {points:>4}  {c['event_id']}  {reason}")
     lines.append("")
     lines.append("惩戒措施 measures in force:" + ("" if s["measures"] else " none"))
     for m in s["measures"]:

@@ -52,6 +52,7 @@ from commands.jurisdiction import region_contains, sector_and_region
 from commands.periods import add_months
 from commands.services import RuleServices
 from commands.warning_rules import WarningBook, WarningRule
+from events.labels import UnknownLabel, shown
 from ledger.store.views import ViewStore
 from projections.intervals import marks
 from projections.lifecycles import FINDING_FAMILIES, lifecycles, withdrawal
@@ -67,11 +68,14 @@ _DAY_US = 86_400_000_000
 @dataclass(frozen=True, slots=True)
 class Hit:
     """What a detector found at one instant: evidence (record ids), the sources
-    (agencies) it concerns, and a line for a person."""
+    (agencies) it concerns, and a line for a person: ``detail`` (English, the line
+    clients have always read) and ``detail_zh`` (Chinese, agencies and schemes by
+    their names, no record ids: the evidence links name them)."""
 
     evidence: tuple[str, ...]
     sources: tuple[str, ...]
     detail: str
+    detail_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,12 +112,24 @@ class RiskWarning:
             "since": instant_text(self.since_us),
             "evidence": list(self.hit.evidence),
             "detail": self.hit.detail,
+            "detail_zh": self.hit.detail_zh or self.hit.detail,
             "sectors": list(self.sectors),
             "regions": list(self.regions),
         }
 
 
 # -- what the detectors read ---------------------------------------------------------------
+
+
+def _agency_names(rules: RuleServices, sources: Iterable[str]) -> str:
+    """Agencies by their names (an unknown source as it is), joined with 、."""
+    names = []
+    for source in sources:
+        try:
+            names.append(rules.label("agency", source))
+        except UnknownLabel:
+            names.append(source)
+    return "、".join(names)
 
 
 def _window_end(entry: Entry, months: int) -> int:
@@ -216,6 +232,8 @@ def _multi_agency(timeline: Timeline, rule: WarningRule, t: int, rules: RuleServ
         tuple(agencies),
         f"{len(recent)} findings by {len(agencies)} agencies within {months} months: "
         + ", ".join(agencies),
+        f"{months}个月内{len(agencies)}个部门共{len(recent)}项失信认定或处罚："
+        + _agency_names(rules, agencies),
     )
 
 
@@ -249,6 +267,7 @@ def _after_breach(timeline: Timeline, rule: WarningRule, t: int, rules: RuleServ
         _ids(evidence),
         tuple(sorted(sources)),
         "a finding after a breached commitment: " + ", ".join(_ids(evidence)),
+        f"违背信用承诺后又被认定失信或处罚（{_agency_names(rules, sorted(sources))}）",
     )
 
 
@@ -276,6 +295,7 @@ def _grade_fall(timeline: Timeline, rule: WarningRule, t: int, rules: RuleServic
     evidence: list[Entry] = []
     sources: set[str] = set()
     lines: list[str] = []
+    lines_zh: list[str] = []
     for family, published in sorted(families.items()):
         current = max(published, key=lambda e: (e.time_us, e.seq))
         now_rank = rule.rank(current.data.get("grade"))
@@ -295,10 +315,12 @@ def _grade_fall(timeline: Timeline, rule: WarningRule, t: int, rules: RuleServic
         best = min(earlier, key=lambda e: (rule.rank(e.data.get("grade")), e.time_us))
         evidence += [best, current]
         sources.update((best.source, current.source))
-        lines.append(f"{family}: {best.data.get('grade')} → {current.data.get('grade')}")
+        fall = f"{best.data.get('grade')} → {current.data.get('grade')}"
+        lines.append(f"{family}: {fall}")
+        lines_zh.append(f"{shown('scheme', family)}：{fall}")
     if not evidence:
         return None
-    return Hit(_ids(evidence), tuple(sorted(sources)), "; ".join(lines))
+    return Hit(_ids(evidence), tuple(sorted(sources)), "; ".join(lines), "；".join(lines_zh))
 
 
 def _grade_fall_marks(timeline: Timeline, rule: WarningRule, rules: RuleServices) -> list[int]:
@@ -312,6 +334,7 @@ def _overdue(timeline: Timeline, rule: WarningRule, t: int, rules: RuleServices)
     grace = int(rule.params["grace_days"]) * _DAY_US
     evidence: list[Entry] = []
     lines: list[str] = []
+    days: list[str] = []
     for item in open_items(timeline, "rectifications"):
         entry = item.entry
         if entry.effective_us > t or (item.closed_us is not None and item.closed_us <= t):
@@ -321,12 +344,14 @@ def _overdue(timeline: Timeline, rule: WarningRule, t: int, rules: RuleServices)
         finding = entry.refs.get("finding")
         evidence += [e for e in (entry, finding) if e is not None]
         lines.append(f"{entry.id} due {entry.data.get('deadline')}")
+        days.append(str(entry.data.get("deadline")))
     if not evidence:
         return None
     return Hit(
         _ids(evidence),
         tuple(sorted({e.source for e in evidence})),
         "rectification overdue: " + ", ".join(lines),
+        "整改逾期未完成：" + "、".join(f"{day}到期" for day in days),
     )
 
 
@@ -370,6 +395,7 @@ def _elsewhere(timeline: Timeline, rule: WarningRule, t: int, rules: RuleService
     evidence: list[Entry] = []
     sources: set[str] = set()
     lines: list[str] = []
+    lines_zh: list[str] = []
     for sanction, lifecycle in _sanctions(timeline, rules):
         imposed_by = sector_and_region(agencies, sanction.source)
         if imposed_by is None or sanction.effective_us > t or lifecycle.at(t) is None:
@@ -390,9 +416,15 @@ def _elsewhere(timeline: Timeline, rule: WarningRule, t: int, rules: RuleService
         sources.update(e.source for e in (sanction, *elsewhere))
         where = [e.source for e in elsewhere] + ([f"home region {home}"] if away else [])
         lines.append(f"{sanction.id} by {sanction.source}, known to " + ", ".join(where))
+        known = _agency_names(rules, [e.source for e in elsewhere])
+        lines_zh.append(
+            f"{_agency_names(rules, [sanction.source])}采取的惩戒"
+            + (f"，{known}亦有记录" if known else "")
+            + ("，实施地不在主体注册地" if away else "")
+        )
     if not evidence:
         return None
-    return Hit(_ids(evidence), tuple(sorted(sources)), "; ".join(lines))
+    return Hit(_ids(evidence), tuple(sorted(sources)), "; ".join(lines), "；".join(lines_zh))
 
 
 def _elsewhere_marks(timeline: Timeline, rule: WarningRule, rules: RuleServices) -> list[int]:

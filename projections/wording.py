@@ -12,6 +12,11 @@ and by programs (``reason_parts`` of an item):
 * why publication started again or ended (:func:`cause_parts`): the lifecycles'
   causes (``projections.lifecycles``), parsed into a code and parameters.
 
+A standing's explanation lines (why a record counts so many points, or none) are
+built the same way (:func:`score_what_text`, :func:`score_reason_text`): the
+``reason_parts`` of a contribution (``projections.standing``) give what the record
+is and whether and until when it counts.
+
 The words are the ``phrase`` and ``cause`` labels of :mod:`events.labels` (one place
 for every label); codes inside them (severity, sector, list, role, measure, agency)
 are named through :meth:`commands.services.RuleServices.label`. The English line
@@ -36,6 +41,8 @@ __all__ = [
     "phrase",
     "reason_text",
     "rule_text",
+    "score_reason_text",
+    "score_what_text",
     "what_text",
 ]
 
@@ -247,3 +254,88 @@ def reason_text(parts: Parts, what: str, lang: str = "zh") -> str:
     if code == "ended":
         return phrase(code, lang, day=parts["day"], cause=cause_text(parts["cause"], lang))
     return phrase("not-yet", lang, day=parts["day"])
+
+
+# -- the score lines (a standing's explanation) -------------------------------------------
+
+
+def score_what_text(parts: Parts, lang: str = "zh", rules: RuleServices | None = None) -> str:
+    """What a scored record is, in ``lang``: ``finding`` (``severity``, ``family``,
+    ``sector``, ``agency``, ``document``), ``breach`` (``kind``), ``list`` (``list``)
+    or ``registration`` (``category``). In English, codes are shown as the
+    explanation's ``reason`` always showed them (severity, sector, list and breach
+    codes, the agency's source)."""
+    code = str(parts.get("code"))
+    zh = lang == "zh"
+    if code == "finding":
+        sector, document = parts.get("sector"), parts.get("document")
+        if zh:
+            in_sector = (
+                phrase("in-sector", lang, sector=_name(rules, "sector", sector, lang))
+                if sector
+                else ""
+            )
+        else:
+            in_sector = f" ({sector})" if sector else ""
+        return phrase(
+            "score-finding",
+            lang,
+            severity=_name(rules, "severity", parts.get("severity"), lang)
+            if zh
+            else parts.get("severity"),
+            noun=label("record-kind", str(parts.get("family")), lang),
+            sector=in_sector,
+            agency=_name(rules, "agency", parts.get("agency"), lang) if zh else parts.get("agency"),
+            document=(("，" if zh else ", ") + str(document)) if document else "",
+        )
+    if code == "breach":
+        kind = parts.get("kind")
+        if zh:
+            return phrase(
+                "score-breach", lang, kind=_name(rules, "breach-kind", kind, lang)
+            ).replace("（）", "")
+        return phrase("score-breach", lang, kind=kind)
+    if code == "list":
+        name = parts.get("list")
+        return phrase("score-list", lang, name=_name(rules, "list", name, lang) if zh else name)
+    if code == "registration":
+        return phrase("score-registration", lang, category=parts.get("category"))
+    return str(parts.get("text", ""))
+
+
+def score_reason_text(parts: Parts, what: str, lang: str = "zh") -> str:
+    """A contribution's explanation line in ``lang`` from its ``reason_parts``;
+    ``what`` is :func:`score_what_text` of ``parts["what"]`` in ``lang``. ``code``:
+    ``counts`` (with ``until`` {day, cause}, ``capped`` {key, cap}, ``objection``),
+    or why the record gives no points: ``never`` (``cause``), ``ended`` (``day``,
+    ``cause``, ``event``), ``not-yet``, ``no-key`` (``scheme``, ``key``)."""
+    code = str(parts["code"])
+    if code == "counts":
+        line = what
+        until = parts.get("until")
+        if until:
+            line += phrase(
+                "score-until", lang, day=until["day"], cause=cause_text(until["cause"], lang)
+            )
+        capped = parts.get("capped")
+        if capped:
+            line += phrase("score-capped", lang, key=capped["key"], cap=capped["cap"])
+        if parts.get("objection"):
+            line += phrase("score-objection", lang, objection=parts["objection"])
+        return line
+    if code == "never":
+        why = phrase("score-never", lang, cause=cause_text(parts["cause"], lang))
+    elif code == "ended":
+        event = parts.get("event")
+        why = phrase(
+            "score-ended",
+            lang,
+            day=parts["day"],
+            cause=cause_text(parts["cause"], lang),
+            by=f" ({event})" if event else "",
+        )
+    elif code == "no-key":
+        why = phrase("score-no-key", lang, scheme=parts.get("scheme"), key=parts.get("key"))
+    else:
+        why = phrase("score-not-yet", lang)
+    return phrase("score-no-points", lang, what=what, why=why)

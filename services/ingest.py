@@ -66,6 +66,7 @@ __all__ = [
     "Ingester",
     "crc32c_accelerated",
     "dead_letter_headers",
+    "messages_behind",
     "parse_message",
     "partition_tracking_name",
 ]
@@ -417,13 +418,8 @@ class Ingester:
     def _observe_lag(self, polled: Mapping[Any, Sequence[Any]]) -> None:
         if self.metrics is None:
             return
-        for tp, records in polled.items():
-            try:
-                high = self.consumer.highwater(tp)
-            except Exception:  # a fake or older consumer: no lag figure
-                high = None
-            if records and isinstance(high, int):
-                self.metrics.set_ingest_lag(tp.partition, high - (records[-1].offset + 1))
+        for tp, behind in messages_behind(self.consumer, polled).items():
+            self.metrics.set_ingest_lag(tp.partition, behind)
 
     def _dead_letter(self, messages: Sequence[Any], rejected: Sequence[Outcome]) -> None:
         """Produce and flush the dead letters of a batch; raise if any was not acknowledged
@@ -501,3 +497,18 @@ def _text(key: bytes | None) -> str | None:
     if key is None:
         return None
     return bytes(key).decode("utf-8", "replace")
+
+
+def messages_behind(consumer: Any, polled: Mapping[Any, Sequence[Any]]) -> dict[Any, int]:
+    """Partition → messages after a polled batch not yet taken: the consumer's high
+    watermark minus the offset after the batch's last record (partitions whose high
+    watermark the consumer does not know, e.g. a fake consumer's, are left out)."""
+    behind = {}
+    for tp, records in polled.items():
+        try:
+            high = consumer.highwater(tp)
+        except Exception:  # a fake or older consumer: no lag figure
+            high = None
+        if records and isinstance(high, int):
+            behind[tp] = high - (records[-1].offset + 1)
+    return behind

@@ -40,9 +40,17 @@
   function agencyLabel(source) { return LABELS.agency[source] || source; }
   function listLabel(code) { return LABELS.list[code] || code; }
   // A record id written "<agency kind>-<region>-<rest>" (and the ids derived from such
-  // ids) shows the agency's name instead of its kind and region.
+  // ids) shows the agency's name instead of its kind and region; the id of a record
+  // the ledger made itself ("spot-check-2025/<subject>", "expiry-<designation>") its
+  // label (双随机抽查 2025, 到期移出 …) instead of its prefix. The id stays in the title.
+  const SYSTEM = new RegExp("\\b(" + Object.keys(LABELS.system || {}).join("|") + ")-([^\\s/]*)(/\\S*)?", "g");
   function shortId(id) {
-    return String(id == null ? "" : id).replace(/([a-z]+(?:-[a-z]+)*)-(\d{6})-/g,
+    let text = String(id == null ? "" : id);
+    if (LABELS.system && Object.keys(LABELS.system).length) {
+      text = text.replace(SYSTEM, (whole, kind, rest, subject) =>
+        LABELS.system[kind] + " " + (kind === "spot-check" ? rest : rest + (subject || "")));
+    }
+    return text.replace(/([a-z]+(?:-[a-z]+)*)-(\d{6})-/g,
       (whole, kind, region) => { const name = LABELS.agency[kind + "/" + region]; return name ? name + " " : whole; });
   }
   function idCode(id) { return `<code title="${esc(id)}">${esc(shortId(id))}</code>`; }
@@ -74,7 +82,7 @@
     const lists = (s.lists || []).map(listLabel).join("、") || "—";
     const measures = (s.measures || []).length;
     const rows = (s.explanation || []).filter((c) => c.points).map((c) =>
-      `<li>${esc(c.points > 0 ? "+" + c.points : c.points)} · ${esc(c.reason)} ${idCode(c.event_id)}</li>`).join("");
+      `<li>${esc(c.points > 0 ? "+" + c.points : c.points)} · ${esc(c.reason_zh || c.reason)} ${idCode(c.event_id)}</li>`).join("");
     return `<div class="grade grade-${esc(s.grade)}"><b>${esc(s.grade)}</b><span>${esc(s.score)} 分 points</span></div>
       <dl class="facts"><dt>名单 Lists</dt><dd>${esc(lists)}</dd>
       <dt>惩戒措施 Measures</dt><dd>${measures}</dd>
@@ -96,7 +104,7 @@
         <td data-label="记录">${esc(KINDS[i.kind] || i.kind)}<br>${idCode(i.event_id)}</td>
         <td data-label="状态"><b>${i.published ? "公示中 public" : "未公示 not public"}</b>${
           i.publication_ended ? ` <span class="ended" data-why="${esc(i.publication_ended.why)}">停止公示 ${esc(ENDED[i.publication_ended.why] || i.publication_ended.why)} ${esc(i.publication_ended.on || "")}</span>` : ""}${
-          i.corrected ? ` <span class="corrected">${esc(i.corrected.mark)} ${esc(i.corrected.on || "")}</span>` : ""}<div class="reason">${esc(i.reason)}</div></td>
+          i.corrected ? ` <span class="corrected">${esc(i.corrected.mark)} ${esc(i.corrected.on || "")}</span>` : ""}<div class="reason">${esc(i.reason_zh || i.reason)}</div></td>
         <td data-label="期间">${esc(i.from || "")} 至 ${esc(i.until || "长期")}</td></tr>`).join("")}</tbody></table>`;
   }
 
@@ -107,8 +115,8 @@
       const mark = MARKED[e.type];
       const links = (e.links || []).map((l) => {
         const changed = l.changed ? " (" + Object.entries(l.changed).map(([k, v]) => `${esc(k)}: ${esc(JSON.stringify(v[0]))} → ${esc(JSON.stringify(v[1]))}`).join(", ") + ")" : "";
-        const outcome = l.outcome ? ` [${esc(l.outcome)}]` : "";
-        return `${esc(l.relation)} #${esc(l.seq)} ${idCode(l.event_id)}${changed}${outcome}`;
+        const outcome = l.outcome ? ` [${esc((LABELS.outcome || {})[l.outcome] || l.outcome)}]` : "";
+        return `${esc((LABELS.relation || {})[l.relation] || l.relation)} #${esc(l.seq)} ${idCode(l.event_id)}${changed}${outcome}`;
       }).join("; ");
       return `<li class="hentry ${mark ? mark[0] : ""}" data-event-id="${esc(e.id)}" data-type="${esc(e.type)}">
         <span class="seq">#${esc(e.seq)}</span>

@@ -1,8 +1,9 @@
 """``ledger national``: the national view service.
 
 Consumes the regions' feed and checkpoint topics (one consumer group) into the national
-store, and serves ``/v1/national/…`` (uvicorn) from the same process until SIGTERM/SIGINT;
-``--once`` consumes until caught up, prints a summary and exits (scripts, tests).
+store, and serves ``/v1/national/…`` and ``/metrics`` (uvicorn;
+:mod:`federation.national.metrics`) from the same process until SIGTERM/SIGINT; ``--once``
+consumes until caught up, prints a summary and exits (scripts, tests).
 
 Where things are: ``--config FILE`` (the regions; :mod:`federation.national.config`);
 the store is ``--database-url``, else the file's ``database_url``, else
@@ -27,6 +28,7 @@ from entrypoints.cli.ingest import stop_on_signals
 from entrypoints.settings import Settings
 from federation.national.config import RegionsFileError, load_config
 from federation.national.consumer import ConsumerStats, NationalConsumer
+from federation.national.metrics import NationalMetrics
 from federation.national.store import NationalStore
 
 __all__ = ["DEFAULT_DATABASE_URL", "cmd_national", "register"]
@@ -70,10 +72,12 @@ def cmd_national(args: argparse.Namespace, settings: Settings) -> int:
         or DEFAULT_DATABASE_URL
     )
     store = NationalStore.open(open_recorder(url))
+    metrics = NationalMetrics(config)
     consumer = NationalConsumer(
         store,
         config,
         bootstrap=bootstrap,
+        metrics=metrics,
         max_poll_interval_ms=settings.kafka_max_poll_interval_ms,
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
@@ -92,7 +96,7 @@ def cmd_national(args: argparse.Namespace, settings: Settings) -> int:
                 stats = consumer.run(stop, until=_idle_for(args.idle))
             status = 0
         else:
-            stats, status = _serve(consumer, store, config, args)
+            stats, status = _serve(consumer, store, config, metrics, args)
     finally:
         consumer.close()
         store.close()
@@ -121,10 +125,15 @@ def _idle_for(seconds: float) -> Callable[[ConsumerStats], bool]:
 
 
 def _serve(
-    consumer: NationalConsumer, store: NationalStore, config: Any, args: argparse.Namespace
+    consumer: NationalConsumer,
+    store: NationalStore,
+    config: Any,
+    metrics: NationalMetrics,
+    args: argparse.Namespace,
 ) -> tuple[ConsumerStats, int]:
-    """The consumer on a thread, uvicorn on this one; uvicorn's signal handling stops
-    both. Returns the consumer's totals and the exit status."""
+    """The consumer on a thread, uvicorn on this one (``/v1/national`` and ``/metrics``);
+    uvicorn's signal handling stops both. Returns the consumer's totals and the exit
+    status."""
     import uvicorn
 
     from federation.national.app import build_national_app
@@ -143,7 +152,7 @@ def _serve(
     thread = threading.Thread(target=consume, name="national-consumer", daemon=True)
     thread.start()
     try:
-        uvicorn.run(build_national_app(store, config), host=args.host, port=args.port)
+        uvicorn.run(build_national_app(store, config, metrics), host=args.host, port=args.port)
     finally:
         stop.set()
         thread.join(timeout=30)

@@ -4,7 +4,7 @@ its HTTP endpoints and Kafka publisher: :mod:`federation.witness_http`).
 ::
 
     ledger witness --state DIR --log BASE_URL=PUBLIC_KEY [--log …] [--once | --every S]
-                   [--serve PORT] [--name NAME] [--key FILE]
+                   [--regions FILE] [--serve PORT] [--name NAME] [--key FILE]
     ledger witness --state DIR --public-key
     ledger witness --check-evidence FILE [--public-key-of-log B64]
 
@@ -12,6 +12,11 @@ its HTTP endpoints and Kafka publisher: :mod:`federation.witness_http`).
 line per log: ``ok <origin> size=N`` (consistent, cosigned), ``fork <origin> <kind>: …`` or
 ``error <base url> …`` (not reached). Exit status: 0 all ok; 1 any fork; 3 no fork but a log
 was not reached; 2 bad usage.
+
+``--regions FILE`` follows, besides any ``--log``, every region of a national regions file
+(``ledger national --config``; :mod:`federation.national.config`): its ``base_url`` and
+``public_key``, so a deployment writes each region's key in one place (the compose
+``federation`` profile's witness does).
 
 ``--serve PORT`` serves, until stopped, the witness's cosignatures and metrics
 (:class:`federation.witness_http.WitnessServer`); with ``--every S`` it also checks the logs
@@ -35,6 +40,7 @@ from typing import Any
 import orjson
 
 from entrypoints.settings import Settings
+from federation.national.config import RegionsFileError, load_config
 from federation.witness import LogSpec, Witness, check_evidence
 from federation.witness_http import DEFAULT_TOPIC, WitnessServer, kafka_publisher
 from federation.witness_state import WitnessState
@@ -64,6 +70,11 @@ def register(subparsers: Any, bootstrap: Callable[..., Any]) -> None:
         default=[],
         metavar="BASE_URL=PUBLIC_KEY",
         help="a ledger to follow: its API base URL and published key (base64); repeat",
+    )
+    p.add_argument(
+        "--regions",
+        metavar="FILE",
+        help="also follow every region of a national regions file (base_url, public_key)",
     )
     when = p.add_mutually_exclusive_group()
     when.add_argument("--once", action="store_true", help="check every log once and exit")
@@ -109,8 +120,14 @@ def cmd_witness(args: argparse.Namespace, settings: Settings) -> int:
         specs = [LogSpec.parse(text) for text in args.log]
     except ValueError as e:
         return _usage(str(e))
+    if args.regions:
+        try:
+            regions = load_config(args.regions).regions
+        except RegionsFileError as e:
+            return _usage(str(e))
+        specs += [LogSpec(r.base_url, r.public_key) for r in regions]
     if not specs and args.serve is None:
-        return _usage("give at least one --log BASE_URL=PUBLIC_KEY")
+        return _usage("give at least one --log BASE_URL=PUBLIC_KEY (or --regions FILE)")
     if args.once and args.serve is not None:
         return _usage("--once and --serve do not go together")
     publisher = kafka_publisher(settings.kafka_bootstrap, args.topic)

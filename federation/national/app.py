@@ -15,7 +15,11 @@ against the region's signed checkpoints.
 | ``GET /v1/national/checkpoints?origin=`` | the checkpoints received from a region |
 
 Errors are RFC 9457 problem details with the ledger's reason codes (``unknown-subject``,
-``unknown-list``, ``invalid-request`` and the subject-code checks).
+``unknown-list``, ``not-found``, ``invalid-request`` and the subject-code checks), made by
+the main API's :mod:`api.problems`: Chinese ``title`` and ``detail`` under
+``Accept-Language: zh`` (the English detail in ``detail_en``), ``Content-Language`` saying
+which. ``GET /metrics`` serves :class:`~federation.national.metrics.NationalMetrics` when the
+app is given them (``ledger national`` does).
 
 The national standing is not a grade: a grade is each region's, computed by its rules
 from records it does not all publish. What crosses regions is the lists (联合惩戒: a
@@ -28,13 +32,17 @@ from collections import Counter
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Query
+from fastapi.responses import Response
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from api import problems
+from api.problems import ProblemError
 from events.codes import validate_subject_code
 from events.labels import label
 from events.reasons import InvalidEvent, Reason
 from federation.national.config import NationalConfig, Region
+from federation.national.metrics import NationalMetrics
 from federation.national.store import NationalStore, Page
 
 __all__ = ["NATIONAL_LISTS", "build_national_app"]
@@ -44,22 +52,12 @@ NATIONAL_LISTS: dict[str, str] = {
 }
 """The lists served nationally: the public lists and the market-ban register."""
 
-PROBLEM = "application/problem+json"
-
-
-class Problem(Exception):
-    """An error answer: ``status``, reason ``code`` and a ``detail`` for a person."""
-
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
-
 
 def _subject(code: str) -> str:
     try:
         return validate_subject_code(code)
     except InvalidEvent as e:
-        raise Problem(400, e.rejection.code, e.rejection.message) from e
+        raise ProblemError.of_rejection(e.rejection, 400) from e
 
 
 def _links(region: Region | None, subject: str, cause: dict[str, Any] | None) -> dict[str, Any]:
@@ -92,34 +90,24 @@ def _page(page: Page, key: str) -> dict[str, Any]:
     return {key: page.rows, "total": page.total, "next": page.next}
 
 
-def build_national_app(store: NationalStore, config: NationalConfig) -> FastAPI:
-    """The national view's app, reading ``store`` (which a consumer fills)."""
+def build_national_app(
+    store: NationalStore, config: NationalConfig, metrics: NationalMetrics | None = None
+) -> FastAPI:
+    """The national view's app, reading ``store`` (which a consumer fills); with
+    ``metrics`` (the consumer's), ``GET /metrics`` serves them."""
     app = FastAPI(
         title="credit-ledger national view",
         description="What the regional ledgers publish, gathered (issue 22).",
         version="1",
     )
 
-    @app.exception_handler(Problem)
-    async def problem(request: Request, exc: Problem) -> JSONResponse:
-        return JSONResponse(
-            {
-                "type": f"/problems/{exc.code}",
-                "title": exc.code.replace("-", " "),
-                "status": exc.status,
-                "detail": exc.detail,
-                "instance": request.url.path,
-                "code": exc.code,
-            },
-            status_code=exc.status,
-            media_type=PROBLEM,
-        )
+    problems.install(app)
 
     def published(code: str) -> tuple[str, list[dict[str, Any]]]:
         subject = _subject(code)
         rows = store.subject_items(subject)
         if not rows:
-            raise Problem(
+            raise ProblemError(
                 404,
                 Reason.UNKNOWN_SUBJECT,
                 f"no region has published anything about {subject}",
@@ -182,7 +170,7 @@ def build_national_app(store: NationalStore, config: NationalConfig) -> FastAPI:
     ) -> dict[str, Any]:
         """The subjects on list ``name`` in at least one region, each with its listings."""
         if name not in NATIONAL_LISTS:
-            raise Problem(
+            raise ProblemError(
                 404, Reason.UNKNOWN_LIST, f"no list {name!r}: one of {sorted(NATIONAL_LISTS)}"
             )
         page = store.list_members(name, limit, cursor)
@@ -224,7 +212,7 @@ def build_national_app(store: NationalStore, config: NationalConfig) -> FastAPI:
         """The signed checkpoints received from region ``origin`` (signature verified),
         newest first."""
         if config.region(origin) is None:
-            raise Problem(404, Reason.NOT_FOUND, f"no region {origin!r}")
+            raise ProblemError(404, Reason.NOT_FOUND, f"no region {origin!r}")
         return {
             "origin": origin,
             "checkpoints": [c.to_json() for c in store.checkpoints(origin, limit)],
@@ -233,5 +221,12 @@ def build_national_app(store: NationalStore, config: NationalConfig) -> FastAPI:
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    if metrics is not None:
+
+        @app.get("/metrics", include_in_schema=False)
+        def prometheus() -> Response:
+            """The national view's metrics (Prometheus text format)."""
+            return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -35,12 +35,13 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from federation.national.config import NationalConfig, Region
+from federation.national.metrics import NationalMetrics
 from federation.national.store import ItemChange, NationalStore
 from ledger import heartbeat
 from ledger.audit.checkpoint_log import parse_checkpoint
 from ledger.audit.checkpoints import Checkpoint, CheckpointError
 from projections.feed import CHANGE_TYPE
-from services.ingest import partition_tracking_name
+from services.ingest import messages_behind, partition_tracking_name
 
 __all__ = ["ConsumerStats", "NationalConsumer", "Refusal", "read_message"]
 
@@ -168,10 +169,13 @@ class NationalConsumer:
         *,
         bootstrap: str,
         consumer: Any | None = None,
+        metrics: NationalMetrics | None = None,
         **options: Any,
     ) -> None:
         self.store = store
         self.config = config
+        self.metrics = metrics
+        """Counts what each batch took and refused, and the lag behind each origin."""
         self.consumer = consumer or KafkaConsumer(
             bootstrap_servers=bootstrap.split(","),
             group_id=config.group,
@@ -186,7 +190,9 @@ class NationalConsumer:
         self.consumer.subscribe(config.topics(), listener=self._listener)
 
     def tracked(self, tp: Any) -> int | None:
-        return self.store.tracked(partition_tracking_name(self.config.group, tp.topic, tp.partition))
+        return self.store.tracked(
+            partition_tracking_name(self.config.group, tp.topic, tp.partition)
+        )
 
     def run(
         self,
@@ -223,7 +229,8 @@ class NationalConsumer:
                 continue
             tracking.append(
                 Tracking(
-                    partition_tracking_name(self.config.group, tp.topic, tp.partition), fresh[-1].offset + 1
+                    partition_tracking_name(self.config.group, tp.topic, tp.partition),
+                    fresh[-1].offset + 1,
                 )
             )
             for record in fresh:
@@ -233,6 +240,8 @@ class NationalConsumer:
                 except Refusal as e:
                     stats.refused += 1
                     stats.refusals = [*stats.refusals[-4:], str(e)]
+                    if self.metrics is not None:
+                        self.metrics.refuse(tp.topic)
                     log.warning("refused %s[%d]@%d: %s", tp.topic, tp.partition, record.offset, e)
                     continue
                 if isinstance(read, Checkpoint):
@@ -244,6 +253,8 @@ class NationalConsumer:
             stats.changes += len(changes)
             stats.checkpoints += len(checkpoints)
             stats.batches += 1
+            if self.metrics is not None:
+                self.metrics.taken(changes, checkpoints)
         offsets = {
             tp: OffsetAndMetadata(records[-1].offset + 1, "", -1)
             for tp, records in polled.items()
@@ -253,6 +264,9 @@ class NationalConsumer:
             self.consumer.commit(offsets)
         except KafkaError as e:  # the store's tracking holds
             log.warning("Kafka offset commit failed (the national store's tracking holds): %s", e)
+        if self.metrics is not None:
+            behind = messages_behind(self.consumer, polled)
+            self.metrics.behind({(tp.topic, tp.partition): n for tp, n in behind.items()})
 
     def close(self) -> None:
         self.consumer.close(autocommit=False)

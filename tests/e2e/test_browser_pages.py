@@ -9,7 +9,9 @@ browser for the module; Debian's Chromium, ``tests/e2e/ensure_chromium.sh``):
   the moment from record to record;
 * ``/docs`` and ``/redoc`` render with every request off this machine refused;
 * axe-core (``tests/e2e/ensure_axe.sh`` fetches it) finds no serious or critical
-  accessibility violation on the public pages.
+  accessibility violation on the public pages, nor on a subject's 我的信用 (``/mine``)
+  and the handler's desk (``/objections``), each logged in with its own token and with
+  an objection the subject filed waiting at the desk.
 """
 
 from __future__ import annotations
@@ -23,10 +25,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from api.tokens import TokenStore
+from events.instants import CST, from_us
 from tests.e2e.apphelpers import DemoApp, build_demo_app, serve
 from tests.e2e.test_browser import ARGS, ARTIFACTS, CHROMIUM
+from tests.scenarios.support import event
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -38,6 +44,8 @@ CODE_PAGES = ("/problems/",)
 """Pages whose subject is a code itself (what a reason code means): not held to the
 no-code rule."""
 AXE_SCRIPT: list[Path] = []
+OBJECTION = "objection-20260101-0b1ec7000001"
+"""The id of the objection the subject files (shaped as the desk's form makes them)."""
 
 
 @dataclass
@@ -70,11 +78,17 @@ class Site:
             "/insight/statistics",
         ]
 
-    def page(self, width: int, auditor: bool = False) -> Any:
+    def desk_pages(self) -> dict[str, str]:
+        """The pages of one role each (path → the role whose token opens it); axe checks
+        them as it checks the public pages."""
+        return {"/mine": "subject", "/objections": "desk-handler"}
+
+    def page(self, width: int, role: str | None = None) -> Any:
+        """A fresh page at ``width``, logged in as ``role`` (None: the public)."""
         context = self.browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
-        if auditor:
+        if role is not None:
             context.add_cookies(
-                [{"name": "ledger_token", "value": self.demo.tokens["auditor"], "url": self.base}]
+                [{"name": "ledger_token", "value": self.demo.tokens[role], "url": self.base}]
             )
         return context.new_page()
 
@@ -87,7 +101,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     subjects = [code for code, _ in counts.most_common(4)]
     ARTIFACTS.mkdir(exist_ok=True)
     try:
+        store = TokenStore(tmp / "tokens.json")
+        demo.tokens["subject"] = store.add("subject", subject=subjects[0])[0]
+        platform = f"credit-platform/{subjects[0][2:8]}"  # the subject's own platform resolves
+        demo.tokens["desk-handler"] = store.add("objection-handler", agency=platform)[0]
         with serve(demo.app) as base, playwright_sync.sync_playwright() as pw:
+            file_objection(demo, base, subjects[0])
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             try:
                 yield Site(base, browser, demo, subjects)
@@ -95,6 +114,27 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 browser.close()
     finally:
         demo.ledger.recorder.datastore.close()  # type: ignore[attr-defined]
+
+
+def file_objection(demo: DemoApp, base: str, code: str) -> None:
+    """The subject objects to its latest penalty over the API (its own token), so the
+    handler's desk has an objection to show and the subject a request in progress."""
+    target = [
+        d.event
+        for d in demo.events
+        if d.event["subject"] == code and d.event["type"] == "credit.penalty.decided"
+    ][-1]
+    now = from_us(demo.ledger.clock() - 60_000_000).astimezone(CST).replace(microsecond=0)
+    objection = event(
+        "credit.objection.filed",
+        code,
+        now.isoformat(),
+        {"target": target["id"], "grounds": "处罚决定书载明的罚款金额与公示不一致"},
+        f"subject/{code}",
+        id=OBJECTION,
+    )
+    filed = httpx.post(f"{base}/v1/events", json=objection, headers=demo.headers("subject"))
+    assert filed.status_code == 201, filed.text
 
 
 def open_page(page: Any, url: str) -> None:
@@ -115,9 +155,11 @@ def views_of(page: Any) -> Iterator[str]:
         yield tab.inner_text().split()[0]
 
 
-def all_pages(site: Site) -> Iterator[tuple[str, bool]]:
-    yield from ((path, False) for path in site.public_pages())
-    yield from ((path, True) for path in site.auditor_pages())
+def all_pages(site: Site) -> Iterator[tuple[str, str | None]]:
+    """Every page with the role that opens it (None: the public)."""
+    yield from ((path, None) for path in site.public_pages())
+    yield from ((path, "auditor") for path in site.auditor_pages())
+    yield from site.desk_pages().items()
 
 
 @dataclass
@@ -137,9 +179,9 @@ def survey(site: Site, width: int) -> Survey:
         return site.surveys[width]
     found = Survey()
     axe = axe_script()
-    public = set(site.public_pages())
-    for path, auditor in all_pages(site):
-        page = site.page(width, auditor)
+    checked = {*site.public_pages(), *site.desk_pages()}
+    for path, role in all_pages(site):
+        page = site.page(width, role)
         open_page(page, site.base + path)
         for view in views_of(page):
             scroll, inner, text = page.evaluate(
@@ -153,7 +195,7 @@ def survey(site: Site, width: int) -> Survey:
                 codes |= {m.group(0) for m in EVENT_TYPE.finditer(text)}
                 if codes:
                     found.codes.setdefault(path, set()).update(codes)
-        if path in public and axe is not None:
+        if path in checked and axe is not None:
             page.add_script_tag(path=str(axe))
             result = page.evaluate("async () => await axe.run(document)")
             serious = [
@@ -182,7 +224,9 @@ def test_no_page_shows_a_code(site: Site, width: int) -> None:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_public_pages_have_no_serious_accessibility_violation(site: Site, width: int) -> None:
+def test_public_and_desk_pages_have_no_serious_accessibility_violation(
+    site: Site, width: int
+) -> None:
     if axe_script() is None:
         pytest.skip("axe-core could not be fetched (tests/e2e/ensure_axe.sh)")
     assert survey(site, width).inaccessible == {}
@@ -192,7 +236,7 @@ def test_timeline_chart_and_record_buttons(site: Site) -> None:
     """At 390 px: the chart is drawn (a score line and period bars), the slider keeps a
     usable width, and next / previous record step from one record's day to the next."""
     code = site.subjects[0]
-    page = site.page(390, auditor=True)
+    page = site.page(390, "auditor")
     open_page(page, f"{site.base}/audit/subjects/{code}")
     chart = "#course-chart"
     assert page.get_attribute(chart, "data-drawn") == "true"
@@ -226,6 +270,21 @@ def test_timeline_chart_and_record_buttons(site: Site) -> None:
     page.wait_for_selector(f"#timeline[data-loaded='{days[1].isoformat()}']", timeout=15_000)
     page.screenshot(path=str(ARTIFACTS / "timeline-390.png"), full_page=False)
     page.context.close()
+
+
+def test_the_subject_and_the_handler_see_the_objection(site: Site) -> None:
+    """At 390 px: the subject's objection is on its 我的信用 page, in progress, and at the
+    handler's desk with its form."""
+    mine = site.page(390, "subject")
+    open_page(mine, f"{site.base}/mine")
+    assert mine.locator(f'[data-request="{OBJECTION}"]').count() == 1
+    mine.context.close()
+    desk = site.page(390, "desk-handler")
+    open_page(desk, f"{site.base}/objections")
+    item = desk.locator(f'[data-objection="{OBJECTION}"]')
+    assert item.count() == 1 and item.locator("form").count() >= 1
+    desk.screenshot(path=str(ARTIFACTS / "objections-390.png"), full_page=True)
+    desk.context.close()
 
 
 @pytest.mark.parametrize(

@@ -113,6 +113,16 @@ def test_a_list_of_260_members_pages_each_exactly_once(
     assert page.status_code == 200 and "/lists/bans?as_of=&amp;cursor=" in page.text
 
 
+def test_the_trustworthy_list_pages_like_the_others(client: TestClient) -> None:
+    everything = client.get("/v1/lists/trustworthy", params={"limit": 1000}).json()
+    assert everything["next"] is None and everything["total"] == len(everything["members"])
+    members = walk(client, "/v1/lists/trustworthy", "members", {}, 1)
+    assert [m["subject"] for m in members] == [m["subject"] for m in everything["members"]]
+    assert everything["subjects"] == len({m["subject"] for m in members})
+    refused = client.get("/v1/lists/trustworthy", params={"limit": 0})
+    assert refused.status_code == 400 and refused.json()["code"] == "limit-out-of-range"
+
+
 @pytest.mark.parametrize(
     ("params", "code"),
     [
@@ -300,3 +310,83 @@ def test_a_subject_requests_repair_and_makes_a_commitment_on_its_page(
         client.cookies.clear()
     history = client.get(f"/v1/subjects/{OTHER}/history", headers=demo_app.headers("other-subject"))
     assert any(e["type"] == "credit.commitment.made" for e in history.json()["events"])
+
+
+RELISTED = complete_subject_code("91440300" + "RELXT001")
+
+
+def test_a_subject_listed_removed_and_listed_again_counts_once(
+    client: TestClient, demo_app: DemoApp
+) -> None:
+    """The issue saw "32 members for 30 subjects": a subject designated, removed and
+    designated again is one member of the list and one subject, on the API and the page."""
+    ndrc = TokenStore(demo_app.tmp / "tokens.json").add("agency", agency="ndrc/440300")[0]
+    as_ndrc = {"Authorization": f"Bearer {ndrc}"}
+    basis = {"basis": "《市场监督管理严重违法失信名单管理办法》第二条", "document": "深发改信〔2025〕1号"}
+    violation = event(
+        "credit.violation.recorded",
+        RELISTED,
+        at("2025-01-06"),
+        {"behaviour": "food-safety-dishonesty", "severity": "serious", "sector": "food", **basis},
+        AGENCY,
+        id="relist-violation",
+    )
+    interview = event(
+        "credit.interview.held",
+        RELISTED,
+        at("2025-01-08"),
+        {"finding": "relist-violation", "kind": "warning"},
+        AGENCY,
+    )
+    sent = client.post("/v1/events", json=[violation, interview], headers=demo_app.headers("agency"))
+    assert {r["status"] for r in sent.json()} == {"recorded"}, sent.text
+
+    def proposal(day: str, id: str) -> dict[str, Any]:
+        data = {
+            "list": "serious-dishonesty",
+            "finding": "relist-violation",
+            "planned_end": "2028-01-19",
+            **basis,
+        }
+        return event("credit.list.proposed", RELISTED, at(day), data, "ndrc/440300", id=id)
+
+    def designation(day: str, proposal_id: str, id: str) -> dict[str, Any]:
+        data = {"proposal": proposal_id, **basis}
+        return event("credit.list.designated", RELISTED, at(day), data, "ndrc/440300", id=id)
+
+    steps = [
+        proposal("2025-01-20", "relist-proposal-1"),
+        designation("2025-02-10", "relist-proposal-1", "relist-designation-1"),
+        event(
+            "credit.list.removed",
+            RELISTED,
+            at("2025-03-10"),
+            {"designation": "relist-designation-1", "reason": "revoked"},
+            "ndrc/440300",
+        ),
+        proposal("2025-04-01", "relist-proposal-2"),
+        designation("2025-04-21", "relist-proposal-2", "relist-designation-2"),
+    ]
+    sent = client.post("/v1/events", json=steps, params={"wait": "true"}, headers=as_ndrc)
+    assert sent.status_code == 200 and {r["status"] for r in sent.json()} == {"recorded"}, sent.text
+
+    for role in ("public", "auditor"):
+        body = client.get(
+            "/v1/lists/serious-dishonesty", params={"limit": 1000}, headers=demo_app.headers(role)
+        ).json()
+        mine = [m for m in body["members"] if m["subject"] == RELISTED]
+        assert [m["event_id"] for m in mine] == ["relist-designation-2"], (role, mine)
+        assert body["subjects"] == len({m["subject"] for m in body["members"]})
+        assert body["count"] == body["total"] == len(body["members"])
+    for as_of, listed in (("2025-02-20", "relist-designation-1"), ("2025-03-20", None)):
+        then = client.get(
+            "/v1/lists/serious-dishonesty",
+            params={"as_of": as_of, "limit": 1000},
+            headers=demo_app.headers("auditor"),
+        ).json()
+        ids = [m["event_id"] for m in then["members"] if m["subject"] == RELISTED]
+        assert ids == ([listed] if listed else []), (as_of, ids)
+    page = client.get("/lists/serious-dishonesty")
+    count = re.search(r'<span class="count">(\d+)</span>', page.text)
+    assert count is not None and int(count.group(1)) == body["subjects"]
+    assert page.text.count(f'data-subject="{RELISTED}"') == 1

@@ -201,7 +201,7 @@ def test_an_unexpected_error_is_one_line_unless_asked(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the disk is on fire")
 
-    monkeypatch.setattr(composition.RuleServices, "load", broken)
+    monkeypatch.setattr(composition.rule_files, "rule_services", broken)
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     assert main(["--database-url", url, "standing", SUBJECT]) == 1
     err = capsys.readouterr().err

@@ -11,10 +11,12 @@ a message naming another origin, or a checkpoint under another key, is refused.
 from __future__ import annotations
 
 import base64
+import contextlib
+import re
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +26,23 @@ import pytest
 from fastapi.testclient import TestClient
 
 from entrypoints.bootstrap import bootstrap, open_recorder
+from entrypoints.cli import main
 from entrypoints.settings import Settings
 from events.codes import complete_subject_code
 from federation.national.app import build_national_app
-from federation.national.config import NationalConfig, Region
+from federation.national.config import NationalConfig, Region, regions_file_text
 from federation.national.consumer import ConsumerStats, NationalConsumer
+from federation.national.metrics import NationalMetrics
 from federation.national.store import NationalStore
+from federation.witness_state import WitnessState
 from ledger.app import Ledger
 from ledger.audit.checkpoint_log import CheckpointLog
 from ledger.audit.checkpoints import Checkpoint, issue_checkpoint
+from ledger.audit.cosignatures import verify_cosignature, witnessed_by
 from ledger.audit.keys import load_or_create_key, public_key_bytes
 from projections.feed import DisclosureFeed, feed_producer
 from tests.conftest import PG_TEST_DB, _connect
+from tests.e2e.apphelpers import serve
 from tests.integration.kafka_broker import (
     TEST_CONSUMER,
     Broker,
@@ -61,6 +68,7 @@ class RegionUnderTest:
     region: Region
     log: CheckpointLog
     key_file: Path
+    settings: Settings
 
     @property
     def origin(self) -> str:
@@ -161,6 +169,7 @@ class Federation:
     config: NationalConfig
     stats: ConsumerStats
     kafka: Broker
+    metrics: NationalMetrics
 
     def consume_until(self, done: Any, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -208,11 +217,12 @@ def federation(
             log = CheckpointLog(
                 tmp / f"{code}-checkpoints", kafka_broker.bootstrap, region.checkpoint_topic
             )
-            regions.append(RegionUnderTest(code, ledger, region, log, key_file))
+            regions.append(RegionUnderTest(code, ledger, region, log, key_file, settings))
         config = NationalConfig(tuple(r.region for r in regions), group=f"national-{run}")
         store = NationalStore.open(open_recorder(f"{postgres_base}?schema={schemas[-1]}"))
+        metrics = NationalMetrics(config)
         consumer = NationalConsumer(
-            store, config, bootstrap=kafka_broker.bootstrap, **TEST_CONSUMER
+            store, config, bootstrap=kafka_broker.bootstrap, metrics=metrics, **TEST_CONSUMER
         )
         jiangxi, tianjin, shenzhen = regions
         recorded(jiangxi.ledger, *listing("360000", LISTED))
@@ -221,7 +231,7 @@ def federation(
         for r in regions:
             feed_all(kafka_broker, r)
             checkpoint(r)
-        fed = Federation(regions, store, consumer, config, ConsumerStats(), kafka_broker)
+        fed = Federation(regions, store, consumer, config, ConsumerStats(), kafka_broker, metrics)
         # 3 (violation, listing … as published) + 1 + 2 changes at least; 3 checkpoints
         fed.consume_until(lambda s: s.checkpoints >= 3 and s.changes >= 5)
         yield fed
@@ -239,7 +249,7 @@ def federation(
 
 @pytest.fixture(scope="module")
 def client(federation: Federation) -> TestClient:
-    return TestClient(build_national_app(federation.store, federation.config))
+    return TestClient(build_national_app(federation.store, federation.config, federation.metrics))
 
 
 def test_records_of_each_region_appear_with_their_origin(
@@ -316,6 +326,29 @@ def test_unknowns_are_problems(client: TestClient) -> None:
     assert client.get("/v1/national/subjects/123/standing").status_code == 400
 
 
+def test_problems_are_the_main_apis_and_speak_chinese_when_asked(client: TestClient) -> None:
+    """The national view answers errors as the regional API does (api.problems): Chinese
+    title and detail under Accept-Language: zh, the English detail beside them."""
+    nobody = complete_subject_code("91110000MA00XX09")
+    path = f"/v1/national/subjects/{nobody}/disclosure"
+    english = client.get(path)
+    assert english.headers["content-language"] == "en"
+    assert nobody in english.json()["detail"]
+    chinese = client.get(path, headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
+    assert chinese.status_code == 404
+    assert chinese.headers["content-type"] == "application/problem+json"
+    assert chinese.headers["content-language"] == "zh"
+    body = chinese.json()
+    assert body["code"] == "unknown-subject"
+    assert body["detail_en"] == english.json()["detail"]
+    assert re.search(r"[\u4e00-\u9fff]", body["title"] + body["detail"]), body
+    # the framework's own errors are problems too: an unknown path, a bad parameter
+    nowhere = client.get("/v1/national/nowhere", headers={"Accept-Language": "zh"})
+    assert (nowhere.status_code, nowhere.json()["code"]) == (404, "not-found")
+    short = client.get("/v1/national/subjects", params={"q": "x"})
+    assert (short.status_code, short.json()["code"]) == (400, "invalid-request")
+
+
 def test_a_change_delivered_again_is_applied_once_and_impostors_are_refused(
     federation: Federation,
 ) -> None:
@@ -351,6 +384,33 @@ def test_a_change_delivered_again_is_applied_once_and_impostors_are_refused(
     assert fed.stats.skipped == 0
 
 
+def test_the_national_view_serves_its_metrics(federation: Federation, client: TestClient) -> None:
+    """GET /metrics: messages taken by origin and kind, refusals by topic (the impostors
+    above: two on Tianjin's topics), the lag behind each origin in messages and seconds."""
+    answer = client.get("/metrics")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain")
+    samples = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in answer.text.splitlines()
+        if line.startswith("ledger_national_")
+    }
+    tianjin = federation.regions[1]
+    for r in federation.regions:
+        origin = f'origin="{r.origin}"'
+        assert samples[f'ledger_national_messages_total{{kind="checkpoint",{origin}}}'] >= 1
+        assert samples[f'ledger_national_messages_total{{kind="change",{origin}}}'] >= 1
+        assert samples[f"ledger_national_lag_messages{{{origin}}}"] == 0  # caught up
+        assert 0 <= samples[f"ledger_national_lag_seconds{{{origin}}}"] < 3600
+    refused = {
+        key: value
+        for key, value in samples.items()
+        if key.startswith("ledger_national_refused_total")
+    }
+    assert sum(refused.values()) == 2, refused
+    assert all(tianjin.code in key for key in refused), refused
+
+
 def test_the_public_key_in_the_configuration_is_base64() -> None:
     key = base64.b64encode(bytes(32)).decode()
     config = NationalConfig.from_mapping(
@@ -377,3 +437,75 @@ def test_the_national_store_is_its_own_schema(federation: Federation, postgres_b
         ).fetchall()
     schemas = {r[0] for r in rows}
     assert any(s.endswith("_national") for s in schemas)
+
+
+def test_a_witness_cosigns_every_regions_checkpoint_and_a_new_listing_goes_national(
+    federation: Federation,
+    client: TestClient,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """End to end (issue 22, "Done when"): the three regions' ``serve``, and ``ledger witness
+    --once`` following them from a regions file (their URLs and keys): it cosigns every
+    region's checkpoint, the one the national view holds. Then Shenzhen lists a subject:
+    its feed and its next checkpoint reach the national view, the subject is on the national
+    list, and the witness's next round cosigns the grown log (consistent with the last)."""
+    from entrypoints.wiring import build_app
+
+    monkeypatch.delenv("LEDGER_KAFKA_BOOTSTRAP", raising=False)  # published: test_witness
+    state = tmp_path / "witness"
+
+    def witness_once(regions_file: Path) -> list[str]:
+        capsys.readouterr()
+        code = main(
+            ["witness", "--state", str(state), "--name", "witness-national", "--once",
+             "--regions", str(regions_file)]
+        )  # fmt: skip
+        lines = capsys.readouterr().out.splitlines()
+        assert code == 0, lines
+        return sorted(lines)
+
+    def expected() -> list[str]:
+        return sorted(f"ok {r.origin} size={r.ledger.size()}" for r in federation.regions)
+
+    def national_list() -> list[str]:
+        page = federation.store.list_members("serious-dishonesty", 10, None)
+        return [m["subject"] for m in page.rows]
+
+    with contextlib.ExitStack() as stack:
+        served = [
+            replace(
+                r.region,
+                base_url=stack.enter_context(
+                    serve(build_app(r.settings, bootstrap, run_projections=False))
+                ),
+            )
+            for r in federation.regions
+        ]
+        regions_file = tmp_path / "regions.json"
+        regions_file.write_text(regions_file_text(served))
+        assert witness_once(regions_file) == expected()
+
+        shenzhen = federation.regions[2]
+        assert SHARED not in national_list()
+        recorded(shenzhen.ledger, *listing("440300", SHARED))
+        feed_all(federation.kafka, shenzhen)
+        grown = checkpoint(shenzhen)
+        federation.consume_until(lambda s: s.checkpoints >= 1 and SHARED in national_list())
+        assert witness_once(regions_file) == expected()
+
+    members = client.get("/v1/national/lists/serious-dishonesty").json()["members"]
+    shared = next(m for m in members if m["subject"] == SHARED)
+    assert shared["regions"] == ["credit-ledger/440300"]
+    witness_key = public_key_bytes(load_or_create_key(state / "witness.key"))
+    held = WitnessState(state)
+    latest = federation.store.latest_checkpoints()
+    for r in federation.regions:
+        cosigned = held.cosignatures(r.origin)
+        assert all(verify_cosignature(c, witness_key) for c in cosigned), r.origin
+        # the checkpoint the national view holds for the region is the one witnessed
+        assert latest[r.origin].size == r.ledger.size()
+        assert witnessed_by(cosigned, latest[r.origin].to_json(), [witness_key]), r.origin
+    sizes = [c["size"] for c in held.cosignatures(shenzhen.origin)]  # newest first
+    assert len(sizes) == 2 and sizes[0] == grown.size > sizes[1]

@@ -109,7 +109,7 @@ def test_lists_and_rebuild(store_url: str, capsys: pytest.CaptureFixture[str]) -
     assert body["complete"] and body["list"] == "serious-dishonesty"
     assert "views caught up" in captured.err
     assert run(store_url, "lists", "bans") == 0
-    assert "members" in capsys.readouterr().out
+    assert "市场和行业禁入 — " in capsys.readouterr().out
     assert run(store_url, "rebuild") == 0
     err = capsys.readouterr().err
     assert "rebuilt standing, disclosure, lists" in err and "events/s" in err

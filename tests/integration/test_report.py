@@ -164,7 +164,10 @@ def test_a_repaired_penalty_is_in_a_report_before_the_repair_and_absent_after(
     before = (date.fromisoformat(repaired_on) - timedelta(days=2)).isoformat()
 
     def ids(report: dict[str, Any]) -> set[str]:
-        return {i["id"] for s in report["content"]["sections"] for i in s["items"]}
+        """The records a report's items stand for: the item's own id, and the corrected
+        record's id when a correction's values are shown (``record``)."""
+        items = [i for s in report["content"]["sections"] for i in s["items"]]
+        return {i["id"] for i in items} | {i["record"] for i in items if "record" in i}
 
     now = client.get(f"/v1/subjects/{code}/report").json()
     assert penalty["id"] not in ids(now)
@@ -182,7 +185,10 @@ def test_a_repaired_penalty_is_in_a_report_before_the_repair_and_absent_after(
     ).json()
     assert penalty["id"] in ids(then)
     item = next(
-        i for s in then["content"]["sections"] for i in s["items"] if i["id"] == penalty["id"]
+        i
+        for s in then["content"]["sections"]
+        for i in s["items"]
+        if penalty["id"] in (i["id"], i.get("record"))
     )
     assert item["document"] == penalty["data"]["document"]
     assert item["rule_set"] and item["agency_name"] and item["until"]
@@ -202,6 +208,22 @@ def test_the_ledger_answers_whether_it_issued_a_report(
     never = client.get("/v1/reports/01ARZ3NDEKTSV4RRFFQ69G5FAV")
     assert never.status_code == 404
     assert client.get("/v1/reports/not-an-id").status_code == 400
+
+
+def test_a_browser_reads_the_report_check_as_a_page(client: TestClient, demo_app: DemoApp) -> None:
+    """The report's QR code opens ``/v1/reports/{id}`` on a phone: a page, not JSON."""
+    code = demo_app.subjects()[0]
+    report = client.get(f"/v1/subjects/{code}/report").json()
+    url = f"/v1/reports/{report['report_id']}"
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    page = client.get(url, headers=browser)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "本平台签发过此报告" in page.text and report_hash(report) in page.text
+    assert f'href="/subjects/{code}"' in page.text
+    assert client.get(url).headers["content-type"].startswith("application/json")
+    assert client.get(url, headers={"Accept": "application/json, text/html"}).json()["issued"]
+    never = client.get("/v1/reports/01ARZ3NDEKTSV4RRFFQ69G5FAV", headers=browser)
+    assert never.status_code == 404 and never.headers["content-type"].startswith("text/html")
 
 
 def test_the_subject_page_offers_the_report(client: TestClient, demo_app: DemoApp) -> None:

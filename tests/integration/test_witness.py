@@ -336,3 +336,56 @@ def test_cosignatures_are_published_to_kafka(
     [message] = kafka_broker.read_all(topic, 1)
     assert message.key == ORIGIN.encode()
     assert orjson.loads(message.value) == WitnessState(state).cosignatures(ORIGIN)[0]
+
+
+def test_the_bundle_and_report_routes_carry_cosignatures_when_witnesses_are_set(
+    tmp_path: Path,
+) -> None:
+    """``GET /v1/subjects/{code}/audit-bundle`` and ``GET /v1/subjects/{code}/report`` of a
+    ledger with ``LEDGER_WITNESSES`` carry, beside the signature, each witness's cosignature
+    of the checkpoint they cite; without it they carry none."""
+    from fastapi.testclient import TestClient
+
+    from api.tokens import TokenStore
+    from entrypoints.wiring import build_app
+
+    subject = SUBJECTS[0]
+    with contextlib.ExitStack() as stack:
+        jx = stack.enter_context(region(tmp_path, "jx", _sqlite(tmp_path, "jx"), _events(30)))
+        keys = []
+        urls = []
+        for name in ("national", "tianjin"):
+            state = WitnessState(tmp_path / f"witness-{name}")
+            key = load_or_create_key(state.directory / "witness.key")
+            witness = Witness(f"witness-{name}", key, state)
+            (seen,) = witness.check_all([LogSpec.parse(jx.log)])
+            assert seen.status == "ok", seen.line
+            server = WitnessServer(witness, "127.0.0.1", 0)
+            server.start()
+            stack.callback(server.stop)
+            urls.append(server.url)
+            keys.append(public_key_bytes(key))
+        token = TokenStore(jx.settings.tokens_file).add("auditor", name="auditor-1")[0]
+        auditor = {"Authorization": f"Bearer {token}"}
+        answers: dict[str, dict[str, Any]] = {}
+        for witnesses in (",".join(urls), None):
+            settings = jx.settings.model_copy(update={"witnesses": witnesses})
+            client = stack.enter_context(
+                TestClient(build_app(settings, bootstrap, run_projections=False))
+            )
+            bundle = client.get(f"/v1/subjects/{subject}/audit-bundle", headers=auditor)
+            report = client.get(f"/v1/subjects/{subject}/report")
+            assert bundle.status_code == 200, bundle.text
+            assert report.status_code == 200, report.text
+            answers[f"bundle-{bool(witnesses)}"] = bundle.json()
+            answers[f"report-{bool(witnesses)}"] = report.json()
+    for kind in ("bundle", "report"):
+        body = answers[f"{kind}-True"]
+        cosigned = body["cosignatures"]
+        assert sorted(c["witness"] for c in cosigned) == ["witness-national", "witness-tianjin"]
+        assert all(any(verify_cosignature(c, k) for k in keys) for c in cosigned), kind
+        assert "cosignatures" not in answers[f"{kind}-False"], kind
+    bundle = answers["bundle-True"]
+    assert witnessed_by(bundle["cosignatures"], bundle["checkpoint"], keys) == set(keys)
+    verify_bundle = _tool("verify_bundle")
+    assert verify_bundle.verify(bundle, None, witness_keys=keys, witnesses=2) == []

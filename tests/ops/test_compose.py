@@ -175,3 +175,53 @@ def test_the_federation_profile_has_two_regions_and_the_national_view(
     assert [r["feed_topic"] for r in regions_file["region"]] == [
         f"credit.disclosure.changes.{c}" for c in regions.values()
     ]
+
+
+def test_the_federation_profile_has_a_witness_of_both_regions_scraped_by_prometheus(
+    tmp_path: Path,
+) -> None:
+    """``--profile federation`` has a witness following both regions (the regions file's
+    base URLs and keys), serving cosignatures and /metrics on the port the regions'
+    LEDGER_WITNESSES and Prometheus name; Prometheus finds the profile's services by DNS,
+    so a stack started without the profile has no target of theirs to be down."""
+    services = compose_config(tmp_path, "--profile", "federation")["services"]
+    witness = services["witness"]
+    args = build_parser().parse_args(witness["command"])
+    assert args.handler.__name__ == "cmd_witness"
+    assert args.regions == "/etc/credit-ledger/regions.toml" and args.every and args.serve
+    assert args.host == "0.0.0.0"
+    mounts = {(v["source"].rsplit("/", 1)[-1], v["target"]) for v in witness["volumes"]}
+    assert ("federation", "/etc/credit-ledger") in mounts
+    assert any(target == "/var/lib/ledger" for _, target in mounts)  # state kept (named)
+    assert args.state.startswith("/var/lib/ledger/")
+    assert witness["environment"]["LEDGER_HEARTBEAT_FILE"]
+    assert witness["healthcheck"]["test"][:3] == ["CMD", "ledger", "healthcheck"]
+    for prefix in ("jx", "tj"):
+        for role in ("serve", "ingest", "feed", "checkpoint"):
+            environment = services[f"{prefix}-{role}"]["environment"]
+            assert environment["LEDGER_WITNESSES"] == f"http://witness:{args.serve}", prefix
+        assert f"{prefix}-serve" in witness["depends_on"]
+    regions_file = tomllib.loads((COMPOSE.parent / "federation" / "regions.toml").read_text())
+    assert {r["base_url"] for r in regions_file["region"]} == {
+        "http://jx-serve:8000",
+        "http://tj-serve:8000",
+    }
+
+    prometheus = yaml.safe_load((COMPOSE.parent / "prometheus" / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in prometheus["scrape_configs"]}
+    national_port = int(
+        services["national"]["command"][services["national"]["command"].index("--port") + 1]
+    )
+    for job, name, port in (
+        ("ledger-witness", "witness", args.serve),
+        ("ledger-national", "national", national_port),
+    ):
+        assert "static_configs" not in jobs[job], job
+        (sd,) = jobs[job]["dns_sd_configs"]
+        assert sd["names"] == [name] and sd["port"] == port, job
+    # no job names a profile's service statically: it would be down without the profile
+    profiled = {n for n, s in services.items() if s.get("profiles")}
+    for job in jobs.values():
+        for static in job.get("static_configs", []):
+            for target in static["targets"]:
+                assert target.split(":")[0] not in profiled, (job["job_name"], target)

@@ -3,6 +3,7 @@ measures, lists, bans, open items, objection deadlines by region."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -234,3 +235,33 @@ def test_design_keys_are_present() -> None:
         assert key in body
     for contribution in body["explanation"]:
         assert {"points", "event_id", "type", "reason"} <= set(contribution)
+
+
+def test_every_explanation_line_reads_in_chinese_from_its_parts() -> None:
+    """The English ``reason`` stays as clients read it; ``reason_zh`` names the codes
+    (severity, sector, agency, list, cause) and ``reason_parts`` holds them."""
+    stream, ids = year()
+    lines = {c["event_id"]: c for c in read(stream, "2026-05-07")["explanation"]}
+    violation = lines[ids["violation"]]
+    assert violation["reason_zh"] == (
+        "一般失信行为（食品领域），深圳市市场监管，d；计分至2029-01-10（公示期满）"
+    )
+    assert violation["reason_parts"]["what"] == {
+        "code": "finding",
+        "severity": "general",
+        "family": "violation",
+        "sector": "food",
+        "agency": "samr/440300",
+        "document": "d",
+    }
+    assert violation["reason_parts"]["until"] == {
+        "day": "2029-01-10",
+        "cause": {"code": "maximum-period"},
+    }
+    removed = lines[ids["designation"]]
+    assert removed["reason_zh"] == (
+        "列入严重失信主体名单；不计分：2026-05-06起不再计分，移出名单（信用修复后移出）"
+    )
+    assert removed["reason_parts"]["event"] == ids["removal"]
+    for line in lines.values():
+        assert not re.search(r"[a-z]+(-[a-z]+)+", line["reason_zh"]), line["reason_zh"]

@@ -5,6 +5,7 @@ warnings as of a past date are what the ledger showed then (the two clocks)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -165,6 +166,7 @@ def test_a_grade_two_steps_down_within_a_year_warns() -> None:
     assert w.hit.evidence == (good, fallen)
     assert w.since_us == parse_instant("2026-04-20T10:00:00+08:00")
     assert "优 → 中" in w.hit.detail
+    assert "优 → 中" in w.hit.detail_zh and not re.search(r"[a-z]+(-[a-z]+)+", w.hit.detail_zh)
     assert warned(s, "2026-04-19", "grade-fall") is None
 
 
@@ -264,6 +266,7 @@ def test_a_ban_from_another_region_warns_the_home_region() -> None:
     w = warned(s, "2026-02-01", "sanction-elsewhere")
     assert w is not None and ban in w.hit.evidence
     assert "home region 440300" in w.hit.detail
+    assert "实施地不在主体注册地" in w.hit.detail_zh and "/" not in w.hit.detail_zh
     assert w.regions == ("110000", "440300")
 
 
