@@ -22,12 +22,13 @@ import random
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import unquote, urlparse
 from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import RecordConflictError
+
+from ledger.store import describe
 
 __all__ = ["CreditSubject", "NaiveLedger", "naive_env"]
 
@@ -90,14 +91,16 @@ def naive_env(
     url: str, schema: str, *, cache: int | None, fastforward: bool, create_table: bool = True
 ) -> dict[str, str]:
     """The ``eventsourcing`` environment for a PostgreSQL URL and schema."""
-    parsed = urlparse(url)
+    address = describe(url)
+    if address.kind != "postgres":
+        raise ValueError(f"{url!r} is not a PostgreSQL URL")
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": unquote(parsed.path.lstrip("/")) or "postgres",
-        "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
-        "POSTGRES_PORT": str(parsed.port or 5432),
-        "POSTGRES_USER": unquote(parsed.username or "postgres"),
-        "POSTGRES_PASSWORD": unquote(parsed.password or ""),
+        "POSTGRES_DBNAME": address.dbname,
+        "POSTGRES_HOST": address.host,
+        "POSTGRES_PORT": str(address.port),
+        "POSTGRES_USER": address.user,
+        "POSTGRES_PASSWORD": address.password,
         "POSTGRES_SCHEMA": schema,
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
         "POSTGRES_POOL_SIZE": "2",

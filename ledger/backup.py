@@ -54,13 +54,14 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlparse
+from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
 
 from ledger import progress
 from ledger.backup_file import BackupFileError, Contents, open_backup, write_backup
+from ledger.store import ConfigurationError, SQLiteAddress, StoreAddress, describe
 from ledger.store.tables import EVENTS_TABLE
 
 __all__ = ["BackupError", "Check", "PgTarget", "backup", "restore"]
@@ -89,14 +90,18 @@ class PgTarget:
 
     @classmethod
     def from_url(cls, url: str, environ: Mapping[str, str] | None = None) -> PgTarget:
-        p = urlparse(url)
+        """The target of a ``postgresql://`` URL (``ledger.store.describe``);
+        :class:`BackupError` for any other URL."""
+        address = _address(url)
+        if address.kind != "postgres":
+            raise BackupError(f"{url!r} is not a PostgreSQL URL")
         return cls(
-            host=p.hostname or "127.0.0.1",
-            port=p.port or 5432,
-            user=unquote(p.username or "postgres"),
-            password=unquote(p.password or ""),
-            dbname=unquote(p.path.lstrip("/")) or "postgres",
-            schema=parse_qs(p.query).get("schema", ["public"])[0],
+            host=address.host,
+            port=address.port,
+            user=address.user,
+            password=address.password,
+            dbname=address.dbname,
+            schema=address.schema,
             environ=dict(environ or {}),
         )
 
@@ -127,21 +132,19 @@ class PgTarget:
         )
 
 
-def _sqlite_path(url: str) -> Path:
-    p = urlparse(url)
-    path = unquote(p.path[1:] if p.path.startswith("/") else p.path)
-    if not path or path == ":memory:":
+def _address(url: str) -> StoreAddress:
+    """The database ``url`` names; :class:`BackupError` if it names none we know."""
+    try:
+        return describe(url)
+    except ConfigurationError as e:
+        raise BackupError(str(e)) from e
+
+
+def _sqlite_file(url: str, address: SQLiteAddress) -> Path:
+    """The file of a SQLite ledger; :class:`BackupError` for one in memory or unnamed."""
+    if address.path is None:
         raise BackupError(f"{url!r}: an in-memory or unnamed SQLite store cannot be backed up")
-    return Path(path)
-
-
-def _kind(url: str) -> str:
-    scheme = urlparse(url).scheme
-    if scheme == "sqlite":
-        return "sqlite"
-    if scheme in ("postgresql", "postgres"):
-        return "postgres"
-    raise BackupError(f"{url!r}: the scheme must be sqlite or postgresql")
+    return address.path
 
 
 def _run(
@@ -182,9 +185,10 @@ def backup(
     payload = file.with_name(file.name + ".dump.tmp")
     payload.unlink(missing_ok=True)
     now = time.time_ns() // 1000 if now_us is None else now_us
+    address = _address(url)
     try:
-        if _kind(url) == "sqlite":
-            source = _sqlite_path(url)
+        if address.kind == "sqlite":
+            source = _sqlite_file(url, address)
             if not source.exists():
                 raise BackupError(f"{source}: no such SQLite ledger")
             with (
@@ -290,8 +294,9 @@ def restore(
     file = Path(file)
     if not file.is_file():
         raise BackupError(f"{file}: no such backup file")
-    if _kind(url) == "sqlite":
-        return _restore_sqlite(_sqlite_path(url), file, force=force, check=check)
+    address = _address(url)
+    if address.kind == "sqlite":
+        return _restore_sqlite(_sqlite_file(url, address), file, force=force, check=check)
     return _restore_postgres(PgTarget.from_url(url, environ), file, force=force, check=check)
 
 

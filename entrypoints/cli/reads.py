@@ -28,8 +28,9 @@ from events.instants import InvalidInstant, parse_instant
 from events.reasons import InvalidEvent
 from ledger.app import Ledger
 from ledger.store.views import LIST_NAMES, VIEW_NAMES
+from projections.faults import SubjectFoldFailed
 from projections.reads import Reads, SubjectViewsFailed, UnknownSubject
-from projections.runner import ProjectionRunner, SubjectFoldFailed
+from projections.runner import ProjectionRunner
 from projections.text import LANGS, disclosure_text, list_text, standing_text
 from projections.trustworthy import LIST_NAME as TRUSTWORTHY
 from projections.trustworthy import members as trustworthy_members

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import unquote, urlparse
 
 import orjson
 
@@ -46,6 +46,7 @@ from ledger import merkle
 from ledger.audit.checkpoints import Checkpoint, CheckpointError, node_getter
 from ledger.audit.format import CHECKPOINT_SIGNED_KEYS
 from ledger.audit.verify import Failure, VerifyReport
+from ledger.store import describe
 from ledger.store.recorder import LedgerSQL
 
 __all__ = [
@@ -304,15 +305,10 @@ def checkpoint_log_dir(configured: Path | None, database_url: str) -> Path | Non
     share a log)."""
     if configured is not None:
         return configured
-    url = urlparse(database_url)
-    if url.scheme == "sqlite":
-        path = unquote(url.path[1:] if url.path.startswith("/") else url.path)
-        if not path or path == ":memory:" or "mode=memory" in url.query:
-            return None
-        return Path(path).parent / "checkpoints"
-    database = unquote(url.path.lstrip("/")) or "postgres"
-    schema = parse_qs(url.query).get("schema", ["public"])[0]
-    return Path("checkpoints") / _safe(f"{database}.{schema}")
+    address = describe(database_url)
+    if address.kind == "sqlite":
+        return None if address.path is None else address.path.parent / "checkpoints"
+    return Path("checkpoints") / _safe(f"{address.dbname}.{address.schema}")
 
 
 def _safe(name: str) -> str:

@@ -11,7 +11,6 @@ import contextlib
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, unquote, urlparse
 from uuid import UUID
 
 import psycopg
@@ -30,6 +29,7 @@ from psycopg.types.string import ByteaBinaryLoader
 from psycopg_pool import PoolTimeout
 
 from ledger.store import tables
+from ledger.store.address import describe
 from ledger.store.base import ConfigurationError, Store
 from ledger.store.recorder import LedgerSQL
 from ledger.store.tables import EVENTS_TABLE, MERKLE_TABLE, Types
@@ -289,19 +289,20 @@ def _execute_all(cursor: Any, first: str, then: Sequence[str]) -> None:
 def open_store(url: str, *, pool_size: int = 4, lock_timeout_s: int = 30) -> PostgresStore:
     """The store of a ``postgresql://user:password@host:port/dbname[?schema=name]`` URL
     (schema ``public`` by default), with the ledger's and the audit tables created."""
-    parsed = urlparse(url)
-    options = parse_qs(parsed.query)
+    address = describe(url)
+    if address.kind != "postgres":
+        raise ConfigurationError(f"LEDGER_DATABASE_URL {url!r} is not a PostgreSQL URL")
     store = PostgresStore(
         PostgresDatastore(
-            dbname=unquote(parsed.path.lstrip("/")) or "postgres",
-            host=parsed.hostname or "127.0.0.1",
-            port=parsed.port or 5432,
-            user=unquote(parsed.username or "postgres"),
-            password=unquote(parsed.password or ""),
+            dbname=address.dbname,
+            host=address.host,
+            port=address.port,
+            user=address.user,
+            password=address.password,
             pool_size=pool_size,
             max_overflow=pool_size * 2,
             lock_timeout=lock_timeout_s,
-            schema=options.get("schema", ["public"])[0],
+            schema=address.schema,
         )
     )
     store._create_ledger_tables()

@@ -9,9 +9,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import unquote, urlparse
 from uuid import UUID
 
 from eventsourcing.persistence import (
@@ -24,6 +22,7 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from ledger.store import tables
+from ledger.store.address import describe
 from ledger.store.base import ConfigurationError, Store
 from ledger.store.recorder import LedgerSQL
 from ledger.store.tables import Types
@@ -167,20 +166,22 @@ def open_store(url: str, *, pool_size: int = 4, lock_timeout_s: int = 30) -> SQL
     """The store of a ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` or
     ``sqlite:///:memory:`` URL, with the ledger's and the audit tables created (the
     file's folder too)."""
-    parsed = urlparse(url)
-    path = unquote(parsed.path[1:] if parsed.path.startswith("/") else parsed.path)
-    if not path:
+    address = describe(url)
+    if address.kind != "sqlite":
+        raise ConfigurationError(f"LEDGER_DATABASE_URL {url!r} is not a SQLite URL")
+    if address.in_memory:
+        path = "file:ledger?mode=memory&cache=shared"
+    elif address.path is None:
         raise ConfigurationError(f"LEDGER_DATABASE_URL {url!r} names no SQLite file")
-    if path != ":memory:":
+    else:
+        path = str(address.path)
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            address.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise ConfigurationError(
                 f"LEDGER_DATABASE_URL {url!r}: cannot create the folder of the SQLite file "
                 f"({e.strerror})"
             ) from e
-    else:
-        path = "file:ledger?mode=memory&cache=shared"
     store = SQLiteStore(SQLiteDatastore(path, lock_timeout=lock_timeout_s, pool_size=pool_size))
     store._create_ledger_tables()
     return store

@@ -25,10 +25,11 @@ from events.envelope import parse_submission
 from events.instants import parse_instant
 from ledger import logs
 from ledger.app import Ledger
-from projections import runner as runner_module
+from projections import folds as folds_module
+from projections.faults import SubjectFoldFailed
 from projections.live import LiveReads
 from projections.reads import Reads
-from projections.runner import ProjectionRunner, SubjectFoldFailed
+from projections.runner import ProjectionRunner
 from tests.integration.projection_data import load_demo
 
 NOW = parse_instant("2026-11-25T18:00:00+08:00")
@@ -50,8 +51,8 @@ def _subjects(app: Ledger) -> list[str]:
         return sorted(r[0] for r in cursor.fetchall())
 
 
-def _fault_for(victim: str, monkeypatch: pytest.MonkeyPatch, module: Any = runner_module) -> None:
-    """``module``'s standing fold (the runner's by default) raises for ``victim``, as a
+def _fault_for(victim: str, monkeypatch: pytest.MonkeyPatch, module: Any = folds_module) -> None:
+    """``module``'s standing fold (the runner's folds' by default) raises for ``victim``, as a
     far-future date once made it do."""
     real = module.standing_of
 

@@ -241,14 +241,14 @@ def test_rebuild_in_small_pages_and_in_processes_equals_views_fed_record_by_reco
     import functools
 
     from entrypoints.bootstrap import open_recorder
-    from projections import runner as runner_module
+    from projections import rebuild as rebuild_module
 
     app = bootstrap(Settings(database_url=postgres_url))
     try:
         load_demo(app, 60)
         fed = ProjectionRunner(app.recorder, app.rules, batch_size=97)  # type: ignore[arg-type]
         fed.catch_up()
-        monkeypatch.setattr(runner_module, "PARALLEL_REBUILD_MIN", 0)
+        monkeypatch.setattr(rebuild_module, "PARALLEL_REBUILD_MIN", 0)
         rebuilt = ProjectionRunner(app.recorder, app.rules, rebuild_batch_size=7)  # type: ignore[arg-type]
         summary = rebuilt.rebuild(
             workers=workers,

@@ -23,6 +23,7 @@ from entrypoints.cli import main
 from entrypoints.settings import Settings
 from ledger.backup import BackupError, restore
 from ledger.backup_file import MAGIC
+from ledger.store import describe
 from ledger.store.tables import EVENTS_TABLE
 from tests.integration.audit_support import load_demo, random_events, subject_codes, submit
 
@@ -44,16 +45,29 @@ def live(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Set
     return settings
 
 
+def _connect(settings: Settings, *, autocommit: bool = False) -> tuple[Any, str]:
+    """A connection to the live ledger's database (closed on leaving it) and the prefix
+    naming its tables in statements."""
+    address = describe(settings.database_url)
+    if address.kind == "sqlite":
+        assert address.path is not None
+        return contextlib.closing(sqlite3.connect(address.path)), ""
+    connection = psycopg.connect(
+        host=address.host,
+        port=address.port,
+        user=address.user,
+        password=address.password or None,
+        dbname=address.dbname,
+        autocommit=autocommit,
+    )
+    return connection, f'"{address.schema}".'
+
+
 def _rows(settings: Settings) -> list[Any]:
     """Every record row of the live ledger, in position order."""
-    url = settings.database_url
-    query = f"SELECT * FROM {{}}{EVENTS_TABLE} ORDER BY notification_id"
-    if url.startswith("sqlite"):
-        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as conn:
-            return conn.execute(query.format("")).fetchall()
-    base, schema = url.split("?schema=")
-    with psycopg.connect(base) as conn:
-        return conn.execute(query.format(f'"{schema}".')).fetchall()
+    connection, prefix = _connect(settings)
+    with connection as conn:
+        return list(conn.execute(f"SELECT * FROM {prefix}{EVENTS_TABLE} ORDER BY notification_id"))
 
 
 def _intact(settings: Settings, before: list[Any], capsys: pytest.CaptureFixture[str]) -> None:
@@ -64,15 +78,16 @@ def _intact(settings: Settings, before: list[Any], capsys: pytest.CaptureFixture
 
 
 def _no_copies_left(settings: Settings) -> None:
-    url = settings.database_url
-    if url.startswith("sqlite"):
-        live = Path(url.removeprefix("sqlite:///"))
-        assert not list(live.parent.glob(f".{live.name}.restore-*"))
+    address = describe(settings.database_url)
+    if address.kind == "sqlite":
+        live = address.path
+        assert live is not None and not list(live.parent.glob(f".{live.name}.restore-*"))
         return
-    base, schema = url.split("?schema=")
-    with psycopg.connect(base) as conn:
+    connection, _ = _connect(settings)
+    with connection as conn:
         left = conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (f"{schema}_restore_%",)
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
+            (f"{address.schema}_restore_%",),
         ).fetchall()
     assert left == []
 
@@ -152,16 +167,12 @@ def test_a_backup_that_does_not_verify_leaves_the_live_ledger_intact(
 
 
 def _tamper(settings: Settings) -> None:
-    url = settings.database_url
-    update = f"UPDATE {{}}{EVENTS_TABLE} SET source = source || 'x' WHERE notification_id = 17"
-    if url.startswith("sqlite"):
-        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as conn:
-            conn.execute(update.format(""))
-            conn.commit()
-        return
-    base, schema = url.split("?schema=")
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(update.format(f'"{schema}".'))
+    connection, prefix = _connect(settings, autocommit=True)
+    with connection as conn:
+        conn.execute(
+            f"UPDATE {prefix}{EVENTS_TABLE} SET source = source || 'x' WHERE notification_id = 17"
+        )
+        conn.commit()
 
 
 def test_a_good_backup_replaces_a_populated_ledger(

@@ -38,6 +38,7 @@ from ledger.audit.keys import load_or_create_key, public_key_b64
 from ledger.audit.verify import verify_store
 from ledger.erasures import ErasureLog
 from ledger.sealing import PersonSecrets, _decrypt, legacy_key_id, mask
+from ledger.store import describe
 from ledger.store.tables import PERSON_INDEX_TABLE, PERSON_KEYS_TABLE
 from tests.scenarios.support import at, event
 
@@ -182,7 +183,9 @@ def checkpoint_then_verify(ledger: Ledger, settings: Settings) -> None:
 
 
 def sqlite_file_bytes(store_url: str) -> bytes:
-    path = Path(store_url.removeprefix("sqlite:///"))
+    address = describe(store_url)
+    assert address.kind == "sqlite" and address.path is not None
+    path = address.path
     return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
 
 
@@ -211,7 +214,7 @@ def test_an_erased_number_is_not_found_by_a_search_of_the_masked_space(
         assert after == {"search": set(), "keys": {OTHER}, "clear": set()}
         assert ledger.keystore is not None and ledger.keystore.find(OTHER) is not None
         checkpoint_then_verify(ledger, settings)  # records, chain and proofs unchanged
-        if store_url.startswith("sqlite"):
+        if describe(store_url).kind == "sqlite":
             raw = sqlite_file_bytes(store_url)
             assert NUMBER.encode() not in raw and erased_key not in raw
     finally:

@@ -25,7 +25,7 @@ from events.recorded import RecordedEvent
 from events.vocabulary import DATE_FIELDS
 from projections.disclosure import ItemPlan, disclosure_of, plans_of, render
 from projections.history import history
-from projections.runner import membership_rows
+from projections.membership import membership_rows
 from projections.standing import standing_of
 from projections.timeline import Timeline, select
 from tests.unit.projections.strategies import histories

@@ -221,7 +221,7 @@ def test_the_feed_carries_removals_by_id_and_nothing_of_what_is_not_public_now()
 
 
 def test_a_corrected_listing_is_marked_in_the_register() -> None:
-    from projections.runner import membership_rows
+    from projections.membership import membership_rows
     from projections.timeline import select
 
     s = Stream()
