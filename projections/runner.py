@@ -69,7 +69,7 @@ from ledger.store.recorder import LedgerSQL
 from ledger.store.rows import row_to_event
 from ledger.store.views import VIEW_NAMES, FoldFailure, ListRow, ViewStore, dumps
 from projections.collector import fewer_collections
-from projections.disclosure import corrected_mark, plans_of
+from projections.disclosure_plans import corrected_mark, plans_of
 from projections.lifecycles import ban_lifecycle, day_text, designation_lifecycle, list_name
 from projections.standing import standing_of
 from projections.timeline import Timeline
