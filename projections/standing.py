@@ -11,7 +11,9 @@ supervision tier and its spot-check ratio.
 Score: the grade scheme of ``Procedures`` (its start, points per record key such
 as ``penalty.serious``, caps). Every point names the event that gives it; records
 that no longer count (revoked, withdrawn, repaired, past their maximum period,
-removed from the list) appear in the explanation with 0 points and the reason.
+removed from the list) appear in the explanation with 0 points and the reason
+(``projections.score``). The open items come from ``projections.open_items``, the
+supervision tier and the evaluations from ``projections.supervision``.
 
 ``next_change_us`` is the first instant after ``as_of`` at which the standing
 changes by the calendar alone (a measure's last day passing, a commitment falling
