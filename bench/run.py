@@ -63,6 +63,7 @@ from psycopg.sql import SQL, Identifier
 from tqdm import tqdm
 
 from bench.composition import Factories, entry
+from bench.concurrency import hot_subject_events, measure_http, record_http
 from bench.naive import NaiveLedger, naive_env
 from bench.report import environment, evaluate, percentile, render_table, summary_line
 from bench.workloads import SCALES, SPAN_S, T0_S, BenchEvent, Scale, Workload
@@ -85,6 +86,10 @@ __all__ = [
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/ledger_bench"
 """Where the bench runs unless told otherwise (a database of its own)."""
 
+HOT_SUBJECT_WRITERS = 8
+"""Writer processes on the one busy subject (``bench.concurrency``)."""
+HTTP_CLIENTS = 8
+"""Keep-alive clients of the one ``ledger serve`` (``bench.concurrency``)."""
 ZERO32 = bytes(32)
 _COPY_TYPES = (
     "int8",
@@ -465,13 +470,19 @@ class _Concurrent:
 
 
 def _run_writers(
-    r: _Run, target: Callable[..., None], first_args: tuple[Any, ...], desc: str
+    r: _Run,
+    target: Callable[..., None],
+    first_args: tuple[Any, ...],
+    desc: str,
+    shares: list[list[bytes]] | None = None,
 ) -> _Concurrent:
-    """Start ``writers`` processes, each with its share of the follow-up events;
-    time from the barrier to the last result."""
-    n = r.options.writers
-    events = r.workload.followups(r.options.scale.latency_events, seed=7)
-    shares = [[orjson.dumps(e) for e in events[k::n]] for k in range(n)]
+    """Start ``writers`` processes, each with its share of the follow-up events (or
+    one process per given share); time from the barrier to the last result."""
+    if shares is None:
+        n = r.options.writers
+        events = r.workload.followups(r.options.scale.latency_events, seed=7)
+        shares = [[orjson.dumps(e) for e in events[k::n]] for k in range(n)]
+    n = len(shares)
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(n + 1)
     results = ctx.Queue()
@@ -644,6 +655,19 @@ def measure_ledger(r: _Run, url: str) -> None:
         result = _run_writers(r, _ledger_writer, (r.factories.ledger, url), "ledger single")
         _record_latency(r, "ledger.single_submit", result, "ledger.single_submits_per_s")
         r.counts["ledger_single"] = dict(result.statuses)
+
+        count = max(options.scale.latency_events // 2, 80)
+        shares = hot_subject_events(w, ledger, count, HOT_SUBJECT_WRITERS)
+        result = _run_writers(
+            r, _ledger_writer, (r.factories.ledger, url), "ledger one subject", shares
+        )
+        _record_latency(r, "ledger.hot_subject", result, "ledger.hot_subject_events_per_s")
+        r.counts["ledger_hot_subject"] = dict(result.statuses)
+
+        events = w.followups(max(options.scale.latency_events, 400), seed=13)
+        found = measure_http(url, events, clients=HTTP_CLIENTS)
+        record_http(r.values, found)
+        r.counts["ledger_http"] = found["statuses"]
 
         with r.phase("rebuild"):
             measure_rebuild(r, ledger, url)

@@ -41,6 +41,7 @@ __all__ = [
     "BenchEvent",
     "Scale",
     "Workload",
+    "followup",
 ]
 
 BACKGROUND_CAP = 500
@@ -303,37 +304,41 @@ class Workload:
         of their own: what single-event submissions send after the bulk load."""
         order = self.order()
         rng = random.Random(self.seed * 31 + seed)
-        out = []
-        for j in range(count):
-            code = self.codes[order[rng.randrange(len(order))]]
-            region = code[2:8]
-            t = T0_S + SPAN_S + 60 * j
-            r = rng.random()
-            if r < 0.3:
-                source = f"credit-platform/{region}"
-                kind = "credit.commitment.made"
-                data: dict[str, Any] = {
-                    "commitment_type": rng.choice(_COMMITMENT_TYPES),
-                    "matter": rng.choice(_MATTERS),
-                    "due": None,
-                }
-            else:
-                source = f"{rng.choice(_AGENCIES)}/{region}"
-                kind = "credit.violation.recorded" if r < 0.65 else "credit.penalty.decided"
-                data = _finding(rng, kind, t)
-            out.append(
-                {
-                    "specversion": "1.0",
-                    "id": f"{source.replace('/', '-')}-f{seed}-{j:08d}",
-                    "source": source,
-                    "type": kind,
-                    "subject": code,
-                    "time": _cst(t),
-                    "datacontenttype": "application/json",
-                    "data": data,
-                }
-            )
-        return out
+        return [
+            followup(rng, self.codes[order[rng.randrange(len(order))]], j, seed)
+            for j in range(count)
+        ]
+
+
+def followup(rng: random.Random, code: str, j: int, seed: int) -> dict[str, Any]:
+    """Follow-up event ``j`` (of series ``seed``) on subject ``code``: a commitment, a
+    violation or a penalty (no references), valid time after the workload's (60 s
+    per ``j``), id unique per (``seed``, ``j``, source)."""
+    region = code[2:8]
+    t = T0_S + SPAN_S + 60 * j
+    r = rng.random()
+    if r < 0.3:
+        source = f"credit-platform/{region}"
+        kind = "credit.commitment.made"
+        data: dict[str, Any] = {
+            "commitment_type": rng.choice(_COMMITMENT_TYPES),
+            "matter": rng.choice(_MATTERS),
+            "due": None,
+        }
+    else:
+        source = f"{rng.choice(_AGENCIES)}/{region}"
+        kind = "credit.violation.recorded" if r < 0.65 else "credit.penalty.decided"
+        data = _finding(rng, kind, t)
+    return {
+        "specversion": "1.0",
+        "id": f"{source.replace('/', '-')}-f{seed}-{j:08d}",
+        "source": source,
+        "type": kind,
+        "subject": code,
+        "time": _cst(t),
+        "datacontenttype": "application/json",
+        "data": data,
+    }
 
 
 def _event_id(source: str, k: int) -> str:

@@ -50,6 +50,19 @@ class SubjectState:
     referenced_by: dict[str, list[str]] = field(default_factory=dict)
     """For each id, the ids of later events whose reference fields name it."""
 
+    def copy(self) -> SubjectState:
+        """An independent copy: evolving it leaves this state unchanged (facts are
+        immutable and shared)."""
+        return SubjectState(
+            self.subject,
+            self.version,
+            self.head,
+            dict(self.events),
+            set(self.ambiguous),
+            set(self.revoked),
+            {k: list(v) for k, v in self.referenced_by.items()},
+        )
+
     def evolve(self, event: RecordedEvent, ref_fields: Iterable[str] = ()) -> None:
         """Apply one recorded event (the next in the stream) to this state, in place.
 

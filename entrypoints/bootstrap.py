@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from entrypoints import rule_files
 from entrypoints.settings import Settings
@@ -89,3 +90,14 @@ def checkpoint_log(settings: Settings) -> CheckpointLog | None:
         settings.kafka_bootstrap,
         settings.kafka_checkpoint_topic,
     )
+
+
+def ledger_at(
+    bootstrap: Callable[[Settings], Ledger], database_url: str, **settings: Any
+) -> Ledger:
+    """``bootstrap`` of the settings with ``database_url`` and the other ``settings``
+    fields given (the rest from their defaults and the environment). The bench's writer
+    processes receive it pickled: it lives here, not beside the ``bench`` command, so that
+    unpickling it imports the composition root alone (not every command and its
+    libraries: ~70 MiB more per writer)."""
+    return bootstrap(Settings(database_url=database_url, **settings))

@@ -26,7 +26,7 @@ CLI, the ledger's own jobs) that must all apply the same range.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from events.reasons import InvalidEvent, Reason
@@ -62,6 +62,8 @@ class DateRange:
 
     first: date
     last: date
+    _bounds_us: tuple[int, int] = field(init=False, repr=False, compare=False)
+    """(first_us, last_us), computed once: every parsed instant is checked against them."""
 
     def __post_init__(self) -> None:
         if not _LOWEST <= self.first <= self.last <= _HIGHEST:
@@ -69,6 +71,8 @@ class DateRange:
                 f"the accepted date range {self.first} … {self.last} must be ordered and lie "
                 f"within {_LOWEST} … {_HIGHEST}"
             )
+        bounds = (_day_start_us(self.first), _day_start_us(self.last) + _DAY_US - 1)
+        object.__setattr__(self, "_bounds_us", bounds)
 
     @property
     def text(self) -> str:
@@ -78,18 +82,19 @@ class DateRange:
     @property
     def first_us(self) -> int:
         """The first accepted instant, microseconds UTC."""
-        return _day_start_us(self.first)
+        return self._bounds_us[0]
 
     @property
     def last_us(self) -> int:
         """The last accepted instant, microseconds UTC."""
-        return _day_start_us(self.last) + _DAY_US - 1
+        return self._bounds_us[1]
 
     def contains_day(self, day: date) -> bool:
         return self.first <= day <= self.last
 
     def contains_us(self, us: int) -> bool:
-        return self.first_us <= us <= self.last_us
+        first, last = self._bounds_us
+        return first <= us <= last
 
     def outside(self, value: str) -> str:
         """``'value' is outside the dates the ledger accepts (…)``: the words of a refusal."""

@@ -136,7 +136,7 @@ def _check_envelope(obj: dict[str, Any]) -> None:
                 attribute,
                 f"{attribute} has {len(value)} characters; at most {MAX_ID_LENGTH} are allowed",
             )
-        bad = _CONTROL.search(value)
+        bad = None if value.isprintable() else _CONTROL.search(value)  # controls are Cc
         if bad:
             raise _invalid_attribute(
                 attribute,

@@ -29,6 +29,16 @@ _NAIVE = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?\Z"
 )
 _EXAMPLE = "e.g. 2025-03-01T09:30:00+08:00 or 2025-03-01T01:30:00Z"
+_MEMO_LIMIT = 100_000
+"""At most this many days are remembered by each memo below (the accepted range of
+250 years has ~91,000; beyond the limit nothing more is remembered)."""
+_ordinals: dict[str, int] = {}
+"""``YYYY-MM-DD`` → its proleptic ordinal, for real dates already parsed."""
+_iso_days: dict[int, str] = {}
+"""Days since the epoch → ``YYYY-MM-DD``, for days already formatted."""
+_TWO_DIGITS = [f"{n:02d}" for n in range(60)]
+_HOURS_MINUTES = [f"{m // 60:02d}:{m % 60:02d}" for m in range(1440)]
+"""Minutes of the day → ``HH:MM`` (formatting each instant's clock is the costly part)."""
 
 
 def _invalid(value: str, why: str) -> InvalidEvent:
@@ -62,10 +72,14 @@ def parse_time(value: str) -> tuple[str, int]:
             raise _invalid(value, f"separates date and time with a space; use 'T', {_EXAMPLE}")
         raise _invalid(value, f"is not an RFC 3339 date-time with an offset, {_EXAMPLE}")
     year, month, day, hour, minute, second, frac, sign, off_h, off_m = m.groups()
-    try:
-        ordinal = date(int(year), int(month), int(day)).toordinal()
-    except ValueError:
-        raise _invalid(value, "is not a real date") from None
+    ordinal = _ordinals.get(value[:10])  # the match starts with exactly YYYY-MM-DD
+    if ordinal is None:
+        try:
+            ordinal = date(int(year), int(month), int(day)).toordinal()
+        except ValueError:
+            raise _invalid(value, "is not a real date") from None
+        if len(_ordinals) < _MEMO_LIMIT:
+            _ordinals[value[:10]] = ordinal
     h, mi, s = int(hour), int(minute), int(second)
     if s == 60:
         raise _invalid(value, "is a leap second, which the ledger cannot represent")
@@ -89,8 +103,11 @@ def format_time_us(us: int) -> str:
     days, rest = divmod(us, _DAY_US)
     seconds, micros = divmod(rest, 1_000_000)
     minutes, s = divmod(seconds, 60)
-    h, mi = divmod(minutes, 60)
-    day = date.fromordinal(days + _EPOCH_ORDINAL).isoformat()
+    day = _iso_days.get(days)
+    if day is None:
+        day = date.fromordinal(days + _EPOCH_ORDINAL).isoformat()
+        if len(_iso_days) < _MEMO_LIMIT:
+            _iso_days[days] = day
     if micros:
-        return f"{day}T{h:02d}:{mi:02d}:{s:02d}.{micros:06d}Z"
-    return f"{day}T{h:02d}:{mi:02d}:{s:02d}Z"
+        return f"{day}T{_HOURS_MINUTES[minutes]}:{_TWO_DIGITS[s]}.{micros:06d}Z"
+    return f"{day}T{_HOURS_MINUTES[minutes]}:{_TWO_DIGITS[s]}Z"

@@ -42,10 +42,20 @@ FORBIDDEN_IN_TEXT = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_NONCHARAC
 
 
 def _bad_key(key: Any) -> bool:
-    return type(key) is not str or (
-        FORBIDDEN_IN_TEXT.search(key) is not None
-        or (not key.isascii() and _ASTRAL.search(key) is not None)
+    if type(key) is not str:
+        return True
+    if key.isascii() and key.isprintable():  # the usual key: nothing to search for
+        return False
+    return FORBIDDEN_IN_TEXT.search(key) is not None or (
+        not key.isascii() and _ASTRAL.search(key) is not None
     )
+
+
+def _clean_text(text: str) -> bool:
+    """No character of :data:`FORBIDDEN_IN_TEXT` in ``text``. Every forbidden character
+    is of Unicode category Cc or Cn, which ``str.isprintable`` rejects, so a printable
+    string (checked in C) needs no regular-expression search."""
+    return text.isprintable() or FORBIDDEN_IN_TEXT.search(text) is None
 
 
 def _clean(value: Any) -> bool:
@@ -63,7 +73,7 @@ def _clean(value: Any) -> bool:
     for item in items:
         t = type(item)
         if t is str:
-            if FORBIDDEN_IN_TEXT.search(item) is None:
+            if item.isprintable() or FORBIDDEN_IN_TEXT.search(item) is None:  # _clean_text
                 continue
             return False
         if t is bool or item is None:
@@ -84,7 +94,7 @@ def _clean(value: Any) -> bool:
 def _clean_scalar(value: Any) -> bool:
     """The slow path for scalars of unusual types (str subclasses are accepted)."""
     if isinstance(value, str):
-        return FORBIDDEN_IN_TEXT.search(value) is None
+        return _clean_text(value)
     if isinstance(value, bool) or value is None:
         return True
     if isinstance(value, int):

@@ -1,15 +1,19 @@
 """The ledger application: submit events, read streams.
 
-``Ledger.submit`` takes a batch of parsed envelopes and, in ONE transaction
-holding the ledger's write lock: finds which (source, id) are already recorded
-(repeats get the first recording's result), brings the decision state of each
-subject up to date, decides every event in input order (``commands.decide``),
-and appends the accepted ones with their chain and Merkle nodes. Deciding under
-the lock means two writers can never both extend a stream from the same head;
-the primary key (originator_id, originator_version) and the unique
-(event_id, source) key still guard the table, and a transaction that fails on
-them or on a transient database error is retried, a bounded number of times,
-from fresh state.
+``Ledger.submit`` takes a batch of parsed envelopes. Concurrent submits in one
+process share transactions (group commit, ``ledger.commit_queue``): a submit that
+arrives while another is being written waits, and the next transaction records it
+together with every other one waiting, each caller getting its own outcomes. One
+transaction: before the ledger's write lock, read which (source, id) are already
+recorded (repeats get the first recording's result), bring the decision state of
+each subject up to date and decide every event in order (``ledger.group_plan``);
+then, holding the lock, bring the states to the locked head, decide again only the
+subjects that moved, and append the accepted events with their chain and Merkle
+nodes. The primary key (originator_id, originator_version) and the unique
+(event_id, source) key still guard the table; a transaction that fails on them or
+on a transient database error is retried, a bounded number of times, from fresh
+state — a group that fails is retried caller by caller, so one caller's failure
+(a broken tracking record, a ``before_commit`` that raises) is never another's.
 """
 
 from __future__ import annotations
@@ -18,83 +22,54 @@ import logging
 import random
 import threading
 import time as _time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
-from commands.decide import SYSTEM_SOURCE, Accepted, Context, decide
+from commands.decide import SYSTEM_SOURCE, Context
 from commands.services import RuleServices
 from commands.state import SubjectState
 from events.codes import subject_stream_id
 from events.envelope import Envelope, Refused
 from events.reasons import Reason, Rejection
 from events.recorded import RecordedEvent
-from events.vocabulary import EVENT_TYPES
-from ledger import chain, snapshots
+from ledger import chain, group_plan, snapshots
+from ledger.commit_queue import CommitQueue
+from ledger.group_plan import Candidate
+from ledger.outcomes import (
+    Outcome,
+    Status,
+    content,
+    id_reused,
+    ref_fields,
+    rejected,
+    same_content,
+)
 from ledger.sealing import KeyStore, protect_items
+from ledger.state_cache import StateCache
 from ledger.store.recorder import LedgerSQL
 from ledger.store.rows import row_to_event
 from ledger.store.sessions import ReadSession
 
-Status = Literal["recorded", "repeat", "rejected"]
+__all__ = [
+    "Ledger",
+    "Outcome",
+    "StateCache",
+    "Status",
+    "SubmitObserver",
+    "fold",
+    "ref_fields",
+    "rejected",
+    "same_content",
+    "system_clock_us",
+]
+
 _log = logging.getLogger("ledger.app")
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What happened to one submitted event (DESIGN.md ``submit --json``)."""
-
-    index: int
-    id: str | None
-    source: str | None
-    status: Status
-    code: str | None = None
-    message: str | None = None
-    record: RecordedEvent | None = None
-    """The record: the new one, or for a repeat the first recording."""
-    details: dict[str, Any] = field(default_factory=dict)
-    """For a rejection, machine-readable extras (field, earliest date …)."""
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": self.id,
-            "source": self.source,
-            "status": self.status,
-            "code": self.code,
-            "message": self.message,
-        }
-        if self.record is not None:
-            r = self.record
-            out.update(subject=r.subject, seq=r.seq, position=r.position, hash=r.hash)
-        if self.details:
-            out["details"] = self.details
-        return out
-
 
 SubmitObserver = Callable[[Sequence[Envelope | Refused], list[Outcome], float], None]
 """``observer(items, outcomes, seconds)`` of :class:`Ledger`."""
-
-
-def rejected(index: int, id: str | None, source: str | None, rejection: Rejection) -> Outcome:
-    return Outcome(
-        index,
-        id,
-        source,
-        "rejected",
-        str(rejection.code),
-        rejection.message,
-        details=dict(rejection.details),
-    )
-
-
-def ref_fields(type_name: str) -> Iterable[str]:
-    """The reference fields of an event type (for indexing in the state)."""
-    spec = EVENT_TYPES.get(type_name)
-    return spec.references.keys() if spec is not None else ()
 
 
 def fold(subject: str, events: Iterable[RecordedEvent]) -> SubjectState:
@@ -105,60 +80,32 @@ def fold(subject: str, events: Iterable[RecordedEvent]) -> SubjectState:
     return state
 
 
-def same_content(envelope: Envelope, record: RecordedEvent) -> bool:
-    """Whether a resubmission says exactly what the first recording said."""
-    return (
-        envelope.type == record.type
-        and envelope.subject == record.subject
-        and envelope.time == record.time
-        and chain.canonical(envelope.data) == chain.canonical(record.data)
-    )
-
-
 def system_clock_us() -> int:
     return _time.time_ns() // 1000
 
 
-class StateCache:
-    """A bounded LRU of subject decision states, valid as of ledger size ``synced``.
+@dataclass(eq=False)
+class _Request:
+    """One caller's share of a group: its candidates (first occurrences of each
+    (source, id), in batch order), tracking records and ``before_commit`` hook; the
+    group fills ``results`` (batch index → outcome)."""
 
-    Before use in a write session the cache is brought to the session's head:
-    streams that received records since ``synced`` are dropped (or, after a
-    large gap, everything).
-    """
+    candidates: list[Candidate]
+    tracking: Sequence[Tracking]
+    now_us: int | None
+    hook: Callable[[dict[int, Outcome]], None] | None
+    results: dict[int, Outcome] = field(default_factory=dict)
+    error: Exception | None = None
+    """What made this request fail (raised to its caller alone)."""
 
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.synced = 0
-        self._states: OrderedDict[UUID, SubjectState] = OrderedDict()
-        self.stale: set[UUID] = set()
-        """Cached streams that received records from another writer since they were
-        cached: their state is brought forward from its version before use."""
+    @property
+    def writes(self) -> bool:
+        return bool(self.candidates or self.tracking or self.hook)
 
-    def get(self, key: UUID) -> SubjectState | None:
-        state = self._states.get(key)
-        if state is not None:
-            self._states.move_to_end(key)
-        return state
 
-    def put(self, key: UUID, state: SubjectState) -> None:
-        self._states[key] = state
-        self._states.move_to_end(key)
-        while len(self._states) > self.capacity:
-            evicted, _ = self._states.popitem(last=False)
-            self.stale.discard(evicted)
-
-    def mark_stale(self, keys: Iterable[UUID]) -> None:
-        self.stale.update(k for k in keys if k in self._states)
-
-    def drop(self, keys: Iterable[UUID]) -> None:
-        for key in keys:
-            self._states.pop(key, None)
-            self.stale.discard(key)
-
-    def clear(self) -> None:
-        self._states.clear()
-        self.stale.clear()
+def _same_clock(a: _Request, b: _Request) -> bool:
+    """Requests may share a transaction when they ask for the same recording time."""
+    return a.now_us == b.now_us
 
 
 class Ledger:
@@ -186,10 +133,12 @@ class Ledger:
         """Encrypts personal data (identity numbers) before anything is stored."""
         self.cache = StateCache(cache_size)
         self._cache_lock = threading.Lock()
+        """Serialises this process's use of ``cache`` (the commit queue already runs one
+        group at a time; this keeps it so for any other path)."""
         self._unsnapshotted: set[UUID] = set()
         """Long streams loaded without a usable snapshot: snapshotted after a commit."""
-        """Serialises this process's use of ``cache`` (the database's write lock
-        serialises writers, but states are prepared before it is taken)."""
+        self._queue: CommitQueue[_Request] = CommitQueue(self._run_group, _same_clock)
+        """Group commit: concurrent submits of this process share transactions."""
         self.max_attempts = max_attempts
         self.observer = observer
         """Called after each :meth:`submit` with the (protected) items, their outcomes and
@@ -239,7 +188,7 @@ class Ledger:
         if not system:
             items = [_refuse_system_source(i, item) for i, item in enumerate(items)]
         outcomes: list[Outcome | None] = [None] * len(items)
-        candidates: list[tuple[int, Envelope]] = []
+        candidates: list[Candidate] = []
         first_of: dict[tuple[str, str], int] = {}
         duplicates: list[tuple[int, int]] = []
         for i, item in enumerate(items):
@@ -251,7 +200,7 @@ class Ledger:
                 duplicates.append((i, first_of[key]))
             else:
                 first_of[key] = i
-                candidates.append((i, item))
+                candidates.append(Candidate(i, item, subject_stream_id(item.subject)))
 
         def complete(results: dict[int, Outcome]) -> list[Outcome]:
             done = list(outcomes)
@@ -268,9 +217,11 @@ class Ledger:
             def hook(results: dict[int, Outcome]) -> None:
                 call(complete(results))
 
-        with self._cache_lock:
-            results = self._submit_prepared(candidates, tracking, now_us, hook, outcomes)
-        done = complete(results)
+        request = _Request(candidates, tracking, now_us, hook)
+        self._queue.run(request)
+        if request.error is not None:
+            raise request.error
+        done = complete(request.results)
         if self.observer is not None:
             try:
                 self.observer(items, done, _time.perf_counter() - started)
@@ -278,54 +229,44 @@ class Ledger:
                 _log.exception("submit observer failed")
         return done
 
-    def _submit_prepared(
-        self,
-        candidates: list[tuple[int, Envelope]],
-        tracking: Sequence[Tracking],
-        now_us: int | None,
-        hook: Callable[[dict[int, Outcome]], None] | None,
-        outcomes: list[Outcome | None],
-    ) -> dict[int, Outcome]:
-        """Prepare the states, then write under the lock; a write conflict or a
-        transient error is retried (bounded, jittered) from fresh state."""
-        self._prepare(candidates)
+    def _run_group(self, requests: list[_Request]) -> None:
+        """Record a group of requests (the commit queue's leader runs this): in one
+        transaction; if that fails, each request alone, with its own retries, so a
+        failure reaches only the callers it belongs to."""
+        active = [r for r in requests if r.writes]
+        with self._cache_lock:
+            if len(active) > 1:
+                try:
+                    self._write(active)
+                    return
+                except Exception:
+                    _log.info("a group of %d submits failed; retrying each alone", len(active))
+            for request in active:
+                try:
+                    self._write_alone(request)
+                except Exception as e:
+                    request.error = e
+
+    def _write_alone(self, request: _Request) -> None:
+        """One request in its own transaction; a write conflict or a transient error is
+        retried (bounded, jittered) from fresh state, then its events are rejected."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                return self._submit_once(candidates, tracking, now_us, hook)
+                self._write([request])
+                return
             except (IntegrityError, OperationalError) as e:
-                self.cache.drop(subject_stream_id(env.subject) for _, env in candidates)
                 if attempt >= self.max_attempts:
-                    for i, env in candidates:
-                        outcomes[i] = rejected(
-                            i,
-                            env.id,
-                            env.source,
-                            Rejection(
-                                Reason.CONFLICT, f"not recorded after {attempt} attempts: {e}"
-                            ),
-                        )
-                    return {}
+                    conflict = Rejection(
+                        Reason.CONFLICT, f"not recorded after {attempt} attempts: {e}"
+                    )
+                    request.results = {
+                        c.index: rejected(c.index, c.env.id, c.env.source, conflict)
+                        for c in request.candidates
+                    }
+                    return
                 _time.sleep(random.uniform(0, 0.01 * 2**attempt))
-            except BaseException:
-                # Rolled back: the cached states may hold what was not committed.
-                self.cache.drop(subject_stream_id(env.subject) for _, env in candidates)
-                raise
-
-    def _prepare(self, candidates: list[tuple[int, Envelope]]) -> None:
-        """Before the write lock: bring the state cache to the committed head and
-        load (or fast-forward) the batch's subjects, so that under the lock only
-        what other writers committed in between is read. Safe whatever they
-        commit: the write session marks every stream changed after
-        ``cache.synced`` stale and brings it forward from its version."""
-        if not candidates:
-            return
-        with self.recorder.read() as session:
-            self._sync_cache(session.head.size, session.changed_since)
-            states = self._states_for(candidates, session)
-        for key, state in states.items():
-            self.cache.put(key, state)
 
     def _repeat_in_batch(
         self,
@@ -335,92 +276,109 @@ class Ledger:
         first_item: Envelope | Refused,
     ) -> Outcome:
         assert isinstance(item, Envelope) and isinstance(first_item, Envelope) and first is not None
-        if chain.canonical(_content(item)) != chain.canonical(_content(first_item)):
-            return rejected(i, item.id, item.source, _id_reused(item))
+        if chain.canonical(content(item)) != chain.canonical(content(first_item)):
+            return rejected(i, item.id, item.source, id_reused(item))
         if first.status == "recorded":
             return Outcome(i, item.id, item.source, "repeat", record=first.record)
         return Outcome(
             i, item.id, item.source, first.status, first.code, first.message, first.record
         )
 
-    def _submit_once(
-        self,
-        candidates: list[tuple[int, Envelope]],
-        tracking: Sequence[Tracking],
-        now_us: int | None,
-        before_commit: Callable[[dict[int, Outcome]], None] | None = None,
-    ) -> dict[int, Outcome]:
-        results: dict[int, Outcome] = {}
-        now = self.clock() if now_us is None else now_us
-        with self.recorder.write(now, tracking) as session:
-            self._sync_cache(session.head.size, session.changed_since)
-            existing = (
-                session.existing([(env.source, env.id) for _, env in candidates])
-                if candidates
-                else {}
-            )
-            states = self._states_for(candidates, session)
-            before = {key: state.version for key, state in states.items()}
-            context = Context(now_us=session.recorded_us, rules=self.rules)
-            for i, env in candidates:
-                prior = existing.get((env.source, env.id))
-                if prior is not None:
-                    if same_content(env, prior):
-                        results[i] = Outcome(i, env.id, env.source, "repeat", record=prior)
-                    else:
-                        results[i] = rejected(i, env.id, env.source, _id_reused(env))
-                    continue
-                state = states[subject_stream_id(env.subject)]
-                decision = decide(state, env, context)
-                if not isinstance(decision, Accepted):
-                    results[i] = rejected(i, env.id, env.source, decision)
-                    continue
-                record = None
-                for accepted in (decision.event, *decision.derived):
-                    target = states[subject_stream_id(accepted.subject)]
-                    appended = session.append(
-                        originator_id=subject_stream_id(accepted.subject),
-                        seq=target.version + 1,
-                        prev=target.head,
-                        subject=accepted.subject,
-                        id=accepted.id,
-                        source=accepted.source,
-                        type=accepted.type,
-                        time=accepted.time,
-                        time_us=accepted.time_us,
-                        data=accepted.data,
-                        schema_version=accepted.schema_version,
-                    )
-                    target.evolve(appended, ref_fields(accepted.type))
-                    record = record or appended
-                results[i] = Outcome(i, env.id, env.source, "recorded", record=record)
-            if before_commit is not None:
-                before_commit(results)
-            new_size = session.size
+    def _write(self, requests: list[_Request]) -> None:
+        """One transaction for ``requests`` (module docstring); on an exception nothing
+        is committed, the group's cached states are dropped and it propagates."""
+        candidates = [c for r in requests for c in r.candidates]
+        now = self.clock() if requests[0].now_us is None else requests[0].now_us
+        streams = {c.stream for c in candidates}
+        try:
+            states: dict[UUID, SubjectState] = {}
+            existing: dict[tuple[str, str], RecordedEvent] = {}
+            if candidates:
+                with self.recorder.read(since=self.cache.synced) as read:
+                    self._sync_cache(read)
+                    states = self._states_for(candidates, read)
+                    existing = read.existing([(c.env.source, c.env.id) for c in candidates])
+                    now = max(now, read.head.recorded_us)
+                for key, state in states.items():
+                    self.cache.put(key, state)
+            planned = group_plan.plan(candidates, states, existing, Context(now, self.rules))
+            tracking = [t for r in requests for t in r.tracking]
+            with self.recorder.write(now, tracking, since=self.cache.synced) as session:
+                self._bring_forward(session, states)
+                before = {key: state.version for key, state in states.items()}
+                context = Context(now_us=session.recorded_us, rules=self.rules)
+                outcomes = iter(group_plan.apply(planned, candidates, states, session, context))
+                for request in requests:
+                    request.results = {c.index: next(outcomes) for c in request.candidates}
+                    if request.hook is not None:
+                        request.hook(request.results)
+                new_size = session.size
+        except BaseException:
+            # Rolled back: the cached states may hold what was not committed.
+            self.cache.drop(streams)
+            raise
         self.cache.synced = new_size
         for key, state in states.items():
             self.cache.put(key, state)
         self._take_snapshots(states, before)
-        return results
 
-    def _sync_cache(self, size: int, changed_since: Callable[[int], set[UUID]]) -> None:
-        if size == self.cache.synced:
+    def _bring_forward(self, session: ReadSession, states: dict[UUID, SubjectState]) -> None:
+        """Under the lock: bring the cache and ``states`` (prepared before it) to the
+        session's head, reading only what other writers committed in between."""
+        stale = self.cache.stale.intersection(states)
+        changed = self._sync_cache(session)
+        if changed is None:
+            states.update(self._load({k: s.subject for k, s in states.items()}, session))
             return
+        for key in changed.union(stale).intersection(states):
+            self._forward(states[key], session, stale=key in stale)
+            self.cache.stale.discard(key)
+
+    def _sync_cache(self, session: ReadSession) -> set[UUID] | None:
+        """Bring the cache to the session's head: returns the streams changed since its
+        last sync, None when the cache was cleared (after a large gap, or a ledger that
+        shrank). Cached states of changed streams are brought forward from the
+        session's ``recent`` records when it holds them, else marked stale."""
+        size = session.head.size
+        if size == self.cache.synced:
+            return set()
+        changed: set[UUID] | None
         if size < self.cache.synced or size - self.cache.synced > self.RESYNC_LIMIT:
             self.cache.clear()
+            changed = None
+        elif session.recent is not None:
+            changed = {r.originator_id for r in session.recent}
+            for key in changed:
+                state = self.cache.get(key)
+                if state is not None and key not in self.cache.stale:
+                    self._forward(state, session)
         else:
-            self.cache.mark_stale(changed_since(self.cache.synced))
+            changed = session.changed_since(self.cache.synced)
+            self.cache.mark_stale(changed)
         self.cache.synced = size
+        return changed
+
+    def _forward(self, state: SubjectState, session: ReadSession, *, stale: bool = False) -> None:
+        """Bring ``state`` to the session's head: from its ``recent`` records when they
+        continue the state, else from the stream's tail. A ``stale`` state may lack
+        records from before ``recent``: without any in it, the tail is read."""
+        key = subject_stream_id(state.subject)
+        recent = session.recent
+        new = [r for r in recent or () if r.originator_id == key and r.seq > state.version]
+        if recent is None or (new[0].seq != state.version + 1 if new else stale):
+            new = session.tail(key, state.version)
+        for event in new:
+            state.evolve(event, ref_fields(event.type))
 
     def _states_for(
-        self, candidates: list[tuple[int, Envelope]], session: ReadSession
+        self, candidates: Sequence[Candidate], session: ReadSession
     ) -> dict[UUID, SubjectState]:
         """The decision states of the candidates' subjects as of ``session``: cached
         ones (brought forward if stale) and the rest loaded."""
         states: dict[UUID, SubjectState] = {}
         missing: dict[UUID, str] = {}
-        for _, env in candidates:
-            key = subject_stream_id(env.subject)
+        for c in candidates:
+            key = c.stream
             if key in states or key in missing:
                 continue
             cached = self.cache.get(key)
@@ -431,7 +389,7 @@ class Ledger:
                     self.cache.stale.discard(key)
                 states[key] = cached
             else:
-                missing[key] = env.subject
+                missing[key] = c.env.subject
         if missing:
             states.update(self._load(missing, session))
         return states
@@ -511,16 +469,3 @@ def _refuse_system_source(index: int, item: Envelope | Refused) -> Envelope | Re
             ),
         )
     return item
-
-
-def _content(env: Envelope) -> dict[str, Any]:
-    return {"type": env.type, "subject": env.subject, "time": env.time, "data": env.data}
-
-
-def _id_reused(env: Envelope) -> Rejection:
-    return Rejection(
-        Reason.ID_REUSED,
-        f"id '{env.id}' from {env.source} was already used for a different event; "
-        "an id may be resubmitted only with identical content",
-        {"field": "id"},
-    )

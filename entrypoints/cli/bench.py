@@ -5,7 +5,8 @@
 [--seed N]`` and sets ``handler(args, settings) -> int`` as the other commands do.
 ``bootstrap`` is the composition root (``entrypoints.bootstrap.bootstrap``): every
 ``Ledger`` the bench measures, in this process and in its writer processes, is built
-by it (:func:`ledger_at`), every recorder by ``entrypoints.bootstrap.open_recorder``,
+by it (:func:`entrypoints.bootstrap.ledger_at`, which the writer processes import
+without the whole command line), every recorder by ``entrypoints.bootstrap.open_recorder``,
 handed to the bench as :class:`bench.composition.Factories` (the bench imports no entry
 point); ``bootstrap`` must be a module-level function (the writers receive it pickled).
 
@@ -28,20 +29,12 @@ from bench.composition import Factories
 from bench.exports import run_exports
 from bench.run import build_parser, execute
 from entrypoints.bootstrap import bootstrap as default_bootstrap
-from entrypoints.bootstrap import open_recorder
+from entrypoints.bootstrap import ledger_at, open_recorder
 from entrypoints.rule_files import load_rules
 from entrypoints.settings import Settings
 from ledger.app import Ledger
 
-__all__ = ["exports_main", "factories", "ledger_at", "main", "register"]
-
-
-def ledger_at(
-    bootstrap: Callable[[Settings], Ledger], database_url: str, **settings: Any
-) -> Ledger:
-    """``bootstrap`` of the settings with ``database_url`` and the other ``settings``
-    fields given (the rest from their defaults and the environment)."""
-    return bootstrap(Settings(database_url=database_url, **settings))
+__all__ = ["exports_main", "factories", "main", "register"]
 
 
 def factories(bootstrap: Callable[[Settings], Ledger] = default_bootstrap) -> Factories:

@@ -89,16 +89,25 @@ class Store(ABC):
         take the whole database, it holds it anyway)."""
 
     @abstractmethod
-    def locked_transaction(self) -> contextlib.AbstractContextManager[Any]:
+    def locked_transaction(
+        self, then: Sequence[str] = ()
+    ) -> contextlib.AbstractContextManager[Any]:
         """A cursor in a write transaction holding the ledger's write lock: nothing is
         appended by anyone else until it ends. Commits on a clean exit; raises
         ``eventsourcing.persistence.IntegrityError`` for a broken unique key and
-        ``OperationalError`` when the lock cannot be had."""
+        ``OperationalError`` when the lock cannot be had.
+
+        ``then``: statements without parameters run right after the lock is taken
+        (PostgreSQL: in the same round trip, so the lock is held no longer for them);
+        the cursor holds the last one's result."""
 
     @abstractmethod
-    def read_transaction(self, *, snapshot: bool = True) -> contextlib.AbstractContextManager[Any]:
+    def read_transaction(
+        self, *, snapshot: bool = True, then: Sequence[str] = ()
+    ) -> contextlib.AbstractContextManager[Any]:
         """A cursor for reads: over one consistent snapshot, or (``snapshot`` false) for a
-        few lookups that need none, which saves PostgreSQL a statement."""
+        few lookups that need none, which saves PostgreSQL a statement. ``then`` as for
+        :meth:`locked_transaction`."""
 
     def audit_reader(self) -> contextlib.AbstractContextManager[Any]:
         """A read-only cursor over one snapshot for the audit's reads (``fetch``); stream
@@ -120,10 +129,15 @@ class Store(ABC):
         cursor.execute(sql, params)
         return list(cursor.fetchall())
 
-    @abstractmethod
+    index_preference: ClassVar[tuple[str, ...]] = ()
+    """The statements that make a transaction's key lookups use the indexes even where
+    the planner lacks statistics (:meth:`prefer_indexes`)."""
+
     def prefer_indexes(self, cursor: Any) -> None:
         """Make this transaction's key lookups use the indexes even where the planner
         lacks statistics."""
+        for statement in self.index_preference:
+            cursor.execute(statement)
 
     @abstractmethod
     def overwrite_deleted(self, cursor: Any) -> None:

@@ -32,9 +32,15 @@ from psycopg_pool import PoolTimeout
 from ledger.store import tables
 from ledger.store.base import ConfigurationError, Store
 from ledger.store.recorder import LedgerSQL
-from ledger.store.tables import EVENTS_TABLE, Types
+from ledger.store.tables import EVENTS_TABLE, MERKLE_TABLE, Types
 
 __all__ = ["LedgerSubscription", "PostgresLedgerRecorder", "PostgresStore", "open_store"]
+
+BINARY_COPY_TABLES = frozenset({EVENTS_TABLE, MERKLE_TABLE})
+"""Tables whose rows :meth:`PostgresStore.insert_rows` sends by binary COPY: rows the
+recorder builds itself, every value already of its column's Python type (int, str,
+bytes, UUID). Binary COPY skips the text formatting of every value (the bulk path's
+flush); other tables' rows go as text, whatever Python types they hold."""
 
 
 class PostgresStore(Store):
@@ -56,6 +62,8 @@ class PostgresStore(Store):
         self.datastore = datastore
         self.schema = datastore.schema
         self._events = SQL("{0}.{1}").format(Identifier(self.schema), Identifier(EVENTS_TABLE))
+        self._copy_types: dict[tuple[str, str], list[str]] = {}
+        """(table, columns) → the columns' PostgreSQL types, for binary COPY."""
         self.recorder = PostgresLedgerRecorder(self)
 
     @property
@@ -84,14 +92,14 @@ class PostgresStore(Store):
             yield cursor
 
     @contextlib.contextmanager
-    def locked_transaction(self) -> Iterator[Any]:
+    def locked_transaction(self, then: Sequence[str] = ()) -> Iterator[Any]:
+        lock = SQL("SET LOCAL lock_timeout = '{0}s'; LOCK TABLE {1} IN EXCLUSIVE MODE").format(
+            self.datastore.lock_timeout, self._events
+        )
         with self.datastore.get_connection() as conn:
             try:
                 with conn.transaction(), conn.cursor(row_factory=tuple_row) as cursor:
-                    cursor.execute(
-                        SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout)
-                    )
-                    cursor.execute(SQL("LOCK TABLE {0} IN EXCLUSIVE MODE").format(self._events))
+                    _execute_all(cursor, lock.as_string(conn), then)
                     yield cursor
             except psycopg.errors.UniqueViolation as e:
                 raise IntegrityError(e) from e
@@ -99,14 +107,18 @@ class PostgresStore(Store):
                 raise OperationalError(e) from e
 
     @contextlib.contextmanager
-    def read_transaction(self, *, snapshot: bool = True) -> Iterator[Any]:
+    def read_transaction(self, *, snapshot: bool = True, then: Sequence[str] = ()) -> Iterator[Any]:
         with (
             self.datastore.get_connection() as conn,
             conn.transaction(),
             conn.cursor(row_factory=tuple_row) as cursor,
         ):
             if snapshot:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                _execute_all(
+                    cursor, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", then
+                )
+            elif then:
+                _execute_all(cursor, then[0], then[1:])
             yield cursor
 
     @contextlib.contextmanager
@@ -120,24 +132,45 @@ class PostgresStore(Store):
     def insert_rows(
         self, cursor: Any, table: str, columns: str, rows: Sequence[tuple[Any, ...]]
     ) -> None:
+        binary = table in BINARY_COPY_TABLES
+        types = self._column_types(cursor, table, columns) if binary else None
         with cursor.copy(
-            SQL("COPY {0}.{1} ({2}) FROM STDIN").format(
-                Identifier(self.schema), Identifier(table), SQL(columns)
+            SQL("COPY {0}.{1} ({2}) FROM STDIN{3}").format(
+                Identifier(self.schema),
+                Identifier(table),
+                SQL(columns),
+                SQL(" (FORMAT BINARY)" if binary else ""),
             )
         ) as copy:
+            if types is not None:
+                copy.set_types(types)
+            write = copy.write_row
             for row in rows:
-                copy.write_row(row)
+                write(row)
+
+    def _column_types(self, cursor: Any, table: str, columns: str) -> list[str]:
+        """The PostgreSQL types of ``columns`` of ``table`` (from the catalogue, once)."""
+        key = (table, columns)
+        found = self._copy_types.get(key)
+        if found is None:
+            cursor.execute(
+                "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                (self.table(table),),
+            )
+            by_name = {name: kind for name, kind in cursor.fetchall()}
+            found = self._copy_types[key] = [by_name[c.strip()] for c in columns.split(",")]
+        return found
 
     def fetch(self, cursor: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor.execute(sql, params, binary=True)
         return list(cursor.fetchall())
 
-    def prefer_indexes(self, cursor: Any) -> None:
-        # A table filled by COPY has no statistics until autovacuum analyses it, and
-        # then ``event_id = ANY(500 ids)`` is planned as a sequential scan: measured
-        # 410 ms for a 2,000-event batch's idempotency lookup at 160,000 records,
-        # 15 ms with this, and growing with the table without it.
-        cursor.execute("SET LOCAL enable_seqscan = off")
+    # A table filled by COPY has no statistics until autovacuum analyses it, and then
+    # ``event_id = ANY(500 ids)`` is planned as a sequential scan: measured 410 ms for a
+    # 2,000-event batch's idempotency lookup at 160,000 records, 15 ms with this, and
+    # growing with the table without it.
+    index_preference: ClassVar[tuple[str, ...]] = ("SET LOCAL enable_seqscan = off",)
 
     def overwrite_deleted(self, cursor: Any) -> None:
         pass  # old row versions stay until VACUUM (``compact``)
@@ -177,6 +210,7 @@ class PostgresLedgerRecorder(LedgerSQL, PostgresTrackingRecorder):
             self, store.datastore, tracking_table_name="ledger_tracking"
         )
         self.channel_name = f"{store.schema}_{EVENTS_TABLE}"
+        self.notify_statement = SQL("NOTIFY {0}").format(Identifier(self.channel_name)).as_string()
         self.sql_create_statements += [SQL(s) for s in store.ddl(tables.LEDGER)]  # type: ignore[misc]
 
     def _create_table(self, curs: Any) -> None:
@@ -194,9 +228,6 @@ class PostgresLedgerRecorder(LedgerSQL, PostgresTrackingRecorder):
             (after, size),
         )
         return [(r[0], r[1], bytes(r[2])) for r in rows]
-
-    def _notify(self, cursor: Any) -> None:
-        cursor.execute(SQL("NOTIFY {0}").format(Identifier(self.channel_name)))
 
     def record_tracking(self, cursor: Any, tracking: Tracking) -> None:
         cursor.execute(
@@ -245,6 +276,14 @@ class LedgerSubscription(ListenNotifySubscription[PostgresLedgerRecorder]):
             if self._thread_error is None:
                 self._thread_error = e
             self.stop()
+
+
+def _execute_all(cursor: Any, first: str, then: Sequence[str]) -> None:
+    """Run ``first`` and ``then`` in one round trip (simple query protocol, so no
+    parameters); the cursor is left on the last statement's result."""
+    cursor.execute("; ".join((first, *then)))
+    while cursor.nextset():
+        pass
 
 
 def open_store(url: str, *, pool_size: int = 4, lock_timeout_s: int = 30) -> PostgresStore:

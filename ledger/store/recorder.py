@@ -91,8 +91,10 @@ class LedgerSQL(AuditReads, ApplicationRecorder):
         ``after <= position < size``, sorted by subject code (code-point order)."""
         raise NotImplementedError
 
-    def _notify(self, cursor: Any) -> None:
-        """Wake subscribers after the commit of this transaction (if supported)."""
+    notify_statement: str | None = None
+    """The statement that wakes subscribers once a write transaction commits (if the
+    database can): a write session sends it as it takes the lock, in the same round trip
+    (a session that appends nothing wakes them for nothing, which costs them one read)."""
 
     # -- statements -----------------------------------------------------------------
     def _head(self, cursor: Any) -> Head:
@@ -194,22 +196,71 @@ class LedgerSQL(AuditReads, ApplicationRecorder):
             )
 
     # -- writing ----------------------------------------------------------------------
-    @contextlib.contextmanager
-    def read(self) -> Iterator[ReadSession]:
-        """A read session on one snapshot, without the write lock (see ``ReadSession``)."""
-        with self.store.read_transaction() as cursor:
-            self.store.prefer_indexes(cursor)
-            yield ReadSession(self, cursor, self._head(cursor))
+    RECENT_LIMIT = 1000
+    """The most records a session reads with its head (``since``)."""
+
+    def _opening(self, since: int | None) -> list[str]:
+        """What a session runs as it opens (in the round trip that starts it): prefer
+        the indexes, then read the head — with ``since``, also every record after that
+        position, up to ``RECENT_LIMIT`` + 1 of them."""
+        statements = list(self.store.index_preference)
+        if since is None:
+            statements.append(
+                f"SELECT notification_id, recorded_us FROM {self.events_table} "
+                "ORDER BY notification_id DESC LIMIT 1"
+            )
+        else:
+            statements.append(
+                f"SELECT * FROM (SELECT {COLUMNS} FROM {self.events_table} "
+                f"WHERE notification_id > {int(since)} ORDER BY notification_id "
+                f"LIMIT {self.RECENT_LIMIT + 1}) AS recent UNION ALL SELECT * FROM "
+                f"(SELECT {COLUMNS} FROM {self.events_table} "
+                "ORDER BY notification_id DESC LIMIT 1) AS head"
+            )
+        return statements
+
+    def _opened(self, cursor: Any, since: int | None) -> tuple[Head, list[RecordedEvent] | None]:
+        """The head and recent records :meth:`_opening`'s last statement returned."""
+        rows = cursor.fetchall()
+        if since is None:
+            return (Head(0, 0) if not rows else Head(rows[0][0], rows[0][1])), None
+        if not rows:
+            return Head(0, 0), ([] if since == 0 else None)
+        last = max(rows, key=lambda r: r[0])
+        head = Head(last[0], last[10])
+        after = sorted({r[0]: r for r in rows if r[0] > since}.values(), key=lambda r: r[0])
+        if head.size < since or len(after) != head.size - since:
+            return head, None  # the ledger shrank, or more than RECENT_LIMIT records
+        frontier = self._frontier
+        if after and frontier is not None and frontier[0] == since:
+            leaves = [merkle.leaf_hash(bytes(r[12])) for r in after]
+            self._frontier = (head.size, merkle.append(since, frontier[1], leaves)[1])
+        return head, [row_to_event(r) for r in after]
 
     @contextlib.contextmanager
-    def write(self, now_us: int, tracking: Sequence[Tracking] = ()) -> Iterator[WriteSession]:
+    def read(self, *, since: int | None = None) -> Iterator[ReadSession]:
+        """A read session on one snapshot, without the write lock (see ``ReadSession``);
+        with ``since``, it also holds the records after that position (``recent``)."""
+        with self.store.read_transaction(then=self._opening(since)) as cursor:
+            head, recent = self._opened(cursor, since)
+            yield ReadSession(self, cursor, head, recent)
+
+    @contextlib.contextmanager
+    def write(
+        self, now_us: int, tracking: Sequence[Tracking] = (), *, since: int | None = None
+    ) -> Iterator[WriteSession]:
         """Open a write session (see ``WriteSession``); commit what it appended, and the
         tracking records (positions consumed upstream, e.g. Kafka offsets), on exit.
         A tracking record not beyond the one already stored raises IntegrityError:
-        the batch was already processed."""
-        with self.store.locked_transaction() as cursor:
-            self.store.prefer_indexes(cursor)
-            session = WriteSession(self, cursor, self._head(cursor), now_us)
+        the batch was already processed. ``since`` as for :meth:`read`: the records
+        other writers committed after it are read in the round trip that takes the
+        lock (and advance the cached Merkle frontier without another read)."""
+        opening = self._opening(since)
+        if self.notify_statement is not None:
+            opening.insert(0, self.notify_statement)
+        with self.store.locked_transaction(then=opening) as cursor:
+            head, recent = self._opened(cursor, since)
+            session = WriteSession(self, cursor, head, now_us, recent)
             session.tracking = tracking
             yield session
             frontier = self._flush(cursor, session)
@@ -231,7 +282,6 @@ class LedgerSQL(AuditReads, ApplicationRecorder):
         stored = [(lvl, idx, h) for (lvl, idx, h) in nodes if lvl >= STORED_MIN_LEVEL]
         if stored:
             self.store.insert_rows(cursor, MERKLE_TABLE, "level, idx, hash", stored)
-        self._notify(cursor)
         return new_frontier
 
     def _load_frontier(self, cursor: Any, size: int) -> dict[int, bytes]:

@@ -35,10 +35,20 @@ class ReadSession:
     it, which is all a cache brought up to ``head.size`` relies on.
     """
 
-    def __init__(self, recorder: LedgerSQL, cursor: Any, head: Head) -> None:
+    def __init__(
+        self,
+        recorder: LedgerSQL,
+        cursor: Any,
+        head: Head,
+        recent: list[RecordedEvent] | None = None,
+    ) -> None:
         self._recorder = recorder
         self._cursor = cursor
         self.head = head
+        self.recent = recent
+        """The committed records after the position the session was opened ``since``, in
+        order, read with the head in one statement; None when not asked for or when
+        there were more than ``LedgerSQL.RECENT_LIMIT``."""
 
     def streams(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[RecordedEvent]]:
         """Every committed record of the given streams, in seq order."""
@@ -51,6 +61,10 @@ class ReadSession:
     def tail(self, originator_id: UUID, after: int) -> list[RecordedEvent]:
         """The committed records of one stream after seq ``after``, in order."""
         return self._recorder.select_tail(self._cursor, originator_id, after)
+
+    def existing(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], RecordedEvent]:
+        """The committed records among the given (source, id) keys."""
+        return self._recorder.select_by_keys(self._cursor, keys)
 
     def snapshots(self, originator_ids: Sequence[UUID]) -> dict[UUID, bytes]:
         """The usable decision-state snapshots of the given streams (see
@@ -68,8 +82,15 @@ class WriteSession(ReadSession):
     committed. An exception rolls everything back.
     """
 
-    def __init__(self, recorder: LedgerSQL, cursor: Any, head: Head, now_us: int) -> None:
-        super().__init__(recorder, cursor, head)
+    def __init__(
+        self,
+        recorder: LedgerSQL,
+        cursor: Any,
+        head: Head,
+        now_us: int,
+        recent: list[RecordedEvent] | None = None,
+    ) -> None:
+        super().__init__(recorder, cursor, head, recent)
         self._id_param = recorder.store.id_param
         self.recorded_us = max(now_us, head.recorded_us)
         self._rows: list[tuple[Any, ...]] = []
@@ -84,10 +105,6 @@ class WriteSession(ReadSession):
     @property
     def rows(self) -> Sequence[tuple[Any, ...]]:
         return self._rows
-
-    def existing(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], RecordedEvent]:
-        """The committed records among the given (source, id) keys."""
-        return self._recorder.select_by_keys(self._cursor, keys)
 
     def append(
         self,

@@ -43,6 +43,7 @@ class SQLiteStore(Store):
         without_rowid=" WITHOUT ROWID",
     )
     parallel_rebuild: ClassVar[bool] = False
+    index_preference: ClassVar[tuple[str, ...]] = ()  # the planner picks the indexes anyway
     recorder: SQLiteLedgerRecorder
 
     def __init__(self, datastore: SQLiteDatastore) -> None:
@@ -84,12 +85,18 @@ class SQLiteStore(Store):
             except Exception as e:
                 raise OperationalError(e) from e
 
-    def locked_transaction(self) -> contextlib.AbstractContextManager[Any]:
-        return self.transaction()
+    @contextlib.contextmanager
+    def locked_transaction(self, then: Sequence[str] = ()) -> Iterator[Any]:
+        with self.transaction() as cursor:
+            for statement in then:
+                cursor.execute(statement)
+            yield cursor
 
     @contextlib.contextmanager
-    def read_transaction(self, *, snapshot: bool = True) -> Iterator[Any]:
+    def read_transaction(self, *, snapshot: bool = True, then: Sequence[str] = ()) -> Iterator[Any]:
         with self.datastore.transaction(commit=False) as cursor:
+            for statement in then:
+                cursor.execute(statement)
             yield cursor
 
     def insert_rows(
@@ -102,9 +109,6 @@ class SQLiteStore(Store):
             if "UNIQUE" in str(e):
                 raise IntegrityError(e) from e
             raise
-
-    def prefer_indexes(self, cursor: Any) -> None:
-        pass  # SQLite's planner picks the indexes without statistics
 
     def serialise_schema_changes(self, cursor: Any) -> None:
         pass  # the write transaction (BEGIN IMMEDIATE) already makes DDL take turns

@@ -1,0 +1,208 @@
+"""Decide a group of candidates before the write lock; append them under it.
+
+:func:`plan` decides every candidate, in group order, against copies of the subjects'
+states as of a read snapshot, without the lock. :func:`apply` runs under the lock
+(``WriteSession``) once the states have been brought to the locked head: a subject is
+*dirty* when it received records since the snapshot (its version moved), when the
+recording time differs from the one the plan decided with, or when a candidate of it
+turned out otherwise than planned (an earlier duplicate in the group was decided
+differently); the candidates of dirty subjects are decided again against the current
+state, the others keep their planned decision. Every accepted event is appended at the
+next position with its chain, under the lock, so positions stay dense, notification
+order is commit order and no stream forks. Answers are those of sequential submits: a
+(source, id) recorded before the snapshot, or earlier in the group, is a repeat (same
+content) or a reused id.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from commands.decide import Accepted, Context, Decision, decide
+from commands.state import SubjectState
+from events.codes import subject_stream_id
+from events.envelope import Envelope
+from events.recorded import RecordedEvent
+from ledger.outcomes import Outcome, ref_fields, rejected, repeat_of
+from ledger.store.sessions import WriteSession
+
+__all__ = ["Candidate", "Plan", "apply", "plan"]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One envelope to decide: its index in its caller's batch, and its stream."""
+
+    index: int
+    env: Envelope
+    stream: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """The (source, id) was recorded before the snapshot."""
+
+    record: RecordedEvent
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierInGroup:
+    """The (source, id) was accepted earlier in the group (planned)."""
+
+
+Step = Decision | Prior | EarlierInGroup
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    now_us: int
+    """The recording time the decisions were made for."""
+    versions: dict[UUID, int]
+    """Each subject's version at the snapshot."""
+    steps: list[Step]
+    """One per candidate, in order."""
+
+
+def plan(
+    candidates: Sequence[Candidate],
+    states: dict[UUID, SubjectState],
+    existing: dict[tuple[str, str], RecordedEvent],
+    context: Context,
+) -> Plan:
+    """Decide ``candidates`` in order against copies of ``states`` (left unchanged),
+    given the records of their (source, id) keys already in the ledger."""
+    # A subject's state is copied (and evolved) only when a later candidate of the group
+    # needs it: a hot subject's state is large, and most groups hold one event a subject.
+    copies: dict[UUID, SubjectState] = {}
+    later = Counter(c.stream for c in candidates)
+
+    def copy_of(stream: UUID) -> SubjectState:
+        state = copies.get(stream)
+        if state is None:
+            state = copies[stream] = states[stream].copy()
+        return state
+
+    accepted: set[tuple[str, str]] = set()
+    steps: list[Step] = []
+    for c in candidates:
+        later[c.stream] -= 1
+        key = (c.env.source, c.env.id)
+        prior = existing.get(key)
+        if prior is not None:
+            steps.append(Prior(prior))
+            continue
+        if key in accepted:
+            steps.append(EarlierInGroup())
+            continue
+        decision = decide(copies.get(c.stream) or states[c.stream], c.env, context)
+        if isinstance(decision, Accepted):
+            accepted.add(key)
+            for env in (decision.event, *decision.derived):
+                stream = subject_stream_id(env.subject)
+                if later[stream] > 0:
+                    target = copy_of(stream)
+                    target.evolve(_provisional(env, target, context.now_us), ref_fields(env.type))
+        steps.append(decision)
+    versions = {stream: state.version for stream, state in states.items()}
+    return Plan(context.now_us, versions, steps)
+
+
+def apply(
+    planned: Plan,
+    candidates: Sequence[Candidate],
+    states: dict[UUID, SubjectState],
+    session: WriteSession,
+    context: Context,
+) -> list[Outcome]:
+    """Under the lock: append the group (module docstring), evolving ``states`` (brought
+    to the session's head); one outcome per candidate, in order."""
+    dirty = {s for s, state in states.items() if state.version != planned.versions.get(s)}
+    if context.now_us != planned.now_us:
+        dirty = set(states)
+    recorded: dict[tuple[str, str], RecordedEvent] = {}
+    outcomes: list[Outcome] = []
+    for c, step in zip(candidates, planned.steps, strict=True):
+        env = c.env
+        key = (env.source, env.id)
+        if isinstance(step, Prior):
+            outcomes.append(repeat_of(c.index, env, step.record))
+            continue
+        was_planned = isinstance(step, Accepted)
+        first = recorded.get(key)
+        if first is not None:
+            outcomes.append(repeat_of(c.index, env, first))
+            if was_planned:
+                dirty.update(_streams(step))
+            continue
+        if isinstance(step, EarlierInGroup) or c.stream in dirty:
+            decision = decide(states[c.stream], env, context)
+        else:
+            decision = step
+        if not isinstance(decision, Accepted):
+            outcomes.append(rejected(c.index, env.id, env.source, decision))
+            if was_planned:
+                dirty.update(_streams(step))
+            continue
+        if not was_planned:
+            dirty.update(_streams(decision))
+        record = _append(decision, states, session)
+        recorded[key] = record
+        outcomes.append(Outcome(c.index, env.id, env.source, "recorded", record=record))
+    return outcomes
+
+
+def _streams(step: Step) -> set[UUID]:
+    if not isinstance(step, Accepted):
+        return set()
+    return {subject_stream_id(e.subject) for e in (step.event, *step.derived)}
+
+
+def _append(
+    decision: Accepted, states: dict[UUID, SubjectState], session: WriteSession
+) -> RecordedEvent:
+    """Append the accepted event and those derived from it; the event's record."""
+    first: RecordedEvent | None = None
+    for env in (decision.event, *decision.derived):
+        stream = subject_stream_id(env.subject)
+        target = states[stream]
+        appended = session.append(
+            originator_id=stream,
+            seq=target.version + 1,
+            prev=target.head,
+            subject=env.subject,
+            id=env.id,
+            source=env.source,
+            type=env.type,
+            time=env.time,
+            time_us=env.time_us,
+            data=env.data,
+            schema_version=env.schema_version,
+        )
+        target.evolve(appended, ref_fields(env.type))
+        first = first or appended
+    assert first is not None
+    return first
+
+
+def _provisional(env: Envelope, state: SubjectState, now_us: int) -> RecordedEvent:
+    """A stand-in for the record ``env`` will become (no position or hash yet): what a
+    planned decision needs of its predecessors."""
+    return RecordedEvent(
+        originator_id=subject_stream_id(env.subject),
+        originator_version=state.version + 1,
+        subject=env.subject,
+        id=env.id,
+        source=env.source,
+        type=env.type,
+        time=env.time,
+        time_us=env.time_us,
+        recorded_us=now_us,
+        data=env.data,
+        schema_version=env.schema_version,
+        position=-1,
+        hash="",
+        prev=state.head,
+    )
