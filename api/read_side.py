@@ -25,7 +25,7 @@ from ledger.store.views import LIST_NAMES
 from projections import reads as projection_reads
 from projections.public import PUBLIC, Audience
 from projections.reads import UnknownSubject
-from projections.standing import instant_text
+from projections.timeline import instant_text
 
 __all__ = [
     "PERSON_TYPE",

@@ -42,9 +42,9 @@ from ledger.store.views import ViewStore
 from projections.disclosure import disclosure_of
 from projections.public import EVERYTHING, Audience, disclosure_for
 from projections.scan import subject_streams
-from projections.standing import instant_text, standing_of
+from projections.standing import standing_of
 from projections.statistics import record_batches, record_schema
-from projections.timeline import Timeline
+from projections.timeline import Timeline, instant_text
 
 __all__ = [
     "EXPORT_FORMATS",

@@ -65,7 +65,8 @@ from ledger import heartbeat
 from ledger.app import Ledger
 from ledger.producers import feed_producer
 from ledger.store.rows import row_to_event
-from projections.disclosure import disclosure, public_items
+from projections.disclosure import disclosure
+from projections.disclosure_item import public_items
 from projections.public import feed_change, published_items
 
 __all__ = [

@@ -35,7 +35,7 @@ from commands.services import RuleServices
 from events.codes import subject_stream_id
 from events.recorded import RecordedEvent
 from ledger.store.views import VIEW_NAMES, FoldFailure, ListRow, ViewStore, dumps
-from projections.disclosure import plans_of
+from projections.disclosure_plans import plans_of
 from projections.faults import FoldError, fold_failure
 from projections.lifecycles import day_text
 from projections.membership import membership_rows

@@ -37,18 +37,13 @@ from commands.services import RuleServices
 from events.catalogue import CATALOGUE, Relation
 from events.instants import cst_text
 from events.labels import label
+from events.personal import mask_id_number
 from events.reasons import Rejection
 from events.recorded import RecordedEvent
-from projections.disclosure import (
-    CORRECTED_MARK,
-    PROTECTED_KEY,
-    ItemPlan,
-    mask_id_number,
-    plans_of,
-    render,
-)
-from projections.standing import Standing, instant_text, standing_of
-from projections.timeline import Entry, Timeline
+from projections.disclosure_item import PROTECTED_KEY, ItemPlan, render
+from projections.disclosure_plans import CORRECTED_MARK, plans_of
+from projections.standing import Standing, standing_of
+from projections.timeline import Entry, Timeline, instant_text
 
 __all__ = ["History", "HistoryEntry", "history"]
 

@@ -11,7 +11,8 @@ record types or rules:
   *as known* at an instant: a cut counts only once it has happened, so an as-of read
   never shows what a later event did.
 * `Reading`, `marks`, `read_at`: a lifecycle read at an instant, the same for every
-  instant between two marks and memoised per stretch on the timeline.
+  instant between two marks and memoised per stretch on the timeline; `NextChange`
+  gathers the earliest instant after a read at which some reading changes.
 
 Pure: nothing here reads a clock; every instant comes in as an argument.
 """
@@ -21,13 +22,15 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
-from projections.timeline import Timeline
+from projections.timeline import Timeline, day_after_start_us
 
 __all__ = [
     "Cut",
     "Interval",
     "Lifecycle",
+    "NextChange",
     "Reading",
     "active_at",
     "marks",
@@ -235,3 +238,30 @@ def read_at(timeline: Timeline, seq: int, lifecycle: Lifecycle, us: int) -> Read
             key,
         )
     return reading
+
+
+class NextChange:
+    """The earliest calendar-driven change after ``as_of``: each reader of a
+    subject's state at ``as_of`` adds the instants at which its answer changes
+    by the calendar alone; ``first`` is the earliest after ``as_of`` (None: none).
+    A standing's ``next_change_us``."""
+
+    def __init__(self, as_of_us: int) -> None:
+        self.as_of_us = as_of_us
+        self.first: int | None = None
+
+    def add(self, us: int | None) -> None:
+        if us is not None and us > self.as_of_us and (self.first is None or us < self.first):
+            self.first = us
+
+    def add_lifecycle(self, lifecycle: Lifecycle) -> None:
+        for us in lifecycle.boundaries(self.as_of_us):
+            self.add(us)
+
+    def add_all(self, instants: Iterable[int]) -> None:
+        for us in instants:
+            self.add(us)
+
+    def add_day_end(self, day: date | None) -> None:
+        if day is not None:
+            self.add(day_after_start_us(day))

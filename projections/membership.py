@@ -9,7 +9,7 @@ runner's fold (``projections.folds``) diffs successive results into versioned li
 from __future__ import annotations
 
 from ledger.store.views import ListRow, dumps
-from projections.disclosure import corrected_mark
+from projections.disclosure_plans import corrected_mark
 from projections.lifecycles import ban_lifecycle, day_text, designation_lifecycle, list_name
 from projections.timeline import Timeline
 

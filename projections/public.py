@@ -12,7 +12,7 @@ DOMAIN.md "What the public sees" and its Clarifications "Public output":
   ``from``, ``until``, ``reason``, ``periods``) are those of the instant asked.
 * A withdrawn or revoked penalty decision leaves only its withdrawal notice (an
   item of kind ``withdrawal-notice``: agency, date, reason) for the rule set's
-  notice period (``projections.disclosure`` makes that item).
+  notice period (``projections.disclosure_plans`` makes that item).
 * The roles that see everything (:class:`Audience`): auditor and objection
   handler see every item; an agency sees every item it is the responsible
   agency of (the item's ``agency``); a subject sees all of its own. Those items

@@ -34,11 +34,11 @@ from commands.services import RuleServices
 from events.codes import subject_stream_id
 from ledger.store.recorder import LedgerSQL
 from ledger.store.views import LIST_NAMES, ViewStore, tracking_name
-from projections.disclosure import ItemPlan, Reveal, public_items, render
+from projections.disclosure_item import ItemPlan, Reveal, public_items, render
 from projections.history import History
 from projections.live import LiveReads, UnknownSubject
 from projections.public import EVERYTHING, Audience, disclosure_for, members_for
-from projections.standing import instant_text
+from projections.timeline import instant_text
 
 __all__ = ["LIST_NAMES", "Reads", "SubjectViewsFailed", "UnknownList", "UnknownSubject"]
 

@@ -55,7 +55,7 @@ from ledger.audit.reports import (
     sign_report,
 )
 from ledger.store.recorder import LedgerSQL
-from projections.disclosure import NOTICE_KIND
+from projections.disclosure_plans import NOTICE_KIND
 from projections.public import EVERYTHING, PUBLIC
 from projections.reads import Reads
 

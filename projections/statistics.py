@@ -48,7 +48,7 @@ import pyarrow as pa
 from commands.services import RuleServices
 from commands.workflows.common import REGIONS
 from ledger.store.views import ViewStore
-from projections.standing import instant_text
+from projections.timeline import instant_text
 
 __all__ = ["StatisticsFilter", "region_prefix", "statistics", "statistics_csv"]
 

@@ -33,6 +33,7 @@ from typing import Any
 
 from events.catalogue import on_change
 from events.dates import add_days
+from events.instants import CST, from_us
 from events.recorded import RecordedEvent
 from events.vocabulary import EVENT_TYPES
 
@@ -41,6 +42,7 @@ __all__ = [
     "Entry",
     "Timeline",
     "day_start_us",
+    "instant_text",
     "parse_day",
     "select",
     "valid_day",
@@ -74,6 +76,13 @@ def valid_day(us: int) -> date:
 def day_start_us(day: date) -> int:
     """The first microsecond of ``day`` in China Standard Time."""
     return (day.toordinal() - _EPOCH_ORDINAL) * _DAY_US - _CST_OFFSET_US
+
+
+def instant_text(us: int | None) -> str | None:
+    """An instant as RFC 3339 in China Standard Time (None stays None)."""
+    if us is None:
+        return None
+    return from_us(us).astimezone(CST).isoformat()
 
 
 def day_after_start_us(day: date) -> int:

@@ -24,7 +24,15 @@ from typing import Any
 
 from commands.incentives import TrustworthyRule
 from commands.services import RuleServices
-from projections.timeline import Entry, Timeline, day_after_start_us, parse_day, valid_day
+from projections.disclosure import disclosure_of
+from projections.timeline import (
+    Entry,
+    Timeline,
+    day_after_start_us,
+    instant_text,
+    parse_day,
+    valid_day,
+)
 
 __all__ = ["LIST_NAME", "NEGATIVE_KINDS", "members", "membership", "scheme_of"]
 
@@ -70,8 +78,6 @@ def _qualifying_run(
 
 
 def _negative_published(timeline: Timeline, as_of_us: int, rules: RuleServices) -> bool:
-    from projections.disclosure import disclosure_of
-
     items = disclosure_of(timeline, as_of_us, rules).items
     return any(i.get("published") and i.get("kind") in NEGATIVE_KINDS for i in items)
 
@@ -160,8 +166,6 @@ def members(
     in the shape of the other lists (``list``, ``as_of``, ``known_at``, ``count``,
     ``members``). ``reads`` is a :class:`projections.reads.Reads`."""
     import orjson
-
-    from projections.standing import instant_text
 
     now = reads.clock()
     as_of = now if as_of_us is None else as_of_us

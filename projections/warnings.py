@@ -56,9 +56,9 @@ from events.labels import UnknownLabel, shown
 from ledger.store.views import ViewStore
 from projections.intervals import marks
 from projections.lifecycles import FINDING_FAMILIES, lifecycles, withdrawal
+from projections.open_items import open_items
 from projections.scan import subject_streams
-from projections.standing import instant_text, open_items
-from projections.timeline import Entry, Timeline, day_start_us, valid_day
+from projections.timeline import Entry, Timeline, day_start_us, instant_text, valid_day
 
 __all__ = ["Hit", "RiskWarning", "ledger_warnings", "warnings_of"]
 

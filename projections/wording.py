@@ -14,7 +14,7 @@ and by programs (``reason_parts`` of an item):
 
 A standing's explanation lines (why a record counts so many points, or none) are
 built the same way (:func:`score_what_text`, :func:`score_reason_text`): the
-``reason_parts`` of a contribution (``projections.standing``) give what the record
+``reason_parts`` of a contribution (``projections.score``) give what the record
 is and whether and until when it counts.
 
 The words are the ``phrase`` and ``cause`` labels of :mod:`events.labels` (one place

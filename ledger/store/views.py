@@ -7,7 +7,7 @@ transaction with the runner's tracking records; read by ``projections.reads``.
   (``as_of_us``) and ``next_change_us``, the instant it goes stale by the
   calendar alone; ``last_seq``/``notification_id`` name the last record folded.
 * ``view_disclosure``: one row per disclosure item, the item's plan (periods,
-  ends, texts: ``projections.disclosure.ItemPlan``) and its public span
+  ends, texts: ``projections.disclosure_item.ItemPlan``) and its public span
   (``public_from``/``public_until``, days), so "what is public today" stays
   right as days pass without events.
 * ``view_list_members``: bitemporal membership of the public lists

@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 from entrypoints import rule_files
 from events.recorded import RecordedEvent
-from projections.disclosure import ItemPlan, disclosure_of, plans_of, render
+from projections.disclosure import disclosure_of
+from projections.disclosure_item import ItemPlan, render
+from projections.disclosure_plans import plans_of
 from projections.standing import standing_of
 from projections.timeline import Timeline, select
 from tests.unit.projections.strategies import histories, instants

@@ -12,7 +12,8 @@ import pytest
 from commands.services import RuleServices
 from entrypoints import rule_files
 from events.instants import parse_instant
-from projections.disclosure import disclosure, mask_id_number
+from events.personal import mask_id_number
+from projections.disclosure import disclosure
 from tests.unit.projections.records import Stream
 
 RULES = rule_files.load_rules()

@@ -23,7 +23,9 @@ from events.dates import DEFAULT_RANGE, WIDEST_RANGE, DateRange
 from events.instants import CST
 from events.recorded import RecordedEvent
 from events.vocabulary import DATE_FIELDS
-from projections.disclosure import ItemPlan, disclosure_of, plans_of, render
+from projections.disclosure import disclosure_of
+from projections.disclosure_item import ItemPlan, render
+from projections.disclosure_plans import plans_of
 from projections.history import history
 from projections.membership import membership_rows
 from projections.standing import standing_of
