@@ -140,7 +140,7 @@ def verify_restored(
     from ledger.audit.checkpoint_log import verify_published
     from ledger.audit.checkpoints import latest_checkpoint
     from ledger.audit.verify import verify_store
-    from ledger.audit.verify_report import VerifyReport
+    from ledger.audit.verify_outcome import VerifyReport
 
     recorder = open_recorder(url, pool_size=1)
     try:

@@ -20,7 +20,7 @@ from ledger.audit.checkpoints import Checkpoint
 from ledger.audit.format import BUNDLE_FORMAT
 from ledger.audit.proofs import ProofError, head_proof, inclusion_paths
 from ledger.audit.record_checks import check_rows
-from ledger.audit.verify_report import Failure
+from ledger.audit.verify_outcome import Failure
 from ledger.chain import record_dict
 from ledger.store.recorder import LedgerSQL
 

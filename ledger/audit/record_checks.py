@@ -19,7 +19,7 @@ import orjson
 
 from events.codes import SUBJECT_NAMESPACE, subject_stream_id
 from events.rfc3339 import format_time_us
-from ledger.audit.verify_report import Failure
+from ledger.audit.verify_outcome import Failure
 
 __all__ = ["ZERO32", "Row", "check_rows", "stream_id_bytes"]
 

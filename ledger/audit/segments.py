@@ -18,7 +18,7 @@ from typing import Any
 
 from ledger import merkle
 from ledger.audit.record_checks import check_rows
-from ledger.audit.verify_report import Failure, earlier
+from ledger.audit.verify_outcome import Failure, earlier
 from ledger.store.audit_reads import STORED_MIN_LEVEL
 from ledger.store.recorder import LedgerSQL
 

@@ -16,7 +16,7 @@ from ledger import merkle
 from ledger.audit.checkpoints import Checkpoint, heads_tree
 from ledger.audit.record_checks import ZERO32
 from ledger.audit.segments import BLOCK, Segment, top_level, tree_failure
-from ledger.audit.verify_report import Failure, VerifyReport, earlier
+from ledger.audit.verify_outcome import Failure, VerifyReport, earlier
 from ledger.store.audit_reads import STORED_MIN_LEVEL
 from ledger.store.recorder import LedgerSQL
 

@@ -30,7 +30,7 @@ record in the segment on, the tree below the segment's alignment — and returns
 (chain links across segments, the upper tree, checkpoints). One segment is the
 single-process case.
 
-The parts: :mod:`ledger.audit.verify_report` (the failure and the report),
+The parts: :mod:`ledger.audit.verify_outcome` (the failure and the report),
 :mod:`ledger.audit.record_checks` (the per-record checks, :func:`check_rows`, shared with the
 bundle builder), :mod:`ledger.audit.segments` (one segment and its tree),
 :mod:`ledger.audit.stitching` (segments linked, checkpoints checked) and
@@ -46,7 +46,7 @@ from collections.abc import Callable
 from ledger.audit.checkpoints import Checkpoint, CheckpointError, list_checkpoints
 from ledger.audit.segments import PAGE, scan_segment
 from ledger.audit.stitching import Stitcher
-from ledger.audit.verify_report import Failure, VerifyReport, earlier
+from ledger.audit.verify_outcome import Failure, VerifyReport, earlier
 from ledger.audit.verify_workers import run_workers
 from ledger.store.recorder import LedgerSQL
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from ledger.audit.segments import Segment, scan_segment
 from ledger.audit.stitching import Stitcher
-from ledger.audit.verify_report import Failure
+from ledger.audit.verify_outcome import Failure
 from ledger.store.recorder import LedgerSQL
 
 __all__ = ["WORKER_START", "run_workers"]

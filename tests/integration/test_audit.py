@@ -51,7 +51,7 @@ from ledger.audit.proofs import (
 from ledger.audit.segments import scan_segment
 from ledger.audit.stitching import Stitcher
 from ledger.audit.verify import verify_store
-from ledger.audit.verify_report import VerifyReport
+from ledger.audit.verify_outcome import VerifyReport
 from ledger.store.recorder import LedgerSQL
 from tests.integration.audit_support import (
     TOOL,

@@ -30,7 +30,7 @@ from ledger.app import Ledger
 from ledger.audit.checkpoints import Checkpoint, issue_checkpoint
 from ledger.audit.keys import public_key_bytes
 from ledger.audit.verify import verify_store
-from ledger.audit.verify_report import Failure
+from ledger.audit.verify_outcome import Failure
 from ledger.store.tables import (
     CHECKPOINTS_TABLE,
     EVENTS_TABLE,

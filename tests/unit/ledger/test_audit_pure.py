@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from events.codes import subject_stream_id
 from ledger import chain, merkle
-from ledger.audit import record_checks, segments, stitching, verify_report
+from ledger.audit import record_checks, segments, stitching, verify_outcome
 from ledger.audit.checkpoints import Checkpoint, head_leaf_data, head_leaf_hash, heads_tree
 from ledger.audit.keys import KeyFileError, load_or_create_key, public_key_b64, public_key_bytes
 
@@ -234,13 +234,13 @@ def test_segment_tree_names_the_block_of_an_altered_leaf() -> None:
 
 
 def test_earlier_failure_prefers_the_named_record() -> None:
-    rec = verify_report.Failure("hash", "x", 40)
-    block = verify_report.Failure("tree", "y", 32, last_position=47)
-    before = verify_report.Failure("tree", "z", 0, last_position=15)
-    assert verify_report.earlier(rec, block) is rec
-    assert verify_report.earlier(block, rec) is rec
-    assert verify_report.earlier(rec, before) is before
-    assert verify_report.earlier(None, rec) is rec
+    rec = verify_outcome.Failure("hash", "x", 40)
+    block = verify_outcome.Failure("tree", "y", 32, last_position=47)
+    before = verify_outcome.Failure("tree", "z", 0, last_position=15)
+    assert verify_outcome.earlier(rec, block) is rec
+    assert verify_outcome.earlier(block, rec) is rec
+    assert verify_outcome.earlier(rec, before) is before
+    assert verify_outcome.earlier(None, rec) is rec
     assert rec.describe() == "position 40: hash: x"
     assert block.describe() == "positions 32..47: tree: y"
 
