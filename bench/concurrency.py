@@ -1,4 +1,4 @@
-"""The bench's concurrent-writer cases beside the four writer processes of ``bench.run``.
+"""The bench's concurrent-writer cases beside the writer processes of ``bench.writer_processes``.
 
 * **One busy subject**: a subject is given ``HOT_RECORDS`` records (bulk), then
   ``writers`` processes (default 8), each with its own ``Ledger``, submit single events

@@ -47,9 +47,9 @@ from typing import Any
 import orjson
 
 from bench.composition import Factories
+from bench.database import ensure_database, fresh_schema
 from bench.ingest import create_topics, synthetic_events
 from bench.report import percentile
-from bench.run import _ensure_database, _schema
 from events.codes import complete_subject_code
 from events.envelope import parse_submission
 from ledger.app import Ledger
@@ -222,7 +222,7 @@ def _write(
 def _schemas(servers: Sequence[str], names: Sequence[str]) -> Iterator[list[str]]:
     """Fresh schemas ``names[i]`` on ``servers[i]``; yields their URLs; dropped on exit."""
     with contextlib.ExitStack() as stack:
-        yield [stack.enter_context(_schema(u, n)) for u, n in zip(servers, names, strict=True)]
+        yield [stack.enter_context(fresh_schema(u, n)) for u, n in zip(servers, names, strict=True)]
 
 
 def _singles(region: str, writer: int, n: int, run: str) -> list[bytes]:
@@ -459,7 +459,7 @@ def run_federation(
     servers = list(region_database_urls) or [database_url] * len(REGIONS)
     sizes = SIZES.get(scale, FederationSizes())
     for server in {database_url, *servers}:
-        _ensure_database(server)
+        ensure_database(server)
     run = uuid.uuid4().hex[:6]
     result: dict[str, Any] = {
         "sizes": asdict(sizes),

@@ -1,4 +1,4 @@
-"""The Kafka ingest measurement of ``ledger bench`` (``bench.run.measure_kafka``), and
+"""The Kafka ingest measurement of ``ledger bench`` (``bench.ledger_phase.measure_kafka``), and
 the synthetic events and topics the Kafka tests use: produce to a fresh topic, ingest
 with :class:`services.ingest.Ingester` in one or several processes, report the figures.
 """

@@ -46,7 +46,8 @@ from ledger.audit.cosignatures import CosignatureSource
 from ledger.audit.keys import KeyFileError, load_or_create_key, public_key_b64, public_key_bytes
 from ledger.audit.proofs import ProofError, consistency_proof, head_proof, inclusion_paths
 from ledger.audit.verifications import Verification, record_verification
-from ledger.audit.verify import VerifyReport, verify_store
+from ledger.audit.verify import verify_store
+from ledger.audit.verify_outcome import VerifyReport
 
 __all__ = ["register"]
 

@@ -139,7 +139,8 @@ def verify_restored(
     as ``ledger verify`` does. None if the copy may go live, else the first failure."""
     from ledger.audit.checkpoint_log import verify_published
     from ledger.audit.checkpoints import latest_checkpoint
-    from ledger.audit.verify import VerifyReport, verify_store
+    from ledger.audit.verify import verify_store
+    from ledger.audit.verify_outcome import VerifyReport
 
     recorder = open_recorder(url, pool_size=1)
     try:

@@ -19,7 +19,8 @@ from ledger.audit.checkpoints import (
     list_checkpoints,
 )
 from ledger.audit.keys import load_or_create_key, public_key_b64, public_key_bytes
-from ledger.audit.verify import Failure, VerifyReport, verify_store
+from ledger.audit.verify import verify_store
+from ledger.audit.verify_outcome import Failure, VerifyReport
 
 __all__ = [
     "Checkpoint",

@@ -5,7 +5,7 @@ The bundle holds every record of the subject with position below the checkpoint'
 seq order, each with its hash and inclusion proof; the signed checkpoint; the public key;
 and the subject's head proof against ``checkpoint.heads_root``, which shows the last record
 is the subject's last at that checkpoint. Building it rechecks the subject's records with the
-verifier's own code (:func:`ledger.audit.verify.check_rows`) and every proof against the
+verifier's own code (:func:`ledger.audit.record_checks.check_rows`) and every proof against the
 signed roots: the ledger refuses to hand out a bundle that would not verify.
 """
 
@@ -19,7 +19,8 @@ from events.codes import subject_stream_id
 from ledger.audit.checkpoints import Checkpoint
 from ledger.audit.format import BUNDLE_FORMAT
 from ledger.audit.proofs import ProofError, head_proof, inclusion_paths
-from ledger.audit.verify import Failure, check_rows
+from ledger.audit.record_checks import check_rows
+from ledger.audit.verify_outcome import Failure
 from ledger.chain import record_dict
 from ledger.store.recorder import LedgerSQL
 

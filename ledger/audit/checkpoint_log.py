@@ -45,7 +45,7 @@ from events.reasons import Reason
 from ledger import merkle
 from ledger.audit.checkpoints import Checkpoint, CheckpointError, node_getter
 from ledger.audit.format import CHECKPOINT_SIGNED_KEYS
-from ledger.audit.verify import Failure, VerifyReport
+from ledger.audit.verify_outcome import Failure, VerifyReport
 from ledger.store import describe
 from ledger.store.recorder import LedgerSQL
 

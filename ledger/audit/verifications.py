@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.audit.verify import VerifyReport
+from ledger.audit.verify_outcome import VerifyReport
 from ledger.store.recorder import LedgerSQL
 from ledger.store.tables import VERIFICATIONS_TABLE
 

@@ -48,7 +48,10 @@ from ledger.audit.proofs import (
     inclusion_paths,
     verify_head_proof,
 )
+from ledger.audit.segments import scan_segment
+from ledger.audit.stitching import Stitcher
 from ledger.audit.verify import verify_store
+from ledger.audit.verify_outcome import VerifyReport
 from ledger.store.recorder import LedgerSQL
 from tests.integration.audit_support import (
     TOOL,
@@ -428,13 +431,11 @@ def test_verify_store_in_segments(demo: Demo, align: int, monkeypatch: pytest.Mo
     plan = verify_module._segments(demo.ledger.size(), 3)
     assert len(plan) > 1
     sizes = [cp.size for cp in demo.checkpoints]
-    report = verify_module.VerifyReport()
+    report = VerifyReport()
     with demo.recorder.audit_reader() as cur:
-        stitcher = verify_module._Stitcher(
-            demo.recorder, cur, demo.checkpoints, demo.public, report
-        )
+        stitcher = Stitcher(demo.recorder, cur, demo.checkpoints, demo.public, report)
         for start, stop in plan:
-            seg = verify_module.scan_segment(demo.recorder, cur, start, stop, sizes, page=100)
+            seg = scan_segment(demo.recorder, cur, start, stop, sizes, page=100)
             assert stitcher.add(seg) is None
         assert (
             verify_module._after(

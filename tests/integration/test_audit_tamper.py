@@ -29,7 +29,8 @@ from ledger import chain
 from ledger.app import Ledger
 from ledger.audit.checkpoints import Checkpoint, issue_checkpoint
 from ledger.audit.keys import public_key_bytes
-from ledger.audit.verify import Failure, verify_store
+from ledger.audit.verify import verify_store
+from ledger.audit.verify_outcome import Failure
 from ledger.store.tables import (
     CHECKPOINTS_TABLE,
     EVENTS_TABLE,

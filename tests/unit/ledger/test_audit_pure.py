@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from events.codes import subject_stream_id
 from ledger import chain, merkle
-from ledger.audit import verify as V
+from ledger.audit import record_checks, segments, stitching, verify_outcome
 from ledger.audit.checkpoints import Checkpoint, head_leaf_data, head_leaf_hash, heads_tree
 from ledger.audit.keys import KeyFileError, load_or_create_key, public_key_b64, public_key_bytes
 
@@ -160,17 +160,17 @@ def test_verifier_record_hash_is_chain_record_bytes(
         want,
         prev,
     )
-    assert V._record_hash(row) == want
+    assert record_checks._record_hash(row) == want
     heads: dict[str, list[object]] = {}
-    failure = V.check_rows([row], heads, [], firsts={})
+    failure = record_checks.check_rows([row], heads, [], firsts={})
     assert failure is None or failure.check in ("stream", "time"), failure
 
 
 @given(st.text(st.characters(exclude_categories=["Cs"]), max_size=20))
 def test_stream_id_bytes_is_uuid5(code: str) -> None:
-    assert V.stream_id_bytes(code) == subject_stream_id(code).bytes
-    assert V._stream_id(code, "x") == subject_stream_id(code).hex
-    assert V._stream_id(code, uuid.uuid4()) == subject_stream_id(code)
+    assert record_checks.stream_id_bytes(code) == subject_stream_id(code).bytes
+    assert record_checks._stream_id(code, "x") == subject_stream_id(code).hex
+    assert record_checks._stream_id(code, uuid.uuid4()) == subject_stream_id(code)
 
 
 # ---- the segment tree and stitching --------------------------------------------------------
@@ -195,7 +195,7 @@ def test_segments_stitch_to_the_rfc_tree(align_log: int) -> None:
         size = 0
         checked = 0
         for a, b in itertools.pairwise(bounds):
-            tree = V._SegmentTree(a, V._top_level(a))
+            tree = segments._SegmentTree(a, segments.top_level(a))
             stored = {k: v for k, v in stored_all.items() if k[1] << k[0] >= a}
             pos = a
             while pos < b:  # pages of random length, with a root check at each page end
@@ -204,19 +204,21 @@ def test_segments_stitch_to_the_rfc_tree(align_log: int) -> None:
                 front = dict(frontier)
                 s = size
                 for level, h in tree.pieces():
-                    s = V._append_piece(front, s, level, h, None)[0]
+                    s = stitching._append_piece(front, s, level, h, None)[0]
                 assert s == end
-                assert V._fold(front) == merkle.root(leaves[:end]), (n, a, end)
+                assert stitching._fold(front) == merkle.root(leaves[:end]), (n, a, end)
                 pos = end
             checked += tree.checked
-            upper = {k: v for k, v in stored_all.items() if k[0] > V._top_level(a)}
+            upper = {k: v for k, v in stored_all.items() if k[0] > segments.top_level(a)}
             before = len(upper)
             for level, h in tree.pieces():
-                size, failure = V._append_piece(frontier, size, level, h, upper if a else None)
+                size, failure = stitching._append_piece(
+                    frontier, size, level, h, upper if a else None
+                )
                 assert failure is None
             checked += before - len(upper)
         assert size == n
-        assert V._fold(frontier) == merkle.root(leaves)
+        assert stitching._fold(frontier) == merkle.root(leaves)
         assert checked == len(stored_all), n
 
 
@@ -225,20 +227,20 @@ def test_segment_tree_names_the_block_of_an_altered_leaf() -> None:
     created, _ = merkle.append(0, {}, [merkle.leaf_hash(d) for d in digests])
     stored = {(lvl, i): h for lvl, i, h in created if lvl >= 4}
     digests[37] = b"\x00" * 32
-    tree = V._SegmentTree(0, 64)
+    tree = segments._SegmentTree(0, 64)
     failure = tree.add(digests, stored)
     assert failure is not None and failure.check == "tree"
     assert (failure.position, failure.last_position) == (32, 47)
 
 
 def test_earlier_failure_prefers_the_named_record() -> None:
-    rec = V.Failure("hash", "x", 40)
-    block = V.Failure("tree", "y", 32, last_position=47)
-    before = V.Failure("tree", "z", 0, last_position=15)
-    assert V._earlier(rec, block) is rec
-    assert V._earlier(block, rec) is rec
-    assert V._earlier(rec, before) is before
-    assert V._earlier(None, rec) is rec
+    rec = verify_outcome.Failure("hash", "x", 40)
+    block = verify_outcome.Failure("tree", "y", 32, last_position=47)
+    before = verify_outcome.Failure("tree", "z", 0, last_position=15)
+    assert verify_outcome.earlier(rec, block) is rec
+    assert verify_outcome.earlier(block, rec) is rec
+    assert verify_outcome.earlier(rec, before) is before
+    assert verify_outcome.earlier(None, rec) is rec
     assert rec.describe() == "position 40: hash: x"
     assert block.describe() == "positions 32..47: tree: y"
 
