@@ -37,6 +37,9 @@ class Factories:
     """``recorder(database_url, pool_size=…)``: the store's recorder, its tables created."""
     rules: Callable[[], RuleServices]
     """``rules()``: the rule services (calendars, rule sets, agencies) as configured."""
+    environment: Callable[[], dict[str, str]]
+    """``environment()``: the environment a child process (``ledger serve``) starts with
+    (``Settings.child_environment``: the bench reads no environment itself)."""
 
 
 def entry(name: str) -> Callable[..., Any]:

@@ -17,7 +17,6 @@ Both write into the loaded ledger schema; the events are the workload's follow-u
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import socket
 import subprocess
@@ -26,7 +25,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +60,7 @@ def hot_subject_events(
 
 
 @contextlib.contextmanager
-def serve(url: str, tokens_file: Path) -> Iterator[str]:
+def serve(url: str, tokens_file: Path, environment: Mapping[str, str]) -> Iterator[str]:
     """``ledger serve`` on ``url`` (a free local port, no in-process projections) until
     the block ends; yields its base URL once it answers ``/healthz``."""
     with socket.socket() as s:
@@ -70,7 +69,7 @@ def serve(url: str, tokens_file: Path) -> Iterator[str]:
     script = Path(sys.executable).with_name("ledger")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "entrypoints.cli"]
     env = dict(
-        os.environ,
+        environment,
         LEDGER_DATABASE_URL=url,
         LEDGER_TOKENS_FILE=str(tokens_file),
         LEDGER_LOG_LEVEL="warning",
@@ -111,9 +110,15 @@ def _tokens(tokens_file: Path, sources: Sequence[str]) -> dict[str, str]:
     return {source: store.add("agency", agency=source)[0] for source in sorted(set(sources))}
 
 
-def measure_http(url: str, events: Sequence[dict[str, Any]], clients: int = 8) -> dict[str, Any]:
+def measure_http(
+    url: str,
+    events: Sequence[dict[str, Any]],
+    environment: Mapping[str, str],
+    clients: int = 8,
+) -> dict[str, Any]:
     """POST ``events`` one per request from ``clients`` keep-alive clients (threads)
-    to a ``ledger serve`` of ``url``: ``{"latencies": [s], "seconds", "statuses"}``."""
+    to a ``ledger serve`` of ``url`` started with ``environment``: ``{"latencies": [s],
+    "seconds", "statuses"}``."""
     shares = [list(events[k::clients]) for k in range(clients)]
     latencies: list[list[float]] = [[] for _ in range(clients)]
     statuses: Counter[str] = Counter()
@@ -121,7 +126,7 @@ def measure_http(url: str, events: Sequence[dict[str, Any]], clients: int = 8) -
     with tempfile.TemporaryDirectory() as tmp:
         tokens_file = Path(tmp) / "tokens.json"
         tokens = _tokens(tokens_file, [e["source"] for e in events])
-        with serve(url, tokens_file) as base:
+        with serve(url, tokens_file, environment) as base:
             barrier = threading.Barrier(clients + 1)
 
             def client(k: int) -> None:

@@ -100,7 +100,7 @@ def measure_ledger(r: Measurement, url: str) -> None:
         r.counts["ledger_hot_subject"] = dict(result.statuses)
 
         events = w.followups(max(options.scale.latency_events, 400), seed=13)
-        found = measure_http(url, events, clients=HTTP_CLIENTS)
+        found = measure_http(url, events, r.factories.environment(), clients=HTTP_CLIENTS)
         record_http(r.values, found)
         r.counts["ledger_http"] = found["statuses"]
 

@@ -43,6 +43,7 @@ def factories(bootstrap: Callable[[Settings], Ledger] = default_bootstrap) -> Fa
         ledger=functools.partial(ledger_at, bootstrap),
         recorder=open_recorder,
         rules=load_rules,
+        environment=functools.partial(dict, Settings().child_environment),
     )
 
 
