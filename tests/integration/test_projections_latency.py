@@ -2,10 +2,12 @@
 records (the figures are printed; run with ``-s`` to see them).
 
 Warm reads (the subject's fold cached in the process, one indexed query to check
-the stream head) are what the targets are about: p99 ≤ 10 ms at 1,000 records
-and ≤ 30 ms at 10,000 (on a quiet machine; the asserts leave room for a busy
-one, and assert on the median). Cold reads (first read in a process) and reads ``known_at`` a past moment
-(a prefix fold, then cached) are reported too.
+the stream head), cold reads (first read in a process) and reads ``known_at`` a past
+moment (a prefix fold, then cached) are timed and printed. The speed targets (p99 ≤ 10 ms
+at 1,000 records, ≤ 30 ms at 10,000) are the benchmark's (``ledger bench``: the as-of rows),
+not asserted here: a timed assert fails on a busy machine and proves nothing on a quiet one.
+What is asserted is what the cache must never change: every warm answer equals the answer
+of a fresh fold with nothing cached.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ def _time(fn: Callable[[], object], n: int) -> list[float]:
     return out
 
 
-@pytest.mark.parametrize(("records", "p50_bound_ms"), [(1_000, 10.0), (10_000, 60.0)])
-def test_live_as_of_reads_on_postgres(postgres_url: str, records: int, p50_bound_ms: float) -> None:
+@pytest.mark.parametrize("records", [1_000, 10_000])
+def test_live_as_of_reads_on_postgres(postgres_url: str, records: int) -> None:
     app = bootstrap(Settings(database_url=postgres_url))
     last = record_stream(app, SUBJECT, records)
     assert app.size() == records
@@ -70,7 +72,12 @@ def test_live_as_of_reads_on_postgres(postgres_url: str, records: int, p50_bound
         "known_at_past_p50_p99_ms": [round(x, 2) for x in _percentiles(past_ms)],
     }
     print("\nLIVE read latency (PostgreSQL):", report)
-    # generous bounds on the median: the suite runs in parallel on busy machines
-    assert _percentiles(standing_ms)[0] < p50_bound_ms
-    assert _percentiles(disclosure_ms)[0] < p50_bound_ms
+    for as_of, known_at in [(rng.randint(low, high), rng.choice([None, *known])) for _ in range(5)]:
+        fresh = LiveReads(app.recorder, app.rules)  # type: ignore[arg-type]
+        assert live.standing(SUBJECT, as_of, known_at).to_json() == (
+            fresh.standing(SUBJECT, as_of, known_at).to_json()
+        )
+        assert live.disclosure(SUBJECT, as_of, known_at).to_json() == (
+            fresh.disclosure(SUBJECT, as_of, known_at).to_json()
+        )
     app.recorder.datastore.close()  # type: ignore[attr-defined]
