@@ -118,10 +118,17 @@ def apply(
     context: Context,
 ) -> list[Outcome]:
     """Under the lock: append the group (module docstring), evolving ``states`` (brought
-    to the session's head); one outcome per candidate, in order."""
+    to the session's head); one outcome per candidate, in order. A (source, id) another
+    writer recorded between the snapshot and the lock (on a subject that moved) is
+    answered as a sequential submit would answer it: a repeat, or a reused id."""
     dirty = {s for s, state in states.items() if state.version != planned.versions.get(s)}
     if context.now_us != planned.now_us:
         dirty = set(states)
+    late = (
+        session.existing([(c.env.source, c.env.id) for c in candidates if c.stream in dirty])
+        if dirty
+        else {}
+    )
     recorded: dict[tuple[str, str], RecordedEvent] = {}
     outcomes: list[Outcome] = []
     for c, step in zip(candidates, planned.steps, strict=True):
@@ -131,6 +138,12 @@ def apply(
             outcomes.append(repeat_of(c.index, env, step.record))
             continue
         was_planned = isinstance(step, Accepted)
+        committed = late.get(key)
+        if committed is not None:
+            outcomes.append(repeat_of(c.index, env, committed))
+            if was_planned:
+                dirty.update(_streams(step))
+            continue
         first = recorded.get(key)
         if first is not None:
             outcomes.append(repeat_of(c.index, env, first))
