@@ -301,7 +301,9 @@ class Ledger:
                     now = max(now, read.head.recorded_us)
                 for key, state in states.items():
                     self.cache.put(key, state)
-            planned = group_plan.plan(candidates, states, existing, Context(now, self.rules))
+            planned = group_plan.plan(
+                candidates, states, existing, Context(now, self.rules), self.cache.synced
+            )
             tracking = [t for r in requests for t in r.tracking]
             with self.recorder.write(now, tracking, since=self.cache.synced) as session:
                 self._bring_forward(session, states)

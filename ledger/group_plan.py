@@ -60,6 +60,8 @@ Step = Decision | Prior | EarlierInGroup
 class Plan:
     now_us: int
     """The recording time the decisions were made for."""
+    size: int
+    """The ledger's size at the snapshot."""
     versions: dict[UUID, int]
     """Each subject's version at the snapshot."""
     steps: list[Step]
@@ -71,9 +73,11 @@ def plan(
     states: dict[UUID, SubjectState],
     existing: dict[tuple[str, str], RecordedEvent],
     context: Context,
+    size: int,
 ) -> Plan:
-    """Decide ``candidates`` in order against copies of ``states`` (left unchanged),
-    given the records of their (source, id) keys already in the ledger."""
+    """Decide ``candidates`` in order against copies of ``states`` (left unchanged), as of
+    the snapshot of ledger size ``size``, given the records of their (source, id) keys
+    already in the ledger."""
     # A subject's state is copied (and evolved) only when a later candidate of the group
     # needs it: a hot subject's state is large, and most groups hold one event a subject.
     copies: dict[UUID, SubjectState] = {}
@@ -107,7 +111,7 @@ def plan(
                     target.evolve(_provisional(env, target, context.now_us), ref_fields(env.type))
         steps.append(decision)
     versions = {stream: state.version for stream, state in states.items()}
-    return Plan(context.now_us, versions, steps)
+    return Plan(context.now_us, size, versions, steps)
 
 
 def apply(
@@ -119,16 +123,14 @@ def apply(
 ) -> list[Outcome]:
     """Under the lock: append the group (module docstring), evolving ``states`` (brought
     to the session's head); one outcome per candidate, in order. A (source, id) another
-    writer recorded between the snapshot and the lock (on a subject that moved) is
-    answered as a sequential submit would answer it: a repeat, or a reused id."""
+    writer recorded between the snapshot and the lock is answered as a sequential submit
+    would answer it: a repeat, or a reused id (found among the session's ``recent``
+    records when they are those since the snapshot, else looked up for the subjects
+    that moved)."""
     dirty = {s for s, state in states.items() if state.version != planned.versions.get(s)}
     if context.now_us != planned.now_us:
         dirty = set(states)
-    late = (
-        session.existing([(c.env.source, c.env.id) for c in candidates if c.stream in dirty])
-        if dirty
-        else {}
-    )
+    late = _committed_since(planned, candidates, dirty, session)
     recorded: dict[tuple[str, str], RecordedEvent] = {}
     outcomes: list[Outcome] = []
     for c, step in zip(candidates, planned.steps, strict=True):
@@ -165,6 +167,22 @@ def apply(
         recorded[key] = record
         outcomes.append(Outcome(c.index, env.id, env.source, "recorded", record=record))
     return outcomes
+
+
+def _committed_since(
+    planned: Plan, candidates: Sequence[Candidate], dirty: set[UUID], session: WriteSession
+) -> dict[tuple[str, str], RecordedEvent]:
+    """The records among the candidates' (source, id) keys committed after the plan's
+    snapshot: from the records the session read with its head when they start at the
+    snapshot (no round trip under the lock), else by a lookup of the dirty subjects'
+    keys (a key recorded on a subject that did not move fails the unique key)."""
+    recent = session.recent
+    if recent is not None and session.head.size - len(recent) == planned.size:
+        keys = {(c.env.source, c.env.id) for c in candidates}
+        return {(r.source, r.id): r for r in recent if (r.source, r.id) in keys}
+    if not dirty:
+        return {}
+    return session.existing([(c.env.source, c.env.id) for c in candidates if c.stream in dirty])
 
 
 def _streams(step: Step) -> set[UUID]:

@@ -123,6 +123,15 @@ class Store(ABC):
         way the database has (PostgreSQL: COPY); a repeated key raises ``IntegrityError``
         (at the latest when the transaction commits)."""
 
+    def commit_rows(self, cursor: Any, inserts: Sequence[tuple[str, str, Sequence[Any]]]) -> None:
+        """The last writes of a :meth:`locked_transaction`: insert each ``(table, columns,
+        rows)`` as :meth:`insert_rows` does, and commit (PostgreSQL: a few rows travel
+        with the COMMIT, in one round trip under the lock). Nothing may be written in the
+        transaction after it; a repeated key raises ``IntegrityError``, nothing committed."""
+        for table, columns, rows in inserts:
+            if rows:
+                self.insert_rows(cursor, table, columns, rows)
+
     def fetch(self, cursor: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Execute a read (``sql`` already in this database's placeholders) and return
         every row as a tuple (PostgreSQL: binary transfer)."""

@@ -23,6 +23,7 @@ from eventsourcing.persistence import (
     Tracking,
 )
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 from psycopg.types.string import ByteaBinaryLoader
@@ -93,12 +94,15 @@ class PostgresStore(Store):
 
     @contextlib.contextmanager
     def locked_transaction(self, then: Sequence[str] = ()) -> Iterator[Any]:
-        lock = SQL("SET LOCAL lock_timeout = '{0}s'; LOCK TABLE {1} IN EXCLUSIVE MODE").format(
-            self.datastore.lock_timeout, self._events
-        )
+        # BEGIN goes in the round trip that takes the lock, and the transaction ends in
+        # the round trip of its last writes when :meth:`commit_rows` sends them
+        # (``_block``).
+        lock = SQL(
+            "BEGIN; SET LOCAL lock_timeout = '{0}s'; LOCK TABLE {1} IN EXCLUSIVE MODE"
+        ).format(self.datastore.lock_timeout, self._events)
         with self.datastore.get_connection() as conn:
             try:
-                with conn.transaction(), conn.cursor(row_factory=tuple_row) as cursor:
+                with _block(conn) as cursor:
                     _execute_all(cursor, lock.as_string(conn), then)
                     yield cursor
             except psycopg.errors.UniqueViolation as e:
@@ -106,19 +110,33 @@ class PostgresStore(Store):
             except psycopg.OperationalError as e:
                 raise OperationalError(e) from e
 
+    PIPELINED_ROWS: ClassVar[int] = 64
+    """Up to this many rows, :meth:`commit_rows` sends them with the COMMIT in one round
+    trip (pipeline mode, which cannot carry COPY); more go by COPY, then the COMMIT."""
+
+    def commit_rows(self, cursor: Any, inserts: Sequence[tuple[str, str, Sequence[Any]]]) -> None:
+        if sum(len(rows) for _, _, rows in inserts) > self.PIPELINED_ROWS:
+            super().commit_rows(cursor, inserts)
+            cursor.execute("COMMIT")
+            return
+        with cursor.connection.pipeline():
+            for table, columns, rows in inserts:
+                if rows:
+                    marks = ", ".join(["%s"] * len(rows[0]))
+                    cursor.executemany(
+                        SQL("INSERT INTO {0}.{1} ({2}) VALUES ({3})").format(
+                            Identifier(self.schema), Identifier(table), SQL(columns), SQL(marks)
+                        ),
+                        rows,
+                    )
+            cursor.execute("COMMIT")
+
     @contextlib.contextmanager
     def read_transaction(self, *, snapshot: bool = True, then: Sequence[str] = ()) -> Iterator[Any]:
-        with (
-            self.datastore.get_connection() as conn,
-            conn.transaction(),
-            conn.cursor(row_factory=tuple_row) as cursor,
-        ):
-            if snapshot:
-                _execute_all(
-                    cursor, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", then
-                )
-            elif then:
-                _execute_all(cursor, then[0], then[1:])
+        # BEGIN travels with the first statements, in one round trip (``_block``).
+        begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" if snapshot else "BEGIN"
+        with self.datastore.get_connection() as conn, _block(conn) as cursor:
+            _execute_all(cursor, begin, then)
             yield cursor
 
     @contextlib.contextmanager
@@ -276,6 +294,28 @@ class LedgerSubscription(ListenNotifySubscription[PostgresLedgerRecorder]):
             if self._thread_error is None:
                 self._thread_error = e
             self.stop()
+
+
+_OPEN = frozenset({TransactionStatus.INTRANS, TransactionStatus.INERROR})
+"""The states of a connection inside a transaction block (not idle, not busy, not broken)."""
+
+
+@contextlib.contextmanager
+def _block(conn: psycopg.Connection[Any]) -> Iterator[Any]:
+    """A cursor of ``conn`` for a transaction block its caller opens with its first
+    statement (``BEGIN; …``: one round trip less than psycopg's own ``transaction()``,
+    which sends BEGIN alone; the pool's connections are in autocommit mode, so psycopg
+    adds no statement of its own). A block left open on a clean exit is committed; on
+    an exception it is rolled back."""
+    with conn.cursor(row_factory=tuple_row) as cursor:
+        try:
+            yield cursor
+            if conn.pgconn.transaction_status != TransactionStatus.IDLE:
+                cursor.execute("COMMIT")
+        finally:
+            if conn.pgconn.transaction_status in _OPEN:
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute("ROLLBACK")
 
 
 def _execute_all(cursor: Any, first: str, then: Sequence[str]) -> None:

@@ -275,13 +275,13 @@ class LedgerSQL(AuditReads, ApplicationRecorder):
             self.record_tracking(cursor, tracking)
         if not rows:
             return None
-        self.store.insert_rows(cursor, EVENTS_TABLE, COLUMNS, rows)
         size = session.head.size
         frontier = self._load_frontier(cursor, size)
         nodes, new_frontier = merkle.append(size, frontier, [merkle.leaf_hash(r[12]) for r in rows])
         stored = [(lvl, idx, h) for (lvl, idx, h) in nodes if lvl >= STORED_MIN_LEVEL]
-        if stored:
-            self.store.insert_rows(cursor, MERKLE_TABLE, "level, idx, hash", stored)
+        self.store.commit_rows(
+            cursor, [(EVENTS_TABLE, COLUMNS, rows), (MERKLE_TABLE, "level, idx, hash", stored)]
+        )
         return new_frontier
 
     def _load_frontier(self, cursor: Any, size: int) -> dict[int, bytes]:

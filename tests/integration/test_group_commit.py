@@ -177,3 +177,39 @@ def test_a_subject_that_moved_before_the_lock_is_decided_again(
     assert [r.id for r in ledger.stream(SUBJECTS[0])] == [VIOLATION["id"], OBJECTION["id"], "v-1"]
     check_chain(ledger)
     other.recorder.datastore.close()  # type: ignore[attr-defined]
+
+
+def test_an_id_recorded_on_another_subject_before_the_lock_is_answered_in_one_transaction(
+    ledger: Ledger, store_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer records the same (source, id) on another subject between the plan
+    and the lock: the event is answered id-reused, as a sequential submit would answer
+    it, from the records the lock's round trip brought (no failed append, no retry), and
+    its own subject gets nothing."""
+    from entrypoints.bootstrap import bootstrap
+    from entrypoints.settings import Settings
+
+    other = bootstrap(Settings(database_url=store_url, person_secret_file=tmp_path / "person.key"))
+    planned = group_plan.plan
+
+    def plan_then_other_writer(*args: Any, **kwargs: Any) -> group_plan.Plan:
+        result = planned(*args, **kwargs)
+        monkeypatch.setattr(group_plan, "plan", planned)
+        assert submit_one(other, violation(1, SUBJECTS[1])).status == "recorded"
+        return result
+
+    writes = []
+    write = ledger.recorder.write
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        writes.append(1)
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(group_plan, "plan", plan_then_other_writer)
+    monkeypatch.setattr(ledger.recorder, "write", counted)
+    outcome = submit_one(ledger, violation(1))
+    assert (outcome.status, outcome.code) == ("rejected", ID_REUSED)
+    assert len(writes) == 1
+    assert ledger.stream(SUBJECTS[0]) == []
+    check_chain(ledger)
+    other.recorder.datastore.close()  # type: ignore[attr-defined]
