@@ -15,7 +15,7 @@ token is admitted to the endpoints of :data:`SUBJECT_OWN` about its own code onl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -33,6 +33,7 @@ __all__ = [
     "SUBJECT_TYPES",
     "current_principal",
     "own_subject",
+    "principal_of",
     "require",
 ]
 
@@ -123,6 +124,13 @@ def current_principal(request: Request) -> Principal:
     return principal
 
 
+async def principal_of(request: Request) -> Principal:
+    """:func:`current_principal` as a dependency run on the event loop: it reads no more
+    than the token file's status (and the file when it changed), and a synchronous
+    dependency would cost every request a trip through the thread pool."""
+    return current_principal(request)
+
+
 def own_subject(principal: Principal, code: str | None) -> None:
     """Nothing for any role but ``subject``; for a subject token, a 403
     ``not-own-subject`` unless ``code`` is the code it is bound to."""
@@ -136,7 +144,7 @@ def own_subject(principal: Principal, code: str | None) -> None:
         )
 
 
-def require(endpoint: str) -> Callable[..., Principal]:
+def require(endpoint: str) -> Callable[..., Awaitable[Principal]]:
     """The dependency that admits the roles of ``endpoint`` (see ENDPOINT_ROLES),
     and a subject token about its own ``{code}`` where ``endpoint`` is one of
     :data:`SUBJECT_OWN` (``submit`` checks the events' sources instead)."""
@@ -147,14 +155,14 @@ def require(endpoint: str) -> Callable[..., Principal]:
 
     if allowed == EVERYONE:
         # Public endpoints declare no security requirement (a token is optional).
-        def public(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        async def public(principal: Annotated[Principal, Depends(principal_of)]) -> Principal:
             return principal
 
         return public
 
-    def dependency(
+    async def dependency(
         request: Request,
-        principal: Annotated[Principal, Depends(current_principal)],
+        principal: Annotated[Principal, Depends(principal_of)],
         _bearer: Annotated[object, Depends(bearer_scheme)] = None,
     ) -> Principal:
         if principal.role in allowed:

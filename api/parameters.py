@@ -97,9 +97,10 @@ def _query_names(dependant: Any) -> set[str]:
     return names
 
 
-def known_query_only(request: Request) -> None:
+async def known_query_only(request: Request) -> None:
     """Refuse query parameters the endpoint does not define (400 ``invalid-request``):
-    a misspelt ``as_of`` must not silently mean "now"."""
+    a misspelt ``as_of`` must not silently mean "now". (``async``: it runs on the event
+    loop, not through the thread pool.)"""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:  # pragma: no cover - always an APIRoute here

@@ -44,7 +44,8 @@ class Services:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def services(request: Request) -> Services:
-    """The app's services (a FastAPI dependency)."""
+async def services(request: Request) -> Services:
+    """The app's services (a FastAPI dependency; ``async``, so that it runs on the event
+    loop and not in the thread pool, as a synchronous dependency would)."""
     found: Services = request.app.state.services
     return found
