@@ -294,10 +294,11 @@ class Ledger:
             states: dict[UUID, SubjectState] = {}
             existing: dict[tuple[str, str], RecordedEvent] = {}
             if candidates:
-                with self.recorder.read(since=self.cache.synced) as read:
+                keys = [(c.env.source, c.env.id) for c in candidates]
+                with self.recorder.read(since=self.cache.synced, keys=keys) as read:
                     self._sync_cache(read)
                     states = self._states_for(candidates, read)
-                    existing = read.existing([(c.env.source, c.env.id) for c in candidates])
+                    existing = read.existing(keys)
                     now = max(now, read.head.recorded_us)
                 for key, state in states.items():
                     self.cache.put(key, state)

@@ -71,6 +71,12 @@ class Store(ABC):
         """A ``column IN (values)`` predicate (in this database's placeholders) and its
         parameters."""
 
+    def literal_in(self, column: str, values: Sequence[str]) -> str | None:
+        """A ``column IN (values)`` predicate with the values written into it (quoted), for
+        a statement sent without parameters in a round trip shared with others; None
+        where the database gains nothing by it (SQLite: no round trips)."""
+        return None
+
     @abstractmethod
     def id_param(self, originator_id: UUID) -> Any:
         """A stream id as a statement parameter (the column's stored form)."""

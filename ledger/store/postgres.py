@@ -25,7 +25,7 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 from psycopg.types.string import ByteaBinaryLoader
 from psycopg_pool import PoolTimeout
 
@@ -79,6 +79,9 @@ class PostgresStore(Store):
 
     def where_in(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         return f"{column} = ANY(%s)", [list(values)]
+
+    def literal_in(self, column: str, values: Sequence[str]) -> str | None:
+        return SQL("{0} = ANY({1})").format(SQL(column), Literal(list(values))).as_string(None)
 
     def id_param(self, originator_id: UUID) -> Any:
         return originator_id

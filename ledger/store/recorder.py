@@ -37,7 +37,7 @@ from events.recorded import RecordedEvent
 from ledger import merkle
 from ledger.store.audit_reads import STORED_MIN_LEVEL, AuditReads, chunks
 from ledger.store.rows import COLUMNS, row_to_event, row_to_notification, stream_id
-from ledger.store.sessions import Head, ReadSession, WriteSession
+from ledger.store.sessions import Head, Prefetched, ReadSession, WriteSession
 from ledger.store.tables import (
     CHECKPOINTS_TABLE,
     EVENTS_TABLE,
@@ -199,68 +199,106 @@ class LedgerSQL(AuditReads, ApplicationRecorder):
     RECENT_LIMIT = 1000
     """The most records a session reads with its head (``since``)."""
 
-    def _opening(self, since: int | None) -> list[str]:
+    KEYS_AT_OPENING = 64
+    """Up to this many (source, id) keys, a session looks them up in the round trip that
+    opens it (``keys``); more are looked up when asked (``ReadSession.existing``)."""
+
+    def _opening(self, since: int | None, keys: Sequence[tuple[str, str]] = ()) -> list[str]:
         """What a session runs as it opens (in the round trip that starts it): prefer
         the indexes, then read the head — with ``since``, also every record after that
-        position, up to ``RECENT_LIMIT`` + 1 of them."""
+        position, up to ``RECENT_LIMIT`` + 1 of them, and the records of ``keys`` when
+        the store can write them into the statement (``Store.literal_in``)."""
         statements = list(self.store.index_preference)
         if since is None:
             statements.append(
                 f"SELECT notification_id, recorded_us FROM {self.events_table} "
                 "ORDER BY notification_id DESC LIMIT 1"
             )
-        else:
-            statements.append(
-                f"SELECT * FROM (SELECT {COLUMNS} FROM {self.events_table} "
-                f"WHERE notification_id > {int(since)} ORDER BY notification_id "
-                f"LIMIT {self.RECENT_LIMIT + 1}) AS recent UNION ALL SELECT * FROM "
-                f"(SELECT {COLUMNS} FROM {self.events_table} "
-                "ORDER BY notification_id DESC LIMIT 1) AS head"
+            return statements
+        opened = (
+            f"SELECT * FROM (SELECT {COLUMNS} FROM {self.events_table} "
+            f"WHERE notification_id > {int(since)} ORDER BY notification_id "
+            f"LIMIT {self.RECENT_LIMIT + 1}) AS recent UNION ALL SELECT * FROM "
+            f"(SELECT {COLUMNS} FROM {self.events_table} "
+            "ORDER BY notification_id DESC LIMIT 1) AS head"
+        )
+        pred = self._keys_predicate(keys)
+        if pred is not None:
+            # The key rows travel in the same result, told apart by a last column.
+            opened = (
+                f"SELECT *, 0 FROM ({opened}) AS opened UNION ALL "
+                f"SELECT {COLUMNS}, 1 FROM {self.events_table} WHERE {pred}"
             )
+        statements.append(opened)
         return statements
 
-    def _opened(self, cursor: Any, since: int | None) -> tuple[Head, list[RecordedEvent] | None]:
-        """The head and recent records :meth:`_opening`'s last statement returned."""
+    def _keys_predicate(self, keys: Sequence[tuple[str, str]]) -> str | None:
+        ids = sorted({k[1] for k in keys})
+        if not ids or len(ids) > self.KEYS_AT_OPENING:
+            return None
+        return self.store.literal_in("event_id", ids)
+
+    def _opened(
+        self, cursor: Any, since: int | None, keys: Sequence[tuple[str, str]] = ()
+    ) -> tuple[Head, list[RecordedEvent] | None, Prefetched | None]:
+        """The head, recent records and records of ``keys`` (None when they were not
+        looked up) :meth:`_opening`'s last statement returned."""
         rows = cursor.fetchall()
         if since is None:
-            return (Head(0, 0) if not rows else Head(rows[0][0], rows[0][1])), None
+            return (Head(0, 0) if not rows else Head(rows[0][0], rows[0][1])), None, None
+        prefetched = None
+        if self._keys_predicate(keys) is not None:
+            wanted = frozenset(keys)
+            found = {(r[6], r[7]): r for r in rows if r[-1] == 1}
+            prefetched = Prefetched(
+                wanted, {key: row_to_event(row) for key, row in found.items() if key in wanted}
+            )
+            rows = [r[:-1] for r in rows if r[-1] == 0]
         if not rows:
-            return Head(0, 0), ([] if since == 0 else None)
+            return Head(0, 0), ([] if since == 0 else None), prefetched
         last = max(rows, key=lambda r: r[0])
         head = Head(last[0], last[10])
         after = sorted({r[0]: r for r in rows if r[0] > since}.values(), key=lambda r: r[0])
         if head.size < since or len(after) != head.size - since:
-            return head, None  # the ledger shrank, or more than RECENT_LIMIT records
+            return head, None, prefetched  # the ledger shrank, or more than RECENT_LIMIT
         frontier = self._frontier
         if after and frontier is not None and frontier[0] == since:
             leaves = [merkle.leaf_hash(bytes(r[12])) for r in after]
             self._frontier = (head.size, merkle.append(since, frontier[1], leaves)[1])
-        return head, [row_to_event(r) for r in after]
+        return head, [row_to_event(r) for r in after], prefetched
 
     @contextlib.contextmanager
-    def read(self, *, since: int | None = None) -> Iterator[ReadSession]:
+    def read(
+        self, *, since: int | None = None, keys: Sequence[tuple[str, str]] = ()
+    ) -> Iterator[ReadSession]:
         """A read session on one snapshot, without the write lock (see ``ReadSession``);
-        with ``since``, it also holds the records after that position (``recent``)."""
-        with self.store.read_transaction(then=self._opening(since)) as cursor:
-            head, recent = self._opened(cursor, since)
-            yield ReadSession(self, cursor, head, recent)
+        with ``since``, it also holds the records after that position (``recent``), and
+        the records of ``keys`` are looked up as it opens (``ReadSession.existing``)."""
+        with self.store.read_transaction(then=self._opening(since, keys)) as cursor:
+            head, recent, prefetched = self._opened(cursor, since, keys)
+            yield ReadSession(self, cursor, head, recent, prefetched)
 
     @contextlib.contextmanager
     def write(
-        self, now_us: int, tracking: Sequence[Tracking] = (), *, since: int | None = None
+        self,
+        now_us: int,
+        tracking: Sequence[Tracking] = (),
+        *,
+        since: int | None = None,
+        keys: Sequence[tuple[str, str]] = (),
     ) -> Iterator[WriteSession]:
         """Open a write session (see ``WriteSession``); commit what it appended, and the
         tracking records (positions consumed upstream, e.g. Kafka offsets), on exit.
         A tracking record not beyond the one already stored raises IntegrityError:
-        the batch was already processed. ``since`` as for :meth:`read`: the records
-        other writers committed after it are read in the round trip that takes the
-        lock (and advance the cached Merkle frontier without another read)."""
-        opening = self._opening(since)
+        the batch was already processed. ``since`` and ``keys`` as for :meth:`read`: the
+        records other writers committed after ``since`` are read in the round trip that
+        takes the lock (and advance the cached Merkle frontier without another read)."""
+        opening = self._opening(since, keys)
         if self.notify_statement is not None:
             opening.insert(0, self.notify_statement)
         with self.store.locked_transaction(then=opening) as cursor:
-            head, recent = self._opened(cursor, since)
-            session = WriteSession(self, cursor, head, now_us, recent)
+            head, recent, prefetched = self._opened(cursor, since, keys)
+            session = WriteSession(self, cursor, head, now_us, recent, prefetched)
             session.tracking = tracking
             yield session
             frontier = self._flush(cursor, session)

@@ -15,7 +15,7 @@ from ledger import chain
 if TYPE_CHECKING:
     from ledger.store.recorder import LedgerSQL
 
-__all__ = ["Head", "ReadSession", "WriteSession"]
+__all__ = ["Head", "Prefetched", "ReadSession", "WriteSession"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,15 @@ class Head:
 
     size: int
     recorded_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class Prefetched:
+    """The committed records among ``keys`` ((source, id) pairs), looked up as the
+    session opened."""
+
+    keys: frozenset[tuple[str, str]]
+    found: dict[tuple[str, str], RecordedEvent]
 
 
 class ReadSession:
@@ -41,8 +50,10 @@ class ReadSession:
         cursor: Any,
         head: Head,
         recent: list[RecordedEvent] | None = None,
+        prefetched: Prefetched | None = None,
     ) -> None:
         self._recorder = recorder
+        self._prefetched = prefetched
         self._cursor = cursor
         self.head = head
         self.recent = recent
@@ -63,7 +74,11 @@ class ReadSession:
         return self._recorder.select_tail(self._cursor, originator_id, after)
 
     def existing(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], RecordedEvent]:
-        """The committed records among the given (source, id) keys."""
+        """The committed records among the given (source, id) keys (without a statement
+        when the session looked them up as it opened)."""
+        prefetched = self._prefetched
+        if prefetched is not None and prefetched.keys.issuperset(keys):
+            return {key: prefetched.found[key] for key in keys if key in prefetched.found}
         return self._recorder.select_by_keys(self._cursor, keys)
 
     def snapshots(self, originator_ids: Sequence[UUID]) -> dict[UUID, bytes]:
@@ -89,8 +104,9 @@ class WriteSession(ReadSession):
         head: Head,
         now_us: int,
         recent: list[RecordedEvent] | None = None,
+        prefetched: Prefetched | None = None,
     ) -> None:
-        super().__init__(recorder, cursor, head, recent)
+        super().__init__(recorder, cursor, head, recent, prefetched)
         self._id_param = recorder.store.id_param
         self.recorded_us = max(now_us, head.recorded_us)
         self._rows: list[tuple[Any, ...]] = []
