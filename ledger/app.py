@@ -9,7 +9,8 @@ recorded (repeats get the first recording's result), bring the decision state of
 each subject up to date and decide every event in order (``ledger.group_plan``);
 then, holding the lock, bring the states to the locked head, decide again only the
 subjects that moved, and append the accepted events with their chain and Merkle
-nodes. The primary key (originator_id, originator_version) and the unique
+nodes. A small group whose subjects' states are all cached skips the read before the
+lock and is decided once, under it (``Ledger._warm``). The primary key (originator_id, originator_version) and the unique
 (event_id, source) key still guard the table; a transaction that fails on them or
 on a transient database error is retried, a bounded number of times, from fresh
 state — a group that fails is retried caller by caller, so one caller's failure
@@ -293,8 +294,10 @@ class Ledger:
         try:
             states: dict[UUID, SubjectState] = {}
             existing: dict[tuple[str, str], RecordedEvent] = {}
-            if candidates:
-                keys = [(c.env.source, c.env.id) for c in candidates]
+            keys = [(c.env.source, c.env.id) for c in candidates]
+            warm = self._warm(candidates)
+            planned = None
+            if candidates and not warm:
                 with self.recorder.read(since=self.cache.synced, keys=keys) as read:
                     self._sync_cache(read)
                     states = self._states_for(candidates, read)
@@ -302,14 +305,23 @@ class Ledger:
                     now = max(now, read.head.recorded_us)
                 for key, state in states.items():
                     self.cache.put(key, state)
-            planned = group_plan.plan(
-                candidates, states, existing, Context(now, self.rules), self.cache.synced
-            )
+                planned = group_plan.plan(
+                    candidates, states, existing, Context(now, self.rules), self.cache.synced
+                )
             tracking = [t for r in requests for t in r.tracking]
-            with self.recorder.write(now, tracking, since=self.cache.synced) as session:
+            since = self.cache.synced
+            with self.recorder.write(
+                now, tracking, since=since, keys=keys if warm else ()
+            ) as session:
+                if planned is None:  # warm (or nothing to decide): the states are cached
+                    states = {c.stream: self._cached(c.stream) for c in candidates}
                 self._bring_forward(session, states)
                 before = {key: state.version for key, state in states.items()}
                 context = Context(now_us=session.recorded_us, rules=self.rules)
+                if planned is None:
+                    planned = group_plan.plan(
+                        candidates, states, session.existing(keys), context, session.head.size
+                    )
                 outcomes = iter(group_plan.apply(planned, candidates, states, session, context))
                 for request in requests:
                     request.results = {c.index: next(outcomes) for c in request.candidates}
@@ -324,6 +336,27 @@ class Ledger:
         for key, state in states.items():
             self.cache.put(key, state)
         self._take_snapshots(states, before)
+
+    WARM_GROUP = 16
+    """A group of at most this many events whose subjects are all cached is decided under
+    the write lock only (:meth:`_warm`)."""
+
+    def _warm(self, candidates: Sequence[Candidate]) -> bool:
+        """Whether the group is decided under the lock, without a read before it: a few
+        events whose subjects' states are cached (and not stale). The read before the
+        lock would only bring those states forward from the records other writers
+        appended, look up the keys and decide, and the lock's own round trip brings the
+        same records and keys; on a subject other writers keep moving the decision is
+        made again under the lock anyway. Otherwise (a cold subject to load, a large
+        batch to decide) deciding before the lock keeps it short."""
+        return 0 < len(candidates) <= self.WARM_GROUP and all(
+            self.cache.holds(c.stream) for c in candidates
+        )
+
+    def _cached(self, key: UUID) -> SubjectState:
+        state = self.cache.get(key)
+        assert state is not None  # _warm checked it, under the cache lock
+        return state
 
     def _bring_forward(self, session: ReadSession, states: dict[UUID, SubjectState]) -> None:
         """Under the lock: bring the cache and ``states`` (prepared before it) to the

@@ -33,6 +33,10 @@ class StateCache:
             self._states.move_to_end(key)
         return state
 
+    def holds(self, key: UUID) -> bool:
+        """Whether the state of ``key`` is cached and not stale."""
+        return key in self._states and key not in self.stale
+
     def put(self, key: UUID, state: SubjectState) -> None:
         self._states[key] = state
         self._states.move_to_end(key)

@@ -213,3 +213,32 @@ def test_an_id_recorded_on_another_subject_before_the_lock_is_answered_in_one_tr
     assert ledger.stream(SUBJECTS[0]) == []
     check_chain(ledger)
     other.recorder.datastore.close()  # type: ignore[attr-defined]
+
+
+def test_a_cached_subject_another_writer_moved_is_decided_on_its_new_records(
+    ledger: Ledger, store_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer whose cached subject another writer extended decides its next events on
+    the records the lock's round trip brought (no read before the lock): an objection to
+    the other writer's violation is recorded after it, and that violation resubmitted is
+    a repeat."""
+    from entrypoints.bootstrap import bootstrap
+    from entrypoints.settings import Settings
+
+    other = bootstrap(Settings(database_url=store_url, person_secret_file=tmp_path / "person.key"))
+    assert submit_one(ledger, violation(1)).status == "recorded"  # its state is cached
+    assert submit_one(other, VIOLATION).status == "recorded"
+    reads = []
+    read = ledger.recorder.read
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(ledger.recorder, "read", counted)
+    assert submit_one(ledger, OBJECTION).status == "recorded"
+    assert submit_one(ledger, VIOLATION).status == "repeat"
+    assert reads == []
+    assert [r.id for r in ledger.stream(SUBJECTS[0])] == ["v-1", VIOLATION["id"], OBJECTION["id"]]
+    check_chain(ledger)
+    other.recorder.datastore.close()  # type: ignore[attr-defined]
