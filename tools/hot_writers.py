@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -38,10 +39,22 @@ from bench.writer_processes import ledger_writer, run_writers  # noqa: E402
 from entrypoints.cli.bench import factories  # noqa: E402
 
 
-def _line(name: str, latencies_s: list[float], seconds: float) -> str:
+def _cpu_s(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _line(name: str, latencies_s: list[float], seconds: float, children_cpu_s: float) -> str:
+    """The figures of one case; ``children_cpu_s``: the CPU seconds its child processes
+    (writers, or ``ledger serve``) used, start-up included, per event (less sensitive to
+    the machine's load than the latencies)."""
     ms = [x * 1000 for x in latencies_s]
     figures = " ".join(f"p{p} {percentile(ms, p):7.1f} ms" for p in (50, 95, 99))
-    return f"{name:6} n={len(ms):4d} {figures}  {len(ms) / seconds:7.1f} ev/s"
+    per_event = children_cpu_s / len(ms) * 1000
+    return (
+        f"{name:6} n={len(ms):4d} {figures}  {len(ms) / seconds:7.1f} ev/s  "
+        f"children {per_event:5.2f} ms CPU/ev"
+    )
 
 
 def main() -> int:
@@ -65,12 +78,19 @@ def main() -> int:
         try:
             if not args.skip_hot:
                 shares = hot_subject_events(workload, ledger, args.events, args.writers)
+                cpu = _cpu_s(resource.RUSAGE_CHILDREN)
                 result = run_writers(r, ledger_writer, (made.ledger, url), "hot", shares)
-                print(_line("hot", result.latencies, result.seconds), dict(result.statuses))
+                cpu = _cpu_s(resource.RUSAGE_CHILDREN) - cpu
+                print(_line("hot", result.latencies, result.seconds, cpu), dict(result.statuses))
             if args.http:
                 events = workload.followups(args.http, seed=13)
+                cpu = _cpu_s(resource.RUSAGE_CHILDREN)
+                own = _cpu_s(resource.RUSAGE_SELF)
                 found = measure_http(url, events, made.environment(), clients=args.clients)
-                print(_line("http", found["latencies"], found["seconds"]), found["statuses"])
+                cpu = _cpu_s(resource.RUSAGE_CHILDREN) - cpu
+                own = (_cpu_s(resource.RUSAGE_SELF) - own) / len(events) * 1000
+                line = _line("http", found["latencies"], found["seconds"], cpu)
+                print(f"{line}  clients {own:5.2f} ms CPU/ev", found["statuses"])
         finally:
             ledger.recorder.datastore.close()  # type: ignore[attr-defined]
     print(f"load after: {os.getloadavg()}  ({time.strftime('%H:%M:%S')})")
