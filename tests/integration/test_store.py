@@ -208,6 +208,30 @@ def test_same_event_from_four_processes_is_recorded_once(ledger: Ledger, store_u
     assert ledger.size() == 1
 
 
+def test_last_inserts_that_repeat_a_key_commit_nothing_and_the_store_goes_on(
+    ledger: Ledger,
+) -> None:
+    """The last writes of a locked transaction (``Store.commit_rows``: on PostgreSQL sent
+    with the COMMIT in one round trip) are all or nothing: a new row beside one that
+    repeats a stored key is not committed, the caller gets ``IntegrityError``, and the
+    next submit is recorded as usual."""
+    from eventsourcing.persistence import IntegrityError
+
+    from ledger.store.rows import COLUMNS
+    from ledger.store.tables import EVENTS_TABLE
+
+    (first,) = submit(ledger, SAMPLES["credit.violation.recorded"])
+    recorder = ledger.recorder
+    (stored,) = recorder.select_stream_rows(first.record.originator_id)
+    fresh = list(stored)
+    fresh[0], fresh[2], fresh[7] = stored[0] + 1, stored[2] + 1, "another-id"
+    with pytest.raises(IntegrityError), recorder.store.locked_transaction() as cursor:
+        recorder.store.commit_rows(cursor, [(EVENTS_TABLE, COLUMNS, [tuple(fresh), stored])])
+    assert ledger.size() == 1
+    (again,) = submit(ledger, dict(SAMPLES["credit.violation.recorded"], id="v-next"))
+    assert again.status == "recorded" and again.record.position == 1
+
+
 def test_eight_concurrent_writers_on_one_subject_lose_nothing(
     ledger: Ledger, store_url: str
 ) -> None:
