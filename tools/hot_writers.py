@@ -14,8 +14,11 @@ Usage::
   clients POST ``--http`` single events (``bench.concurrency.measure_http``) on the
   smoke workload's subjects (the subjects need not exist beforehand).
 
-Prints p50/p95/p99 ms and events/s of each, and the load average. The schema
-(``hotprobe``) is dropped at the end.
+Prints p50/p95/p99 ms and events/s of each; the CPU its child processes (the writers,
+or ``ledger serve``) used per event, their start-up included (~2 s a process: compare
+runs of the same size), and the HTTP clients' own; how many events a write transaction
+of the HTTP case held (group commit); and the load average. The schema (``hotprobe``)
+is dropped at the end.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from bench.report import percentile  # noqa: E402
 from bench.workloads import SCALES, Workload  # noqa: E402
 from bench.writer_processes import ledger_writer, run_writers  # noqa: E402
 from entrypoints.cli.bench import factories  # noqa: E402
+from ledger.app import Ledger  # noqa: E402
 
 
 def _cpu_s(who: int) -> float:
@@ -55,6 +59,20 @@ def _line(name: str, latencies_s: list[float], seconds: float, children_cpu_s: f
         f"{name:6} n={len(ms):4d} {figures}  {len(ms) / seconds:7.1f} ev/s  "
         f"children {per_event:5.2f} ms CPU/ev"
     )
+
+
+def _per_transaction(ledger: Ledger, after: int) -> float:
+    """Records per write transaction after position ``after`` (a transaction's records
+    share their recording time): how much group commit shared."""
+    recorder = ledger.recorder
+    with recorder.store.read_transaction() as cursor:
+        cursor.execute(
+            f"SELECT count(*), count(DISTINCT recorded_us) FROM {recorder.events_table} "
+            "WHERE notification_id > %s",
+            (after,),
+        )
+        records, transactions = cursor.fetchone()
+    return float(records / max(transactions, 1))
 
 
 def main() -> int:
@@ -86,11 +104,13 @@ def main() -> int:
                 events = workload.followups(args.http, seed=13)
                 cpu = _cpu_s(resource.RUSAGE_CHILDREN)
                 own = _cpu_s(resource.RUSAGE_SELF)
+                start = ledger.size()
                 found = measure_http(url, events, made.environment(), clients=args.clients)
                 cpu = _cpu_s(resource.RUSAGE_CHILDREN) - cpu
                 own = (_cpu_s(resource.RUSAGE_SELF) - own) / len(events) * 1000
                 line = _line("http", found["latencies"], found["seconds"], cpu)
                 print(f"{line}  clients {own:5.2f} ms CPU/ev", found["statuses"])
+                print(f"http   events per write transaction: {_per_transaction(ledger, start):.2f}")
         finally:
             ledger.recorder.datastore.close()  # type: ignore[attr-defined]
     print(f"load after: {os.getloadavg()}  ({time.strftime('%H:%M:%S')})")
