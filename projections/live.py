@@ -12,13 +12,20 @@
   query per read and brought up to date by reading only the new records;
 * a read ``known_at`` a past moment folds the prefix of records recorded by
   then, from the snapshot's records (no database read), and keeps that fold
-  too, for the next question about the same moment.
+  too, for the next question about the same moment;
+* the standing of a subject not in memory, known at or after its last record, is
+  read from its read snapshot in the database when there is one of that record
+  (``projections.read_snapshot``: only the score lines in force at ``as_of`` are
+  read, nothing is folded nor kept); a subject folded here for want of one, of at
+  least ``snapshot_records`` records and of a kind a snapshot can serve, has one
+  written after the read (best-effort, in a short transaction of its own).
 
 Thread-safe: reads of one subject serialise on that subject's lock.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
@@ -28,8 +35,10 @@ from dataclasses import dataclass, field, replace
 from commands.services import RuleServices
 from events.codes import subject_stream_id
 from events.recorded import RecordedEvent
+from ledger.store.read_snapshots import ReadSnapshots
 from ledger.store.recorder import LedgerSQL
 from ledger.store.views import ViewStore
+from projections import read_snapshot
 from projections.collector import fewer_collections
 from projections.disclosure import Disclosure, disclosure_of
 from projections.history import History, history
@@ -37,6 +46,8 @@ from projections.standing import Standing, standing_of
 from projections.timeline import Timeline
 
 __all__ = ["LiveReads", "UnknownSubject"]
+
+log = logging.getLogger(__name__)
 
 
 class UnknownSubject(LookupError):
@@ -56,7 +67,8 @@ class LiveReads:
     """Folds subjects' streams on demand (module docstring).
 
     ``cache_subjects``/``cache_records`` bound the snapshots kept; ``prefixes``
-    how many past-``known_at`` folds are kept per subject.
+    how many past-``known_at`` folds are kept per subject; ``snapshot_records`` how
+    long a stream must be for its read snapshot to be written (None: never).
     """
 
     def __init__(
@@ -69,6 +81,7 @@ class LiveReads:
         cache_records: int = 2_000_000,
         prefixes: int = 4,
         clock: Callable[[], int] | None = None,
+        snapshot_records: int | None = 1_000,
     ) -> None:
         self.recorder = recorder
         self.rules = rules
@@ -76,6 +89,10 @@ class LiveReads:
         self.cache_subjects = cache_subjects
         self.cache_records = cache_records
         self.prefixes = prefixes
+        self.snapshot_records = snapshot_records
+        self.read_snapshots = ReadSnapshots(self.store.store)
+        self.served_from_snapshot = False
+        """Whether the last :meth:`standing` was read from a read snapshot (for tests)."""
         self._snapshots: OrderedDict[str, _Snapshot] = OrderedDict()
         self._records = 0
         self._lock = threading.Lock()
@@ -157,12 +174,58 @@ class LiveReads:
     # -- reads ---------------------------------------------------------------------------
     def standing(self, subject: str, as_of_us: int, known_at_us: int | None = None) -> Standing:
         """The standing at ``as_of_us`` as known at ``known_at_us`` (None: now)."""
+        with self._lock:
+            cold = subject not in self._snapshots
+        self.served_from_snapshot = False
+        if cold:
+            stored = self._stored_standing(subject, as_of_us, known_at_us)
+            if stored is not None:
+                self.served_from_snapshot = True
+                return stored
         timeline = self.timeline(subject, known_at_us)
         snap = self._snapshots.get(subject)
         lock = snap.lock if snap is not None else threading.Lock()
         with lock, fewer_collections():
             result = standing_of(timeline, as_of_us, self.rules)
+            if cold and snap is not None and timeline is snap.full:
+                self._take_snapshot(snap)
         return replace(result, known_at_us=known_at_us)
+
+    def _stored_standing(
+        self, subject: str, as_of_us: int, known_at_us: int | None
+    ) -> Standing | None:
+        """The standing from the subject's read snapshot, when it has one of its last
+        record and ``known_at_us`` is not before that record (else None)."""
+        oid = subject_stream_id(subject)
+        head = self.store.stream_head(oid)
+        if head is None or (known_at_us is not None and known_at_us < head[2]):
+            return None
+        found = self.read_snapshots.read(oid, as_of_us)
+        if found is None or found.seq != head[0]:
+            return None
+        restored = read_snapshot.restore(found, subject, self.rules)
+        if restored is None:
+            return None
+        timeline, lines = restored
+        result = standing_of(timeline, as_of_us, self.rules, lines)
+        return replace(result, known_at_us=known_at_us)
+
+    def _take_snapshot(self, snap: _Snapshot) -> None:
+        """Write the read snapshot of ``snap.full`` when the stream is long enough and
+        of a kind a snapshot serves (best-effort: a failure is logged, the read goes
+        on)."""
+        if self.snapshot_records is None or len(snap.records) < self.snapshot_records:
+            return
+        try:
+            if not read_snapshot.takes_snapshot(snap.full, self.rules):
+                return
+            header, lines = read_snapshot.take(snap.full, self.rules)
+            head = snap.records[-1]
+            self.read_snapshots.save(
+                head.originator_id, head.seq, bytes.fromhex(head.hash), header, lines
+            )
+        except Exception:
+            log.warning("read snapshot of %s not written", snap.full.subject, exc_info=True)
 
     def disclosure(self, subject: str, as_of_us: int, known_at_us: int | None = None) -> Disclosure:
         """The disclosure at ``as_of_us`` as known at ``known_at_us`` (None: now)."""
