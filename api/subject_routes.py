@@ -13,6 +13,8 @@ stream order (:mod:`api.paging`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -49,6 +51,67 @@ __all__ = ["subjects_router"]
 subjects_router = APIRouter(prefix="/v1", dependencies=[Depends(known_query_only)])
 
 
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """One subject read as asked: who asks, the subject, both instants as given (the
+    history's paging scope) and as parsed, and the history's page."""
+
+    svc: Services
+    principal: Principal
+    code: str
+    as_of: str | None
+    known_at: str | None
+    as_of_us: int | None
+    known_at_us: int | None
+    limit: int | None
+    cursor: str | None
+
+
+def _standing(asked: _Asked) -> View:
+    """The standing; to an audience that does not see everything, without what rests
+    on records not shown to it (停止共享: repaired records only to whom they belong)."""
+    svc, code = asked.svc, asked.code
+    view = svc.views.standing(code, asked.as_of_us, asked.known_at_us)
+    audience = audience_of(asked.principal)
+    if not audience.everything:
+        now = svc.views.disclosure(code, None, None, EVERYTHING).body
+        view = View(standing_for(audience, view.body, now), view.personal)
+    return view
+
+
+def _history(asked: _Asked) -> View:
+    """One page of the history, in stream order (:mod:`api.paging`)."""
+    code, role = asked.code, asked.principal.role.value
+    view = asked.svc.views.history(code, asked.as_of_us, asked.known_at_us, role)
+    page = page_of(
+        view.body["events"],
+        lambda e: (e["seq"],),
+        scope=f"history:{code}:{asked.as_of}:{asked.known_at}",
+        limit=asked.limit,
+        cursor=asked.cursor,
+        default=MAX_LIMIT,
+    )
+    return View({**view.body, "events": page.items, **page.fields()}, view.personal)
+
+
+def _disclosure(asked: _Asked) -> View:
+    """The audience's disclosure; to a non-public reader, with the records whose
+    authority is unverified flagged."""
+    svc, code, principal = asked.svc, asked.code, asked.principal
+    view = svc.views.disclosure(code, asked.as_of_us, asked.known_at_us, audience_of(principal))
+    if principal.role is Role.PUBLIC:
+        return view
+    return View(flag_disclosure(view.body, svc.ledger, code, asked.known_at_us), view.personal)
+
+
+_SUBJECT_READS: dict[str, Callable[[_Asked], View]] = {
+    "standing": _standing,
+    "history": _history,
+    "disclosure": _disclosure,
+}
+"""The reads at ``as_of`` / ``known_at`` by name (the access log's ``what``)."""
+
+
 def _read(
     request: Request,
     svc: Services,
@@ -60,38 +123,18 @@ def _read(
     limit: int | None = None,
     cursor: str | None = None,
 ) -> Response:
+    """Parse the subject and instants (400), read ``what`` (404 unknown subject, 503 its
+    views failed), log a read of personal data by a non-public reader, answer JSON."""
     code = subject_code(code)
     as_of_us = instant("as_of", as_of)
     known_at_us = instant("known_at", known_at)
+    asked = _Asked(svc, principal, code, as_of, known_at, as_of_us, known_at_us, limit, cursor)
     try:
-        if what == "history":
-            view: View = svc.views.history(code, as_of_us, known_at_us, principal.role.value)
-            page = page_of(
-                view.body["events"],
-                lambda e: (e["seq"],),
-                scope=f"history:{code}:{as_of}:{known_at}",
-                limit=limit,
-                cursor=cursor,
-                default=MAX_LIMIT,
-            )
-            body = {**view.body, "events": page.items, **page.fields()}
-            view = View(body, view.personal)
-        elif what == "disclosure":
-            view = svc.views.disclosure(code, as_of_us, known_at_us, audience_of(principal))
-        elif what == "standing":
-            view = svc.views.standing(code, as_of_us, known_at_us)
-            audience = audience_of(principal)
-            if not audience.everything:  # 停止共享: repaired records only to whom they belong
-                now = svc.views.disclosure(code, None, None, EVERYTHING).body
-                view = View(standing_for(audience, view.body, now), view.personal)
-        else:
-            view = getattr(svc.views, what)(code, as_of_us, known_at_us)
+        view = _SUBJECT_READS[what](asked)
     except UnknownSubject as e:
         raise unknown_subject(code) from e
     except SubjectViewsFailed as e:
         raise ProblemError(503, Reason.UNAVAILABLE, str(e)) from e
-    if what == "disclosure" and principal.role is not Role.PUBLIC:
-        view = View(flag_disclosure(view.body, svc.ledger, code, known_at_us), view.personal)
     if view.personal and principal.role is not Role.PUBLIC:
         svc.access_log.record(
             principal,

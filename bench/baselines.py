@@ -21,7 +21,7 @@ from psycopg.sql import SQL, Identifier
 from bench.database import conninfo, postgres_address
 from bench.measurement import Measurement, timed_reads
 from bench.naive import NaiveLedger, naive_env
-from bench.report import percentile
+from bench.report import FIGURES, percentile
 from bench.workloads import BenchEvent
 from bench.writer_processes import naive_writer, record_latency, run_writers
 from events.codes import subject_stream_id
@@ -29,7 +29,7 @@ from ledger import chain
 from ledger.store.rows import COLUMNS
 from ledger.store.tables import EVENTS_TABLE
 
-__all__ = ["measure_limit", "measure_naive"]
+__all__ = ["measure_limit", "measure_naive", "skip_naive"]
 
 ZERO32 = bytes(32)
 _COPY_TYPES = (
@@ -130,6 +130,13 @@ def measure_limit(r: Measurement, url: str) -> None:
         seconds = time.perf_counter() - started
     r.values["limit.notification_read_rows_per_s"] = read / seconds
     r.counts["limit_rows"] = position
+
+
+def skip_naive(r: Measurement, why: str) -> None:
+    """Leave the naive application out: each of its figures n/a, saying ``why``."""
+    for spec in FIGURES:
+        if spec.key.startswith("naive."):
+            r.na(spec.key, why)
 
 
 def measure_naive(r: Measurement, url: str, schema: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from bench.concurrency import hot_subject_events, measure_http, record_http
+from bench.disk import measure_disk
 from bench.measurement import Measurement, call_with, optional, timed_reads
 from bench.readers import cold_reader, default_reader
 from bench.report import percentile
@@ -108,6 +109,8 @@ def measure_ledger(r: Measurement, url: str) -> None:
             measure_rebuild(r, ledger, url)
         with r.phase("verify"):
             measure_verify(r, ledger, url)
+        with r.phase("disk"):
+            measure_disk(r, url, ledger.size())
         with r.phase("kafka"):
             measure_kafka(r, ledger, url)
     finally:

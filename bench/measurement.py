@@ -56,6 +56,9 @@ class Options:
     required by :func:`run`: the caller, ``ledger bench``, passes the composition root's)."""
     progress: bool | None = None
     """tqdm's ``disable``: None shows bars on a terminal only."""
+    skip: frozenset[str] = frozenset()
+    """Parts not measured (``naive``: at ``full`` the naive application alone would take
+    most of an hour; its figures are then n/a)."""
 
 
 @dataclass

@@ -48,7 +48,7 @@ from typing import Any
 
 import orjson
 
-from bench.baselines import measure_limit, measure_naive
+from bench.baselines import measure_limit, measure_naive, skip_naive
 from bench.composition import Factories, entry
 from bench.database import conninfo, ensure_database, fresh_schema
 from bench.ledger_phase import measure_ledger
@@ -56,7 +56,10 @@ from bench.measurement import DEFAULT_URL, Measurement, Options, maxrss_mib
 from bench.report import environment, evaluate, render_table, summary_line
 from bench.workloads import SCALES, Workload
 
-__all__ = ["build_parser", "execute", "main", "run"]
+__all__ = ["SKIPPABLE", "build_parser", "execute", "main", "run"]
+
+SKIPPABLE = ("naive",)
+"""The parts ``--skip`` may leave out."""
 
 
 def run(options: Options) -> dict[str, Any]:
@@ -75,8 +78,11 @@ def run(options: Options) -> dict[str, Any]:
         workload.order()
     with r.phase("limit"), fresh_schema(options.database_url, schemas[0]) as url:
         measure_limit(r, url)
-    with r.phase("naive"), fresh_schema(options.database_url, schemas[1]):
-        measure_naive(r, options.database_url, schemas[1])
+    if "naive" in options.skip:
+        skip_naive(r, "skipped (--skip naive)")
+    else:
+        with r.phase("naive"), fresh_schema(options.database_url, schemas[1]):
+            measure_naive(r, options.database_url, schemas[1])
     with r.phase("ledger"), fresh_schema(options.database_url, schemas[2]) as url:
         measure_ledger(r, url)
     r.values["memory.peak_rss_mb"] = maxrss_mib(resource.RUSAGE_SELF)
@@ -145,6 +151,14 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     )
     parser.add_argument("--seed", type=int, default=20_261_120)
     parser.add_argument(
+        "--skip",
+        action="append",
+        choices=SKIPPABLE,
+        default=[],
+        help="a part not to measure (its figures are n/a): naive, the plain eventsourcing "
+        "application (for --scale full, where it alone takes most of an hour)",
+    )
+    parser.add_argument(
         "--federation",
         action="store_true",
         help="instead: three regional ledgers against one, and the national view's lag "
@@ -193,6 +207,7 @@ def execute(args: argparse.Namespace, factories: Factories) -> int:
         writers=args.writers,
         seed=args.seed,
         factories=factories,
+        skip=frozenset(args.skip),
     )
     result = run(options)
     if args.json:

@@ -100,26 +100,9 @@ class FindingStory(RepairStory):
             }[agency]
             if sector == "fire-safety":
                 kind = "消行罚决字"
-        ev = self.emit(
-            "credit.penalty.decided",
-            agency,
-            t,
-            {
-                "kinds": kinds,
-                "amount": amount,
-                "procedure": procedure,
-                "severity": severity,
-                "sector": sector,
-                "basis": basis,
-                "document": self.doc(kind, t),
-                "facts": facts,
-            },
-        )
-        if ev is None:
-            return None
-        finding = Finding(ev, {severity}, sector)
-        self.follow(finding, heavy)
-        return finding
+        head = {"kinds": kinds, "amount": amount, "procedure": procedure}
+        finding = (severity, sector, basis, facts)
+        return self.found("credit.penalty.decided", agency, t, kind, head, finding, heavy)
 
     def violation(self, t: int | None, severity: str, heavy: bool = False) -> Finding | None:
         """A violation record (失信行为认定) of the subject's sectors at ``t``, or a
@@ -143,12 +126,30 @@ class FindingStory(RepairStory):
             "mee": "环信认",
             "emergency": "应急信认",
         }[agency]
+        head = {"behaviour": behaviour}
+        finding = (severity, sector, basis, facts)
+        return self.found("credit.violation.recorded", agency, t, kind, head, finding, heavy)
+
+    def found(
+        self,
+        type_: str,
+        agency: str,
+        t: int,
+        kind: str,
+        head: dict[str, Any],
+        finding: tuple[str, str, str, str],
+        heavy: bool,
+    ) -> Finding | None:
+        """A finding of ``type_`` by ``agency`` at ``t``: its ``data`` is ``head``, then the
+        ``finding``'s severity, sector, basis, a document number of ``kind`` and facts;
+        then :meth:`follow`. None if it would lie after DEMO_NOW."""
+        severity, sector, basis, facts = finding
         ev = self.emit(
-            "credit.violation.recorded",
+            type_,
             agency,
             t,
             {
-                "behaviour": behaviour,
+                **head,
                 "severity": severity,
                 "sector": sector,
                 "basis": basis,
@@ -158,9 +159,9 @@ class FindingStory(RepairStory):
         )
         if ev is None:
             return None
-        finding = Finding(ev, {severity}, sector)
-        self.follow(finding, heavy)
-        return finding
+        found = Finding(ev, {severity}, sector)
+        self.follow(found, heavy)
+        return found
 
     def follow(self, f: Finding, heavy: bool = False) -> None:
         """What may follow a finding: objection and correction or revocation,
@@ -170,60 +171,46 @@ class FindingStory(RepairStory):
         agency = ev.source.split("/")[0]
         # objection within weeks, resolved within 5 working days
         if rng.random() < (0.13 if severity != "minor" else 0.05):
-            filed = self.emit(
-                "credit.objection.filed",
-                "credit-platform",
-                self.days_after(ev, 5, 30),
-                {"target": ev.id, "grounds": rng.choice(_OBJECTION_GROUNDS)},
-                [ev],
+            at = self.days_after(ev, 5, 30)
+            _, resolved, upheld = self.objection(
+                ev,
+                at,
+                rng.choice(_OBJECTION_GROUNDS),
+                agency,
+                0.4,
+                "经核查，异议理由成立，予以更正",
+                _OBJECTION_REJECT,
             )
-            if filed is not None:
-                upheld = rng.random() < 0.4
-                resolved = self.emit(
-                    "credit.objection.resolved",
-                    agency,
-                    self.objection_decided(filed),
-                    {
-                        "objection": filed.id,
-                        "outcome": "upheld" if upheld else "rejected",
-                        "reasons": (
-                            "经核查，异议理由成立，予以更正"
-                            if upheld
-                            else rng.choice(_OBJECTION_REJECT)
-                        ),
-                    },
-                    [filed],
-                )
-                if upheld and resolved is not None:
-                    changes = self.changes(f)
-                    if changes is None or rng.random() < 0.35:
-                        if (
-                            self.emit(
-                                "credit.record.revoked",
-                                agency,
-                                self.wd_after(resolved, 1, 3),
-                                {
-                                    "target": ev.id,
-                                    "reason": "经异议核查，原认定事实不清，撤销该失信记录",
-                                },
-                                [ev, resolved, *self.after_all(ev)],
-                            )
-                            is not None
-                        ):
-                            f.closed = True
-                            return
-                    else:
+            if upheld and resolved is not None:
+                changes = self.changes(f)
+                if changes is None or rng.random() < 0.35:
+                    if (
                         self.emit(
-                            "credit.record.corrected",
+                            "credit.record.revoked",
                             agency,
                             self.wd_after(resolved, 1, 3),
                             {
                                 "target": ev.id,
-                                "changes": changes,
-                                "reason": "异议成立，依异议核查结果更正",
+                                "reason": "经异议核查，原认定事实不清，撤销该失信记录",
                             },
-                            [ev, resolved],
+                            [ev, resolved, *self.after_all(ev)],
                         )
+                        is not None
+                    ):
+                        f.closed = True
+                        return
+                else:
+                    self.emit(
+                        "credit.record.corrected",
+                        agency,
+                        self.wd_after(resolved, 1, 3),
+                        {
+                            "target": ev.id,
+                            "changes": changes,
+                            "reason": "异议成立，依异议核查结果更正",
+                        },
+                        [ev, resolved],
+                    )
         # rectification (same agency as the finding: 谁认定、谁约谈)
         if rng.random() < {"minor": 0.3, "general": 0.55, "serious": 0.75}[severity]:
             t = (

@@ -83,46 +83,30 @@ class ListingStory(FindingStory):
         ]
         if rng.random() < 0.1 and measures[0] is not None:
             m = measures[0]
-            filed = self.emit(
-                "credit.objection.filed",
-                "credit-platform",
+            _, res, upheld = self.objection(
+                m,
                 self.days_after(m, 5, 20),
-                {
-                    "target": m.id,
-                    "grounds": "已与申请执行人达成和解并履行完毕，不应再限制乘坐飞机",
-                },
-                [m],
+                "已与申请执行人达成和解并履行完毕，不应再限制乘坐飞机",
+                "court",
+                0.5,
+                "经核查，被执行人已履行完毕，异议成立",
+                "经核查，被执行人尚未履行生效法律文书确定的全部义务",
             )
-            if filed is not None:
-                upheld = rng.random() < 0.5
-                res = self.emit(
-                    "credit.objection.resolved",
+            if (
+                upheld
+                and self.emit(
+                    "credit.record.revoked",
                     "court",
-                    self.objection_decided(filed),
+                    self.wd_after(res.t, 1, 3) if res else None,
                     {
-                        "objection": filed.id,
-                        "outcome": "upheld" if upheld else "rejected",
-                        "reasons": "经核查，被执行人已履行完毕，异议成立"
-                        if upheld
-                        else "经核查，被执行人尚未履行生效法律文书确定的全部义务",
+                        "target": m.id,
+                        "reason": "异议成立，撤销限制消费措施",
                     },
-                    [filed],
+                    [m, res, *self.after_all(m)],
                 )
-                if (
-                    upheld
-                    and self.emit(
-                        "credit.record.revoked",
-                        "court",
-                        self.wd_after(res.t, 1, 3) if res else None,
-                        {
-                            "target": m.id,
-                            "reason": "异议成立，撤销限制消费措施",
-                        },
-                        [m, res, *self.after_all(m)],
-                    )
-                    is not None
-                ):
-                    measures[0] = None
+                is not None
+            ):
+                measures[0] = None
         if rng.random() < 0.45:  # the debtor performs: restrictions lifted
             paid = self.days_after(ev, 60, 500)
             for applied in measures:
@@ -178,31 +162,16 @@ class ListingStory(FindingStory):
         notice = self.rules.procedures.list_notice
         notice_days = notice.working_days if notice is not None else 5
         if rng.random() < 0.12:  # objection within the notice period
-            filed = self.emit(
-                "credit.objection.filed",
-                "credit-platform",
+            filed, res, upheld = self.objection(
+                prop,
                 self.wd_after(prop, 1, notice_days),
-                {
-                    "target": prop.id,
-                    "grounds": "拟列入名单的认定依据不足，相关违法行为已整改到位",
-                },
-                [prop],
+                "拟列入名单的认定依据不足，相关违法行为已整改到位",
+                "ndrc",
+                0.35,
+                "异议成立，不予列入名单",
+                "经核查，符合列入严重失信主体名单的情形，异议不成立",
             )
             if filed is not None:
-                upheld = rng.random() < 0.35
-                res = self.emit(
-                    "credit.objection.resolved",
-                    "ndrc",
-                    self.objection_decided(filed),
-                    {
-                        "objection": filed.id,
-                        "outcome": "upheld" if upheld else "rejected",
-                        "reasons": "异议成立，不予列入名单"
-                        if upheld
-                        else "经核查，符合列入严重失信主体名单的情形，异议不成立",
-                    },
-                    [filed],
-                )
                 if res is None:
                     return
                 if upheld:
@@ -301,41 +270,19 @@ class ListingStory(FindingStory):
         x = rng.random()
         removal: Draft | None = None
         if x < 0.12:  # objection against the designation, upheld or not
-            filed = self.emit(
-                "credit.objection.filed",
-                "credit-platform",
+            filed, res, upheld = self.objection(
+                des,
                 self.days_after(des, 30, 90),
-                {
-                    "target": des.id,
-                    "grounds": "名单认定所依据的行政处罚决定已被变更",
-                },
-                [des],
-            )
-            upheld = rng.random() < 0.5
-            res = self.emit(
-                "credit.objection.resolved",
+                "名单认定所依据的行政处罚决定已被变更",
                 "ndrc",
-                self.objection_decided(filed),
-                {
-                    "objection": filed.id if filed else "",
-                    "outcome": "upheld" if upheld else "rejected",
-                    "reasons": "经核查，列入依据已变更，异议成立，移出名单"
-                    if upheld
-                    else "经核查，列入名单依据充分，异议不成立",
-                },
-                [filed],
+                0.5,
+                "经核查，列入依据已变更，异议成立，移出名单",
+                "经核查，列入名单依据充分，异议不成立",
             )
+            if filed is None:
+                rng.random()  # the outcome drawn for no filing: the seeded demo stays the same
             if upheld and res is not None:
-                removal = self.emit(
-                    "credit.list.removed",
-                    "ndrc",
-                    self.wd_after(res, 1, 3),
-                    {
-                        "designation": des.id,
-                        "reason": "revoked",
-                    },
-                    [des, res],
-                )
+                removal = self.removed(des, self.wd_after(res, 1, 3), "revoked", [des, res])
         elif x < 0.5 and _add_months(des.day, 13) < planned_end:
             lf = Finding(des, {"serious"}, f.sector, f.rect_order, f.rect_done)
             approval = self.repair(
@@ -344,41 +291,18 @@ class ListingStory(FindingStory):
                 hi_day=planned_end - timedelta(days=30),
             )
             if approval is not None and approval.day < planned_end:
-                removal = self.emit(
-                    "credit.list.removed",
-                    "ndrc",
-                    self.wd_after(approval, 1, 5),
-                    {
-                        "designation": des.id,
-                        "reason": "repaired",
-                    },
-                    [des, approval],
+                removal = self.removed(
+                    des, self.wd_after(approval, 1, 5), "repaired", [des, approval]
                 )
+        expired = False
         if removal is None and planned_end < _day_of(_NOW_US):
             after = _us_at(planned_end, 43_200)
-            removal = self.emit(
-                "credit.list.removed",
-                "ndrc",
-                self.wd_after(after, 1, 5),
-                {
-                    "designation": des.id,
-                    "reason": "expired",
-                },
-                [des],
-            )
-            if removal is not None:
-                for m in measures:
-                    if m.data["until"] is None:
-                        self.emit(
-                            "credit.measure.lifted",
-                            "ndrc",
-                            removal.t + rng.randint(600, 7200) * _US,
-                            {"application": m.id},
-                            [m, removal],
-                        )
-                return
+            expired = True
+            removal = self.removed(des, self.wd_after(after, 1, 5), "expired", [des])
         if removal is not None:
             for m in measures:
+                if expired and m.data["until"] is not None:
+                    continue  # an expired listing's dated measures end on their own day
                 self.emit(
                     "credit.measure.lifted",
                     "ndrc",
@@ -386,6 +310,15 @@ class ListingStory(FindingStory):
                     {"application": m.id},
                     [m, removal],
                 )
+
+    def removed(
+        self, des: Draft, t: int | None, reason: str, deps: list[Draft | None]
+    ) -> Draft | None:
+        """The designation ``des`` taken off its list at ``t`` (``revoked``, ``repaired``
+        or ``expired``), after ``deps``."""
+        return self.emit(
+            "credit.list.removed", "ndrc", t, {"designation": des.id, "reason": reason}, deps
+        )
 
     def list_terms(self, name: str, finding: Draft) -> tuple[int, ...]:
         """The listing terms in years (1, 2 or 3) the criteria of the rule set in force on

@@ -168,6 +168,52 @@ class Story:
         )
         return self.wd_after(filed, 1, decide)
 
+    def objection(
+        self,
+        target: Draft,
+        at: int | None,
+        grounds: str,
+        decider: str,
+        upheld_chance: float,
+        upheld_reasons: str,
+        rejected_reasons: str | tuple[str, ...],
+    ) -> tuple[Draft | None, Draft | None, bool]:
+        """An objection against ``target`` filed through the credit platform at ``at`` and
+        decided by ``decider`` within the region's deadline (:meth:`objection_decided`):
+        upheld with the chance ``upheld_chance`` and ``upheld_reasons``, else rejected with
+        ``rejected_reasons`` (a tuple: one of them). Returns the filing, the resolution
+        (None if it would lie after DEMO_NOW) and whether it was upheld; ``(None, None,
+        False)`` when nothing was filed (no random draw is made then)."""
+        filed = self.emit(
+            "credit.objection.filed",
+            "credit-platform",
+            at,
+            {"target": target.id, "grounds": grounds},
+            [target],
+        )
+        if filed is None:
+            return None, None, False
+        upheld = self.rng.random() < upheld_chance
+        decided = self.objection_decided(filed)
+        if upheld:
+            reasons = upheld_reasons
+        elif isinstance(rejected_reasons, str):
+            reasons = rejected_reasons
+        else:
+            reasons = self.rng.choice(rejected_reasons)
+        resolved = self.emit(
+            "credit.objection.resolved",
+            decider,
+            decided,
+            {
+                "objection": filed.id,
+                "outcome": "upheld" if upheld else "rejected",
+                "reasons": reasons,
+            },
+            [filed],
+        )
+        return filed, resolved, upheld
+
     def delay_s(self) -> int:
         """Seconds between a decision and its recording: mostly hours, sometimes days,
         now and then weeks (late reporting)."""

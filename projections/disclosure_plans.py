@@ -15,6 +15,8 @@ and the withdrawal notice a withdrawn or revoked penalty decision leaves
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -27,6 +29,7 @@ from projections.disclosure_item import PROTECTED_KEY, ItemPlan
 from projections.intervals import Interval, Lifecycle
 from projections.lifecycles import (
     FINDING_FAMILIES,
+    Lifecycles,
     RulesFor,
     finding_end_day,
     grounds,
@@ -65,20 +68,11 @@ def plans_of(timeline: Timeline, rules: RuleServices) -> list[ItemPlan]:
         seq = entry.seq
         if kind in FINDING_FAMILIES:
             plans.append(_finding_plan(entry, facts.rules_for[seq], facts.findings[seq], rules))
-        elif kind == "credit.list.designated":
-            plans.append(_designation_plan(entry, facts.designations[seq], rules))
-        elif kind == "credit.ban.imposed":
-            plans.append(_ban_plan(entry, facts.bans[seq], rules))
-        elif kind == "credit.measure.applied" and entry.data.get("measure") in PUBLIC_MEASURES:
-            plans.append(_measure_plan(entry, facts.measures[seq], rules))
-        elif kind == "credit.person.linked":
-            plans.append(_person_plan(entry, facts.registrations[seq], rules))
-        elif kind == "credit.registration.submitted":
-            plans.append(_registration_plan(entry, facts.registrations[seq], rules))
-        elif kind == "credit.license.granted":
-            plans.append(_licence_plan(entry, facts.licences[seq], rules))
-        elif kind == "credit.incentive.granted":
-            plans.append(_incentive_plan(entry, facts.incentives[seq], rules))
+        elif kind in _SHOWN:
+            of_kind, shown = _SHOWN[kind]
+            what = shown(entry, rules)
+            if what is not None:
+                plans.append(_shown_plan(entry, what, of_kind(facts)[seq], rules))
         if kind == "credit.penalty.decided":
             notice = _notice_plan(entry, plans[-1], facts.rules_for[seq], rules)
             if notice is not None:
@@ -186,23 +180,16 @@ def _notice_plan(
     lifecycle = Lifecycle(
         (Interval(at_us, max(ends, at_us + 1), "withdrawal notice", "notice period over"),)
     )
-    return ItemPlan(
-        event_id=ended_by.id,
-        seq=ended_by.seq,
-        type=ended_by.type,
-        kind=NOTICE_KIND,
-        act_day=ended_by.day,
+    return _plan(
+        ended_by,
+        NOTICE_KIND,
+        lifecycle,
+        what,
+        details,
+        rules,
+        deadline=_NO_DEADLINE,
+        marked=False,
         effective_us=max(ended_by.effective_us, at_us),
-        recorded_us=ended_by.recorded_us,
-        lifecycle=lifecycle,
-        publishable=True,
-        withheld=None,
-        describe=what_text(what, "en", rules),
-        publish_by=None,
-        publish_by_note=_NO_DEADLINE[1],
-        details=details,
-        what=what,
-        describe_zh=what_text(what, "zh", rules),
     )
 
 
@@ -242,19 +229,24 @@ def _plan(
     *,
     withheld: dict[str, Any] | None = None,
     deadline: tuple[date | None, str | None] = (None, None),
+    marked: bool = True,
+    effective_us: int | None = None,
 ) -> ItemPlan:
     """The plan of ``entry``: ``what`` it is (parts, :mod:`projections.wording`) and,
-    when the rules do not publish it, why (``withheld``, parts too)."""
+    when the rules do not publish it, why (``withheld``, parts too). ``marked``: the
+    details carry the entry's marks (:func:`_marks`); ``effective_us`` (default the
+    entry's) is when the item takes effect."""
     publishable = withheld is None
     publish_by, note = deadline if publishable and lifecycle.never is None else (None, None)
-    details = {**details, **_marks(entry, lifecycle)}
+    if marked:
+        details = {**details, **_marks(entry, lifecycle)}
     return ItemPlan(
         event_id=entry.id,
         seq=entry.seq,
         type=entry.type,
         kind=kind,
         act_day=entry.day,
-        effective_us=entry.effective_us,
+        effective_us=entry.effective_us if effective_us is None else effective_us,
         recorded_us=entry.recorded_us,
         lifecycle=lifecycle,
         publishable=publishable,
@@ -320,50 +312,19 @@ def _finding_plan(
     )
 
 
-def _designation_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> ItemPlan:
-    name = list_name(entry)
-    proposal = entry.refs.get("proposal")
-    planned = proposal.data.get("planned_end") if proposal is not None else None
-    details = {**_documented(entry), "list": name, "planned_end": planned}
-    return _plan(
-        entry,
-        "list",
-        lifecycle,
-        {"code": "list", "list": name, "planned_end": planned},
-        details,
-        rules,
-        deadline=_deadline(entry, None, rules),
-    )
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """What a record other than a finding shows: its item ``kind``, ``what`` it is (parts,
+    :mod:`projections.wording`) and its ``details``. ``documented``: an agency's decision,
+    whose details open with its agency, basis, document and date; ``due``: to be
+    published within the deadline of the rule set in force on its day (else none
+    applies)."""
 
-
-def _ban_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> ItemPlan:
-    until = entry.data.get("until")
-    sector = entry.data.get("sector")
-    details = {**_documented(entry), "sector": sector, "ban_until": until, "permanent": not until}
-    return _plan(
-        entry,
-        "ban",
-        lifecycle,
-        {"code": "ban", "sector": sector, "permanent": not until},
-        details,
-        rules,
-        deadline=_deadline(entry, None, rules),
-    )
-
-
-def _measure_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> ItemPlan:
-    measure = entry.data.get("measure")
-    until = entry.data.get("until")
-    details = {**_documented(entry), "measure": measure, "measure_until": until}
-    return _plan(
-        entry,
-        "measure",
-        lifecycle,
-        {"code": "measure", "measure": measure},
-        details,
-        rules,
-        deadline=_deadline(entry, None, rules),
-    )
+    kind: str
+    what: dict[str, Any]
+    details: dict[str, Any]
+    documented: bool = True
+    due: bool = True
 
 
 _NO_DEADLINE: tuple[date | None, str | None] = (
@@ -372,7 +333,40 @@ _NO_DEADLINE: tuple[date | None, str | None] = (
 )
 
 
-def _person_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> ItemPlan:
+def _shown_plan(entry: Entry, shown: _Shown, lifecycle: Lifecycle, rules: RuleServices) -> ItemPlan:
+    details = {**_documented(entry), **shown.details} if shown.documented else shown.details
+    deadline = _deadline(entry, None, rules) if shown.due else _NO_DEADLINE
+    return _plan(entry, shown.kind, lifecycle, shown.what, details, rules, deadline=deadline)
+
+
+def _designation(entry: Entry, rules: RuleServices) -> _Shown:
+    name = list_name(entry)
+    proposal = entry.refs.get("proposal")
+    planned = proposal.data.get("planned_end") if proposal is not None else None
+    what = {"code": "list", "list": name, "planned_end": planned}
+    return _Shown("list", what, {"list": name, "planned_end": planned})
+
+
+def _ban(entry: Entry, rules: RuleServices) -> _Shown:
+    until = entry.data.get("until")
+    sector = entry.data.get("sector")
+    what = {"code": "ban", "sector": sector, "permanent": not until}
+    return _Shown("ban", what, {"sector": sector, "ban_until": until, "permanent": not until})
+
+
+def _measure(entry: Entry, rules: RuleServices) -> _Shown | None:
+    """A measure whose application is itself public (:data:`PUBLIC_MEASURES`); None for
+    the others."""
+    measure = entry.data.get("measure")
+    if measure not in PUBLIC_MEASURES:
+        return None
+    details = {"measure": measure, "measure_until": entry.data.get("until")}
+    return _Shown("measure", {"code": "measure", "measure": measure}, details)
+
+
+def _person(entry: Entry, rules: RuleServices) -> _Shown:
+    """A responsible person: the identity number masked (an encrypted one kept under
+    :data:`PROTECTED_KEY` for whom may reveal it)."""
     role = entry.data.get("role")
     name = entry.data.get("name")
     raw = entry.data.get("id_number")
@@ -384,33 +378,20 @@ def _person_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> Ite
     }
     if isinstance(raw, dict):
         details[PROTECTED_KEY] = raw
-    return _plan(
-        entry,
-        "person",
-        lifecycle,
-        {"code": "person", "role": role, "name": name},
-        details,
-        rules,
-        deadline=_NO_DEADLINE,
-    )
+    what = {"code": "person", "role": role, "name": name}
+    return _Shown("person", what, details, documented=False, due=False)
 
 
-def _registration_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> ItemPlan:
+def _registration(entry: Entry, rules: RuleServices) -> _Shown:
     category = entry.data.get("category")
     description = entry.data.get("description")
+    what = {"code": "registration", "category": category, "description": description}
     details = {"category": category, "description": description, "date": entry.day.isoformat()}
-    return _plan(
-        entry,
-        "registration",
-        lifecycle,
-        {"code": "registration", "category": category, "description": description},
-        details,
-        rules,
-        deadline=_NO_DEADLINE,
-    )
+    return _Shown("registration", what, details, documented=False, due=False)
 
 
-def _licence_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> ItemPlan:
+def _licence(entry: Entry, rules: RuleServices) -> _Shown:
+    """A licence as its changes (``credit.license.changed``) left it."""
     data = dict(entry.data)
     changed: list[str] = []
     changed_by: list[str] = []
@@ -421,41 +402,44 @@ def _licence_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> It
             changed.append(change.day.isoformat())
             changed_by.append(change.id)
     details = {
-        **_documented(entry),
         "license_type": data.get("license_type"),
         "matter": data.get("matter"),
         "license_valid_until": data.get("valid_until"),
     }
     if changed:
         details["changed"], details["changed_by"] = changed, changed_by
-    return _plan(
-        entry,
-        "license",
-        lifecycle,
-        {"code": "license", "license_type": data.get("license_type"), "matter": data.get("matter")},
-        details,
-        rules,
-        deadline=_deadline(entry, None, rules),
-    )
+    what = {
+        "code": "license",
+        "license_type": data.get("license_type"),
+        "matter": data.get("matter"),
+    }
+    return _Shown("license", what, details)
 
 
-def _incentive_plan(entry: Entry, lifecycle: Lifecycle, rules: RuleServices) -> ItemPlan:
+def _incentive(entry: Entry, rules: RuleServices) -> _Shown:
     code = str(entry.data.get("measure"))
     details = {
-        "agency": entry.source,
-        "basis": entry.data.get("basis"),
-        "document": entry.data.get("document"),
-        "date": entry.day.isoformat(),
         "measure": code,
         "measure_name": rules.incentives.name(code),
         "measure_until": entry.data.get("until"),
     }
-    return _plan(
-        entry,
-        "incentive",
-        lifecycle,
-        {"code": "incentive", "measure": code},
-        details,
-        rules,
-        deadline=_NO_DEADLINE,
-    )
+    return _Shown("incentive", {"code": "incentive", "measure": code}, details, due=False)
+
+
+_SHOWN: dict[
+    str,
+    tuple[
+        Callable[[Lifecycles], Mapping[int, Lifecycle]],
+        Callable[[Entry, RuleServices], _Shown | None],
+    ],
+] = {
+    "credit.list.designated": (lambda facts: facts.designations, _designation),
+    "credit.ban.imposed": (lambda facts: facts.bans, _ban),
+    "credit.measure.applied": (lambda facts: facts.measures, _measure),
+    "credit.person.linked": (lambda facts: facts.registrations, _person),
+    "credit.registration.submitted": (lambda facts: facts.registrations, _registration),
+    "credit.license.granted": (lambda facts: facts.licences, _licence),
+    "credit.incentive.granted": (lambda facts: facts.incentives, _incentive),
+}
+"""Type → (its lifecycles among a timeline's, what a record of it shows) for every
+disclosed type but the findings."""

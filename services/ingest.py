@@ -9,7 +9,8 @@ goes through :meth:`ledger.app.Ledger.submit` — one transaction per batch.
 Exactly-once in effect
     The position consumed in each partition is an eventsourcing ``Tracking`` record
     (application ``kafka:{group}:{topic}:{partition}``, ``notification_id`` = the
-    next offset to read), written in the SAME transaction as the batch's events.
+    next offset to read), written in the SAME transaction as the batch's events
+    (the loop of :mod:`services.tracked_consumer`, which ``ledger national`` runs too).
     That tracking is the source of truth: on partition assignment each partition is
     sought to its tracked position, and messages below it are dropped before a
     batch is submitted (a batch replayed after a crash between the database commit
@@ -49,14 +50,11 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import Tracking
 from kafka import KafkaConsumer, KafkaProducer
-from kafka.consumer.subscription_state import ConsumerRebalanceListener
-from kafka.errors import KafkaError
-from kafka.structs import OffsetAndMetadata
 
 from events.envelope import Envelope, Refused, parse_event
 from events.reasons import InvalidEvent, Reason, Rejection
-from ledger import heartbeat
 from ledger.app import Ledger, Outcome
+from services.tracked_consumer import TrackedConsumer, messages_behind, partition_tracking_name
 
 __all__ = [
     "DEFAULT_DEAD_LETTER_TOPIC",
@@ -66,9 +64,7 @@ __all__ = [
     "Ingester",
     "crc32c_accelerated",
     "dead_letter_headers",
-    "messages_behind",
     "parse_message",
-    "partition_tracking_name",
 ]
 
 log = logging.getLogger("services.ingest")
@@ -77,11 +73,6 @@ DEFAULT_DEAD_LETTER_TOPIC = "credit.events.rejected"
 NOT_COMMITTED_RETRIES = 3
 """How often a batch whose transaction did not commit (write conflicts) is retried
 before the ingester gives up (and exits non-zero for its supervisor to restart it)."""
-
-
-def partition_tracking_name(group: str, topic: str, partition: int) -> str:
-    """The eventsourcing tracking application name of one consumed partition."""
-    return f"kafka:{group}:{topic}:{partition}"
 
 
 def crc32c_accelerated() -> bool:
@@ -244,47 +235,7 @@ class NotCommitted(RuntimeError):
     """A batch's transaction did not commit (write conflicts beyond the retry bound)."""
 
 
-class _SeekToTracked(ConsumerRebalanceListener):
-    """Seeks each newly assigned partition to its tracked position (when one exists).
-
-    Runs on the consumer's IO loop: one small indexed query per partition. A failure
-    is kept and re-raised by the ingester's loop, which then stops rather than read
-    from a position the ledger did not choose.
-    """
-
-    def __init__(self, ingester: Ingester) -> None:
-        self.ingester = ingester
-        self.error: BaseException | None = None
-
-    def on_partitions_revoked(self, revoked: Any) -> None:
-        if revoked:
-            log.info("partitions revoked: %s", _partitions(revoked))
-
-    def on_partitions_assigned(self, assigned: Any) -> None:
-        try:
-            sought = {}
-            for tp in assigned:
-                position = self.ingester.tracked(tp)
-                if position is not None:
-                    self.ingester.consumer.seek(tp, position)
-                    sought[tp.partition] = position
-            log.info(
-                "partitions assigned: %s; resuming from tracked offsets %s (others: "
-                "committed offset, else %s)",
-                _partitions(assigned),
-                sought or "none",
-                "earliest" if self.ingester.config.from_beginning else "latest",
-            )
-        except BaseException as e:
-            log.exception("could not seek assigned partitions to their tracked positions")
-            self.error = e
-
-
-def _partitions(tps: Any) -> str:
-    return ",".join(str(p) for p in sorted(tp.partition for tp in tps)) or "none"
-
-
-class Ingester:
+class Ingester(TrackedConsumer):
     """Consumes ``config.topic`` as member of ``config.group`` and records what it reads.
 
     Contract: every message of the topic is, once, either recorded in the ledger (or
@@ -310,17 +261,15 @@ class Ingester:
         each batch (the consumer's high watermark minus the next offset)."""
         if not crc32c_accelerated():  # pragma: no cover - crc32c is a dependency
             log.warning("crc32c C extension not in use: record CRC checks will be slow")
-        self.consumer = consumer or KafkaConsumer(**config.consumer_options())
         self.producer = producer or KafkaProducer(**config.producer_options())
-        self._listener = _SeekToTracked(self)
-        self.consumer.subscribe([config.topic], listener=self._listener)
-
-    # -- positions ------------------------------------------------------------------------
-    def tracked(self, tp: Any) -> int | None:
-        """The next offset of ``tp`` the ledger has not recorded, or None if never tracked."""
-        name = partition_tracking_name(self.config.group, tp.topic, tp.partition)
-        position: int | None = self.ledger.recorder.max_tracking_id(name)  # type: ignore[attr-defined]
-        return position
+        super().__init__(
+            consumer or KafkaConsumer(**config.consumer_options()),
+            [config.topic],
+            config.group,
+            ledger.recorder.max_tracking_id,  # type: ignore[attr-defined]
+            log=log,
+            from_beginning=config.from_beginning,
+        )
 
     # -- the loop ---------------------------------------------------------------------------
     def run(
@@ -336,15 +285,12 @@ class Ingester:
         Raises what the ledger or Kafka raise that cannot be retried (the ledger is
         then unchanged for the failed batch; a restart resumes from the tracking).
         """
-        stop = stop or threading.Event()
         stats = IngestStats()
-        while not stop.is_set() and not (until is not None and until(stats)):
-            polled = self.consumer.poll(timeout_ms=self.config.poll_timeout_ms)
-            heartbeat.beat()
-            if self._listener.error is not None:
-                raise self._listener.error
-            if not polled:
-                continue
+        for polled in self.batches(
+            stop or threading.Event(),
+            lambda: until is not None and until(stats),
+            self.config.poll_timeout_ms,
+        ):
             if stats.first_batch_at is None:
                 stats.first_batch_at = time.monotonic()
             result = self.process(polled)
@@ -373,15 +319,13 @@ class Ingester:
             records = polled[tp]
             if not records:
                 continue
-            floor = self.tracked(tp)
-            fresh = [r for r in records if floor is None or r.offset >= floor]
+            fresh = self.fresh(tp, records)
             result.skipped += len(records) - len(fresh)
             if len(fresh) < len(records):
                 log.info(
-                    "partition %d: dropped %d messages below the tracked offset %s",
+                    "partition %d: dropped %d messages below the tracked offset",
                     tp.partition,
                     len(records) - len(fresh),
-                    floor,
                 )
             messages.extend(fresh)
             if fresh:
@@ -409,7 +353,7 @@ class Ingester:
                 else:
                     result.rejected += 1
                     self._log_rejection(messages[o.index], items[o.index], o)
-        self._commit_offsets(polled)
+        self.commit_offsets(polled)
         self._observe_lag(polled)
         result.seconds = time.perf_counter() - started
         self._log_batch(result)
@@ -440,18 +384,6 @@ class Ingester:
         self.producer.flush(timeout=30)
         for future in futures:
             future.get(timeout=30)  # raises the send error, if any
-
-    def _commit_offsets(self, polled: Mapping[Any, Sequence[Any]]) -> None:
-        """Tell Kafka how far the batch went (a hint; the ledger's tracking decides)."""
-        offsets = {
-            tp: OffsetAndMetadata(records[-1].offset + 1, "", -1)
-            for tp, records in polled.items()
-            if records
-        }
-        try:
-            self.consumer.commit(offsets)
-        except KafkaError as e:  # e.g. a rebalance in progress; the tracking is committed
-            log.warning("Kafka offset commit failed (the ledger's tracking holds): %s", e)
 
     def _log_rejection(self, record: Any, item: Envelope | Refused, o: Outcome) -> None:
         subject = item.subject if isinstance(item, Envelope) else _text(record.key)
@@ -497,18 +429,3 @@ def _text(key: bytes | None) -> str | None:
     if key is None:
         return None
     return bytes(key).decode("utf-8", "replace")
-
-
-def messages_behind(consumer: Any, polled: Mapping[Any, Sequence[Any]]) -> dict[Any, int]:
-    """Partition → messages after a polled batch not yet taken: the consumer's high
-    watermark minus the offset after the batch's last record (partitions whose high
-    watermark the consumer does not know, e.g. a fake consumer's, are left out)."""
-    behind = {}
-    for tp, records in polled.items():
-        try:
-            high = consumer.highwater(tp)
-        except Exception:  # a fake or older consumer: no lag figure
-            high = None
-        if records and isinstance(high, int):
-            behind[tp] = high - (records[-1].offset + 1)
-    return behind

@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from entrypoints.bootstrap import ConfigurationError, bootstrap
+from entrypoints.bootstrap import ConfigurationError
 from entrypoints.cli.ingest import stop_on_signals
+from entrypoints.cli.standalone import run_standalone
 from entrypoints.settings import Settings
-from ledger import logs
 from ledger.app import Ledger
 from projections.feed import DEFAULT_FEED_TOPIC, DisclosureFeed, feed_producer
 
@@ -82,19 +82,9 @@ def register(subparsers: Any, bootstrap: Callable[..., Ledger]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m entrypoints.cli.feed [--database-url URL] [feed options]``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m entrypoints.cli.feed", description="Produce disclosure changes to Kafka."
+    return run_standalone(
+        "feed", "Produce disclosure changes to Kafka.", add_arguments, cmd_feed, argv
     )
-    parser.add_argument("--database-url", help="override LEDGER_DATABASE_URL")
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    settings = Settings(**({"database_url": args.database_url} if args.database_url else {}))
-    logs.configure(settings.log_format, settings.log_level)
-    try:
-        return cmd_feed(args, settings, bootstrap)
-    except ConfigurationError as e:
-        print(f"ledger feed: {e}", file=sys.stderr)
-        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

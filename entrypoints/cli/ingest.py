@@ -23,9 +23,9 @@ from typing import Any
 
 from kafka.errors import KafkaError
 
-from entrypoints.bootstrap import ConfigurationError, bootstrap
+from entrypoints.bootstrap import ConfigurationError
+from entrypoints.cli.standalone import run_standalone
 from entrypoints.settings import Settings
-from ledger import logs
 from ledger.app import Ledger
 from ledger.progress import CatchUp
 from services.ingest import DEFAULT_DEAD_LETTER_TOPIC, IngestConfig, Ingester, crc32c_accelerated
@@ -204,20 +204,9 @@ def register(subparsers: Any, bootstrap: Callable[..., Ledger]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m entrypoints.cli.ingest [--database-url URL] [ingest options]``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m entrypoints.cli.ingest",
-        description="Consume CloudEvents from Kafka into the ledger.",
+    return run_standalone(
+        "ingest", "Consume CloudEvents from Kafka into the ledger.", add_arguments, cmd_ingest, argv
     )
-    parser.add_argument("--database-url", help="override LEDGER_DATABASE_URL")
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    settings = Settings(**({"database_url": args.database_url} if args.database_url else {}))
-    logs.configure(settings.log_format, settings.log_level)
-    try:
-        return cmd_ingest(args, settings, bootstrap)
-    except ConfigurationError as e:
-        print(f"ledger ingest: {e}", file=sys.stderr)
-        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

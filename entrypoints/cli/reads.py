@@ -16,6 +16,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -92,6 +93,47 @@ def _guarded(run: Callable[[argparse.Namespace, Settings], int]) -> Handler:
     return handler
 
 
+@dataclass(frozen=True, slots=True)
+class SubjectRead:
+    """One read of a subject at ``--as-of`` / ``--known-at``: ``ledger NAME CODE``. ``read``
+    asks :class:`projections.reads.Reads`; ``as_json`` is DESIGN.md's shape of the answer,
+    ``as_text`` the text view in a language (``--lang`` when ``lang``)."""
+
+    name: str
+    help: str
+    read: Callable[[Reads, str, int | None, int | None], Any]
+    as_json: Callable[[Any], Any]
+    as_text: Callable[[Any, str], str]
+    lang: bool = True
+
+
+SUBJECT_READS = (
+    SubjectRead(
+        "standing",
+        "a subject's credit standing: grade, score and why",
+        Reads.standing,
+        lambda body: body,
+        standing_text,
+    ),
+    SubjectRead(
+        "disclosure",
+        "what is public about a subject (信用中国)",
+        Reads.disclosure,
+        lambda body: body,
+        disclosure_text,
+    ),
+    SubjectRead(
+        "history",
+        "a subject's traceable history: every record, both clocks, what it changed",
+        Reads.history,
+        lambda history: history.to_json(),
+        lambda history, _lang: history.text(),
+        lang=False,
+    ),
+)
+"""The subject reads of the command line, in the order ``ledger --help`` lists them."""
+
+
 def _lang_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lang",
@@ -104,8 +146,19 @@ def _lang_option(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> None:
     """Add the read-side commands to the ``ledger`` command line."""
 
-    def subject_command(name: str, help_text: str, run: Handler, *, lang: bool = True) -> None:
-        p = subparsers.add_parser(name, help=help_text)
+    def subject_command(read: SubjectRead) -> None:
+        def run(args: argparse.Namespace, settings: Settings) -> int:
+            code = _code(args.code)
+            as_of = instant_option(args.as_of, "--as-of")
+            known_at = instant_option(args.known_at, "--known-at")
+            answer = read.read(_reads(bootstrap(settings)), code, as_of, known_at)
+            if args.json:
+                _print_json(read.as_json(answer))
+            else:
+                sys.stdout.write(read.as_text(answer, getattr(args, "lang", "zh")))
+            return 0
+
+        p = subparsers.add_parser(read.name, help=read.help)
         p.add_argument("code", help="unified social credit code (统一社会信用代码)")
         p.add_argument(
             "--as-of", help="valid time: RFC 3339, or a date = end of that day in CST (default now)"
@@ -115,42 +168,9 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
             help="recorded time: what the ledger had recorded by then (default now)",
         )
         p.add_argument("--json", action="store_true", help="DESIGN.md's JSON shape")
-        if lang:
+        if read.lang:
             _lang_option(p)
         p.set_defaults(handler=_guarded(run))
-
-    def cmd_standing(args: argparse.Namespace, settings: Settings) -> int:
-        code = _code(args.code)
-        as_of = instant_option(args.as_of, "--as-of")
-        known_at = instant_option(args.known_at, "--known-at")
-        body = _reads(bootstrap(settings)).standing(code, as_of, known_at)
-        if args.json:
-            _print_json(body)
-        else:
-            sys.stdout.write(standing_text(body, args.lang))
-        return 0
-
-    def cmd_disclosure(args: argparse.Namespace, settings: Settings) -> int:
-        code = _code(args.code)
-        as_of = instant_option(args.as_of, "--as-of")
-        known_at = instant_option(args.known_at, "--known-at")
-        body = _reads(bootstrap(settings)).disclosure(code, as_of, known_at)
-        if args.json:
-            _print_json(body)
-        else:
-            sys.stdout.write(disclosure_text(body, args.lang))
-        return 0
-
-    def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
-        code = _code(args.code)
-        as_of = instant_option(args.as_of, "--as-of")
-        known_at = instant_option(args.known_at, "--known-at")
-        result = _reads(bootstrap(settings)).history(code, as_of, known_at)
-        if args.json:
-            _print_json(result.to_json())
-        else:
-            sys.stdout.write(result.text())
-        return 0
 
     def cmd_lists(args: argparse.Namespace, settings: Settings) -> int:
         as_of = instant_option(args.as_of, "--as-of")
@@ -226,14 +246,8 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
                 stop.set()
         return 0
 
-    subject_command("standing", "a subject's credit standing: grade, score and why", cmd_standing)
-    subject_command("disclosure", "what is public about a subject (信用中国)", cmd_disclosure)
-    subject_command(
-        "history",
-        "a subject's traceable history: every record, both clocks, what it changed",
-        cmd_history,
-        lang=False,
-    )
+    for read in SUBJECT_READS:
+        subject_command(read)
 
     p = subparsers.add_parser("lists", help="members of a public list or the market-ban register")
     names = (*LIST_NAMES, TRUSTWORTHY)

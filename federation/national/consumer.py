@@ -2,10 +2,10 @@
 
 Each polled batch (all its partitions) becomes one transaction of the national store
 (:meth:`~federation.national.store.NationalStore.apply`) together with the tracking
-record of every partition it read: exactly-once in effect, as ``ledger ingest`` does.
-On assignment each partition is sought to its tracked offset; messages below it are
-dropped before a batch is applied; Kafka offsets are committed after the transaction,
-as a hint only.
+record of every partition it read: exactly-once in effect, in the loop ``ledger ingest``
+runs too (:mod:`services.tracked_consumer`). On assignment each partition is sought to its
+tracked offset; messages below it are dropped before a batch is applied; Kafka offsets are
+committed after the transaction, as a hint only.
 
 What a message must be (else it is refused: logged, counted, and skipped — the region's
 own copy is the one to fix; nothing of it is applied):
@@ -30,18 +30,14 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import Tracking
 from kafka import KafkaConsumer
-from kafka.consumer.subscription_state import ConsumerRebalanceListener
-from kafka.errors import KafkaError
-from kafka.structs import OffsetAndMetadata
 
 from federation.national.config import NationalConfig, Region
 from federation.national.metrics import NationalMetrics
 from federation.national.store import ItemChange, NationalStore
-from ledger import heartbeat
 from ledger.audit.checkpoint_log import parse_checkpoint
 from ledger.audit.checkpoints import Checkpoint, CheckpointError
 from projections.feed import CHANGE_TYPE
-from services.ingest import messages_behind, partition_tracking_name
+from services.tracked_consumer import TrackedConsumer, messages_behind
 
 __all__ = ["ConsumerStats", "NationalConsumer", "Refusal", "read_message"]
 
@@ -131,30 +127,7 @@ def _speaker(speakers: Mapping[str, Region], origin: str, topic: str) -> Region:
     return region
 
 
-class _SeekToTracked(ConsumerRebalanceListener):
-    """Seeks each newly assigned partition to its tracked offset; keeps a failure for the
-    loop to raise (it must not read from a position the store did not choose)."""
-
-    def __init__(self, consumer: NationalConsumer) -> None:
-        self.national = consumer
-        self.error: BaseException | None = None
-
-    def on_partitions_revoked(self, revoked: Any) -> None:
-        return None
-
-    def on_partitions_assigned(self, assigned: Any) -> None:
-        try:
-            for tp in assigned:
-                position = self.national.tracked(tp)
-                if position is not None:
-                    self.national.consumer.seek(tp, position)
-            log.info("assigned %d partitions of %s", len(assigned), self.national.config.topics())
-        except BaseException as e:
-            log.exception("could not seek assigned partitions to their tracked offsets")
-            self.error = e
-
-
-class NationalConsumer:
+class NationalConsumer(TrackedConsumer):
     """Consumes every configured topic as member of ``config.group`` into ``store``.
 
     Contract: every message of the topics is, once, applied to the store or refused; the
@@ -176,22 +149,22 @@ class NationalConsumer:
         self.config = config
         self.metrics = metrics
         """Counts what each batch took and refused, and the lag behind each origin."""
-        self.consumer = consumer or KafkaConsumer(
-            bootstrap_servers=bootstrap.split(","),
-            group_id=config.group,
-            client_id="credit-national",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=options.pop("max_poll_records", 2000),
-            check_crcs=True,
-            **options,
-        )
-        self._listener = _SeekToTracked(self)
-        self.consumer.subscribe(config.topics(), listener=self._listener)
-
-    def tracked(self, tp: Any) -> int | None:
-        return self.store.tracked(
-            partition_tracking_name(self.config.group, tp.topic, tp.partition)
+        super().__init__(
+            consumer
+            or KafkaConsumer(
+                bootstrap_servers=bootstrap.split(","),
+                group_id=config.group,
+                client_id="credit-national",
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                max_poll_records=options.pop("max_poll_records", 2000),
+                check_crcs=True,
+                **options,
+            ),
+            config.topics(),
+            config.group,
+            store.tracked,
+            log=log,
         )
 
     def run(
@@ -203,16 +176,12 @@ class NationalConsumer:
     ) -> ConsumerStats:
         """Poll and apply batches until ``stop`` is set or ``until(stats)`` is true.
         Raises what the store or Kafka raise (a restart resumes from the tracking)."""
-        stop = stop or threading.Event()
         stats = ConsumerStats()
-        while not stop.is_set() and not (until is not None and until(stats)):
-            polled = self.consumer.poll(timeout_ms=poll_ms)
-            heartbeat.beat()
-            if self._listener.error is not None:
-                raise self._listener.error
-            if polled:
-                self.process(polled, stats)
-                stats.last_batch_at = time.monotonic()
+        for polled in self.batches(
+            stop or threading.Event(), lambda: until is not None and until(stats), poll_ms
+        ):
+            self.process(polled, stats)
+            stats.last_batch_at = time.monotonic()
         return stats
 
     def process(self, polled: Mapping[Any, Sequence[Any]], stats: ConsumerStats) -> None:
@@ -222,17 +191,11 @@ class NationalConsumer:
         tracking: list[Tracking] = []
         for tp in sorted(polled, key=lambda tp: (tp.topic, tp.partition)):
             records = polled[tp]
-            floor = self.tracked(tp)
-            fresh = [r for r in records if floor is None or r.offset >= floor]
+            fresh = self.fresh(tp, records)
             stats.skipped += len(records) - len(fresh)
             if not fresh:
                 continue
-            tracking.append(
-                Tracking(
-                    partition_tracking_name(self.config.group, tp.topic, tp.partition),
-                    fresh[-1].offset + 1,
-                )
-            )
+            tracking.append(Tracking(self.tracking_name(tp), fresh[-1].offset + 1))
             for record in fresh:
                 stats.messages += 1
                 try:
@@ -255,15 +218,7 @@ class NationalConsumer:
             stats.batches += 1
             if self.metrics is not None:
                 self.metrics.taken(changes, checkpoints)
-        offsets = {
-            tp: OffsetAndMetadata(records[-1].offset + 1, "", -1)
-            for tp, records in polled.items()
-            if records
-        }
-        try:
-            self.consumer.commit(offsets)
-        except KafkaError as e:  # the store's tracking holds
-            log.warning("Kafka offset commit failed (the national store's tracking holds): %s", e)
+        self.commit_offsets(polled)
         if self.metrics is not None:
             behind = messages_behind(self.consumer, polled)
             self.metrics.behind({(tp.topic, tp.partition): n for tp, n in behind.items()})

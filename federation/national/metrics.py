@@ -13,6 +13,11 @@
 * ``ledger_national_lag_seconds{origin}``: of the newest change applied from the origin,
   how long after the region recorded it the national store had it (what
   ``ledger bench --federation`` measures as the national view's lag).
+* ``ledger_national_applied_timestamp_seconds{origin}``: Unix time the national store last
+  applied a message (change or checkpoint) of the origin; the service's start until the
+  first. With ``lag_messages`` above 0 its age says the consumer has stalled, where
+  ``lag_seconds`` (set only when a change is applied) would stand still (alert
+  ``LedgerNationalViewLagging``, docker/prometheus/alerts.yml).
 
 Label values are the configured regions' origins and topics: bounded.
 """
@@ -20,7 +25,7 @@ Label values are the configured regions' origins and topics: bounded.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.exposition import generate_latest
@@ -35,8 +40,10 @@ __all__ = ["NationalMetrics"]
 class NationalMetrics:
     """The national view's metrics (module docstring), in their own registry."""
 
-    def __init__(self, config: NationalConfig) -> None:
+    def __init__(self, config: NationalConfig, clock: Callable[[], float] = time.time) -> None:
+        """``clock`` gives the Unix time in seconds (the lag and the applied time)."""
         self.config = config
+        self.clock = clock
         self.registry = CollectorRegistry()
         self.messages = Counter(
             "ledger_national_messages_total",
@@ -63,24 +70,38 @@ class NationalMetrics:
             ["origin"],
             registry=self.registry,
         )
+        self.applied_at = Gauge(
+            "ledger_national_applied_timestamp_seconds",
+            "Unix time the national store last applied a message of the origin "
+            "(the service's start until the first)",
+            ["origin"],
+            registry=self.registry,
+        )
         self._behind: dict[tuple[str, int], int] = {}
+        started = clock()
         for region in config.regions:  # every origin present from the first scrape
             self.lag_messages.labels(region.origin).set(0)
+            self.applied_at.labels(region.origin).set(started)
             for kind in ("change", "checkpoint"):
                 self.messages.labels(region.origin, kind)
 
     def taken(self, changes: Iterable[ItemChange], checkpoints: Iterable[Checkpoint]) -> None:
-        """Count one applied batch's messages and set each origin's lag in seconds from
-        its newest change (call right after the store's transaction)."""
-        now_us = time.time() * 1_000_000
+        """Count one applied batch's messages, set each origin's lag in seconds from
+        its newest change and the time its messages were last applied (call right after
+        the store's transaction)."""
+        now = self.clock()
         newest: dict[str, int] = {}
+        applied: set[str] = set()
         for change in changes:
             self.messages.labels(change.origin, "change").inc()
             newest[change.origin] = max(newest.get(change.origin, 0), change.recorded_us)
         for checkpoint in checkpoints:
             self.messages.labels(checkpoint.origin, "checkpoint").inc()
+            applied.add(checkpoint.origin)
         for origin, recorded_us in newest.items():
-            self.lag_seconds.labels(origin).set(max(now_us - recorded_us, 0) / 1_000_000)
+            self.lag_seconds.labels(origin).set(max(now * 1_000_000 - recorded_us, 0) / 1_000_000)
+        for origin in applied | set(newest):
+            self.applied_at.labels(origin).set(now)
 
     def refuse(self, topic: str) -> None:
         self.refused.labels(topic).inc()

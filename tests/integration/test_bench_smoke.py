@@ -46,8 +46,13 @@ def test_bench_smoke_writes_every_figure_and_the_environment(
         "ledger.asof_read_1k_ms_p99",
         "ledger.asof_read_10k_ms_p99",
         "memory.peak_rss_mb",
+        "ledger.disk_bytes_per_event",
     ):
         assert figures[key]["value"] > 0, key
+    disk = result["counts"]["disk"]  # the groups add up to the schema's bytes
+    assert sum(g["bytes"] for g in disk["groups"].values()) == disk["bytes"]
+    assert disk["groups"]["records"]["bytes"] > 0 and disk["groups"]["indexes"]["bytes"] > 0
+    assert disk["events"] >= 15_000
     assert figures["ledger.kafka_ingest_events_per_s"]["note"] == "n/a: --kafka not given"
 
     env = result["environment"]

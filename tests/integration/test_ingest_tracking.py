@@ -22,13 +22,8 @@ from entrypoints.settings import Settings
 from events.envelope import parse_submission
 from ledger.app import Ledger
 from projections.feed import DisclosureFeed
-from services.ingest import (
-    IngestConfig,
-    Ingester,
-    dead_letter_headers,
-    parse_message,
-    partition_tracking_name,
-)
+from services.ingest import IngestConfig, Ingester, dead_letter_headers, parse_message
+from services.tracked_consumer import partition_tracking_name
 from tests.integration.test_kafka_feed import record_story
 
 TOPIC = "credit.events"

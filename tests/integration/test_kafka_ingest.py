@@ -20,7 +20,8 @@ from bench.ingest import synthetic_events
 from entrypoints.bootstrap import bootstrap
 from entrypoints.settings import Settings
 from ledger.app import Ledger
-from services.ingest import IngestConfig, Ingester, partition_tracking_name
+from services.ingest import IngestConfig, Ingester
+from services.tracked_consumer import partition_tracking_name
 from tests.integration.kafka_broker import (
     TEST_CONSUMER,
     Broker,

@@ -19,6 +19,8 @@ import pytest
 import yaml
 from prometheus_client.exposition import generate_latest
 
+from federation.national.config import NationalConfig, Region
+from federation.national.metrics import NationalMetrics
 from federation.witness import WitnessMetrics
 from ledger.audit.verifications import Verification, VerificationSummary
 from ledger.metrics import LedgerMetrics
@@ -159,12 +161,13 @@ def test_the_alerts_cover_verify_lag_and_rejections() -> None:
     names = {r["alert"] for g in rules["groups"] for r in g["rules"]}
     assert names >= {
         "LedgerVerifyFailed", "LedgerVerifyStale", "LedgerProjectionLag", "LedgerIngestLag",
-        "LedgerRejectionRate", "LedgerWitnessFork",
+        "LedgerRejectionRate", "LedgerWitnessFork", "LedgerNationalViewLagging",
     }
 
 
 def _exported_metric_names() -> set[str]:
-    """Every sample name a ledger process exports (serve's and ingest's registries)."""
+    """Every sample name a ledger process exports (serve's and ingest's registries, the
+    witness's and the national view's)."""
     metrics = LedgerMetrics()
     metrics.set_ingest_lag(0, 1)
     metrics.track_projection_lag(lambda: 0.0)
@@ -175,7 +178,15 @@ def _exported_metric_names() -> set[str]:
     metrics.batch_events.observe(1)
     witness = WitnessMetrics()  # `ledger witness --serve` exports these
     witness.forks.labels("o").inc()
-    text = metrics.exposition().decode() + generate_latest(witness.registry).decode()
+    region = Region("o", bytes(32), "https://o.example", "feed", "checkpoints")
+    national = NationalMetrics(NationalConfig((region,)))  # `ledger national`'s
+    national.lag_seconds.labels("o").set(1)
+    national.refuse("feed")
+    text = (
+        metrics.exposition().decode()
+        + generate_latest(witness.registry).decode()
+        + national.exposition().decode()
+    )
     return {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
 
 

@@ -16,6 +16,7 @@ import os
 import re
 import signal
 import subprocess
+import tomllib
 from pathlib import Path
 
 import orjson
@@ -130,3 +131,25 @@ def test_make_test_is_the_lint_and_the_suite() -> None:
     assert dry.returncode == 0, dry.stderr
     assert "ruff check" in dry.stdout and "mypy" in dry.stdout and "pytest" in dry.stdout
     assert "ensure-promtool.sh" in dry.stdout and "ensure-compose.sh" in dry.stdout
+
+
+def _name(requirement: str) -> str:
+    """A requirement's distribution name, normalised (PEP 503): ``psycopg[binary]>=3`` →
+    ``psycopg``, ``chinese_calendar`` → ``chinese-calendar``."""
+    name = re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0]
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_which_library_does_what_names_every_runtime_dependency() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("\n### Which library does what\n")
+    table = text[start : text.index("\n#", start + 1)]
+    named = {
+        _name(token)
+        for row in table.splitlines()
+        if row.startswith("| ")
+        for token in re.findall(r"`([^`]+)`", row.split("|")[1])
+    }
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    required = {_name(r) for r in project["dependencies"]}
+    assert required <= named, f"not in the README's table: {sorted(required - named)}"
