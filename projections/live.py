@@ -63,6 +63,10 @@ class _Snapshot:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+_Taken = tuple[RecordedEvent, bytes, list[read_snapshot.SnapshotLine]]
+"""A read snapshot taken: the head record it is of, its header and its lines."""
+
+
 class LiveReads:
     """Folds subjects' streams on demand (module docstring).
 
@@ -185,20 +189,26 @@ class LiveReads:
         timeline = self.timeline(subject, known_at_us)
         snap = self._snapshots.get(subject)
         lock = snap.lock if snap is not None else threading.Lock()
+        taken: _Taken | None = None
         with lock, fewer_collections():
             result = standing_of(timeline, as_of_us, self.rules)
             if cold and snap is not None and timeline is snap.full:
-                self._take_snapshot(snap)
+                taken = self._take_snapshot(snap)
+        if taken is not None:
+            self._save_snapshot(*taken)
         return replace(result, known_at_us=known_at_us)
 
     def _stored_standing(
         self, subject: str, as_of_us: int, known_at_us: int | None
     ) -> Standing | None:
         """The standing from the subject's read snapshot, when it has one of its last
-        record and ``known_at_us`` is not before that record (else None)."""
+        record and ``known_at_us`` is not before that record (else None). A stream
+        shorter than ``snapshot_records`` is not looked up (none is written for it)."""
         oid = subject_stream_id(subject)
         head = self.store.stream_head(oid)
         if head is None or (known_at_us is not None and known_at_us < head[2]):
+            return None
+        if self.snapshot_records is not None and head[0] < self.snapshot_records:
             return None
         found = self.read_snapshots.read(oid, as_of_us)
         if found is None or found.seq != head[0]:
@@ -210,22 +220,34 @@ class LiveReads:
         result = standing_of(timeline, as_of_us, self.rules, lines)
         return replace(result, known_at_us=known_at_us)
 
-    def _take_snapshot(self, snap: _Snapshot) -> None:
-        """Write the read snapshot of ``snap.full`` when the stream is long enough and
-        of a kind a snapshot serves (best-effort: a failure is logged, the read goes
-        on)."""
+    def _take_snapshot(self, snap: _Snapshot) -> _Taken | None:
+        """The read snapshot of ``snap.full`` (the head record it is of, header and
+        lines) when the stream is long enough and of a kind a snapshot serves; called
+        under ``snap.lock`` (taking it reads the timeline's memo and adds to it). None
+        also when taking it failed (logged: the read goes on)."""
         if self.snapshot_records is None or len(snap.records) < self.snapshot_records:
-            return
+            return None
         try:
             if not read_snapshot.takes_snapshot(snap.full, self.rules):
-                return
+                return None
             header, lines = read_snapshot.take(snap.full, self.rules)
-            head = snap.records[-1]
+        except Exception:
+            log.warning("read snapshot of %s not taken", snap.full.subject, exc_info=True)
+            return None
+        return snap.records[-1], header, lines
+
+    def _save_snapshot(
+        self, head: RecordedEvent, header: bytes, lines: list[read_snapshot.SnapshotLine]
+    ) -> None:
+        """Store a snapshot :meth:`_take_snapshot` took of the stream up to ``head``, in
+        a short transaction of its own, best-effort (a failure is logged: the read goes
+        on)."""
+        try:
             self.read_snapshots.save(
                 head.originator_id, head.seq, bytes.fromhex(head.hash), header, lines
             )
         except Exception:
-            log.warning("read snapshot of %s not written", snap.full.subject, exc_info=True)
+            log.warning("read snapshot of %s not written", head.subject, exc_info=True)
 
     def disclosure(self, subject: str, as_of_us: int, known_at_us: int | None = None) -> Disclosure:
         """The disclosure at ``as_of_us`` as known at ``known_at_us`` (None: now)."""
