@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import threading
 from collections.abc import Mapping
 from datetime import date
@@ -89,16 +90,21 @@ _rules_digests: dict[int, tuple[RuleServices, str]] = {}
 
 def code_digest() -> str:
     """SHA-256 of the sources of ``events``, ``commands`` and ``projections`` (once per
-    process): a snapshot evaluated by other code is not used."""
+    process): a snapshot evaluated by other code is not used. Where the sources are not
+    there to read, a digest of this process alone (its snapshots serve only itself)."""
     global _code_digest
     with _digest_lock:
         if _code_digest is None:
             sha = hashlib.sha256()
             roots = (Path(str(events.__file__)).parent, Path(str(commands.__file__)).parent)
+            read = 0
             for root in (*roots, Path(__file__).parent):
                 for path in sorted(root.rglob("*.py")):
                     sha.update(str(path.relative_to(root.parent)).encode())
                     sha.update(path.read_bytes())
+                    read += 1
+            if read == 0:
+                sha.update(os.urandom(32))
             _code_digest = sha.hexdigest()
         return _code_digest
 
@@ -121,12 +127,15 @@ def _canonical(value: Any, depth: int = 0) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
         return [type(value).__qualname__, _canonical(fields, depth + 1)]
-    state: dict[str, Any] = {}
+    state: dict[str, Any] = dict(getattr(value, "__dict__", {}))
+    slotted = False
     for cls in type(value).__mro__:
         for name in getattr(cls, "__slots__", ()):
+            slotted = True
             if not name.startswith("__") and hasattr(value, name):
                 state[name] = getattr(value, name)
-    state.update(getattr(value, "__dict__", {}))
+    if not state and not slotted and not hasattr(value, "__dict__"):
+        return [type(value).__qualname__, repr(value)]  # a value type: Decimal, a pattern …
     kept = {k: v for k, v in state.items() if not callable(v)}
     return [type(value).__qualname__, _canonical(kept, depth + 1)]
 

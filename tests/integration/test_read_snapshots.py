@@ -12,15 +12,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.workloads import subject_code
+from entrypoints.rule_files import load_rules
 from events.codes import subject_stream_id
 from events.envelope import parse_submission
 from events.instants import CST, to_us
 from ledger.app import Ledger
 from ledger.store.tables import READ_SNAPSHOTS_TABLE
+from projections import read_snapshot
 from projections.live import LiveReads
 from projections.score import scored_records
 from projections.standing import standing
@@ -255,3 +258,20 @@ def test_a_stream_a_snapshot_cannot_serve_gets_none(ledger: Ledger) -> None:
     got = live.standing(subject, NOW).to_json()
     assert not live.served_from_snapshot
     assert got == standing(subject, records, NOW, None, ledger.rule_services()).to_json()
+
+
+def test_a_snapshot_of_other_rules_or_code_is_ignored(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subject = subject_code(10, 7)
+    assert _submit(ledger, _simple_stream(subject, 50, 11), NOW) > 20
+    _fresh(ledger).standing(subject, NOW)
+    records = ledger.stream(subject)
+    want = standing(subject, records, NOW, None, ledger.rule_services()).to_json()
+    for name in ("rules_digest", "code_digest"):
+        with monkeypatch.context() as patched:
+            patched.setattr(read_snapshot, name, lambda *_: "another")
+            live = LiveReads(ledger.recorder, ledger.rule_services(), snapshot_records=None)
+            assert live.standing(subject, NOW).to_json() == want
+            assert not live.served_from_snapshot
+    assert read_snapshot.rules_digest(load_rules()) == read_snapshot.rules_digest(load_rules())
