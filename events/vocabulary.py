@@ -36,6 +36,7 @@ __all__ = [
     "EventType",
     "Upcaster",
     "event_type",
+    "ref_fields",
     "upcast",
     "validate_data",
 ]
@@ -100,6 +101,14 @@ _WITH_CHANGES: frozenset[str] = frozenset()
 _VALIDATORS: dict[str, Any] = {}
 _NULLABLE: dict[str, frozenset[str]] = {}
 _HINTS: dict[str, dict[str, str]] = {}
+_REF_FIELDS: dict[str, tuple[str, ...]] = {}
+
+
+def ref_fields(type_name: str) -> tuple[str, ...]:
+    """The reference fields of a type's ``data`` (``()`` for an unknown type): a dict
+    lookup, for the hot paths that index references per record (writers' states, the
+    timelines of reads and folds)."""
+    return _REF_FIELDS.get(type_name, ())
 
 
 def _derive() -> None:
@@ -112,9 +121,10 @@ def _derive() -> None:
     types = {name: _event_type(d) for name, d in CATALOGUE.items()}
     _TYPES.clear()
     _TYPES.update(types)
-    for table in (_VALIDATORS, _NULLABLE, _HINTS):
+    for table in (_VALIDATORS, _NULLABLE, _HINTS, _REF_FIELDS):
         table.clear()
     for name, t in types.items():
+        _REF_FIELDS[name] = tuple(t.references)
         _VALIDATORS[name] = t.model.__pydantic_validator__
         _NULLABLE[name] = frozenset(
             f for f, info in t.model.model_fields.items() if type(None) in get_args(info.annotation)

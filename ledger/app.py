@@ -114,6 +114,10 @@ class Ledger:
 
     RESYNC_LIMIT = 50_000
     """Beyond this many foreign records since the last sync, the state cache is cleared."""
+    PLAN_LIMIT = 64
+    """A caller alone in its transaction with at least this many events (bulk, an ingest
+    batch) is decided under the lock only (``ledger.group_plan.undecided``): planning
+    it first would decide it twice and copy its busiest subjects' states."""
 
     def __init__(
         self,
@@ -293,15 +297,21 @@ class Ledger:
         try:
             states: dict[UUID, SubjectState] = {}
             existing: dict[tuple[str, str], RecordedEvent] = {}
+            bulk = len(requests) == 1 and len(candidates) >= self.PLAN_LIMIT
             if candidates:
                 with self.recorder.read(since=self.cache.synced) as read:
                     self._sync_cache(read)
                     states = self._states_for(candidates, read)
-                    existing = read.existing([(c.env.source, c.env.id) for c in candidates])
+                    if not bulk:
+                        existing = read.existing([(c.env.source, c.env.id) for c in candidates])
                     now = max(now, read.head.recorded_us)
                 for key, state in states.items():
                     self.cache.put(key, state)
-            planned = group_plan.plan(candidates, states, existing, Context(now, self.rules))
+            planned = (
+                group_plan.undecided(candidates, now)
+                if bulk
+                else group_plan.plan(candidates, states, existing, Context(now, self.rules))
+            )
             tracking = [t for r in requests for t in r.tracking]
             with self.recorder.write(now, tracking, since=self.cache.synced) as session:
                 self._bring_forward(session, states)

@@ -4,14 +4,13 @@ different content."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from events.envelope import Envelope
 from events.reasons import Reason, Rejection
 from events.recorded import RecordedEvent
-from events.vocabulary import EVENT_TYPES
+from events.vocabulary import ref_fields
 from ledger import chain
 
 __all__ = [
@@ -69,12 +68,6 @@ def rejected(index: int, id: str | None, source: str | None, rejection: Rejectio
         rejection.message,
         details=dict(rejection.details),
     )
-
-
-def ref_fields(type_name: str) -> Iterable[str]:
-    """The reference fields of an event type (for indexing in the state)."""
-    spec = EVENT_TYPES.get(type_name)
-    return spec.references.keys() if spec is not None else ()
 
 
 def same_content(envelope: Envelope, record: RecordedEvent) -> bool:

@@ -31,11 +31,10 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
-from events.catalogue import on_change
 from events.dates import add_days
 from events.instants import CST, from_us
 from events.recorded import RecordedEvent
-from events.vocabulary import EVENT_TYPES
+from events.vocabulary import ref_fields
 
 __all__ = [
     "COMPENSATING_TYPES",
@@ -50,18 +49,6 @@ __all__ = [
 
 COMPENSATING_TYPES = frozenset({"credit.record.corrected", "credit.record.revoked"})
 """Types that take effect at their target's valid time."""
-
-_REF_FIELDS: dict[str, tuple[str, ...]] = {}
-
-
-def _derive_ref_fields() -> None:
-    """The reference fields per type, rebuilt when a type is declared."""
-    _REF_FIELDS.clear()
-    _REF_FIELDS.update({name: tuple(spec.references) for name, spec in EVENT_TYPES.items()})
-
-
-on_change(_derive_ref_fields)
-
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _DAY_US = 86_400_000_000
@@ -293,7 +280,7 @@ class Timeline:
         for old in entry.refs.values():
             if entry in old.referrers:
                 old.referrers = [e for e in old.referrers if e is not entry]
-        names = _REF_FIELDS.get(entry.type, ())
+        names = ref_fields(entry.type)
         if not names:
             return
         refs: dict[str, Entry] = {}
@@ -325,7 +312,7 @@ class Timeline:
         if data == target.data:
             return
         target.data = data
-        if any(isinstance(data.get(n), str) for n in _REF_FIELDS.get(target.type, ())):
+        if any(isinstance(data.get(n), str) for n in ref_fields(target.type)):
             self._resolve(target)
         if target.type == "credit.record.corrected" and depth < 16:
             corrected = target.refs.get("target")
