@@ -14,9 +14,9 @@
   then, from the snapshot's records (no database read), and keeps that fold
   too, for the next question about the same moment;
 * the standing of a subject not in memory, known at or after its last record, is
-  read from its read snapshot in the database when there is one of that record
-  (``projections.read_snapshot``: only the score lines in force at ``as_of`` are
-  read, nothing is folded nor kept); a subject folded here for want of one, of at
+  read from its read snapshot in the database (``projections.read_snapshot``: only
+  the score lines in force at ``as_of`` are read, records after it that name no
+  earlier record folded on top, nothing kept); a subject folded here for want of one, of at
   least ``snapshot_records`` records and of a kind a snapshot can serve, has one
   written after the read (best-effort, in a short transaction of its own).
 
@@ -201,9 +201,10 @@ class LiveReads:
     def _stored_standing(
         self, subject: str, as_of_us: int, known_at_us: int | None
     ) -> Standing | None:
-        """The standing from the subject's read snapshot, when it has one of its last
-        record and ``known_at_us`` is not before that record (else None). A stream
-        shorter than ``snapshot_records`` is not looked up (none is written for it)."""
+        """The standing from the subject's read snapshot and the records after it (see
+        ``projections.read_snapshot``), when ``known_at_us`` is not before the last
+        record (else None). A stream shorter than ``snapshot_records`` is not looked up
+        (none is written for it)."""
         oid = subject_stream_id(subject)
         head = self.store.stream_head(oid)
         if head is None or (known_at_us is not None and known_at_us < head[2]):
@@ -211,9 +212,12 @@ class LiveReads:
         if self.snapshot_records is not None and head[0] < self.snapshot_records:
             return None
         found = self.read_snapshots.read(oid, as_of_us)
-        if found is None or found.seq != head[0]:
+        if found is None or not head[0] - read_snapshot.TAIL_RECORDS <= found.seq <= head[0]:
             return None
-        restored = read_snapshot.restore(found, subject, self.rules)
+        tail = self.store.stream_rows(oid, found.seq) if found.seq < head[0] else []
+        if tail and tail[-1].seq != head[0]:
+            return None  # recorded since the head was read: fold
+        restored = read_snapshot.restore(found, subject, self.rules, as_of_us, tail)
         if restored is None:
             return None
         timeline, lines = restored

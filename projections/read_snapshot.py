@@ -17,7 +17,10 @@ for the stream head it was taken at:
   ``records``) and the open commitments (``projections.open_items``).
 
 :func:`restore` turns them into a timeline without entries (those memo entries set)
-and the score lines; ``standing_of`` reads them at ``as_of`` as it reads a fold. That is
+and the score lines; ``standing_of`` reads them at ``as_of`` as it reads a fold. Records
+after the snapshot (at most :data:`TAIL_RECORDS`) are folded on their own and their lines
+added, when none names an earlier record (a correction, a revocation, a commitment's end
+would change the snapshot's lines: the stream is folded instead). That is
 exact only for a stream whose standing needs nothing else of the records: every record
 of :data:`SIMPLE_TYPES` (findings, commitments, corrections and revocations: no
 objections, evaluations, lists, sanctions, rectifications, repairs or withdrawals) and
@@ -35,7 +38,7 @@ import dataclasses
 import hashlib
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from enum import Enum
 from pathlib import Path
@@ -46,15 +49,18 @@ import orjson
 import commands
 import events
 from commands.services import RuleServices
+from events.recorded import RecordedEvent
+from events.vocabulary import ref_fields
 from ledger.store.read_snapshots import ReadSnapshot
 from projections.open_items import OpenItem, open_items
 from projections.score import Contribution, scored_records
-from projections.standing import ScoreLine, score_line
+from projections.standing import ScoreLine, score_line, score_lines
 from projections.timeline import Timeline
 
 __all__ = [
     "FORMAT",
     "SIMPLE_TYPES",
+    "TAIL_RECORDS",
     "SnapshotLine",
     "code_digest",
     "restore",
@@ -79,6 +85,10 @@ SIMPLE_TYPES = frozenset(
     }
 )
 """The record types of a stream whose standing a snapshot can give (module docstring)."""
+
+TAIL_RECORDS = 500
+"""The most records after a snapshot a read folds on top of it (beyond: the stream is
+folded, and the snapshot taken again)."""
 
 SnapshotLine = tuple[int, int, int, int | None, int | None, bytes]
 """A stored line: (seq, stretch, effective_us, from_us, until_us, body)."""
@@ -201,12 +211,35 @@ def take(timeline: Timeline, rules: RuleServices) -> tuple[bytes, list[SnapshotL
     return header, lines
 
 
+def _tail_apart(tail: Sequence[RecordedEvent], rules: RuleServices) -> Timeline | None:
+    """The fold of the records after a snapshot on their own, when none of them names
+    a record before them (corrections, revocations, a commitment's end: the snapshot's
+    lines would change) and a snapshot could serve them; else None."""
+    ids: set[str] = set()
+    for record in tail:
+        if record.type not in SIMPLE_TYPES:
+            return None
+        for name in ref_fields(record.type):
+            value = record.data.get(name)
+            if isinstance(value, str) and value not in ids:
+                return None
+        ids.add(record.id)
+    part = Timeline(tail[0].subject).extend(tail)
+    return part if takes_snapshot(part, rules) else None
+
+
 def restore(
-    found: ReadSnapshot, subject: str, rules: RuleServices
+    found: ReadSnapshot,
+    subject: str,
+    rules: RuleServices,
+    as_of_us: int,
+    tail: Sequence[RecordedEvent] = (),
 ) -> tuple[Timeline, list[ScoreLine]] | None:
     """The timeline (no entries; the memo entries the standing reads set) and the score
-    lines at the instant ``found`` was read for; None when the snapshot is of another
-    format, subject, code or rules, or not of the record its row names."""
+    lines at ``as_of_us`` (the instant ``found`` was read for), with ``tail``, the
+    records after the snapshot, folded on top; None when the snapshot is of another
+    format, subject, code or rules, not of the record its row names, or when a record
+    of ``tail`` names an earlier record or is of a kind a snapshot cannot serve."""
     header: dict[str, Any] = orjson.loads(found.body)
     if (
         header.get("format") != FORMAT
@@ -216,19 +249,31 @@ def restore(
         or header.get("rules") != rules_digest(rules)
     ):
         return None
+    part = _tail_apart(tail, rules) if tail else None
+    if tail and part is None:
+        return None
     timeline = Timeline(subject)
     timeline.last_seq = found.seq
     timeline.subject_name = header["subject_name"]
-    timeline.memo = {
-        "effective_times": header["effective_times"],
-        ("open", "commitments"): tuple(
-            OpenItem(None, effective, closed, due, body)
-            for effective, closed, due, body in header["commitments"]
-        ),
-        ("open", "rectifications"): (),
-    }
+    effective_times: list[int] = header["effective_times"]
+    commitments = [
+        OpenItem(None, effective, closed, due, body)
+        for effective, closed, due, body in header["commitments"]
+    ]
     lines: list[ScoreLine] = []
     for raw in found.lines:
         event_id, note, following, contribution = orjson.loads(raw)
         lines.append((event_id, note, following, Contribution.from_json(contribution), None, None))
+    if part is not None:
+        timeline.last_seq = part.last_seq
+        if timeline.subject_name is None:
+            timeline.subject_name = part.subject_name
+        effective_times = sorted([*effective_times, *(e.effective_us for e in part.entries)])
+        commitments += open_items(part, "commitments")
+        lines += score_lines(part, as_of_us, rules)
+    timeline.memo = {
+        "effective_times": effective_times,
+        ("open", "commitments"): tuple(commitments),
+        ("open", "rectifications"): (),
+    }
     return timeline, lines

@@ -275,3 +275,40 @@ def test_a_snapshot_of_other_rules_or_code_is_ignored(
             assert live.standing(subject, NOW).to_json() == want
             assert not live.served_from_snapshot
     assert read_snapshot.rules_digest(load_rules()) == read_snapshot.rules_digest(load_rules())
+
+
+def test_records_after_the_snapshot_naming_nothing_earlier_are_folded_on_top(
+    ledger: Ledger,
+) -> None:
+    subject = subject_code(11, 7)
+    events = _simple_stream(subject, 110, 13)
+    assert _submit(ledger, events[:60], NOW) > 30
+    _fresh(ledger).standing(subject, NOW)
+    independent = [
+        e
+        for e in events[60:]
+        if e["type"] in {"credit.penalty.decided", "credit.violation.recorded"}
+        or e["type"] == "credit.commitment.made"
+    ]
+    assert _submit(ledger, independent, NOW + 1_000_000) >= 10
+    _assert_snapshot_answers(ledger, subject, None)
+    _assert_snapshot_answers(ledger, subject, NOW + 2_000_000)
+    # a record naming one before the snapshot (a commitment kept): the stream is folded
+    named = {str(v) for e in events[:60] for v in e["data"].values()}
+    made = next(
+        e for e in events[:60] if e["type"] == "credit.commitment.made" and e["id"] not in named
+    )
+    kept = {
+        **made,
+        "id": "rs-kept",
+        "type": "credit.commitment.fulfilled",
+        "data": {"commitment": made["id"]},
+    }
+    assert _submit(ledger, [kept], NOW + 3_000_000) == 1
+    live = _fresh(ledger)
+    records = ledger.stream(subject)
+    got = live.standing(subject, NOW + 4_000_000).to_json()
+    assert not live.served_from_snapshot
+    rules = ledger.rule_services()
+    assert got == standing(subject, records, NOW + 4_000_000, None, rules).to_json()
+    _assert_snapshot_answers(ledger, subject, None)  # that fold took it again
