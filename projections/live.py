@@ -12,13 +12,20 @@
   query per read and brought up to date by reading only the new records;
 * a read ``known_at`` a past moment folds the prefix of records recorded by
   then, from the snapshot's records (no database read), and keeps that fold
-  too, for the next question about the same moment.
+  too, for the next question about the same moment;
+* the standing of a subject not in memory, known at or after its last record, is
+  read from its read snapshot in the database (``projections.read_snapshot``: only
+  the score lines in force at ``as_of`` are read, records after it that name no
+  earlier record folded on top, nothing kept); a subject folded here for want of one, of at
+  least ``snapshot_records`` records and of a kind a snapshot can serve, has one
+  written after the read (best-effort, in a short transaction of its own).
 
 Thread-safe: reads of one subject serialise on that subject's lock.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
@@ -28,8 +35,10 @@ from dataclasses import dataclass, field, replace
 from commands.services import RuleServices
 from events.codes import subject_stream_id
 from events.recorded import RecordedEvent
+from ledger.store.read_snapshots import ReadSnapshots
 from ledger.store.recorder import LedgerSQL
 from ledger.store.views import ViewStore
+from projections import read_snapshot
 from projections.collector import fewer_collections
 from projections.disclosure import Disclosure, disclosure_of
 from projections.history import History, history
@@ -37,6 +46,8 @@ from projections.standing import Standing, standing_of
 from projections.timeline import Timeline
 
 __all__ = ["LiveReads", "UnknownSubject"]
+
+log = logging.getLogger(__name__)
 
 
 class UnknownSubject(LookupError):
@@ -52,11 +63,16 @@ class _Snapshot:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+_Taken = tuple[RecordedEvent, bytes, list[read_snapshot.SnapshotLine]]
+"""A read snapshot taken: the head record it is of, its header and its lines."""
+
+
 class LiveReads:
     """Folds subjects' streams on demand (module docstring).
 
     ``cache_subjects``/``cache_records`` bound the snapshots kept; ``prefixes``
-    how many past-``known_at`` folds are kept per subject.
+    how many past-``known_at`` folds are kept per subject; ``snapshot_records`` how
+    long a stream must be for its read snapshot to be written (None: never).
     """
 
     def __init__(
@@ -69,6 +85,7 @@ class LiveReads:
         cache_records: int = 2_000_000,
         prefixes: int = 4,
         clock: Callable[[], int] | None = None,
+        snapshot_records: int | None = 1_000,
     ) -> None:
         self.recorder = recorder
         self.rules = rules
@@ -76,6 +93,10 @@ class LiveReads:
         self.cache_subjects = cache_subjects
         self.cache_records = cache_records
         self.prefixes = prefixes
+        self.snapshot_records = snapshot_records
+        self.read_snapshots = ReadSnapshots(self.store.store)
+        self.served_from_snapshot = False
+        """Whether the last :meth:`standing` was read from a read snapshot (for tests)."""
         self._snapshots: OrderedDict[str, _Snapshot] = OrderedDict()
         self._records = 0
         self._lock = threading.Lock()
@@ -157,12 +178,80 @@ class LiveReads:
     # -- reads ---------------------------------------------------------------------------
     def standing(self, subject: str, as_of_us: int, known_at_us: int | None = None) -> Standing:
         """The standing at ``as_of_us`` as known at ``known_at_us`` (None: now)."""
+        with self._lock:
+            cold = subject not in self._snapshots
+        self.served_from_snapshot = False
+        if cold:
+            stored = self._stored_standing(subject, as_of_us, known_at_us)
+            if stored is not None:
+                self.served_from_snapshot = True
+                return stored
         timeline = self.timeline(subject, known_at_us)
         snap = self._snapshots.get(subject)
         lock = snap.lock if snap is not None else threading.Lock()
+        taken: _Taken | None = None
         with lock, fewer_collections():
             result = standing_of(timeline, as_of_us, self.rules)
+            if cold and snap is not None and timeline is snap.full:
+                taken = self._take_snapshot(snap)
+        if taken is not None:
+            self._save_snapshot(*taken)
         return replace(result, known_at_us=known_at_us)
+
+    def _stored_standing(
+        self, subject: str, as_of_us: int, known_at_us: int | None
+    ) -> Standing | None:
+        """The standing from the subject's read snapshot and the records after it (see
+        ``projections.read_snapshot``), when ``known_at_us`` is not before the last
+        record (else None). A stream shorter than ``snapshot_records`` is not looked up
+        (none is written for it)."""
+        oid = subject_stream_id(subject)
+        head = self.store.stream_head(oid)
+        if head is None or (known_at_us is not None and known_at_us < head[2]):
+            return None
+        if self.snapshot_records is not None and head[0] < self.snapshot_records:
+            return None
+        found = self.read_snapshots.read(oid, as_of_us)
+        if found is None or not head[0] - read_snapshot.TAIL_RECORDS <= found.seq <= head[0]:
+            return None
+        tail = self.store.stream_rows(oid, found.seq) if found.seq < head[0] else []
+        if tail and tail[-1].seq != head[0]:
+            return None  # recorded since the head was read: fold
+        restored = read_snapshot.restore(found, subject, self.rules, as_of_us, tail)
+        if restored is None:
+            return None
+        timeline, lines = restored
+        result = standing_of(timeline, as_of_us, self.rules, lines)
+        return replace(result, known_at_us=known_at_us)
+
+    def _take_snapshot(self, snap: _Snapshot) -> _Taken | None:
+        """The read snapshot of ``snap.full`` (the head record it is of, header and
+        lines) when the stream is long enough and of a kind a snapshot serves; called
+        under ``snap.lock`` (taking it reads the timeline's memo and adds to it). None
+        also when taking it failed (logged: the read goes on)."""
+        if self.snapshot_records is None or len(snap.records) < self.snapshot_records:
+            return None
+        try:
+            if not read_snapshot.takes_snapshot(snap.full, self.rules):
+                return None
+            header, lines = read_snapshot.take(snap.full, self.rules)
+        except Exception:
+            log.warning("read snapshot of %s not taken", snap.full.subject, exc_info=True)
+            return None
+        return snap.records[-1], header, lines
+
+    def _save_snapshot(
+        self, head: RecordedEvent, header: bytes, lines: list[read_snapshot.SnapshotLine]
+    ) -> None:
+        """Store a snapshot :meth:`_take_snapshot` took of the stream up to ``head``, in
+        a short transaction of its own, best-effort (a failure is logged: the read goes
+        on)."""
+        try:
+            self.read_snapshots.save(
+                head.originator_id, head.seq, bytes.fromhex(head.hash), header, lines
+            )
+        except Exception:
+            log.warning("read snapshot of %s not written", head.subject, exc_info=True)
 
     def disclosure(self, subject: str, as_of_us: int, known_at_us: int | None = None) -> Disclosure:
         """The disclosure at ``as_of_us`` as known at ``known_at_us`` (None: now)."""

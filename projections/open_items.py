@@ -46,9 +46,14 @@ _COMMITMENT_ENDS = (
 
 @dataclass(frozen=True, slots=True)
 class OpenItem:
-    """A commitment or rectification order, with when it stops being open."""
+    """A commitment or rectification order, with when it stops being open.
 
-    entry: Entry
+    ``entry`` is None for an item read back from a read snapshot
+    (``projections.read_snapshot``), which keeps ``effective_us`` and the rest."""
+
+    entry: Entry | None
+    effective_us: int
+    """When the order or commitment takes effect (its entry's)."""
     closed_us: int | None
     """When a closing record takes effect (None: never, as known)."""
     due_end_us: int | None
@@ -74,6 +79,7 @@ def open_items(timeline: Timeline, kind: str) -> list[OpenItem]:
             out.append(
                 OpenItem(
                     entry,
+                    entry.effective_us,
                     min(closers) if closers else None,
                     None if due is None else day_after_start_us(due),
                     {
@@ -104,6 +110,7 @@ def open_items(timeline: Timeline, kind: str) -> list[OpenItem]:
             out.append(
                 OpenItem(
                     entry,
+                    entry.effective_us,
                     min(closers) if closers else None,
                     None if deadline is None else day_after_start_us(deadline),
                     {
@@ -126,7 +133,7 @@ def open_at(
     ``overdue``."""
     out = []
     for item in open_items(timeline, kind):
-        if item.entry.effective_us > as_of_us:
+        if item.effective_us > as_of_us:
             continue
         if item.closed_us is not None and item.closed_us <= as_of_us:
             continue

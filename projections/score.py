@@ -80,6 +80,20 @@ class Contribution:
     def to_json(self) -> dict[str, Any]:
         return self._json
 
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Contribution:
+        """The contribution whose :meth:`to_json` is ``body`` (taken as it is)."""
+        made = cls.__new__(cls)
+        made.event_id = body["event_id"]
+        made.type = body["type"]
+        made.key = body["key"]
+        made.points = body["points"]
+        made.reason = body["reason"]
+        made.reason_zh = body["reason_zh"]
+        made.seq = body["seq"]
+        made._json = body
+        return made
+
 
 @dataclass(frozen=True, slots=True)
 class ScoredRecord:

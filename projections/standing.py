@@ -25,7 +25,7 @@ standing has gone stale.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,7 @@ from events.recorded import RecordedEvent
 from projections.intervals import Interval, Lifecycle, NextChange, Reading, read_at
 from projections.lifecycles import day_text, grounds, lifecycles
 from projections.open_items import objection_json, open_at, pending_objections
-from projections.score import Contribution, contribution_at, scored_records
+from projections.score import Contribution, ScoredRecord, contribution_at, scored_records
 from projections.supervision import SUPERVISION_TIERS, evaluations_at, raised_tier
 from projections.timeline import (
     Entry,
@@ -47,7 +47,14 @@ from projections.timeline import (
 )
 from projections.trustworthy import changes, membership
 
-__all__ = ["Standing", "standing", "standing_of"]
+__all__ = ["ScoreLine", "Standing", "score_line", "score_lines", "standing", "standing_of"]
+
+ScoreLine = tuple[
+    str, str | None, int | None, Contribution | None, ScoredRecord | None, Reading | None
+]
+"""One scored record read at an instant: its event id, its note, the next instant its
+reading changes by the calendar, its contribution (None: worked out with the running
+totals), and the scored record with its reading (None when the line was stored)."""
 
 
 @dataclass(frozen=True)
@@ -135,11 +142,21 @@ def standing(
     return standing_of(select(subject, records, as_of_us, known_at_us), as_of_us, rules)
 
 
-def standing_of(timeline: Timeline, as_of_us: int, rules: RuleServices) -> Standing:
+def standing_of(
+    timeline: Timeline,
+    as_of_us: int,
+    rules: RuleServices,
+    lines: Sequence[ScoreLine] | None = None,
+) -> Standing:
     """The standing read from a timeline at ``as_of_us``. The timeline may hold
     records in effect later than ``as_of_us`` (a timeline of everything known):
     they are left out, and the result is the same as for a timeline selected at
-    ``as_of_us``."""
+    ``as_of_us``.
+
+    ``lines``: the score lines at ``as_of_us`` (:func:`score_lines`) when they come
+    from elsewhere than the timeline (a read snapshot, ``projections.read_snapshot``:
+    then without ``item`` and ``reading``, so for records of no capped key, no list
+    and no pending objection, which its writer checks)."""
     procedures = rules.procedures
     scheme = procedures.grade_scheme()
     subject = timeline.subject
@@ -161,33 +178,24 @@ def standing_of(timeline: Timeline, as_of_us: int, rules: RuleServices) -> Stand
     designations: list[dict[str, Any]] = []
     lists: set[str] = set()
     notes: list[str] = []
-    scored = scored_records(timeline, rules)
-    phases: dict[tuple[int, int], tuple[Reading, int | None, Contribution | None]] = (
-        timeline.memo.setdefault(("standing-phases", id(rules)), {})
-    )
     caps = scheme.caps
-    for item in scored:
-        entry = item.entry
-        if entry.effective_us > as_of_us:
-            continue
-        if item.note:
-            notes.append(item.note)
-        phase_key = (item.seq, bisect_right(item.marks, as_of_us))
-        found = phases.get(phase_key)
-        if found is None:
-            reading = read_at(timeline, item.seq, item.lifecycle, as_of_us)
-            plain = (
-                None if item.key in caps else contribution_at(entry, item, reading, scheme, {}, {})
-            )
-            found = phases[phase_key] = (reading, reading.next, plain)
-        reading, following, contribution = found
+    if lines is None:
+        lines = score_lines(timeline, as_of_us, rules)
+    for event_id, note, following, contribution, item, reading in lines:
+        if note:
+            notes.append(note)
         if following is not None and (edges.first is None or following < edges.first):
             edges.first = following
-        if item.list_name is not None and reading.current is not None:
-            lists.add(item.list_name)
-            designations.append(_designation_json(entry, item.list_name, as_of_us, edges))
-        if contribution is None or entry.id in objections_on:
-            contribution = contribution_at(entry, item, reading, scheme, totals, objections_on)
+        if item is not None and reading is not None:
+            if item.list_name is not None and reading.current is not None:
+                lists.add(item.list_name)
+                designations.append(_designation_json(item.entry, item.list_name, as_of_us, edges))
+            if item.key in caps or event_id in objections_on:
+                contribution = contribution_at(
+                    item.entry, item, reading, scheme, totals, objections_on
+                )
+        if contribution is None:
+            raise ValueError(f"no score line for {event_id} at {as_of_us}")
         contributions.append(contribution)
     visible = bisect_right(_effective_times(timeline), as_of_us)
 
@@ -254,6 +262,40 @@ def standing_of(timeline: Timeline, as_of_us: int, rules: RuleServices) -> Stand
         notes=tuple(notes),
         trustworthy=trustworthy,
     )
+
+
+def score_lines(timeline: Timeline, as_of_us: int, rules: RuleServices) -> list[ScoreLine]:
+    """The score line of every scored record in effect at ``as_of_us``, seq order
+    (:func:`score_line`)."""
+    return [
+        score_line(timeline, item, as_of_us, rules)
+        for item in scored_records(timeline, rules)
+        if item.entry.effective_us <= as_of_us
+    ]
+
+
+def score_line(
+    timeline: Timeline, item: ScoredRecord, as_of_us: int, rules: RuleServices
+) -> ScoreLine:
+    """``item`` read at ``as_of_us``: its reading, memoised per stretch between two of
+    its lifecycle's marks (``projections.intervals.read_at``), and its contribution when
+    no running total or objection changes it (None for a capped key)."""
+    phases: dict[tuple[int, int], tuple[Reading, int | None, Contribution | None]] = (
+        timeline.memo.setdefault(("standing-phases", id(rules)), {})
+    )
+    phase_key = (item.seq, bisect_right(item.marks, as_of_us))
+    found = phases.get(phase_key)
+    if found is None:
+        scheme = rules.procedures.grade_scheme()
+        reading = read_at(timeline, item.seq, item.lifecycle, as_of_us)
+        plain = (
+            None
+            if item.key in scheme.caps
+            else contribution_at(item.entry, item, reading, scheme, {}, {})
+        )
+        found = phases[phase_key] = (reading, reading.next, plain)
+    reading, following, contribution = found
+    return (item.entry.id, item.note, following, contribution, item, reading)
 
 
 def _effective_times(timeline: Timeline) -> list[int]:

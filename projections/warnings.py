@@ -337,7 +337,11 @@ def _overdue(timeline: Timeline, rule: WarningRule, t: int, rules: RuleServices)
     days: list[str] = []
     for item in open_items(timeline, "rectifications"):
         entry = item.entry
-        if entry.effective_us > t or (item.closed_us is not None and item.closed_us <= t):
+        if (
+            entry is None
+            or entry.effective_us > t
+            or (item.closed_us is not None and item.closed_us <= t)
+        ):
             continue
         if item.due_end_us is None or t < item.due_end_us + grace:
             continue
@@ -359,7 +363,7 @@ def _overdue_marks(timeline: Timeline, rule: WarningRule, rules: RuleServices) -
     grace = int(rule.params["grace_days"]) * _DAY_US
     out: list[int] = []
     for item in open_items(timeline, "rectifications"):
-        out.append(item.entry.effective_us)
+        out.append(item.effective_us)
         if item.closed_us is not None:
             out.append(item.closed_us)
         if item.due_end_us is not None:

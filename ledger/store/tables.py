@@ -9,8 +9,8 @@ The groups, created together and in this order by the store's factory:
 
 * :data:`LEDGER`: the records (``ledger_records``: the eventsourcing stored-events table
   and the audit log at once, see :mod:`ledger.store.recorder`), the stored Merkle nodes,
-  the signed checkpoints with their subject heads and heads-tree nodes, and the
-  decision-state snapshots;
+  the signed checkpoints with their subject heads and heads-tree nodes, the
+  decision-state snapshots and the read snapshots;
 * :data:`AUDIT`: the record of verify runs (``ledger.audit.verifications``) and the
   register of issued reports (``ledger.audit.reports``);
 * :data:`PERSON_KEYS`: the per-person keys, the number index and the secret's
@@ -33,6 +33,11 @@ HEAD_NODES_TABLE = "ledger_checkpoint_head_nodes"
 """Each checkpoint's heads-tree perfect nodes of level >= ``HEAD_NODES_MIN_LEVEL``."""
 SNAPSHOTS_TABLE = "ledger_state_snapshots"
 """Decision-state snapshots (``ledger.snapshots``): one row per subject, the newest."""
+READ_SNAPSHOTS_TABLE = "ledger_read_snapshots"
+"""Read snapshots (``ledger.store.read_snapshots``): per subject the stream head a cold
+as-of read may start from, the newest, and what does not depend on ``as_of``."""
+READ_SNAPSHOT_LINES_TABLE = "ledger_read_snapshot_lines"
+"""Each read snapshot's score lines, one per scored record and stretch of valid time."""
 VERIFICATIONS_TABLE = "ledger_verifications"
 REPORTS_TABLE = "ledger_reports"
 PERSON_KEYS_TABLE = "ledger_person_keys"
@@ -42,7 +47,6 @@ STANDING_TABLE = "view_standing"
 DISCLOSURE_TABLE = "view_disclosure"
 LIST_MEMBERS_TABLE = "view_list_members"
 FAILED_SUBJECTS_TABLE = "view_failed_subjects"
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +90,14 @@ LEDGER: tuple[str, ...] = (
     "PRIMARY KEY (size, level, idx)){without_rowid}",
     "CREATE TABLE IF NOT EXISTS {ledger_state_snapshots} (originator_id {uuid} PRIMARY KEY, "
     "originator_version {bigint} NOT NULL, head {blob} NOT NULL, state {blob} NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {ledger_read_snapshots} (originator_id {uuid} PRIMARY KEY, "
+    "originator_version {bigint} NOT NULL, head {blob} NOT NULL, body {blob} NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {ledger_read_snapshot_lines} (originator_id {uuid} NOT NULL, "
+    "seq {bigint} NOT NULL, stretch {bigint} NOT NULL, effective_us {bigint} NOT NULL, "
+    "from_us {bigint}, until_us {bigint}, body {blob} NOT NULL, "
+    "PRIMARY KEY (originator_id, seq, stretch))",
+    "CREATE INDEX IF NOT EXISTS ledger_read_snapshot_lines_effective "
+    "ON {ledger_read_snapshot_lines} (originator_id, effective_us)",
 )
 
 AUDIT: tuple[str, ...] = (

@@ -1,0 +1,123 @@
+"""Read snapshots: where a cold as-of read of a long stream may start from.
+
+Per subject stream one header row (table ``ledger_read_snapshots``) naming the stream
+head it was taken at (seq and record hash) with a body, and its lines (table
+``ledger_read_snapshot_lines``): one per scored record and stretch of valid time
+``[from_us, until_us)`` (None: unbounded), each with the record's effective time and a
+body. The bodies are bytes only ``projections.read_snapshot`` reads (orjson data, never
+code). Both tables are declared in ``ledger.store.tables``.
+
+Like the decision-state snapshots (``ledger.snapshots``) a snapshot is never trusted
+blindly: :meth:`ReadSnapshots.read` returns one only while the ledger still holds the
+record it was taken at with the same hash (the join), header and lines from one
+consistent read; :meth:`ReadSnapshots.save` replaces a subject's snapshot in a short
+transaction of its own, never under the write lock. Losing or refusing one costs only
+a fold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from ledger.store.tables import EVENTS_TABLE, READ_SNAPSHOT_LINES_TABLE, READ_SNAPSHOTS_TABLE
+
+if TYPE_CHECKING:
+    from ledger.store.base import Store
+
+__all__ = ["LINE_COLUMNS", "ReadSnapshot", "ReadSnapshots"]
+
+LINE_COLUMNS = "originator_id, seq, stretch, effective_us, from_us, until_us, body"
+"""The columns of a line, in the order :meth:`ReadSnapshots.save` takes them (without
+``originator_id``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadSnapshot:
+    """A stored snapshot as one read finds it: taken at record ``seq`` (hash ``head``),
+    its ``body`` and the bodies of the lines in force at the instant asked, seq order."""
+
+    seq: int
+    head: bytes
+    body: bytes
+    lines: list[bytes]
+
+
+class ReadSnapshots:
+    """The read snapshots on one store (module docstring)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.table = store.table(READ_SNAPSHOTS_TABLE)
+        self.lines_table = store.table(READ_SNAPSHOT_LINES_TABLE)
+        self.events_table = store.table(EVENTS_TABLE)
+
+    def read(self, originator_id: UUID, at_us: int) -> ReadSnapshot | None:
+        """The stream's snapshot with the lines whose record takes effect by ``at_us``
+        and whose stretch holds ``at_us``, when the ledger still holds the record it
+        was taken at with the same hash; else None."""
+        key = self.store.id_param(originator_id)
+        with self.store.read_transaction() as cursor:
+            cursor.execute(
+                self.store.sql(
+                    f"SELECT s.originator_version, s.head, s.body FROM {self.table} s "
+                    f"JOIN {self.events_table} r ON r.originator_id = s.originator_id "
+                    "AND r.originator_version = s.originator_version AND r.hash = s.head "
+                    "WHERE s.originator_id = %s"
+                ),
+                (key,),
+            )
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            cursor.execute(
+                self.store.sql(
+                    f"SELECT body FROM {self.lines_table} WHERE originator_id = %s "
+                    "AND effective_us <= %s AND (from_us IS NULL OR from_us <= %s) "
+                    "AND (until_us IS NULL OR until_us > %s) ORDER BY seq"
+                ),
+                (key, at_us, at_us, at_us),
+            )
+            lines = [bytes(r[0]) for r in cursor.fetchall()]
+        return ReadSnapshot(int(row[0]), bytes(row[1]), bytes(row[2]), lines)
+
+    def save(
+        self,
+        originator_id: UUID,
+        seq: int,
+        head: bytes,
+        body: bytes,
+        lines: Sequence[tuple[int, int, int, int | None, int | None, bytes]],
+    ) -> None:
+        """Replace the stream's snapshot by the one taken at record ``seq`` (hash
+        ``head``) with ``lines`` ((seq, stretch, effective_us, from_us, until_us, body)
+        each), in a transaction of its own; a snapshot taken at a later record is kept."""
+        key = self.store.id_param(originator_id)
+        with self.store.transaction() as cursor:
+            cursor.execute(
+                self.store.sql(
+                    f"SELECT originator_version FROM {self.table} WHERE originator_id = %s"
+                ),
+                (key,),
+            )
+            found = cursor.fetchone()
+            if found is not None and int(found[0]) > seq:
+                return
+            cursor.execute(
+                self.store.sql(f"DELETE FROM {self.lines_table} WHERE originator_id = %s"), (key,)
+            )
+            cursor.execute(
+                self.store.sql(f"DELETE FROM {self.table} WHERE originator_id = %s"), (key,)
+            )
+            cursor.execute(
+                self.store.sql(
+                    f"INSERT INTO {self.table} (originator_id, originator_version, head, body) "
+                    "VALUES (%s, %s, %s, %s)"
+                ),
+                (key, seq, head, body),
+            )
+            if lines:
+                rows: list[tuple[Any, ...]] = [(key, *line) for line in lines]
+                self.store.insert_rows(cursor, READ_SNAPSHOT_LINES_TABLE, LINE_COLUMNS, rows)
