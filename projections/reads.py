@@ -81,7 +81,7 @@ class Reads:
         self.rules = rules
         self.clock = clock
         self.store = store or recorder.store.views()
-        self.live = live or LiveReads(recorder, rules, store=self.store)
+        self.live = live or LiveReads(recorder, rules, store=self.store, warm_after_snapshot=True)
         self.reveal: Reveal | None = None
         """Shows an identity number the ledger stores encrypted the way the public
         may see it (masked, or "erased"); from ``keystore`` (``ledger.sealing``)."""

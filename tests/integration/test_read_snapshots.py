@@ -235,6 +235,31 @@ def test_a_snapshot_the_ledger_does_not_back_or_of_another_format_is_ignored(
     assert not live.served_from_snapshot
 
 
+def test_a_process_served_from_the_snapshot_warms_the_subject_for_its_next_reads(
+    ledger: Ledger,
+) -> None:
+    subject = subject_code(11, 7)
+    assert _submit(ledger, _simple_stream(subject, 50, 11), NOW) > 20
+    _fresh(ledger).standing(subject, NOW)  # writes the read snapshot
+    records = ledger.stream(subject)
+    rules = ledger.rule_services()
+    as_of = records[len(records) // 2].time_us
+    want = standing(subject, records, as_of, None, rules).to_json()
+
+    live = LiveReads(ledger.recorder, rules, snapshot_records=1, warm_after_snapshot=True)
+    assert live.standing(subject, as_of).to_json() == want
+    assert live.served_from_snapshot  # the first read: from the snapshot, fold started
+    live.settle()
+    assert live.standing(subject, as_of).to_json() == want
+    assert not live.served_from_snapshot  # then from the fold in memory
+
+    cold = _fresh(ledger)  # without warming, every read goes to the snapshot
+    for _ in range(2):
+        assert cold.standing(subject, as_of).to_json() == want
+        assert cold.served_from_snapshot
+    cold.settle()  # nothing to wait for
+
+
 def test_a_stream_a_snapshot_cannot_serve_gets_none(ledger: Ledger) -> None:
     subject = subject_code(9, 7)
     events = _simple_stream(subject, 40, 9)
