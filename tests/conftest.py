@@ -21,6 +21,27 @@ from entrypoints.bootstrap import bootstrap
 from entrypoints.settings import Settings
 from ledger.app import Ledger
 
+
+@pytest.fixture(autouse=True)
+def _key_files_of_its_own(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test's default signing key and person secret live in a folder of its own.
+
+    The settings' defaults are ``./signing.key`` and ``./person.key``: a command run with
+    them from the checkout (the tests' working directory) created them there, and a later
+    test — or the next ``make test`` in the same checkout — verified its own checkpoints
+    against that stale key ("the signature does not verify"). A test that sets either
+    (environment or settings) still gets its own."""
+    keys = tmp_path_factory.mktemp("keys")
+    for name, file in (
+        ("LEDGER_SIGNING_KEY_FILE", "signing.key"),
+        ("LEDGER_PERSON_SECRET_FILE", "person.key"),
+    ):
+        if name not in os.environ:
+            monkeypatch.setenv(name, str(keys / file))
+
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get("LEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_TEST_DB = "ledger_test"
@@ -85,8 +106,6 @@ def store_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def ledger(store_url: str, tmp_path: Path) -> Iterator[Ledger]:
-    app = bootstrap(
-        Settings(database_url=store_url, person_secret_file=tmp_path / "person.key")
-    )
+    app = bootstrap(Settings(database_url=store_url, person_secret_file=tmp_path / "person.key"))
     yield app
     app.recorder.datastore.close()  # type: ignore[attr-defined]
