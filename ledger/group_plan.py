@@ -159,13 +159,8 @@ def apply(
             outcomes.append(repeat_of(c.index, env, step.record))
             continue
         was_planned = isinstance(step, Accepted)
-        committed = late.get(key)
-        if committed is not None:
-            outcomes.append(repeat_of(c.index, env, committed))
-            if was_planned:
-                dirty.update(_streams(step))
-            continue
-        first = recorded.get(key)
+        # recorded by another writer since the snapshot, or earlier in this group
+        first = late.get(key) or recorded.get(key)
         if first is not None:
             outcomes.append(repeat_of(c.index, env, first))
             if was_planned:
