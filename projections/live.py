@@ -262,11 +262,12 @@ class LiveReads:
         tail = self.store.stream_rows(oid, found.seq) if found.seq < head[0] else []
         if tail and tail[-1].seq != head[0]:
             return None  # recorded since the head was read: fold
-        restored = read_snapshot.restore(found, subject, self.rules, as_of_us, tail)
-        if restored is None:
-            return None
-        timeline, lines = restored
-        result = standing_of(timeline, as_of_us, self.rules, lines)
+        with fewer_collections():  # thousands of lines decoded, all alive until the answer
+            restored = read_snapshot.restore(found, subject, self.rules, as_of_us, tail)
+            if restored is None:
+                return None
+            timeline, lines = restored
+            result = standing_of(timeline, as_of_us, self.rules, lines)
         return replace(result, known_at_us=known_at_us)
 
     def _take_snapshot(self, snap: _Snapshot) -> _Taken | None:

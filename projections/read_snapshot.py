@@ -9,12 +9,17 @@ an instant is the same for every instant between two marks of its lifecycle
 (``projections.standing.score_line``, memoised per stretch). A read snapshot keeps,
 for the stream head it was taken at:
 
-* one line per scored record and stretch: the stretch ``[from_us, until_us)``, when
-  the record takes effect, its event id, note, next calendar change and contribution
-  (``projections.score.Contribution``) — the store hands back only the lines in force
-  at the ``as_of`` asked (``ledger.store.read_snapshots``);
-* a header: the subject's name, every record's effective time (the standing's
-  ``records``) and the open commitments (``projections.open_items``).
+* one line per scored record and stretch (numbered from 0): the stretch
+  ``[from_us, until_us)``, when the record takes effect, its event id, note, next
+  calendar change and contribution (``projections.score.Contribution``);
+* one line per commitment (stretch :data:`COMMITMENT_STRETCH`), in force from when it
+  takes effect until it is closed: its ``projections.open_items.OpenItem`` but the entry;
+* a header: the subject's name and every record's effective time (the standing's
+  ``records``), packed as little-endian int64 after the JSON and a newline.
+
+The store hands back only the lines in force at the ``as_of`` asked
+(``ledger.store.read_snapshots``): a read decodes the commitments open then and the
+score lines that count then, not the whole stream's.
 
 :func:`restore` turns them into a timeline without entries (those memo entries set)
 and the score lines; ``standing_of`` reads them at ``as_of`` as it reads a fold. Records
@@ -37,7 +42,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import sys
 import threading
+from array import array
 from collections.abc import Mapping, Sequence
 from datetime import date
 from enum import Enum
@@ -69,8 +76,12 @@ __all__ = [
     "takes_snapshot",
 ]
 
-FORMAT = 1
-"""The encoding's version; a snapshot of another is ignored (and replaced)."""
+FORMAT = 2
+"""The encoding's version; a snapshot of another is ignored (and replaced). 1: the
+effective times and every commitment in the header's JSON."""
+
+COMMITMENT_STRETCH = -1
+"""The stretch number of a commitment's line (score lines number theirs from 0)."""
 
 SIMPLE_TYPES = frozenset(
     {
@@ -193,6 +204,26 @@ def take(timeline: Timeline, rules: RuleServices) -> tuple[bytes, list[SnapshotL
                 raise ValueError(f"{event_id}: a capped key has no line of its own")
             body = orjson.dumps([event_id, note, following, contribution.to_json()])
             lines.append((item.seq, stretch, effective, start, until, body))
+    for commitment in open_items(timeline, "commitments"):
+        if commitment.entry is None:
+            raise ValueError("a commitment read back from a snapshot cannot be snapshot")
+        lines.append(
+            (
+                commitment.entry.seq,
+                COMMITMENT_STRETCH,
+                commitment.effective_us,
+                None,
+                commitment.closed_us,
+                orjson.dumps(
+                    [
+                        commitment.effective_us,
+                        commitment.closed_us,
+                        commitment.due_end_us,
+                        commitment.body,
+                    ]
+                ),
+            )
+        )
     header = orjson.dumps(
         {
             "format": FORMAT,
@@ -201,14 +232,12 @@ def take(timeline: Timeline, rules: RuleServices) -> tuple[bytes, list[SnapshotL
             "subject": timeline.subject,
             "seq": timeline.last_seq,
             "subject_name": timeline.subject_name,
-            "effective_times": sorted(e.effective_us for e in timeline.entries),
-            "commitments": [
-                [i.effective_us, i.closed_us, i.due_end_us, i.body]
-                for i in open_items(timeline, "commitments")
-            ],
         }
     )
-    return header, lines
+    times = array("q", sorted(e.effective_us for e in timeline.entries))
+    if sys.byteorder == "big":
+        times.byteswap()
+    return header + b"\n" + times.tobytes(), lines
 
 
 def _tail_apart(tail: Sequence[RecordedEvent], rules: RuleServices) -> Timeline | None:
@@ -235,14 +264,17 @@ def restore(
     as_of_us: int,
     tail: Sequence[RecordedEvent] = (),
 ) -> tuple[Timeline, list[ScoreLine]] | None:
-    """The timeline (no entries; the memo entries the standing reads set) and the score
-    lines at ``as_of_us`` (the instant ``found`` was read for), with ``tail``, the
+    """The timeline (no entries; the memo entries the standing reads set: the open
+    commitments among them are those open at ``as_of_us``) and the score lines at
+    ``as_of_us`` (the instant ``found`` was read for), with ``tail``, the
     records after the snapshot, folded on top; None when the snapshot is of another
     format, subject, code or rules, not of the record its row names, or when a record
     of ``tail`` names an earlier record or is of a kind a snapshot cannot serve."""
-    header: dict[str, Any] = orjson.loads(found.body)
+    text, _, packed = found.body.partition(b"\n")
+    header: dict[str, Any] = orjson.loads(text)
     if (
-        header.get("format") != FORMAT
+        not isinstance(header, dict)
+        or header.get("format") != FORMAT
         or header.get("subject") != subject
         or header.get("seq") != found.seq
         or header.get("code") != code_digest()
@@ -255,15 +287,23 @@ def restore(
     timeline = Timeline(subject)
     timeline.last_seq = found.seq
     timeline.subject_name = header["subject_name"]
-    effective_times: list[int] = header["effective_times"]
-    commitments = [
-        OpenItem(None, effective, closed, due, body)
-        for effective, closed, due, body in header["commitments"]
-    ]
+    if len(packed) % 8:
+        return None
+    times = array("q", packed)
+    if sys.byteorder == "big":
+        times.byteswap()
+    effective_times: Sequence[int] = times
+    commitments: list[OpenItem] = []
     lines: list[ScoreLine] = []
-    for raw in found.lines:
-        event_id, note, following, contribution = orjson.loads(raw)
-        lines.append((event_id, note, following, Contribution.from_json(contribution), None, None))
+    for stretch, raw in found.lines:
+        if stretch == COMMITMENT_STRETCH:
+            effective, closed, due, body = orjson.loads(raw)
+            commitments.append(OpenItem(None, effective, closed, due, body))
+        else:
+            event_id, note, following, contribution = orjson.loads(raw)
+            lines.append(
+                (event_id, note, following, Contribution.from_json(contribution), None, None)
+            )
     if part is not None:
         timeline.last_seq = part.last_seq
         if timeline.subject_name is None:

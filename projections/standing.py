@@ -298,12 +298,13 @@ def score_line(
     return (item.entry.id, item.note, following, contribution, item, reading)
 
 
-def _effective_times(timeline: Timeline) -> list[int]:
-    found = timeline.memo.get("effective_times")
+def _effective_times(timeline: Timeline) -> Sequence[int]:
+    """Every entry's effective time, sorted (memoised; a read snapshot sets it)."""
+    found: Sequence[int] | None = timeline.memo.get("effective_times")
     if found is None:
         found = sorted(e.effective_us for e in timeline.entries)
         timeline.memo["effective_times"] = found
-    return list(found) if not isinstance(found, list) else found
+    return found
 
 
 def _suspension(entry: Entry, suspended: dict[str, str]) -> str | None:

@@ -2,10 +2,12 @@
 
 Per subject stream one header row (table ``ledger_read_snapshots``) naming the stream
 head it was taken at (seq and record hash) with a body, and its lines (table
-``ledger_read_snapshot_lines``): one per scored record and stretch of valid time
-``[from_us, until_us)`` (None: unbounded), each with the record's effective time and a
-body. The bodies are bytes only ``projections.read_snapshot`` reads (orjson data, never
-code). Both tables are declared in ``ledger.store.tables``.
+``ledger_read_snapshot_lines``): one per record and stretch of valid time
+``[from_us, until_us)`` (None: unbounded), each with the record's effective time, its
+stretch's number and a body; a read gets the lines in force at the instant it asks.
+The bodies, and what a stretch number means beyond ordering a record's lines, are
+``projections.read_snapshot``'s (orjson data, never code). Both tables are declared in
+``ledger.store.tables``.
 
 Like the decision-state snapshots (``ledger.snapshots``) a snapshot is never trusted
 blindly: :meth:`ReadSnapshots.read` returns one only while the ledger still holds the
@@ -37,12 +39,13 @@ LINE_COLUMNS = "originator_id, seq, stretch, effective_us, from_us, until_us, bo
 @dataclass(frozen=True, slots=True)
 class ReadSnapshot:
     """A stored snapshot as one read finds it: taken at record ``seq`` (hash ``head``),
-    its ``body`` and the bodies of the lines in force at the instant asked, seq order."""
+    its ``body`` and the lines in force at the instant asked, (stretch, body) each in
+    (seq, stretch) order."""
 
     seq: int
     head: bytes
     body: bytes
-    lines: list[bytes]
+    lines: list[tuple[int, bytes]]
 
 
 class ReadSnapshots:
@@ -57,31 +60,32 @@ class ReadSnapshots:
     def read(self, originator_id: UUID, at_us: int) -> ReadSnapshot | None:
         """The stream's snapshot with the lines whose record takes effect by ``at_us``
         and whose stretch holds ``at_us``, when the ledger still holds the record it
-        was taken at with the same hash; else None."""
+        was taken at with the same hash; else None. One statement (one consistent
+        read, one round trip), rows in binary where the database has it."""
         key = self.store.id_param(originator_id)
-        with self.store.read_transaction() as cursor:
-            cursor.execute(
-                self.store.sql(
-                    f"SELECT s.originator_version, s.head, s.body FROM {self.table} s "
-                    f"JOIN {self.events_table} r ON r.originator_id = s.originator_id "
-                    "AND r.originator_version = s.originator_version AND r.hash = s.head "
-                    "WHERE s.originator_id = %s"
-                ),
-                (key,),
-            )
-            row = cursor.fetchone()
-            if row is None:
-                return None
-            cursor.execute(
-                self.store.sql(
-                    f"SELECT body FROM {self.lines_table} WHERE originator_id = %s "
-                    "AND effective_us <= %s AND (from_us IS NULL OR from_us <= %s) "
-                    "AND (until_us IS NULL OR until_us > %s) ORDER BY seq"
-                ),
-                (key, at_us, at_us, at_us),
-            )
-            lines = [bytes(r[0]) for r in cursor.fetchall()]
-        return ReadSnapshot(int(row[0]), bytes(row[1]), bytes(row[2]), lines)
+        sql = self.store.sql(
+            f"WITH found AS (SELECT s.originator_version, s.head, s.body FROM {self.table} s "
+            f"JOIN {self.events_table} r ON r.originator_id = s.originator_id "
+            "AND r.originator_version = s.originator_version AND r.hash = s.head "
+            "WHERE s.originator_id = %s) "
+            "SELECT originator_version, NULL, head, body FROM found UNION ALL "
+            f"SELECT seq, stretch, NULL, body FROM {self.lines_table} "
+            "WHERE originator_id = %s AND EXISTS (SELECT 1 FROM found) "
+            "AND effective_us <= %s AND (from_us IS NULL OR from_us <= %s) "
+            "AND (until_us IS NULL OR until_us > %s) ORDER BY 1, 2"
+        )
+        with self.store.read_transaction(snapshot=False) as cursor:
+            rows = self.store.fetch(cursor, sql, (key, key, at_us, at_us, at_us))
+        header: tuple[Any, ...] | None = None
+        lines: list[tuple[int, bytes]] = []
+        for seq, stretch, head, body in rows:
+            if stretch is None:
+                header = (seq, head, body)
+            else:
+                lines.append((stretch, bytes(body)))
+        if header is None:
+            return None
+        return ReadSnapshot(int(header[0]), bytes(header[1]), bytes(header[2]), lines)
 
     def save(
         self,

@@ -222,13 +222,13 @@ def test_a_snapshot_the_ledger_does_not_back_or_of_another_format_is_ignored(
     assert live.standing(subject, as_of).to_json() == want
     assert live.served_from_snapshot
 
-    with store.transaction() as cursor:  # another format
+    with store.transaction() as cursor:  # format 1: the effective times and commitments in JSON
         cursor.execute(store.sql(f"SELECT body FROM {table} WHERE originator_id = %s"), (key,))
-        body = orjson.loads(bytes(cursor.fetchone()[0]))
-        body["format"] = 0
+        header = orjson.loads(bytes(cursor.fetchone()[0]).partition(b"\n")[0])
+        header |= {"format": 1, "effective_times": [], "commitments": []}
         cursor.execute(
             store.sql(f"UPDATE {table} SET body = %s WHERE originator_id = %s"),
-            (orjson.dumps(body), key),
+            (orjson.dumps(header), key),
         )
     live = _fresh(ledger)
     assert live.standing(subject, as_of).to_json() == want
@@ -337,3 +337,48 @@ def test_records_after_the_snapshot_naming_nothing_earlier_are_folded_on_top(
     rules = ledger.rule_services()
     assert got == standing(subject, records, NOW + 4_000_000, None, rules).to_json()
     _assert_snapshot_answers(ledger, subject, None)  # that fold took it again
+
+
+def test_a_snapshot_answers_the_commitments_open_at_the_instant_asked(ledger: Ledger) -> None:
+    subject = subject_code(12, 7)
+
+    def event(event_id: str, kind: str, day: int, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "specversion": "1.0",
+            "id": event_id,
+            "source": SOURCES[0],
+            "type": kind,
+            "subject": subject,
+            "time": (START + timedelta(days=day)).isoformat(),
+            "datacontenttype": "application/json",
+            "data": data,
+        }
+
+    made = {"commitment_type": "voluntary", "matter": "承诺书", "due": None}
+    events = [
+        *(  # findings to score beside them
+            e
+            for e in _simple_stream(subject, 10, 21)
+            if e["type"] in {"credit.penalty.decided", "credit.violation.recorded"}
+        ),
+        event("rs-closed-early", "credit.commitment.made", 100, made),
+        event("rs-closed-late", "credit.commitment.made", 101, made),
+        event(
+            "rs-kept-early", "credit.commitment.fulfilled", 110, {"commitment": "rs-closed-early"}
+        ),
+        event("rs-kept-late", "credit.commitment.fulfilled", 200, {"commitment": "rs-closed-late"}),
+    ]
+    assert _submit(ledger, events, NOW) == len(events)
+    _fresh(ledger).standing(subject, NOW)  # writes the read snapshot
+    records = ledger.stream(subject)
+    rules = ledger.rule_services()
+    for day, want_open in ((105, {"rs-closed-early", "rs-closed-late"}), (150, {"rs-closed-late"})):
+        as_of = to_us(START + timedelta(days=day))
+        live = _fresh(ledger)
+        got = live.standing(subject, as_of).to_json()
+        assert live.served_from_snapshot
+        assert {c["event_id"] for c in got["open_commitments"]} == want_open
+        assert got == standing(subject, records, as_of, None, rules).to_json()
+    live = _fresh(ledger)
+    assert live.standing(subject, to_us(START + timedelta(days=250))).open_commitments == ()
+    assert live.served_from_snapshot
