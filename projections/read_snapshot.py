@@ -10,12 +10,14 @@ an instant is the same for every instant between two marks of its lifecycle
 for the stream head it was taken at:
 
 * one line per scored record and stretch (numbered from 0): the stretch
-  ``[from_us, until_us)``, when the record takes effect, its event id, note, next
-  calendar change and contribution (``projections.score.Contribution``);
+  ``[from_us, until_us)``, when the record takes effect, its note, next calendar change
+  and contribution (``projections.score.Contribution``, which names the record); a
+  note ``"{event id}: {text}"`` as the index of its text in the header's notes;
 * one line per commitment (stretch :data:`COMMITMENT_STRETCH`), in force from when it
   takes effect until it is closed: its ``projections.open_items.OpenItem`` but the entry;
-* a header: the subject's name and every record's effective time (the standing's
-  ``records``), packed as little-endian int64 after the JSON and a newline.
+* a header: the subject's name, the notes' texts (many records share one) and every
+  record's effective time (the standing's ``records``), packed as little-endian int64
+  after the JSON and a newline.
 
 The store hands back only the lines in force at the ``as_of`` asked
 (``ledger.store.read_snapshots``): a read decodes the commitments open then and the
@@ -76,9 +78,10 @@ __all__ = [
     "takes_snapshot",
 ]
 
-FORMAT = 2
+FORMAT = 3
 """The encoding's version; a snapshot of another is ignored (and replaced). 1: the
-effective times and every commitment in the header's JSON."""
+effective times and every commitment in the header's JSON; 2: each line's event id and
+whole note in it."""
 
 COMMITMENT_STRETCH = -1
 """The stretch number of a commitment's line (score lines number theirs from 0)."""
@@ -190,6 +193,7 @@ def take(timeline: Timeline, rules: RuleServices) -> tuple[bytes, list[SnapshotL
     header and its lines, every scored record read once in each stretch of valid time
     from its effective time on."""
     lines: list[SnapshotLine] = []
+    notes: dict[str, int] = {}
     for item in scored_records(timeline, rules):
         effective = item.entry.effective_us
         marks = item.marks
@@ -202,7 +206,11 @@ def take(timeline: Timeline, rules: RuleServices) -> tuple[bytes, list[SnapshotL
             event_id, note, following, contribution, _, _ = score_line(timeline, item, at, rules)
             if contribution is None:
                 raise ValueError(f"{event_id}: a capped key has no line of its own")
-            body = orjson.dumps([event_id, note, following, contribution.to_json()])
+            if contribution.event_id != event_id:
+                raise ValueError(f"{event_id}: a line's contribution is of another record")
+            body = orjson.dumps(
+                [_note_ref(note, event_id, notes), following, contribution.to_json()]
+            )
             lines.append((item.seq, stretch, effective, start, until, body))
     for commitment in open_items(timeline, "commitments"):
         if commitment.entry is None:
@@ -232,12 +240,23 @@ def take(timeline: Timeline, rules: RuleServices) -> tuple[bytes, list[SnapshotL
             "subject": timeline.subject,
             "seq": timeline.last_seq,
             "subject_name": timeline.subject_name,
+            "notes": list(notes),
         }
     )
     times = array("q", sorted(e.effective_us for e in timeline.entries))
     if sys.byteorder == "big":
         times.byteswap()
     return header + b"\n" + times.tobytes(), lines
+
+
+def _note_ref(note: str | None, event_id: str, notes: dict[str, int]) -> str | int | None:
+    """How a line stores its record's ``note``: the index in ``notes`` (the snapshot's,
+    added to) of what follows ``"{event_id}: "`` when it starts so (the findings' notes
+    do, and many records share the rest), else the note itself."""
+    prefix = f"{event_id}: "
+    if note is None or not note.startswith(prefix):
+        return note
+    return notes.setdefault(note[len(prefix) :], len(notes))
 
 
 def _tail_apart(tail: Sequence[RecordedEvent], rules: RuleServices) -> Timeline | None:
@@ -293,6 +312,7 @@ def restore(
     if sys.byteorder == "big":
         times.byteswap()
     effective_times: Sequence[int] = times
+    notes: list[str] = header["notes"]
     commitments: list[OpenItem] = []
     lines: list[ScoreLine] = []
     for stretch, raw in found.lines:
@@ -300,10 +320,12 @@ def restore(
             effective, closed, due, body = orjson.loads(raw)
             commitments.append(OpenItem(None, effective, closed, due, body))
         else:
-            event_id, note, following, contribution = orjson.loads(raw)
-            lines.append(
-                (event_id, note, following, Contribution.from_json(contribution), None, None)
-            )
+            note, following, json = orjson.loads(raw)
+            contribution = Contribution.from_json(json)
+            event_id = contribution.event_id
+            if isinstance(note, int):
+                note = f"{event_id}: {notes[note]}"
+            lines.append((event_id, note, following, contribution, None, None))
     if part is not None:
         timeline.last_seq = part.last_seq
         if timeline.subject_name is None:
