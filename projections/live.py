@@ -31,6 +31,7 @@ from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from uuid import UUID
 
 from commands.services import RuleServices
 from events.codes import subject_stream_id
@@ -256,19 +257,26 @@ class LiveReads:
             return None
         if self.snapshot_records is not None and head[0] < self.snapshot_records:
             return None
+        with fewer_collections():  # thousands of rows and lines, all alive until the answer
+            result = self._standing_from_snapshot(oid, subject, head[0], as_of_us)
+        return None if result is None else replace(result, known_at_us=known_at_us)
+
+    def _standing_from_snapshot(
+        self, oid: UUID, subject: str, head_seq: int, as_of_us: int
+    ) -> Standing | None:
+        """:meth:`_stored_standing` from the read on (the rows and lines it decodes are
+        freed when it returns)."""
         found = self.read_snapshots.read(oid, as_of_us)
-        if found is None or not head[0] - read_snapshot.TAIL_RECORDS <= found.seq <= head[0]:
+        if found is None or not head_seq - read_snapshot.TAIL_RECORDS <= found.seq <= head_seq:
             return None
-        tail = self.store.stream_rows(oid, found.seq) if found.seq < head[0] else []
-        if tail and tail[-1].seq != head[0]:
+        tail = self.store.stream_rows(oid, found.seq) if found.seq < head_seq else []
+        if tail and tail[-1].seq != head_seq:
             return None  # recorded since the head was read: fold
-        with fewer_collections():  # thousands of lines decoded, all alive until the answer
-            restored = read_snapshot.restore(found, subject, self.rules, as_of_us, tail)
-            if restored is None:
-                return None
-            timeline, lines = restored
-            result = standing_of(timeline, as_of_us, self.rules, lines)
-        return replace(result, known_at_us=known_at_us)
+        restored = read_snapshot.restore(found, subject, self.rules, as_of_us, tail)
+        if restored is None:
+            return None
+        timeline, lines = restored
+        return standing_of(timeline, as_of_us, self.rules, lines)
 
     def _take_snapshot(self, snap: _Snapshot) -> _Taken | None:
         """The read snapshot of ``snap.full`` (the head record it is of, header and

@@ -315,7 +315,8 @@ def restore(
     notes: list[str] = header["notes"]
     commitments: list[OpenItem] = []
     lines: list[ScoreLine] = []
-    for stretch, raw in found.lines:
+    for row in found.lines:
+        stretch, raw = row[0], row[1]
         if stretch == COMMITMENT_STRETCH:
             effective, closed, due, body = orjson.loads(raw)
             commitments.append(OpenItem(None, effective, closed, due, body))

@@ -39,13 +39,13 @@ LINE_COLUMNS = "originator_id, seq, stretch, effective_us, from_us, until_us, bo
 @dataclass(frozen=True, slots=True)
 class ReadSnapshot:
     """A stored snapshot as one read finds it: taken at record ``seq`` (hash ``head``),
-    its ``body`` and the lines in force at the instant asked, (stretch, body) each in
-    (seq, stretch) order."""
+    its ``body`` and the lines in force at the instant asked in (seq, stretch) order,
+    each a row whose first two columns are its stretch and its body (bytes)."""
 
     seq: int
     head: bytes
     body: bytes
-    lines: list[tuple[int, bytes]]
+    lines: list[tuple[Any, ...]]
 
 
 class ReadSnapshots:
@@ -61,31 +61,27 @@ class ReadSnapshots:
         """The stream's snapshot with the lines whose record takes effect by ``at_us``
         and whose stretch holds ``at_us``, when the ledger still holds the record it
         was taken at with the same hash; else None. One statement (one consistent
-        read, one round trip), rows in binary where the database has it."""
+        read, one round trip), rows in binary where the database has it, the lines'
+        rows kept as they come."""
         key = self.store.id_param(originator_id)
         sql = self.store.sql(
             f"WITH found AS (SELECT s.originator_version, s.head, s.body FROM {self.table} s "
             f"JOIN {self.events_table} r ON r.originator_id = s.originator_id "
             "AND r.originator_version = s.originator_version AND r.hash = s.head "
             "WHERE s.originator_id = %s) "
-            "SELECT originator_version, NULL, head, body FROM found UNION ALL "
-            f"SELECT seq, stretch, NULL, body FROM {self.lines_table} "
+            "SELECT NULL, body, -1, originator_version, head FROM found UNION ALL "
+            f"SELECT stretch, body, seq, NULL, NULL FROM {self.lines_table} "
             "WHERE originator_id = %s AND EXISTS (SELECT 1 FROM found) "
             "AND effective_us <= %s AND (from_us IS NULL OR from_us <= %s) "
-            "AND (until_us IS NULL OR until_us > %s) ORDER BY 1, 2"
+            "AND (until_us IS NULL OR until_us > %s) ORDER BY 3, 1"
         )
         with self.store.read_transaction(snapshot=False) as cursor:
             rows = self.store.fetch(cursor, sql, (key, key, at_us, at_us, at_us))
-        header: tuple[Any, ...] | None = None
-        lines: list[tuple[int, bytes]] = []
-        for seq, stretch, head, body in rows:
-            if stretch is None:
-                header = (seq, head, body)
-            else:
-                lines.append((stretch, bytes(body)))
-        if header is None:
-            return None
-        return ReadSnapshot(int(header[0]), bytes(header[1]), bytes(header[2]), lines)
+        if not rows or rows[0][0] is not None:
+            return None  # no snapshot the ledger backs (the header row sorts first)
+        _, body, _, seq, head = rows[0]
+        del rows[0]
+        return ReadSnapshot(int(seq), bytes(head), bytes(body), rows)
 
     def save(
         self,
