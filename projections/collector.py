@@ -12,7 +12,13 @@ collected, only less often.
 
 The thresholds are process-wide: nested and concurrent blocks (the API's threads)
 share one raise, and the thresholds in force before the first block are restored
-when the last one ends.
+when the last one ends with no more young objects alive than their first threshold
+allows; else they stay raised until a later block ends so. A block usually ends with
+its answer alive (a cold read from a read snapshot: ~13,600 objects, the contributions
+of 3,236 score lines), and restoring the thresholds then would collect it at once,
+traversing every one of those objects for nothing (the caller frees them soon): py-spy
+put 15-20 % of such a read there. Raised thresholds still collect, every 100,000
+allocations.
 """
 
 from __future__ import annotations
@@ -36,10 +42,10 @@ _saved: tuple[int, int, int] | None = None
 @contextmanager
 def fewer_collections() -> Iterator[None]:
     """Run the block with :data:`FOLD_THRESHOLDS` (module docstring); the previous
-    thresholds are back once no block is running."""
+    thresholds are back once no block is running and few young objects are alive."""
     global _depth, _saved
     with _lock:
-        if _depth == 0:
+        if _depth == 0 and _saved is None:
             _saved = gc.get_threshold()
             gc.set_threshold(*FOLD_THRESHOLDS)
         _depth += 1
@@ -48,6 +54,6 @@ def fewer_collections() -> Iterator[None]:
     finally:
         with _lock:
             _depth -= 1
-            if _depth == 0 and _saved is not None:
+            if _depth == 0 and _saved is not None and gc.get_count()[0] <= _saved[0]:
                 gc.set_threshold(*_saved)
                 _saved = None

@@ -10,6 +10,15 @@ import pytest
 from projections.collector import FOLD_THRESHOLDS, fewer_collections
 
 
+@pytest.fixture(autouse=True)
+def _restored() -> None:
+    """Start from the thresholds restored (an earlier block in this process may have
+    left them raised, ending with many young objects alive)."""
+    gc.collect()
+    with fewer_collections():
+        pass
+
+
 def test_thresholds_are_raised_inside_and_restored_after_nested_blocks() -> None:
     before = gc.get_threshold()
     with fewer_collections():
@@ -44,3 +53,17 @@ def test_overlapping_blocks_in_threads_restore_the_thresholds_once_both_end() ->
     release.set()
     thread.join(5)
     assert gc.get_threshold() == before
+
+
+def test_a_block_that_ends_with_many_young_objects_alive_leaves_them_uncollected() -> None:
+    before = gc.get_threshold()
+    with fewer_collections():
+        answer = [[i] for i in range(5 * before[0])]  # alive after the block
+    assert gc.get_threshold() == FOLD_THRESHOLDS  # restoring now would collect them
+    collections = gc.get_stats()[0]["collections"]
+    more = [[i] for i in range(before[0])]
+    assert gc.get_stats()[0]["collections"] == collections
+    del answer, more
+    with fewer_collections():
+        pass
+    assert gc.get_threshold() == before  # restored once a block ends without them
