@@ -25,7 +25,7 @@ page renderer (``install(app, page=…)``; the pages pass theirs).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -43,6 +43,7 @@ __all__ = [
     "ProblemPage",
     "ProblemResponse",
     "install",
+    "invalid_request",
     "language_of",
     "problem_body",
     "status_of_rejection",
@@ -208,14 +209,20 @@ async def _on_problem(request: Request, exc: Exception) -> Response:
     return _answer(request, exc)
 
 
-async def _on_validation(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
+def invalid_request(errors: Iterable[Mapping[str, Any]]) -> ProblemError:
+    """The 400 ``invalid-request`` of validation ``errors`` (pydantic's, each with its
+    ``loc`` and ``msg``): every invalid parameter named with its reason."""
     invalid = [
         {"name": _location(e.get("loc", ())), "reason": str(e.get("msg", "invalid"))}
-        for e in exc.errors()
+        for e in errors
     ]
     detail = "; ".join(f"{i['name']}: {i['reason']}" for i in invalid) or "invalid request"
-    return _answer(request, ProblemError(400, Reason.INVALID_REQUEST, detail, invalid=invalid))
+    return ProblemError(400, Reason.INVALID_REQUEST, detail, invalid=invalid)
+
+
+async def _on_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return _answer(request, invalid_request(exc.errors()))
 
 
 async def _on_http(request: Request, exc: Exception) -> Response:
