@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Manual measurement of the bench's HTTP row (issue 21) alone: ``ledger serve`` as
+``bench.concurrency.serve`` starts it, ``--clients`` keep-alive clients POSTing single
+events as ``bench.concurrency.measure_http`` does, and the serve process's own CPU per
+request (``/proc/PID/stat`` utime+stime over the timed round only: start-up and the
+warm-up round are not counted). Not part of the test suite.
+
+Usage::
+
+    .venv/bin/python tools/http_probe.py [--url URL] [--events 400] [--clients 8]
+        [--rounds 2] [--code DIR ...] [--profile OUT.json]
+
+Each ``--code`` is a source tree the serve runs from (``PYTHONPATH``; e.g. a
+``git archive`` of another commit): the variants are run interleaved (A, B, A, B, …),
+each round a fresh serve on the same schema (``httpprobe``, dropped at the end) with
+events of their own. ``--profile`` records the timed round of the first variant's
+first round with py-spy (speedscope format).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import orjson  # noqa: E402
+
+from bench.concurrency import _tokens, serve  # noqa: E402
+from bench.database import ensure_database, fresh_schema  # noqa: E402
+from bench.report import percentile  # noqa: E402
+from bench.workloads import SCALES, Workload  # noqa: E402
+from entrypoints.settings import Settings  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _serve_pid() -> int:
+    """The ``ledger serve`` child of this process."""
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == me and b"serve" in (entry / "cmdline").read_bytes():
+                return int(entry.name)
+    raise RuntimeError("no ledger serve child found")
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _post(
+    base: str, events: Sequence[dict[str, Any]], tokens: dict[str, str], clients: int
+) -> dict[str, Any]:
+    shares = [list(events[k::clients]) for k in range(clients)]
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    statuses: Counter[str] = Counter()
+    barrier = threading.Barrier(clients + 1)
+
+    def client(k: int) -> None:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            http.get("/healthz")
+            barrier.wait()
+            for event in shares[k]:
+                started = time.perf_counter()
+                response = http.post(
+                    "/v1/events",
+                    content=orjson.dumps(event),
+                    headers={
+                        "content-type": "application/json",
+                        "authorization": f"Bearer {tokens[event['source']]}",
+                    },
+                )
+                latencies[k].append(time.perf_counter() - started)
+                statuses[str(response.status_code)] += 1
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    return {
+        "latencies": [x for s in latencies for x in s],
+        "seconds": time.perf_counter() - started,
+        "statuses": dict(statuses),
+    }
+
+
+@contextlib.contextmanager
+def _profiled(pid: int, out: str | None) -> Iterator[None]:
+    if out is None:
+        yield
+        return
+    spy = ROOT / ".venv" / "bin" / "py-spy"
+    process = subprocess.Popen(
+        [
+            "nice",
+            "-n",
+            "19",
+            str(spy),
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            "speedscope",
+            "-o",
+            out,
+            "--rate",
+            "250",
+            "--threads",
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.0)
+    try:
+        yield
+    finally:
+        process.send_signal(2)
+        process.wait(timeout=60)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/ledger_http")
+    parser.add_argument("--events", type=int, default=400)
+    parser.add_argument("--warmup", type=int, default=80)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--code", action="append", default=[])
+    parser.add_argument("--profile")
+    parser.add_argument("--schema", default="httpprobe")
+    args = parser.parse_args()
+    workload = Workload(SCALES["smoke"])
+    variants = args.code or [str(ROOT)]
+    ensure_database(args.url)
+    print(f"load before: {os.getloadavg()}")
+    seed = 100
+    with fresh_schema(args.url, args.schema) as url, tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)  # serve's default key files land here
+        for round_ in range(args.rounds):
+            for n, code in enumerate(variants):
+                seed += 2
+                warm = workload.followups(args.warmup, seed=seed)
+                timed = workload.followups(args.events, seed=seed + 1)
+                tokens_file = Path(tmp) / f"tokens-{seed}.json"
+                tokens = _tokens(tokens_file, [e["source"] for e in warm + timed])
+                env = dict(Settings().child_environment, PYTHONPATH=code)
+                with serve(url, tokens_file, env) as base:
+                    pid = _serve_pid()
+                    _post(base, warm, tokens, args.clients)
+                    profile = args.profile if round_ == 0 and n == 0 else None
+                    with _profiled(pid, profile):
+                        cpu = _cpu_s(pid)
+                        found = _post(base, timed, tokens, args.clients)
+                        cpu = _cpu_s(pid) - cpu
+                ms = [x * 1000 for x in found["latencies"]]
+                figures = " ".join(f"p{p} {percentile(ms, p):6.1f}" for p in (50, 95, 99))
+                print(
+                    f"round {round_} {Path(code).name:10} n={len(ms)} {figures} ms  "
+                    f"{len(ms) / found['seconds']:6.1f} ev/s  serve "
+                    f"{cpu / len(ms) * 1000:5.2f} ms CPU/req  {found['statuses']}  "
+                    f"load {os.getloadavg()[0]:.2f}",
+                    flush=True,
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
