@@ -42,6 +42,7 @@ __all__ = [
     "ProblemError",
     "ProblemPage",
     "ProblemResponse",
+    "answer",
     "install",
     "invalid_request",
     "language_of",
@@ -190,7 +191,7 @@ def wants_html(request: Request) -> bool:
     return not json_at or html < min(json_at)
 
 
-def _answer(request: Request, problem: ProblemError) -> Response:
+def answer(request: Request, problem: ProblemError) -> Response:
     """The problem as JSON, or as the app's page for a browser."""
     page: ProblemPage | None = getattr(request.app.state, "problem_page", None)
     if page is not None and wants_html(request):
@@ -206,7 +207,7 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
-    return _answer(request, exc)
+    return answer(request, exc)
 
 
 def invalid_request(errors: Iterable[Mapping[str, Any]]) -> ProblemError:
@@ -222,7 +223,7 @@ def invalid_request(errors: Iterable[Mapping[str, Any]]) -> ProblemError:
 
 async def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    return _answer(request, invalid_request(exc.errors()))
+    return answer(request, invalid_request(exc.errors()))
 
 
 async def _on_http(request: Request, exc: Exception) -> Response:
@@ -242,12 +243,12 @@ async def _on_http(request: Request, exc: Exception) -> Response:
     elif status == 405:
         detail = f"{request.method} is not allowed on {request.url.path}"
     headers = dict(exc.headers or {})
-    return _answer(request, ProblemError(status, code, detail, headers=headers))
+    return answer(request, ProblemError(status, code, detail, headers=headers))
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     _log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return _answer(
+    return answer(
         request,
         ProblemError(500, Reason.INTERNAL, f"unexpected {type(exc).__name__}; the ledger logged it"),
     )

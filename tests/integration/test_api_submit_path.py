@@ -204,3 +204,28 @@ def test_the_openapi_operation_declares_wait_and_the_bearer_scheme(
             },
         }
     ]
+
+
+def test_other_methods_still_reach_the_router(client: TestClient, demo_app: DemoApp) -> None:
+    response = client.get("/v1/events", headers=_agency(demo_app))
+    _problem(response, 405, "method-not-allowed", "GET is not allowed on /v1/events")
+
+
+def test_a_browser_gets_the_problem_page(client: TestClient, demo_app: DemoApp) -> None:
+    headers = {**_agency(demo_app), "accept": "text/html"}
+    response = _post(client, demo_app, "page", headers=headers, body=b"{")
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert "not-json" in response.text
+
+
+def test_an_unexpected_error_is_the_500_problem(
+    demo_app: DemoApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr(demo_app.ledger, "submit", broken)
+    client = TestClient(demo_app.app, raise_server_exceptions=False)
+    response = _post(client, demo_app, "boom", headers=_agency(demo_app))
+    _problem(response, 500, "internal-error", "unexpected RuntimeError; the ledger logged it")
