@@ -42,6 +42,7 @@ from bench.concurrency import _tokens, serve  # noqa: E402
 from bench.database import ensure_database, fresh_schema  # noqa: E402
 from bench.report import percentile  # noqa: E402
 from bench.workloads import SCALES, Workload  # noqa: E402
+from entrypoints.cli.bench import factories  # noqa: E402
 from entrypoints.settings import Settings  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -64,6 +65,32 @@ def _serve_pid() -> int:
 def _cpu_s(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _per_transaction(url: str, after: int) -> float:
+    """Records per write transaction after position ``after`` (a transaction's records
+    share their recording time): how much group commit shared."""
+    ledger = factories().ledger(url)
+    try:
+        recorder = ledger.recorder
+        with recorder.store.read_transaction() as cursor:
+            cursor.execute(
+                f"SELECT count(*), count(DISTINCT recorded_us) FROM {recorder.events_table} "
+                "WHERE notification_id > %s",
+                (after,),
+            )
+            records, transactions = cursor.fetchone()
+        return float(records / max(transactions, 1))
+    finally:
+        ledger.recorder.datastore.close()  # type: ignore[attr-defined]
+
+
+def _size(url: str) -> int:
+    ledger = factories().ledger(url)
+    try:
+        return ledger.size()
+    finally:
+        ledger.recorder.datastore.close()  # type: ignore[attr-defined]
 
 
 def _post(
@@ -169,17 +196,20 @@ def main() -> int:
                 with serve(url, tokens_file, env) as base:
                     pid = _serve_pid()
                     _post(base, warm, tokens, args.clients)
+                    start = _size(url)
                     profile = args.profile if round_ == 0 and n == 0 else None
                     with _profiled(pid, profile):
                         cpu = _cpu_s(pid)
                         found = _post(base, timed, tokens, args.clients)
                         cpu = _cpu_s(pid) - cpu
+                group = _per_transaction(url, start)
                 ms = [x * 1000 for x in found["latencies"]]
                 figures = " ".join(f"p{p} {percentile(ms, p):6.1f}" for p in (50, 95, 99))
                 print(
                     f"round {round_} {Path(code).name:10} n={len(ms)} {figures} ms  "
                     f"{len(ms) / found['seconds']:6.1f} ev/s  serve "
-                    f"{cpu / len(ms) * 1000:5.2f} ms CPU/req  {found['statuses']}  "
+                    f"{cpu / len(ms) * 1000:5.2f} ms CPU/req  {group:4.2f} ev/txn  "
+                    f"{found['statuses']}  "
                     f"load {os.getloadavg()[0]:.2f}",
                     flush=True,
                 )
