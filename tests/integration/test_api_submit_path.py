@@ -16,7 +16,8 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.e2e.apphelpers import DemoApp, build_demo_app
+from bench.concurrency import post_singles
+from tests.e2e.apphelpers import DemoApp, build_demo_app, serve
 from tests.integration.test_api_roles import event, person_subject
 
 WAIT_DOC = (
@@ -229,3 +230,24 @@ def test_an_unexpected_error_is_the_500_problem(
     client = TestClient(demo_app.app, raise_server_exceptions=False)
     response = _post(client, demo_app, "boom", headers=_agency(demo_app))
     _problem(response, 500, "internal-error", "unexpected RuntimeError; the ledger logged it")
+
+
+def test_concurrent_keep_alive_clients_over_uvicorn_each_get_their_record(
+    demo_app: DemoApp,
+) -> None:
+    """The bench's HTTP clients (``bench.concurrency.post_singles``) against the app
+    served by uvicorn: every event of four concurrent keep-alive clients recorded once,
+    each answered 201 with its own record; a refused token fails the run loudly."""
+    subject = person_subject(demo_app)
+    events = [event(subject, f"http-{i}") for i in range(12)]
+    token = demo_app.tokens["agency"]
+    with serve(demo_app.app) as base:
+        found = post_singles(base, events, {"samr/440300": token}, 4)
+        with pytest.raises(RuntimeError, match="unauthenticated"):
+            post_singles(base, events[:1], {"samr/440300": "ledger_unknown"}, 1)
+    assert found["statuses"] == {"201": 12} and len(found["latencies"]) == 12
+    client = TestClient(demo_app.app)
+    auditor = demo_app.headers("auditor")
+    for e in events:
+        record = client.get(f"/v1/records/samr/440300/{e['id']}", headers=auditor)
+        assert record.status_code == 200, record.text
