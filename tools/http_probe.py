@@ -25,20 +25,15 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-import orjson  # noqa: E402
 
-from bench.concurrency import _tokens, serve  # noqa: E402
+from bench.concurrency import _tokens, post_singles, serve  # noqa: E402
 from bench.database import ensure_database, fresh_schema  # noqa: E402
 from bench.report import percentile  # noqa: E402
 from bench.workloads import SCALES, Workload  # noqa: E402
@@ -93,71 +88,17 @@ def _size(url: str) -> int:
         ledger.recorder.datastore.close()  # type: ignore[attr-defined]
 
 
-def _post(
-    base: str, events: Sequence[dict[str, Any]], tokens: dict[str, str], clients: int
-) -> dict[str, Any]:
-    shares = [list(events[k::clients]) for k in range(clients)]
-    latencies: list[list[float]] = [[] for _ in range(clients)]
-    statuses: Counter[str] = Counter()
-    barrier = threading.Barrier(clients + 1)
-
-    def client(k: int) -> None:
-        with httpx.Client(base_url=base, timeout=60) as http:
-            http.get("/healthz")
-            barrier.wait()
-            for event in shares[k]:
-                started = time.perf_counter()
-                response = http.post(
-                    "/v1/events",
-                    content=orjson.dumps(event),
-                    headers={
-                        "content-type": "application/json",
-                        "authorization": f"Bearer {tokens[event['source']]}",
-                    },
-                )
-                latencies[k].append(time.perf_counter() - started)
-                statuses[str(response.status_code)] += 1
-
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for t in threads:
-        t.join()
-    return {
-        "latencies": [x for s in latencies for x in s],
-        "seconds": time.perf_counter() - started,
-        "statuses": dict(statuses),
-    }
-
-
 @contextlib.contextmanager
-def _profiled(pid: int, out: str | None) -> Iterator[None]:
-    if out is None:
+def _attached(pid: int, command: str | None) -> Iterator[None]:
+    """``command`` (``{pid}`` replaced by the serve's) running, under ``nice -n 19``,
+    while the block runs; stopped with SIGINT at its end (py-spy, perf)."""
+    if command is None:
         yield
         return
-    spy = ROOT / ".venv" / "bin" / "py-spy"
     process = subprocess.Popen(
-        [
-            "nice",
-            "-n",
-            "19",
-            str(spy),
-            "record",
-            "--pid",
-            str(pid),
-            "--format",
-            "speedscope",
-            "-o",
-            out,
-            "--rate",
-            "250",
-            "--threads",
-            "--nonblocking",
-        ],
+        ["nice", "-n", "19", *command.format(pid=pid).split()],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL if "py-spy" in command else None,
     )
     time.sleep(1.0)
     try:
@@ -175,7 +116,10 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--code", action="append", default=[])
-    parser.add_argument("--profile")
+    parser.add_argument("--profile", help="py-spy speedscope file of the first timed round")
+    parser.add_argument(
+        "--attach", help="a command run during the first timed round ({pid}: the serve's)"
+    )
     parser.add_argument("--schema", default="httpprobe")
     args = parser.parse_args()
     workload = Workload(SCALES["smoke"])
@@ -195,20 +139,27 @@ def main() -> int:
                 env = dict(Settings().child_environment, PYTHONPATH=code)
                 with serve(url, tokens_file, env) as base:
                     pid = _serve_pid()
-                    _post(base, warm, tokens, args.clients)
+                    post_singles(base, warm, tokens, args.clients)
                     start = _size(url)
-                    profile = args.profile if round_ == 0 and n == 0 else None
-                    with _profiled(pid, profile):
-                        cpu = _cpu_s(pid)
-                        found = _post(base, timed, tokens, args.clients)
-                        cpu = _cpu_s(pid) - cpu
+                    attach = args.attach
+                    if args.profile:
+                        spy = ROOT / ".venv" / "bin" / "py-spy"
+                        attach = (
+                            f"{spy} record --pid {{pid}} --format speedscope "
+                            f"-o {args.profile} --rate 100 --threads"
+                        )
+                    with _attached(pid, attach if round_ == 0 and n == 0 else None):
+                        cpu, own = _cpu_s(pid), time.process_time()
+                        found = post_singles(base, timed, tokens, args.clients)
+                        cpu, own = _cpu_s(pid) - cpu, time.process_time() - own
                 group = _per_transaction(url, start)
                 ms = [x * 1000 for x in found["latencies"]]
                 figures = " ".join(f"p{p} {percentile(ms, p):6.1f}" for p in (50, 95, 99))
                 print(
                     f"round {round_} {Path(code).name:10} n={len(ms)} {figures} ms  "
                     f"{len(ms) / found['seconds']:6.1f} ev/s  serve "
-                    f"{cpu / len(ms) * 1000:5.2f} ms CPU/req  {group:4.2f} ev/txn  "
+                    f"{cpu / len(ms) * 1000:5.2f} ms CPU/req (clients {own / len(ms) * 1000:4.2f})  "
+                    f"{group:4.2f} ev/txn  "
                     f"{found['statuses']}  "
                     f"load {os.getloadavg()[0]:.2f}",
                     flush=True,
