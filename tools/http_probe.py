@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
 """Manual measurement of the bench's HTTP row (issue 21) alone: ``ledger serve`` as
 ``bench.concurrency.serve`` starts it, ``--clients`` keep-alive clients POSTing single
-events as ``bench.concurrency.measure_http`` does, and the serve process's own CPU per
-request (``/proc/PID/stat`` utime+stime over the timed round only: start-up and the
-warm-up round are not counted). Not part of the test suite.
+events with the bench's own ``bench.concurrency.post_singles``, and per timed round:
+p50/p95/p99, events/s, the serve process's own CPU per request (``/proc/PID/stat``
+utime+stime over the timed round only: start-up and the warm-up round are not
+counted), the clients' CPU per request, and the events per write transaction (group
+commit). Not part of the test suite.
 
 Usage::
 
     .venv/bin/python tools/http_probe.py [--url URL] [--events 400] [--clients 8]
-        [--rounds 2] [--code DIR ...] [--profile OUT.json]
+        [--rounds 2] [--code DIR ...] [--profile OUT.json] [--attach CMD]
 
 Each ``--code`` is a source tree the serve runs from (``PYTHONPATH``; e.g. a
 ``git archive`` of another commit): the variants are run interleaved (A, B, A, B, …),
 each round a fresh serve on the same schema (``httpprobe``, dropped at the end) with
 events of their own. ``--profile`` records the timed round of the first variant's
-first round with py-spy (speedscope format).
+first round with py-spy (speedscope format); ``--attach`` runs any command then, with
+``{pid}`` the serve's (``perf stat -p {pid}``; absolute paths: the probe runs in a
+temporary directory).
 """
 
 from __future__ import annotations
