@@ -428,6 +428,7 @@ def test_verify_store_in_segments(demo: Demo, align: int, monkeypatch: pytest.Mo
     """Segments stitched in order give the single pass's result; the checkpoint half-way
     falls inside a segment for some alignments and on a boundary for others."""
     monkeypatch.setattr(verify_module, "SEGMENT_ALIGN", align)
+    monkeypatch.setattr(verify_module, "PARALLEL_FROM", 4 * align)
     plan = verify_module._segments(demo.ledger.size(), 3)
     assert len(plan) > 1
     sizes = [cp.size for cp in demo.checkpoints]
@@ -457,6 +458,7 @@ def test_verify_store_in_segments(demo: Demo, align: int, monkeypatch: pytest.Mo
 
 def test_verify_store_with_worker_processes(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(verify_module, "SEGMENT_ALIGN", 128)
+    monkeypatch.setattr(verify_module, "PARALLEL_FROM", 512)
     done: list[int] = []
     report = verify_store(
         demo.recorder,

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from events.codes import subject_stream_id
 from ledger import chain, merkle
-from ledger.audit import record_checks, segments, stitching, verify_outcome
+from ledger.audit import record_checks, segments, stitching, verify, verify_outcome
 from ledger.audit.checkpoints import Checkpoint, head_leaf_data, head_leaf_hash, heads_tree
 from ledger.audit.keys import KeyFileError, load_or_create_key, public_key_b64, public_key_bytes
 
@@ -329,3 +329,16 @@ def test_merge_heads() -> None:
         ("F", 1, b"f"),
     ]
     assert _merge([], new) == new and _merge(old, []) == old
+
+
+@pytest.mark.parametrize("size", [verify.PARALLEL_FROM, 300_000, 1_000_003])
+@pytest.mark.parametrize("workers", [2, 3, 4])
+def test_segments_are_aligned_and_nearly_equal(size: int, workers: int) -> None:
+    """The slowest worker bounds ``verify --workers``: its segments tile the ledger, start
+    at multiples of ``SEGMENT_ALIGN`` and differ by at most that much from an equal share."""
+    plan = verify._segments(size, workers)
+    assert [a for a, _ in plan[1:]] == [b for _, b in plan[:-1]]
+    assert plan[0][0] == 0 and plan[-1][1] == size and len(plan) == workers
+    assert all(a % verify.SEGMENT_ALIGN == 0 for a, _ in plan)
+    assert all(abs((b - a) - size / workers) <= verify.SEGMENT_ALIGN for a, b in plan)
+    assert verify._segments(verify.PARALLEL_FROM - 1, workers) == [(0, verify.PARALLEL_FROM - 1)]
