@@ -365,11 +365,24 @@ KINDS: tuple[str, ...] = ("type", "relation", "reason", *_STATIC)
 """Every kind :func:`label` answers."""
 
 
+_STATIC_TEXTS: dict[tuple[str, str, str], str] = {
+    (kind, code, lang): one.text(lang)
+    for kind, table in _STATIC.items()
+    for code, one in table.items()
+    for lang in ("zh", "en")
+}
+"""Every fixed label's text by (kind, code, lang): :func:`label`'s one-lookup path for
+the kinds that never change (the projections ask it for every reason line)."""
+
+
 def label(kind: str, code: str, lang: str = "zh") -> str:
     """The words for ``code`` of ``kind`` in ``lang`` (``zh`` or ``en``).
 
     Raises :class:`UnknownLabel` for an unknown kind or code (module docstring).
     """
+    text = _STATIC_TEXTS.get((kind, code, lang))
+    if text is not None:
+        return text
     found = _kind(kind).get(code)
     if found is None:
         raise UnknownLabel(f"no label for {kind} {code!r}")

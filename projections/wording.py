@@ -27,7 +27,8 @@ people read by default (``reason_zh``).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -48,6 +49,51 @@ __all__ = [
 
 Parts = Mapping[str, Any]
 """A code (``code``) and its parameters."""
+
+_MEMO_RULES = 4
+"""Rule services whose texts are remembered at once (a process has one; tests a few)."""
+_MEMO_SIZE = 65_536
+"""Texts remembered per rule services; past it the memo starts again."""
+_memos: dict[int, tuple[RuleServices | None, dict[tuple[Any, ...], str]]] = {}
+_memos_lock = threading.Lock()
+
+
+def _memo_of(rules: RuleServices | None) -> dict[tuple[Any, ...], str]:
+    """The texts remembered for ``rules``. The memo holds ``rules`` itself, so the
+    ``id`` it is found by cannot be another object's while it is kept."""
+    found = _memos.get(id(rules))
+    if found is not None and found[0] is rules:
+        return found[1]
+    with _memos_lock:
+        while len(_memos) >= _MEMO_RULES:
+            del _memos[next(iter(_memos))]
+        memo: dict[tuple[Any, ...], str] = {}
+        _memos[id(rules)] = (rules, memo)
+        return memo
+
+
+def _remembered(
+    render: Callable[[Parts, str, RuleServices | None], str],
+    parts: Parts,
+    lang: str,
+    rules: RuleServices | None,
+) -> str:
+    """``render(parts, lang, rules)``, remembered by the parts' items: what a record is
+    repeats over the records of a ledger (a severity, a family, a sector, a rule set),
+    and the folds ask for it in both languages for every record they evaluate. Parts
+    with a value that cannot be hashed are rendered every time."""
+    memo = _memo_of(rules)
+    key = (render, lang, *parts.items())
+    try:
+        text = memo.get(key)
+    except TypeError:
+        return render(parts, lang, rules)
+    if text is None:
+        text = render(parts, lang, rules)
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = text
+    return text
 
 
 def phrase(code: str, lang: str, **params: Any) -> str:
@@ -139,10 +185,23 @@ def _name(rules: RuleServices | None, kind: str, code: Any, lang: str) -> str:
         return str(code)
 
 
+_REPEATING_WHAT = frozenset(
+    {"finding", "finding-withheld", "noun", "notice", "list", "ban", "measure", "incentive"}
+)
+"""The codes of :func:`what_text` whose parts repeat over records (no names, no free
+text): their texts are remembered (:func:`_remembered`)."""
+
+
 def what_text(parts: Parts, lang: str = "zh", rules: RuleServices | None = None) -> str:
     """What a disclosure item is, in ``lang`` (module docstring). In English, codes
     are shown as the ``reason`` always showed them (raw sector and measure codes,
     the agency's source)."""
+    if parts.get("code") in _REPEATING_WHAT:
+        return _remembered(_what_text, parts, lang, rules)
+    return _what_text(parts, lang, rules)
+
+
+def _what_text(parts: Parts, lang: str, rules: RuleServices | None) -> str:
     code = str(parts.get("code"))
     zh = lang == "zh"
     if code in ("finding", "finding-withheld"):
@@ -265,10 +324,22 @@ def score_what_text(parts: Parts, lang: str = "zh", rules: RuleServices | None =
     or ``registration`` (``category``). In English, codes are shown as the
     explanation's ``reason`` always showed them (severity, sector, list and breach
     codes, the agency's source)."""
+    code = parts.get("code")
+    if code == "finding":
+        # The document number is the record's own and ends the line: the rest repeats.
+        document = parts.get("document")
+        line = _remembered(_score_what_text, {**parts, "document": None}, lang, rules)
+        return line + (("，" if lang == "zh" else ", ") + str(document) if document else "")
+    if code in ("breach", "list", "registration"):
+        return _remembered(_score_what_text, parts, lang, rules)
+    return _score_what_text(parts, lang, rules)
+
+
+def _score_what_text(parts: Parts, lang: str, rules: RuleServices | None) -> str:
     code = str(parts.get("code"))
     zh = lang == "zh"
     if code == "finding":
-        sector, document = parts.get("sector"), parts.get("document")
+        sector = parts.get("sector")
         if zh:
             in_sector = (
                 phrase("in-sector", lang, sector=_name(rules, "sector", sector, lang))
@@ -286,7 +357,7 @@ def score_what_text(parts: Parts, lang: str = "zh", rules: RuleServices | None =
             noun=label("record-kind", str(parts.get("family")), lang),
             sector=in_sector,
             agency=_name(rules, "agency", parts.get("agency"), lang) if zh else parts.get("agency"),
-            document=(("，" if zh else ", ") + str(document)) if document else "",
+            document="",  # added by score_what_text: the template ends with it
         )
     if code == "breach":
         kind = parts.get("kind")

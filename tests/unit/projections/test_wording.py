@@ -8,7 +8,13 @@ import pytest
 
 from entrypoints.rule_files import load_rules
 from events.labels import codes, label
-from projections.wording import cause_parts, cause_text, reason_text, what_text
+from projections.wording import (
+    cause_parts,
+    cause_text,
+    reason_text,
+    score_what_text,
+    what_text,
+)
 
 RULES = load_rules()
 
@@ -82,3 +88,33 @@ def test_codes_inside_a_line_are_named_in_chinese() -> None:
     listed = {"code": "list", "list": "focus", "planned_end": "2027-01-01"}
     assert what_text(listed, "en", RULES) == "focus list (重点关注名单), planned end 2027-01-01"
     assert what_text(listed, "zh", RULES) == "列入重点关注名单，计划移出日期 2027-01-01"
+
+
+def test_remembered_texts_are_told_apart_by_rule_services_and_document() -> None:
+    # The texts of repeating parts are remembered; another rule services' names
+    # (here none: the agency is shown as its source) and each record's own document
+    # number must still come out as if rendered afresh, asked in any order.
+    notice = {"code": "notice", "agency": "samr/440300", "ended": "withdrawn"}
+    for _ in range(2):
+        assert (
+            what_text(notice, "zh", RULES) == "撤回公示说明：深圳市市场监管的一项行政处罚决定已撤回"
+        )
+        assert what_text(notice, "zh", None) == "撤回公示说明：samr/440300的一项行政处罚决定已撤回"
+    finding = {
+        "code": "finding",
+        "severity": "serious",
+        "family": "penalty",
+        "sector": "food",
+        "agency": "samr/440300",
+        "document": "深市监罚〔2025〕1号",
+    }
+    for _ in range(2):
+        assert score_what_text(finding, "en", RULES) == (
+            "serious penalty (food) by samr/440300, 深市监罚〔2025〕1号"
+        )
+        assert score_what_text({**finding, "document": "2号"}, "zh", RULES) == (
+            "严重行政处罚（食品领域），深圳市市场监管，2号"
+        )
+        assert score_what_text({**finding, "document": None}, "en", RULES) == (
+            "serious penalty (food) by samr/440300"
+        )
