@@ -28,7 +28,7 @@ from api import docs, problems
 from api.access_log import AccessLog
 from api.checkpoint_routes import checkpoints_router
 from api.desk import desk_router
-from api.event_routes import events_router
+from api.event_routes import EventsDoor, events_router
 from api.health_routes import health_router
 from api.insight import insight_pages_router, insight_router
 from api.list_routes import lists_router
@@ -158,6 +158,7 @@ def create_app(
     metrics.track_verifications(lambda: verification_summary(ledger.recorder))
     app.state.metrics = metrics
     problems.install(app, page=problem_page)
+    app.add_middleware(EventsDoor)  # POST /v1/events ahead of the router (the hot path)
     app.include_router(reports_router)  # first: /v1/lists/trustworthy before /v1/lists/{list}
     app.include_router(events_router)  # the order of the former v1 router (OpenAPI paths)
     app.include_router(subjects_router)

@@ -31,6 +31,7 @@ __all__ = [
     "HANDLER_TYPES",
     "SUBJECT_OWN",
     "SUBJECT_TYPES",
+    "admit",
     "current_principal",
     "own_subject",
     "principal_of",
@@ -144,16 +145,35 @@ def own_subject(principal: Principal, code: str | None) -> None:
         )
 
 
-def require(endpoint: str) -> Callable[..., Awaitable[Principal]]:
-    """The dependency that admits the roles of ``endpoint`` (see ENDPOINT_ROLES),
-    and a subject token about its own ``{code}`` where ``endpoint`` is one of
-    :data:`SUBJECT_OWN` (``submit`` checks the events' sources instead)."""
-    allowed = ENDPOINT_ROLES[endpoint] | (
-        {Role.SUBJECT} if endpoint in SUBJECT_OWN else frozenset()
-    )
-    names = ", ".join(sorted(r.value for r in allowed))
+def _admitted_roles(endpoint: str) -> frozenset[Role]:
+    return ENDPOINT_ROLES[endpoint] | ({Role.SUBJECT} if endpoint in SUBJECT_OWN else frozenset())
 
-    if allowed == EVERYONE:
+
+def admit(endpoint: str, principal: Principal, code: str | None = None) -> Principal:
+    """``principal`` if its role may use ``endpoint`` (see ENDPOINT_ROLES), a subject
+    token only about its own ``code`` where ``endpoint`` is one of :data:`SUBJECT_OWN`
+    (``submit`` checks the events' sources instead); else 401 ``unauthenticated`` for
+    the public (``WWW-Authenticate: Bearer``) or 403 ``role-not-allowed``."""
+    allowed = _admitted_roles(endpoint)
+    if principal.role in allowed:
+        if endpoint != "submit":
+            own_subject(principal, code)
+        return principal
+    names = ", ".join(sorted(r.value for r in allowed))
+    if principal.anonymous:
+        raise _unauthenticated(f"this endpoint needs a bearer token of a role: {names}")
+    raise ProblemError(
+        403,
+        Reason.ROLE_NOT_ALLOWED,
+        f"the role {principal.role.value} may not use this endpoint; allowed: {names}",
+    )
+
+
+def require(endpoint: str) -> Callable[..., Awaitable[Principal]]:
+    """The dependency that admits the roles of ``endpoint`` (:func:`admit`, with the
+    path's ``{code}``); it declares the bearer scheme in the OpenAPI document unless
+    the endpoint is open to everyone."""
+    if _admitted_roles(endpoint) == EVERYONE:
         # Public endpoints declare no security requirement (a token is optional).
         async def public(principal: Annotated[Principal, Depends(principal_of)]) -> Principal:
             return principal
@@ -165,16 +185,6 @@ def require(endpoint: str) -> Callable[..., Awaitable[Principal]]:
         principal: Annotated[Principal, Depends(principal_of)],
         _bearer: Annotated[object, Depends(bearer_scheme)] = None,
     ) -> Principal:
-        if principal.role in allowed:
-            if endpoint != "submit":
-                own_subject(principal, request.path_params.get("code"))
-            return principal
-        if principal.anonymous:
-            raise _unauthenticated(f"this endpoint needs a bearer token of a role: {names}")
-        raise ProblemError(
-            403,
-            Reason.ROLE_NOT_ALLOWED,
-            f"the role {principal.role.value} may not use this endpoint; allowed: {names}",
-        )
+        return admit(endpoint, principal, request.path_params.get("code"))
 
     return dependency

@@ -35,7 +35,7 @@ from api.read_side import UnknownSubject
 from api.services import Services, services
 from api.submit import read_body
 from api.timeline_picture import course_days, picture
-from api.tokens import Principal
+from api.tokens import ANONYMOUS, Principal
 from events.codes import validate_subject_code
 from events.instants import CST, InvalidInstant, from_us, parse_instant
 from events.labels import codes
@@ -78,12 +78,18 @@ def _rules(request: Request) -> Any:
 templates.env.filters["label"] = _label_filter
 
 
-def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    principal = current_principal(request)
+def _page(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    status: int = 200,
+    principal: Principal | None = None,
+) -> Response:
+    """The page ``name``; its header names ``principal`` (default: the request's)."""
     return templates.TemplateResponse(
         request,
         name,
-        {"principal": principal, **context},
+        {"principal": principal or current_principal(request), **context},
         status_code=status,
     )
 
@@ -91,7 +97,15 @@ def _page(request: Request, name: str, context: dict[str, Any], status: int = 20
 def _error(
     request: Request, status: int, title: str, detail: str, code: str | None = None
 ) -> Response:
-    return _page(request, "error.html", {"title": title, "detail": detail, "code": code}, status)
+    """The error page. Its header names who is signed in only when the credentials
+    are good: the error may be the credentials themselves (an unknown bearer token),
+    and the page must still be the 401, not a second failure while rendering it."""
+    try:
+        principal = current_principal(request)
+    except ProblemError:
+        principal = ANONYMOUS
+    context = {"title": title, "detail": detail, "code": code}
+    return _page(request, "error.html", context, status, principal)
 
 
 STATUS_TITLES = {

@@ -7,7 +7,8 @@ the problems it documents.
   validator's reason; ``invalid-instant`` or ``date-out-of-range``).
 * `known_query_only`: the router dependency that refuses a query parameter the
   endpoint does not define (400 ``invalid-request``), so a misspelt ``as_of`` never
-  silently means "now". Every ``/v1`` router is built with it.
+  silently means "now". Every ``/v1`` router is built with it but the events router,
+  whose one endpoint calls `refuse_unknown_query` itself (``api.event_routes``).
 * `problem_responses`: the OpenAPI ``responses`` entry of the problems an endpoint
   may answer (RFC 9457, :mod:`api.problems`).
 * `unknown_subject`: the 404 of a subject the ledger holds no record of;
@@ -16,6 +17,7 @@ the problems it documents.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request
@@ -35,6 +37,7 @@ __all__ = [
     "instant",
     "known_query_only",
     "problem_responses",
+    "refuse_unknown_query",
     "subject_code",
     "unknown_subject",
 ]
@@ -105,8 +108,16 @@ async def known_query_only(request: Request) -> None:
     dependant = getattr(route, "dependant", None)
     if dependant is None:  # pragma: no cover - always an APIRoute here
         return
-    known = _query_names(dependant)
-    unknown = sorted(set(request.query_params) - known)
+    refuse_unknown_query(request, _query_names(dependant))
+
+
+def refuse_unknown_query(request: Request, known: Collection[str]) -> None:
+    """A 400 ``invalid-request`` naming the query parameters of ``request`` not in
+    ``known`` (what :func:`known_query_only` checks, for an endpoint that declares its
+    parameters itself)."""
+    if not request.scope.get("query_string"):
+        return
+    unknown = sorted(set(request.query_params) - set(known))
     if unknown:
         names = ", ".join(repr(u) for u in unknown)
         allowed = ", ".join(sorted(known)) or "none"

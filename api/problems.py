@@ -25,7 +25,7 @@ page renderer (``install(app, page=…)``; the pages pass theirs).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -42,7 +42,9 @@ __all__ = [
     "ProblemError",
     "ProblemPage",
     "ProblemResponse",
+    "answer",
     "install",
+    "invalid_request",
     "language_of",
     "problem_body",
     "status_of_rejection",
@@ -189,7 +191,7 @@ def wants_html(request: Request) -> bool:
     return not json_at or html < min(json_at)
 
 
-def _answer(request: Request, problem: ProblemError) -> Response:
+def answer(request: Request, problem: ProblemError) -> Response:
     """The problem as JSON, or as the app's page for a browser."""
     page: ProblemPage | None = getattr(request.app.state, "problem_page", None)
     if page is not None and wants_html(request):
@@ -205,17 +207,23 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
-    return _answer(request, exc)
+    return answer(request, exc)
+
+
+def invalid_request(errors: Iterable[Mapping[str, Any]]) -> ProblemError:
+    """The 400 ``invalid-request`` of validation ``errors`` (pydantic's, each with its
+    ``loc`` and ``msg``): every invalid parameter named with its reason."""
+    invalid = [
+        {"name": _location(e.get("loc", ())), "reason": str(e.get("msg", "invalid"))}
+        for e in errors
+    ]
+    detail = "; ".join(f"{i['name']}: {i['reason']}" for i in invalid) or "invalid request"
+    return ProblemError(400, Reason.INVALID_REQUEST, detail, invalid=invalid)
 
 
 async def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    invalid = [
-        {"name": _location(e.get("loc", ())), "reason": str(e.get("msg", "invalid"))}
-        for e in exc.errors()
-    ]
-    detail = "; ".join(f"{i['name']}: {i['reason']}" for i in invalid) or "invalid request"
-    return _answer(request, ProblemError(400, Reason.INVALID_REQUEST, detail, invalid=invalid))
+    return answer(request, invalid_request(exc.errors()))
 
 
 async def _on_http(request: Request, exc: Exception) -> Response:
@@ -235,12 +243,12 @@ async def _on_http(request: Request, exc: Exception) -> Response:
     elif status == 405:
         detail = f"{request.method} is not allowed on {request.url.path}"
     headers = dict(exc.headers or {})
-    return _answer(request, ProblemError(status, code, detail, headers=headers))
+    return answer(request, ProblemError(status, code, detail, headers=headers))
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     _log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return _answer(
+    return answer(
         request,
         ProblemError(500, Reason.INTERNAL, f"unexpected {type(exc).__name__}; the ledger logged it"),
     )

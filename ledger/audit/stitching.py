@@ -66,6 +66,31 @@ class Stitcher:
         self.heads: dict[str, tuple[int, bytes, int]] = {}
         self.frontier: dict[int, bytes] = {}
         self.size = 0
+        self.stored_heads_trees: dict[int, tuple[bytes, bool]] = {}
+        """Checkpoint size → (root, stored nodes match) of the heads tree over its stored
+        head leaves, computed ahead by :meth:`prepare`."""
+
+    def prepare(self) -> None:
+        """The half of every checkpoint's heads check that needs no record: the stored
+        head leaves hashed into their tree, its root kept and its nodes compared with the
+        stored ones. Called while worker processes scan (the parent would wait idle), so
+        that it is not left for after the last segment; :meth:`_heads` uses the result."""
+        for size in sorted(self.by_size):
+            if size and size not in self.stored_heads_trees:
+                self.stored_heads_trees[size] = self._stored_heads_tree(size, None)
+
+    def _stored_heads_tree(
+        self, size: int, stored: list[tuple[int, str, int, bytes]] | None
+    ) -> tuple[bytes, bool]:
+        """(root, stored nodes match) of the heads tree over the checkpoint's stored head
+        leaves (``stored``, or read here)."""
+        rec, cur = self.recorder, self.cursor
+        if stored is None:
+            count = rec.checkpoint_head_count(cur, size)
+            stored = rec.checkpoint_head_rows(cur, size, [(0, count)])
+        root, nodes = heads_tree([(s, k, h) for _, s, k, h in stored])
+        stored_nodes = {(lvl, i): h for lvl, i, h in rec.checkpoint_head_node_rows(cur, size)}
+        return root, stored_nodes == {(lvl, i): h for lvl, i, h in nodes}
 
     def add(self, seg: Segment) -> Failure | None:
         """Link ``seg`` (which starts where the previous one stopped); the first failure."""
@@ -173,15 +198,15 @@ class Stitcher:
                     seq=seq,
                 )
             before = subject
-        root, nodes = heads_tree([(s, k, h) for _, s, k, h in stored])
+        found = self.stored_heads_trees.pop(cp.size, None)
+        root, nodes_match = found or self._stored_heads_tree(cp.size, stored)
         if root.hex() != cp.heads_root:
             return Failure(
                 "checkpoint",
                 f"{where}: its heads_root {cp.heads_root} is not the root of the subjects' "
                 f"heads recomputed from the records ({root.hex()})",
             )
-        stored_nodes = {(lvl, i): h for lvl, i, h in rec.checkpoint_head_node_rows(cur, cp.size)}
-        if stored_nodes != {(lvl, i): h for lvl, i, h in nodes}:
+        if not nodes_match:
             return Failure("checkpoint", f"{where}: its stored heads-tree nodes differ")
         return None
 

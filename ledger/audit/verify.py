@@ -50,16 +50,23 @@ from ledger.audit.verify_outcome import Failure, VerifyReport, earlier
 from ledger.audit.verify_workers import run_workers
 from ledger.store.recorder import LedgerSQL
 
-__all__ = ["PAGE", "SEGMENT_ALIGN", "verify_store"]
+__all__ = ["PAGE", "PARALLEL_FROM", "SEGMENT_ALIGN", "verify_store"]
 
-SEGMENT_ALIGN = 1 << 16
-"""Segments handed to worker processes start at multiples of this many positions."""
+SEGMENT_ALIGN = 1 << 12
+"""Segments handed to worker processes start at multiples of this many positions: fine
+enough that the segments are within a few percent of equal (the slowest worker bounds
+the run), coarse enough that each segment hands few tree nodes on to the parent (below
+this level every node is checked in the worker)."""
+PARALLEL_FROM = 1 << 16
+"""Ledgers smaller than this are checked in one process: below it, starting the worker
+processes and their connections costs about what they would save."""
 
 
 def _segments(size: int, workers: int) -> list[tuple[int, int]]:
-    """One segment per worker, starting at multiples of ``SEGMENT_ALIGN``; one segment for
-    everything when the ledger is too small for processes to pay for their start."""
-    if workers <= 1 or size < 4 * SEGMENT_ALIGN:
+    """One segment per worker, of nearly equal sizes, starting at multiples of
+    ``SEGMENT_ALIGN``; one segment for everything when the ledger is too small for
+    processes to pay for their start (``PARALLEL_FROM``)."""
+    if workers <= 1 or size < PARALLEL_FROM:
         return [(0, size)] if size else []
     bounds = sorted(
         {round(size * i / workers / SEGMENT_ALIGN) * SEGMENT_ALIGN for i in range(workers)}

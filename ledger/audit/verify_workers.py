@@ -73,6 +73,7 @@ def run_workers(
         jobs = [
             pool.apply_async(_scan_in_worker, (open_recorder, a, b, sizes, page)) for a, b in plan
         ]
+        stitcher.prepare()  # meanwhile: what the checkpoints' heads checks need of no record
         for job in jobs:
             while True:
                 try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -25,6 +26,7 @@ STORED_MIN_LEVEL = 4
 HEAD_NODES_MIN_LEVEL = 6
 """Heads-tree perfect subtrees of 64 leaves and up are stored; smaller ones are recomputed."""
 ZERO32 = bytes(32)
+_first = itemgetter(0)
 
 
 class AuditReads:
@@ -56,7 +58,7 @@ class AuditReads:
             ),
             (start, stop),
         )
-        rows.sort(key=_first)
+        rows.sort(key=_first)  # itemgetter: no bytecode per row
         return rows
 
     def stream_audit_rows(
@@ -250,10 +252,6 @@ class AuditReads:
             (size,),
         )
         return [(r[0], r[1], bytes(r[2])) for r in rows]
-
-
-def _first(row: Sequence[Any]) -> Any:
-    return row[0]
 
 
 def _merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

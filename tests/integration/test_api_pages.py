@@ -125,6 +125,22 @@ def test_a_browser_gets_error_pages_and_a_client_problem_json(client: TestClient
     )
 
 
+@pytest.mark.parametrize("authorization", ["Bearer no-such-token", "Basic dXNlcjpwdw=="])
+@pytest.mark.parametrize(
+    ("path", "status", "title"), [("/", 401, "请先登录"), ("/no/such/page", 404, "页面不存在")]
+)
+def test_a_browser_with_bad_credentials_gets_an_error_page(
+    client: TestClient, authorization: str, path: str, status: int, title: str
+) -> None:
+    """Bad credentials from a browser answer the page of the request's own error (the
+    401, or the 404 of a path that asks for none): the error page must not fail again
+    on the same credentials while it names who is signed in."""
+    page = client.get(path, headers={"Accept": BROWSER_ACCEPT, "Authorization": authorization})
+    assert page.status_code == status
+    assert page.headers["content-type"].startswith("text/html")
+    assert title in page.text
+
+
 def test_redoc_is_served_from_this_machine(client: TestClient) -> None:
     page = client.get("/redoc")
     assert page.status_code == 200

@@ -428,6 +428,7 @@ def test_verify_store_in_segments(demo: Demo, align: int, monkeypatch: pytest.Mo
     """Segments stitched in order give the single pass's result; the checkpoint half-way
     falls inside a segment for some alignments and on a boundary for others."""
     monkeypatch.setattr(verify_module, "SEGMENT_ALIGN", align)
+    monkeypatch.setattr(verify_module, "PARALLEL_FROM", 4 * align)
     plan = verify_module._segments(demo.ledger.size(), 3)
     assert len(plan) > 1
     sizes = [cp.size for cp in demo.checkpoints]
@@ -457,6 +458,7 @@ def test_verify_store_in_segments(demo: Demo, align: int, monkeypatch: pytest.Mo
 
 def test_verify_store_with_worker_processes(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(verify_module, "SEGMENT_ALIGN", 128)
+    monkeypatch.setattr(verify_module, "PARALLEL_FROM", 512)
     done: list[int] = []
     report = verify_store(
         demo.recorder,
@@ -469,6 +471,49 @@ def test_verify_store_with_worker_processes(demo: Demo, monkeypatch: pytest.Monk
     assert report.workers == 2 and report.records == demo.ledger.size() == sum(done)
     assert report.checkpoints == 2
 
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "named"),
+    [
+        ("heads_table", "seq", "stored head leaf 3"),
+        ("head_nodes_table", "hash", "stored heads-tree nodes differ"),
+    ],
+)
+def test_worker_processes_catch_altered_checkpoint_heads(
+    ledger: Ledger, store_url: str, table: str, column: str, named: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """With worker processes the parent hashes the stored heads tree while they scan; an
+    altered head leaf or heads-tree node still fails the checkpoint, as in one process."""
+    monkeypatch.setattr(verify_module, "SEGMENT_ALIGN", 64)
+    monkeypatch.setattr(verify_module, "PARALLEL_FROM", 256)
+    key = Ed25519PrivateKey.generate()
+    submit(ledger, random_events(random.Random(21), 400, subject_codes(80, 21), "w"))
+    cp = _issue(ledger, key)
+    rec = ledger.recorder
+
+    def run() -> VerifyReport:
+        return verify_store(
+            rec,
+            public_key=public_key_bytes(key),
+            workers=2,
+            open_recorder=functools.partial(open_recorder, store_url, pool_size=1),
+        )
+
+    good = run()
+    assert good.ok and good.workers == 2, good.summary()
+    where = "ordinal = 3" if column == "seq" else "level = 6 AND idx = 0"
+    altered = "seq + 1" if column == "seq" else "%s"
+    params = (cp.size,) if column == "seq" else (bytes(32), cp.size)
+    _execute(
+        rec,
+        f"UPDATE {getattr(rec, table)} SET {column} = {altered} WHERE size = %s AND {where}",
+        params,
+    )
+    bad = run()
+    assert bad.failure is not None and bad.failure.check == "checkpoint", bad.summary()
+    assert named in bad.failure.message
 
 # ---- the command line --------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from events.codes import subject_stream_id
 from ledger import chain, merkle
-from ledger.audit import record_checks, segments, stitching, verify_outcome
+from ledger.audit import record_checks, segments, stitching, verify, verify_outcome
 from ledger.audit.checkpoints import Checkpoint, head_leaf_data, head_leaf_hash, heads_tree
 from ledger.audit.keys import KeyFileError, load_or_create_key, public_key_b64, public_key_bytes
 
@@ -173,6 +173,77 @@ def test_stream_id_bytes_is_uuid5(code: str) -> None:
     assert record_checks._stream_id(code, uuid.uuid4()) == subject_stream_id(code)
 
 
+_SUBJECT = "91110000100000000X"
+
+
+def _stream_rows(times: list[tuple[str, int]]) -> list[tuple[object, ...]]:
+    """One subject's rows (``AUDIT_COLUMNS`` order) at positions 0, 1, 2 …, each with the
+    given ``(time, time_us)`` and its true hash and prev."""
+    rows: list[tuple[object, ...]] = []
+    prev = record_checks.ZERO32
+    for position, (time, time_us) in enumerate(times):
+        state = chain.canonical({"n": position})
+        digest = hashlib.sha256(
+            chain.record_bytes(
+                subject=_SUBJECT,
+                seq=position + 1,
+                position=position,
+                id=f"e{position}",
+                source="test/1",
+                type="credit.violation.recorded",
+                time=time,
+                recorded_us=1,
+                data_canonical=state,
+                prev=prev.hex(),
+            )
+        ).digest()
+        oid = record_checks.stream_id_bytes(_SUBJECT)
+        rows.append(
+            (position + 1, _SUBJECT, oid, position + 1, f"e{position}", "test/1",
+             "credit.violation.recorded", time, time_us, 1, state, digest, prev)
+        )  # fmt: skip
+        prev = digest
+    return rows
+
+
+_GOOD_TIME = ("2024-01-02T03:04:05.000006Z", 1_704_164_645_000_006)
+
+
+@pytest.mark.parametrize(
+    ("time", "time_us"),
+    [
+        (_GOOD_TIME[0], _GOOD_TIME[1] + 1),  # time_us one microsecond off
+        ("yesterday", _GOOD_TIME[1]),  # not a time
+        ("2024-01-02T03:04:05.000006", _GOOD_TIME[1]),  # no offset
+    ],
+)
+def test_check_rows_names_the_first_bad_time(time: str, time_us: int) -> None:
+    """A record whose ``time_us`` is not the instant its (hashed) ``time`` names fails the
+    ``time`` check at that record; the records before it are good leaves."""
+    rows = _stream_rows([_GOOD_TIME, _GOOD_TIME, (time, time_us), _GOOD_TIME])
+    leaves: list[bytes] = []
+    failure = record_checks.check_rows(rows, {}, leaves, expect_position=0)
+    assert failure is not None
+    assert (failure.check, failure.position, failure.seq) == ("time", 2, 3)
+    assert leaves == [rows[0][11], rows[1][11]]
+
+
+def test_check_rows_checks_a_records_hash_before_its_time() -> None:
+    """A record with both a bad hash and a bad ``time_us`` fails the ``hash`` check, and a
+    bad time after a bad hash is not reached."""
+    rows = _stream_rows([_GOOD_TIME, _GOOD_TIME, (_GOOD_TIME[0], 0)])
+    rows[1] = (*rows[1][:11], bytes(32), rows[1][12])
+    failure = record_checks.check_rows(rows, {}, [], expect_position=0)
+    assert failure is not None and (failure.check, failure.position) == ("hash", 1)
+    rows = _stream_rows([_GOOD_TIME, (_GOOD_TIME[0], 0)])
+    rows[1] = (*rows[1][:11], bytes(32), rows[1][12])
+    failure = record_checks.check_rows(rows, {}, [], expect_position=0)
+    assert failure is not None and (failure.check, failure.position) == ("hash", 1)
+    assert (
+        record_checks.check_rows(_stream_rows([_GOOD_TIME] * 3), {}, [], expect_position=0) is None
+    )
+
+
 # ---- the segment tree and stitching --------------------------------------------------------
 
 
@@ -258,3 +329,16 @@ def test_merge_heads() -> None:
         ("F", 1, b"f"),
     ]
     assert _merge([], new) == new and _merge(old, []) == old
+
+
+@pytest.mark.parametrize("size", [verify.PARALLEL_FROM, 300_000, 1_000_003])
+@pytest.mark.parametrize("workers", [2, 3, 4])
+def test_segments_are_aligned_and_nearly_equal(size: int, workers: int) -> None:
+    """The slowest worker bounds ``verify --workers``: its segments tile the ledger, start
+    at multiples of ``SEGMENT_ALIGN`` and differ by at most that much from an equal share."""
+    plan = verify._segments(size, workers)
+    assert [a for a, _ in plan[1:]] == [b for _, b in plan[:-1]]
+    assert plan[0][0] == 0 and plan[-1][1] == size and len(plan) == workers
+    assert all(a % verify.SEGMENT_ALIGN == 0 for a, _ in plan)
+    assert all(abs((b - a) - size / workers) <= verify.SEGMENT_ALIGN for a, b in plan)
+    assert verify._segments(verify.PARALLEL_FROM - 1, workers) == [(0, verify.PARALLEL_FROM - 1)]
