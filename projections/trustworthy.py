@@ -50,10 +50,10 @@ def scheme_of(name: str) -> str:
 
 def _evaluations(timeline: Timeline, as_of_us: int) -> dict[str, list[Entry]]:
     by_scheme: dict[str, list[Entry]] = {}
-    for entry in timeline.entries:
-        if entry.type != "credit.evaluation.published" or entry.revoked_by is not None:
-            continue
-        if entry.effective_us > as_of_us:
+    # of_type, not every entry: a long stream of findings has no evaluation, and a
+    # standing's read asks twice (scanning 10,000 entries was ~20 % of a warm read).
+    for entry in timeline.of_type("credit.evaluation.published"):
+        if entry.revoked_by is not None or entry.effective_us > as_of_us:
             continue
         by_scheme.setdefault(scheme_of(str(entry.data.get("scheme", ""))), []).append(entry)
     for entries in by_scheme.values():
