@@ -132,12 +132,13 @@ def _finding_note(entry: Entry, rules_for: RulesFor) -> str | None:
     return None
 
 
-def scored_records(timeline: Timeline, rules: RuleServices) -> list[ScoredRecord]:
-    """The records that may count, in seq order (memoised on the timeline)."""
+def scored_records(timeline: Timeline, rules: RuleServices) -> tuple[ScoredRecord, ...]:
+    """The records that may count, in seq order (memoised on the timeline: the same
+    tuple until the timeline changes)."""
     memo_key = ("scored", id(rules))
-    found = timeline.memo.get(memo_key)
+    found: tuple[ScoredRecord, ...] | None = timeline.memo.get(memo_key)
     if found is not None:
-        return list(found)
+        return found
     facts = lifecycles(timeline, rules)
     out: list[ScoredRecord] = []
 
@@ -185,8 +186,8 @@ def scored_records(timeline: Timeline, rules: RuleServices) -> list[ScoredRecord
         elif kind == "credit.registration.submitted":
             what = {"code": "registration", "category": entry.data.get("category")}
             out.append(scored(entry, "registration.submitted", facts.registrations[seq], what))
-    timeline.memo[memo_key] = tuple(out)
-    return out
+    found = timeline.memo[memo_key] = tuple(out)
+    return found
 
 
 def _finding_what(entry: Entry, rules_for: RulesFor) -> dict[str, Any]:

@@ -267,11 +267,32 @@ def standing_of(
 def score_lines(timeline: Timeline, as_of_us: int, rules: RuleServices) -> list[ScoreLine]:
     """The score line of every scored record in effect at ``as_of_us``, seq order
     (:func:`score_line`)."""
-    return [
-        score_line(timeline, item, as_of_us, rules)
-        for item in scored_records(timeline, rules)
-        if item.entry.effective_us <= as_of_us
-    ]
+    # score_line's body with its memo looked up once: a warm read of a long stream
+    # reads every scored record's line, and this loop is most of its time.
+    phases = _phases(timeline, rules)
+    out: list[ScoreLine] = []
+    for item in scored_records(timeline, rules):
+        entry = item.entry
+        if entry.effective_us > as_of_us:
+            continue
+        found = phases.get((entry.seq, bisect_right(item.marks, as_of_us)))
+        if found is None:
+            out.append(score_line(timeline, item, as_of_us, rules))
+        else:
+            out.append((entry.id, item.note, found[1], found[2], item, found[0]))
+    return out
+
+
+_Phase = tuple[Reading, int | None, Contribution | None]
+"""A scored record's reading in one stretch, when its line next changes, and its plain
+contribution then (:func:`score_line`)."""
+
+
+def _phases(timeline: Timeline, rules: RuleServices) -> dict[tuple[int, int], _Phase]:
+    found: dict[tuple[int, int], _Phase] = timeline.memo.setdefault(
+        ("standing-phases", id(rules)), {}
+    )
+    return found
 
 
 def score_line(
@@ -280,9 +301,7 @@ def score_line(
     """``item`` read at ``as_of_us``: its reading, memoised per stretch between two of
     its lifecycle's marks (``projections.intervals.read_at``), and its contribution when
     no running total or objection changes it (None for a capped key)."""
-    phases: dict[tuple[int, int], tuple[Reading, int | None, Contribution | None]] = (
-        timeline.memo.setdefault(("standing-phases", id(rules)), {})
-    )
+    phases = _phases(timeline, rules)
     phase_key = (item.seq, bisect_right(item.marks, as_of_us))
     found = phases.get(phase_key)
     if found is None:
