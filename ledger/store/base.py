@@ -115,6 +115,12 @@ class Store(ABC):
         few lookups that need none, which saves PostgreSQL a statement. ``then`` as for
         :meth:`locked_transaction`."""
 
+    def one_statement(self) -> contextlib.AbstractContextManager[Any]:
+        """A cursor for ONE read statement, which is its own snapshot: no transaction
+        block around it (PostgreSQL: one round trip instead of BEGIN, the statement and
+        COMMIT). Two statements on it may see different states of the database."""
+        return self.read_transaction(snapshot=False)
+
     def audit_reader(self) -> contextlib.AbstractContextManager[Any]:
         """A read-only cursor over one snapshot for the audit's reads (``fetch``); stream
         ids come in the cheapest form the database has (``ledger.store.rows``)."""

@@ -143,6 +143,13 @@ class PostgresStore(Store):
             yield cursor
 
     @contextlib.contextmanager
+    def one_statement(self) -> Iterator[Any]:
+        # The pool's connections are in autocommit mode: the statement is its own
+        # transaction.
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+            yield cursor
+
+    @contextlib.contextmanager
     def audit_reader(self) -> Iterator[Any]:
         # uuid columns arrive as their 16 raw bytes: building UUID objects would cost more
         # than checking the row.

@@ -125,8 +125,8 @@ class ViewStore:
 
     Writes happen through the cursor of :meth:`transaction`; every method taking
     a ``cursor`` runs inside that transaction. ``table``, ``sql``, ``transaction``
-    and ``read_cursor`` are the store's (``ledger.store.base.Store``), for the
-    projections' own reads of these tables.
+    ``read_cursor`` and ``one_statement`` are the store's (``ledger.store.base.Store``),
+    for the projections' own reads of these tables.
     """
 
     def __init__(self, store: Store) -> None:
@@ -136,6 +136,7 @@ class ViewStore:
         self.sql = store.sql
         self.transaction = store.transaction
         self.read_cursor = store.read_transaction
+        self.one_statement = store.one_statement
 
     # -- schema ----------------------------------------------------------------------------
     def create_tables(self) -> None:
@@ -217,8 +218,9 @@ class ViewStore:
         return [row_to_event(r) for r in cursor.fetchall()]
 
     def stream_head(self, originator_id: UUID) -> tuple[int, int, int] | None:
-        """(last seq, its notification id, its recorded_us) of a stream, or None."""
-        with self.read_cursor() as cursor:
+        """(last seq, its notification id, its recorded_us) of a stream, or None (one
+        statement: every warm read of a subject asks it first)."""
+        with self.one_statement() as cursor:
             cursor.execute(
                 self.sql(
                     "SELECT originator_version, notification_id, recorded_us "

@@ -12,6 +12,7 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psycopg.pq import TransactionStatus
 
 from commands.decide import Accepted, Context, decide
 from commands.state import SubjectState
@@ -381,3 +382,22 @@ def test_any_valid_sequence_replays_identically(store: str, request: pytest.Fixt
 
     check()
     app.recorder.datastore.close()  # type: ignore[attr-defined]
+
+
+def test_a_stream_head_is_read_in_one_statement_outside_any_transaction(ledger: Ledger) -> None:
+    """Every warm read asks a subject's head first: one statement, its own snapshot
+    (on PostgreSQL no BEGIN/COMMIT round trips around it), and the head it answers
+    is the stream's last record."""
+    submit(ledger, *ordered_samples()[:5])
+    store = ledger.recorder.store  # type: ignore[attr-defined]
+    views = store.views()
+    last = ledger.stream(SUBJECT)[-1]
+    head = views.stream_head(uuid.UUID(str(last.originator_id)))
+    assert head is not None and head[0] == last.seq
+    with store.one_statement() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone()[0] == 1
+        connection = getattr(cursor, "connection", None)
+        info = getattr(connection, "info", None)
+        if info is not None:  # PostgreSQL: the statement ran outside a transaction block
+            assert info.transaction_status == TransactionStatus.IDLE
