@@ -59,11 +59,10 @@ def test_a_block_that_ends_with_many_young_objects_alive_leaves_them_uncollected
     before = gc.get_threshold()
     with fewer_collections():
         answer = [[i] for i in range(5 * before[0])]  # alive after the block
-    assert gc.get_threshold() == FOLD_THRESHOLDS  # restoring now would collect them
-    collections = gc.get_stats()[0]["collections"]
-    more = [[i] for i in range(before[0])]
-    assert gc.get_stats()[0]["collections"] == collections
-    del answer, more
+    # Restoring now would collect them at once. (Whether a young collection then runs
+    # is not asserted: another thread of the test process may allocate meanwhile.)
+    assert gc.get_threshold() == FOLD_THRESHOLDS
+    del answer
     with fewer_collections():
         pass
     assert gc.get_threshold() == before  # restored once a block ends without them
