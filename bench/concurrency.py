@@ -45,6 +45,7 @@ __all__ = [
     "measure_http",
     "post_singles",
     "record_http",
+    "records_per_transaction",
     "serve",
 ]
 
@@ -201,3 +202,17 @@ def record_http(values: dict[str, float | None], found: dict[str, Any]) -> None:
     for p in (50, 95, 99):
         values[f"ledger.http_single_ms_p{p}"] = percentile(ms, p)
     values["ledger.http_single_events_per_s"] = len(ms) / found["seconds"]
+
+
+def records_per_transaction(ledger: Ledger, after: int) -> float:
+    """Records per write transaction after position ``after`` (a transaction's records
+    share their recording time): how much group commit shared."""
+    recorder = ledger.recorder
+    with recorder.store.read_transaction() as cursor:
+        cursor.execute(
+            f"SELECT count(*), count(DISTINCT recorded_us) FROM {recorder.events_table} "
+            "WHERE notification_id > %s",
+            (after,),
+        )
+        records, transactions = cursor.fetchone()
+    return float(records / max(transactions, 1))

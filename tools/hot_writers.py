@@ -33,14 +33,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.concurrency import hot_subject_events, measure_http  # noqa: E402
+from bench.concurrency import (  # noqa: E402
+    hot_subject_events,
+    measure_http,
+    records_per_transaction,
+)
 from bench.database import ensure_database, fresh_schema  # noqa: E402
 from bench.measurement import DEFAULT_URL, Measurement, Options  # noqa: E402
 from bench.report import percentile  # noqa: E402
 from bench.workloads import SCALES, Workload  # noqa: E402
 from bench.writer_processes import ledger_writer, run_writers  # noqa: E402
 from entrypoints.cli.bench import factories  # noqa: E402
-from ledger.app import Ledger  # noqa: E402
 
 
 def _cpu_s(who: int) -> float:
@@ -59,20 +62,6 @@ def _line(name: str, latencies_s: list[float], seconds: float, children_cpu_s: f
         f"{name:6} n={len(ms):4d} {figures}  {len(ms) / seconds:7.1f} ev/s  "
         f"children {per_event:5.2f} ms CPU/ev"
     )
-
-
-def _per_transaction(ledger: Ledger, after: int) -> float:
-    """Records per write transaction after position ``after`` (a transaction's records
-    share their recording time): how much group commit shared."""
-    recorder = ledger.recorder
-    with recorder.store.read_transaction() as cursor:
-        cursor.execute(
-            f"SELECT count(*), count(DISTINCT recorded_us) FROM {recorder.events_table} "
-            "WHERE notification_id > %s",
-            (after,),
-        )
-        records, transactions = cursor.fetchone()
-    return float(records / max(transactions, 1))
 
 
 def main() -> int:
@@ -110,7 +99,7 @@ def main() -> int:
                 own = (_cpu_s(resource.RUSAGE_SELF) - own) / len(events) * 1000
                 line = _line("http", found["latencies"], found["seconds"], cpu)
                 print(f"{line}  clients {own:5.2f} ms CPU/ev", found["statuses"])
-                print(f"http   events per write transaction: {_per_transaction(ledger, start):.2f}")
+                print(f"http   events per write transaction: {records_per_transaction(ledger, start):.2f}")
         finally:
             ledger.recorder.datastore.close()  # type: ignore[attr-defined]
     print(f"load after: {os.getloadavg()}  ({time.strftime('%H:%M:%S')})")

@@ -37,7 +37,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-from bench.concurrency import _tokens, post_singles, serve  # noqa: E402
+from bench.concurrency import (  # noqa: E402
+    _tokens,
+    post_singles,
+    records_per_transaction,
+    serve,
+)
 from bench.database import ensure_database, fresh_schema  # noqa: E402
 from bench.report import percentile  # noqa: E402
 from bench.workloads import SCALES, Workload  # noqa: E402
@@ -67,19 +72,10 @@ def _cpu_s(pid: int) -> float:
 
 
 def _per_transaction(url: str, after: int) -> float:
-    """Records per write transaction after position ``after`` (a transaction's records
-    share their recording time): how much group commit shared."""
+    """:func:`bench.concurrency.records_per_transaction` on a ledger of its own."""
     ledger = factories().ledger(url)
     try:
-        recorder = ledger.recorder
-        with recorder.store.read_transaction() as cursor:
-            cursor.execute(
-                f"SELECT count(*), count(DISTINCT recorded_us) FROM {recorder.events_table} "
-                "WHERE notification_id > %s",
-                (after,),
-            )
-            records, transactions = cursor.fetchone()
-        return float(records / max(transactions, 1))
+        return records_per_transaction(ledger, after)
     finally:
         ledger.recorder.datastore.close()  # type: ignore[attr-defined]
 
