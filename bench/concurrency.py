@@ -26,12 +26,11 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from http.client import HTTPConnection
+from http.client import HTTPConnection, HTTPException
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import orjson
 
 from bench.report import percentile
@@ -97,9 +96,8 @@ def serve(url: str, tokens_file: Path, environment: Mapping[str, str]) -> Iterat
             if process.poll() is not None:
                 err = process.stderr.read().decode() if process.stderr else ""
                 raise RuntimeError(f"ledger serve exited ({process.returncode}): {err[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
+            if _healthy(port):
+                break
             if time.monotonic() > deadline:
                 raise RuntimeError("ledger serve did not answer /healthz within 120 s")
             time.sleep(0.2)
@@ -111,6 +109,19 @@ def serve(url: str, tokens_file: Path, environment: Mapping[str, str]) -> Iterat
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _healthy(port: int) -> bool:
+    """Whether the serve on ``port`` answers ``GET /healthz`` with 200 (http.client:
+    the bench needs no HTTP library beyond the standard one)."""
+    connection = HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+    except (OSError, HTTPException):
+        return False
+    finally:
+        connection.close()
 
 
 def _tokens(tokens_file: Path, sources: Sequence[str]) -> dict[str, str]:
