@@ -22,6 +22,22 @@ START = datetime(2023, 5, 4, 9, 0, tzinfo=CST)
 BASIS = "《中华人民共和国行政处罚法》第二十八条"
 
 
+def cloud_event(
+    event_id: str, source: str, kind: str, subject: str, time: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    """One CloudEvent of the submission format (JSON data), as a dict."""
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": source,
+        "type": kind,
+        "subject": subject,
+        "time": time,
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
 def record_stream(ledger: Any, subject: str, n: int, seed: int = 7) -> int:
     """Record ``n`` events of :func:`long_stream` for ``subject`` (skipping any the
     workflow rules refuse, and drawing more); returns the last recording instant."""
@@ -188,16 +204,7 @@ def long_stream(
                 },
             )
         source_of.setdefault(event_id, source)
-        event = {
-            "specversion": "1.0",
-            "id": event_id,
-            "source": source,
-            "type": kind,
-            "subject": subject,
-            "time": moment.isoformat(),
-            "datacontenttype": "application/json",
-            "data": data,
-        }
+        event = cloud_event(event_id, source, kind, subject, moment.isoformat(), data)
         recorded = to_us(moment) + 3_600_000_000
         if kind == "credit.record.corrected" and rng.random() < 0.3:
             recorded += 20 * 86_400_000_000

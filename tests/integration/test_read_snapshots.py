@@ -28,6 +28,7 @@ from projections.live import LiveReads
 from projections.score import scored_records
 from projections.standing import standing
 from projections.timeline import select
+from tests.integration.streams import cloud_event
 
 START = datetime(2022, 3, 1, 9, 0, tzinfo=CST)
 NOW = to_us(datetime(2026, 1, 5, 9, 0, tzinfo=CST))
@@ -104,18 +105,7 @@ def _simple_stream(subject: str, n: int, seed: int) -> list[dict[str, Any]]:
         else:
             target, source = rng.choice(findings)
             kind, data = "credit.record.revoked", {"target": target, "reason": "认定有误"}
-        out.append(
-            {
-                "specversion": "1.0",
-                "id": event_id,
-                "source": source,
-                "type": kind,
-                "subject": subject,
-                "time": moment.isoformat(),
-                "datacontenttype": "application/json",
-                "data": data,
-            }
-        )
+        out.append(cloud_event(event_id, source, kind, subject, moment.isoformat(), data))
     return out
 
 
@@ -343,16 +333,9 @@ def test_a_snapshot_answers_the_commitments_open_at_the_instant_asked(ledger: Le
     subject = subject_code(12, 7)
 
     def event(event_id: str, kind: str, day: int, data: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "specversion": "1.0",
-            "id": event_id,
-            "source": SOURCES[0],
-            "type": kind,
-            "subject": subject,
-            "time": (START + timedelta(days=day)).isoformat(),
-            "datacontenttype": "application/json",
-            "data": data,
-        }
+        return cloud_event(
+            event_id, SOURCES[0], kind, subject, (START + timedelta(days=day)).isoformat(), data
+        )
 
     made = {"commitment_type": "voluntary", "matter": "承诺书", "due": None}
     events = [
