@@ -101,6 +101,7 @@ def measure_ledger(r: Measurement, url: str) -> None:
         r.counts["ledger_hot_subject"] = dict(result.statuses)
 
         events = w.followups(max(options.scale.latency_events, 400), seed=13)
+        r.log(f"ledger HTTP: {len(events):,} events from {HTTP_CLIENTS} clients to one serve …")
         found = measure_http(url, events, r.factories.environment(), clients=HTTP_CLIENTS)
         record_http(r.values, found)
         r.counts["ledger_http"] = found["statuses"]

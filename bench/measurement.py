@@ -78,9 +78,32 @@ class Measurement:
         self.values[key] = None
         self.notes[key] = f"n/a: {why}"
 
+    @property
+    def logs_progress(self) -> bool:
+        """Progress as log lines on standard error: bars were left to tqdm's choice
+        (``progress`` None) and standard error is not a terminal (a run redirected to a
+        file, which would otherwise show nothing for the hour of ``--scale full``)."""
+        return self.options.progress is None and not sys.stderr.isatty()
+
     def bar(self, total: int, desc: str, unit: str = "ev") -> tqdm[Any]:
+        """A progress bar on a terminal; in a log, a line every :data:`LOG_EVERY_S`
+        seconds at most (and at the start and the end)."""
+        if self.logs_progress:
+            return tqdm(
+                total=total,
+                desc=desc,
+                unit=unit,
+                file=_LogLines(sys.stderr),
+                mininterval=LOG_EVERY_S,
+                bar_format=LOG_FORMAT,
+            )
         disable = None if self.options.progress is None else not self.options.progress
         return tqdm(total=total, desc=desc, unit=unit, disable=disable, file=sys.stderr)
+
+    def log(self, message: str) -> None:
+        """One line on standard error, only when progress goes to a log."""
+        if self.logs_progress:
+            print(f"bench: {message}", file=sys.stderr, flush=True)
 
     @property
     def factories(self) -> Factories:
@@ -90,14 +113,38 @@ class Measurement:
 
     @contextlib.contextmanager
     def phase(self, name: str) -> Iterator[None]:
+        """Time the block as phase ``name`` (seconds and peak RSS after it, kept in
+        ``phases``; logged at its start and end when progress goes to a log)."""
         started = time.perf_counter()
+        self.log(f"{name} …")
         try:
             yield
         finally:
-            self.phases[name] = {
-                "seconds": round(time.perf_counter() - started, 3),
-                "maxrss_mib_after": round(maxrss_mib(resource.RUSAGE_SELF), 1),
-            }
+            seconds = round(time.perf_counter() - started, 3)
+            peak = round(maxrss_mib(resource.RUSAGE_SELF), 1)
+            self.phases[name] = {"seconds": seconds, "maxrss_mib_after": peak}
+            self.log(f"{name}: {seconds:,.0f} s (peak RSS {peak:,.0f} MiB)")
+
+
+LOG_EVERY_S = 30.0
+"""Seconds between two progress lines of one bar in a log."""
+LOG_FORMAT = "{desc}: {n_fmt}/{total_fmt} {unit} ({percentage:.0f} %), {elapsed}, {rate_fmt}"
+
+
+class _LogLines:
+    """The file tqdm draws a bar on, for a log: each refresh becomes one line prefixed
+    ``bench:`` (no carriage returns, no empty lines)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        line = text.replace("\r", "").strip()
+        if line:
+            self.stream.write(f"bench: {line}\n")
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 def maxrss_mib(who: int) -> float:
