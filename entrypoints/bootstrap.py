@@ -77,6 +77,7 @@ def bootstrap(
         rules=rules,
         keystore=recorder.store.person_keys(settings.person_secret_file),
         cache_size=settings.cache_subjects,
+        cache_records=settings.cache_records,
     )
 
 

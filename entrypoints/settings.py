@@ -28,6 +28,12 @@ class Settings(BaseSettings):
         1000, ge=1, le=100_000, description="Events per append transaction on bulk paths"
     )
     cache_subjects: int = Field(100_000, ge=0, description="Subject decision states kept in memory")
+    cache_records: int = Field(
+        1_000_000,
+        ge=0,
+        description="Records folded into those states, at most (~1 KB of memory each): "
+        "bounds a writer's memory as subjects' histories grow",
+    )
     pool_size: int = Field(4, ge=1, description="PostgreSQL connections kept open")
     lock_timeout_s: int = Field(30, ge=1, description="How long a writer waits for the write lock")
     signing_key_file: Path = Field(Path("./signing.key"), description="Ed25519 key for checkpoints")

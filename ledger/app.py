@@ -128,6 +128,7 @@ class Ledger:
         rules: RuleServices | None = None,
         keystore: KeyStore | None = None,
         cache_size: int = 100_000,
+        cache_records: int | None = 1_000_000,
         max_attempts: int = 8,
         observer: SubmitObserver | None = None,
     ) -> None:
@@ -136,7 +137,9 @@ class Ledger:
         self.rules = rules
         self.keystore = keystore
         """Encrypts personal data (identity numbers) before anything is stored."""
-        self.cache = StateCache(cache_size)
+        self.cache = StateCache(cache_size, cache_records)
+        """Decision states of recently written subjects: at most ``cache_size`` subjects
+        and ``cache_records`` of their records (None: no bound on records)."""
         self._cache_lock = threading.Lock()
         """Serialises this process's use of ``cache`` (the commit queue already runs one
         group at a time; this keeps it so for any other path)."""

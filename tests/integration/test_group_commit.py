@@ -242,3 +242,32 @@ def test_a_cached_subject_another_writer_moved_is_decided_on_its_new_records(
     assert [r.id for r in ledger.stream(SUBJECTS[0])] == ["v-1", VIOLATION["id"], OBJECTION["id"]]
     check_chain(ledger)
     other.recorder.datastore.close()  # type: ignore[attr-defined]
+
+
+def test_a_writer_whose_record_budget_evicted_a_subject_decides_on_it_from_the_store(
+    store_url: str, tmp_path: Any
+) -> None:
+    """``LEDGER_CACHE_RECORDS`` bounds the records held in the writer's decision states:
+    a subject evicted for it is loaded again, and decided exactly as if it were cached
+    (its violation resubmitted is a repeat, an objection to it is recorded)."""
+    from entrypoints.bootstrap import bootstrap
+    from entrypoints.settings import Settings
+
+    ledger = bootstrap(
+        Settings(database_url=store_url, person_secret_file=tmp_path / "p.key", cache_records=2)
+    )
+    try:
+        assert submit_one(ledger, VIOLATION).status == "recorded"
+        first = ledger.stream(SUBJECTS[0])[0].originator_id
+        assert ledger.cache.holds(first)
+        for n, subject in enumerate(SUBJECTS[1:]):
+            assert submit_one(ledger, violation(n, subject)).status == "recorded"
+            assert submit_one(ledger, violation(10 + n, subject)).status == "recorded"
+        assert not ledger.cache.holds(first)
+        assert ledger.cache.records == 2
+        assert submit_one(ledger, VIOLATION).status == "repeat"
+        assert submit_one(ledger, OBJECTION).status == "recorded"
+        assert [r.id for r in ledger.stream(SUBJECTS[0])] == [VIOLATION["id"], OBJECTION["id"]]
+        check_chain(ledger)
+    finally:
+        ledger.recorder.datastore.close()  # type: ignore[attr-defined]
