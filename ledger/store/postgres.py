@@ -336,24 +336,37 @@ def _execute_all(cursor: Any, first: str, then: Sequence[str]) -> None:
         pass
 
 
+SESSION_OPTIONS = "-c jit=off -c max_parallel_workers_per_gather=0"
+"""Set on every connection of the ledger's pool (libpq ``options``). The ledger's
+statements are short, index-driven reads and appends. When a table's statistics are
+missing or stale (filled by ``COPY``, not yet analysed; autovacuum late or turned off),
+the planner expects thousands of rows per subject and picks a parallel plan compiled by
+JIT. Measured at 10,000,000 records without statistics, the cold load of three subjects
+(``originator_id = ANY(…)``, 501 rows) took 167 ms; 19 ms without JIT, 1.2 ms also
+without parallel workers. Nothing the ledger asks gains from either."""
+
+
 def open_store(url: str, *, pool_size: int = 4, lock_timeout_s: int = 30) -> PostgresStore:
     """The store of a ``postgresql://user:password@host:port/dbname[?schema=name]`` URL
-    (schema ``public`` by default), with the ledger's and the audit tables created."""
+    (schema ``public`` by default), with the ledger's and the audit tables created; its
+    connections run with :data:`SESSION_OPTIONS`."""
     address = describe(url)
     if address.kind != "postgres":
         raise ConfigurationError(f"LEDGER_DATABASE_URL {url!r} is not a PostgreSQL URL")
-    store = PostgresStore(
-        PostgresDatastore(
-            dbname=address.dbname,
-            host=address.host,
-            port=address.port,
-            user=address.user,
-            password=address.password,
-            pool_size=pool_size,
-            max_overflow=pool_size * 2,
-            lock_timeout=lock_timeout_s,
-            schema=address.schema,
-        )
+    datastore = PostgresDatastore(
+        dbname=address.dbname,
+        host=address.host,
+        port=address.port,
+        user=address.user,
+        password=address.password,
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
+        lock_timeout=lock_timeout_s,
+        schema=address.schema,
     )
+    connect_kwargs = datastore.pool.kwargs  # eventsourcing's connect() arguments, a dict
+    assert isinstance(connect_kwargs, dict)
+    connect_kwargs["options"] = SESSION_OPTIONS  # the pool connects on first use
+    store = PostgresStore(datastore)
     store._create_ledger_tables()
     return store
