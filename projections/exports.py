@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 from commands.services import RuleServices
 from ledger.store.views import ViewStore
 from projections.disclosure import disclosure_of
+from projections.export_kinds import EXPORT_FORMATS, EXPORT_KINDS
 from projections.public import EVERYTHING, Audience, disclosure_for
 from projections.scan import subject_streams
 from projections.standing import standing_of
@@ -56,8 +57,6 @@ __all__ = [
     "write_export",
 ]
 
-EXPORT_KINDS = ("records", "disclosure", "lists", "standing")
-EXPORT_FORMATS = ("parquet", "csv", "jsonl")
 METADATA_KEY = b"credit-ledger.snapshot"
 FORMAT = "credit-ledger-export/1"
 

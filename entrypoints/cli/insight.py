@@ -21,9 +21,8 @@ from entrypoints import rule_files
 from entrypoints.cli.reads import Refused, instant_option
 from entrypoints.settings import Settings
 from ledger.app import Ledger
-from projections.exports import EXPORT_FORMATS, EXPORT_KINDS, export_of, write_export
+from projections.export_kinds import EXPORT_FORMATS, EXPORT_KINDS
 from projections.runner import ProjectionRunner
-from projections.statistics import StatisticsFilter, statistics, statistics_csv
 from projections.warnings import ledger_warnings, warnings_body, warnings_text
 
 __all__ = ["register"]
@@ -83,6 +82,8 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
     p.set_defaults(handler=cmd_warnings)
 
     def cmd_statistics(args: argparse.Namespace, settings: Settings) -> int:
+        from projections.statistics import StatisticsFilter, statistics, statistics_csv
+
         try:
             if args.region is not None and (len(args.region) != 6 or not args.region.isdigit()):
                 raise Refused(f"--region: {args.region!r} is not a six-digit GB/T 2260 code")
@@ -129,6 +130,7 @@ def register(subparsers: argparse._SubParsersAction, bootstrap: Bootstrap) -> No
 
     def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         from ledger.audit.checkpoints import latest_checkpoint
+        from projections.exports import export_of, write_export
 
         try:
             as_of = instant_option(args.as_of, "--as-of")
