@@ -103,7 +103,9 @@ class Measurement:
     def log(self, message: str) -> None:
         """One line on standard error, only when progress goes to a log."""
         if self.logs_progress:
-            print(f"bench: {message}", file=sys.stderr, flush=True)
+            lines = _LogLines(sys.stderr)
+            lines.write(message)
+            lines.flush()
 
     @property
     def factories(self) -> Factories:
